@@ -1,0 +1,52 @@
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.pagination import paginate
+from datasets.models import Label, Product, Role
+from datasets.selectors import dataset_get, label_search
+
+
+class LabelSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Label
+        fields = ["id", "name", "path", "code", "depth", "parent"]
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Product
+        fields = [
+            "id",
+            "external_id",
+            "title",
+            "description",
+            "brand",
+            "price",
+            "currency",
+            "image_url",
+            "url",
+            "attributes",
+        ]
+
+
+class LabelListApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("search", str, description="Words that must all appear in the path.")],
+        responses=LabelSerializer(many=True),
+    )
+    def get(self, request: Request, dataset_id: int) -> Response:
+        dataset = dataset_get(user=request.user, dataset_id=dataset_id)
+        search = request.query_params.get("search", "")
+        if search:
+            return Response(LabelSerializer(label_search(dataset=dataset, query=search), many=True).data)
+        return paginate(request, self, dataset.labels.order_by("path"), LabelSerializer)
+
+
+class ProductListApi(APIView):
+    @extend_schema(responses=ProductSerializer(many=True))
+    def get(self, request: Request, dataset_id: int) -> Response:
+        dataset = dataset_get(user=request.user, dataset_id=dataset_id, role=Role.LEAD)
+        return paginate(request, self, Product.objects.filter(dataset=dataset).order_by("pk"), ProductSerializer)

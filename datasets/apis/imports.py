@@ -1,0 +1,100 @@
+import json
+
+from django.http import StreamingHttpResponse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.errors import ApplicationError
+from config.pagination import paginate
+from datasets.models import ImportJob, ImportKind, Role
+from datasets.selectors import dataset_get, import_job_get, import_job_list
+from datasets.services.imports import import_error_report, import_job_create
+
+
+class ImportJobOutputSerializer(serializers.ModelSerializer):
+    progress = serializers.FloatField(read_only=True)
+
+    class Meta:
+        model = ImportJob
+        fields = [
+            "id",
+            "dataset",
+            "kind",
+            "status",
+            "filename",
+            "options",
+            "progress",
+            "bytes_total",
+            "bytes_done",
+            "records_done",
+            "created_count",
+            "updated_count",
+            "error_count",
+            "label_count",
+            "message",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+
+
+class ImportJobInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ImportKind.choices)
+    file = serializers.FileField()
+    options = serializers.CharField(
+        required=False, help_text='JSON object: {"format", "delimiter", "mapping", "label_column", "label_source"}'
+    )
+
+    def validate_options(self, value: str) -> dict:
+        try:
+            options = json.loads(value) if value else {}
+        except json.JSONDecodeError as error:
+            raise serializers.ValidationError(f"options is not valid JSON: {error}") from error
+        if not isinstance(options, dict):
+            raise serializers.ValidationError("options must be a JSON object.")
+        return options
+
+
+class ImportJobListApi(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(responses=ImportJobOutputSerializer(many=True))
+    def get(self, request: Request, dataset_id: int) -> Response:
+        dataset = dataset_get(user=request.user, dataset_id=dataset_id, role=Role.LEAD)
+        return paginate(request, self, import_job_list(dataset=dataset), ImportJobOutputSerializer)
+
+    @extend_schema(request=ImportJobInputSerializer, responses={202: ImportJobOutputSerializer})
+    def post(self, request: Request, dataset_id: int) -> Response:
+        dataset = dataset_get(user=request.user, dataset_id=dataset_id, role=Role.LEAD)
+        serializer = ImportJobInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        job = import_job_create(
+            dataset=dataset, user=request.user, kind=data["kind"], file=data["file"], options=data.get("options", {})
+        )
+        return Response(ImportJobOutputSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ImportJobDetailApi(APIView):
+    @extend_schema(responses=ImportJobOutputSerializer)
+    def get(self, request: Request, job_id: int) -> Response:
+        return Response(ImportJobOutputSerializer(import_job_get(user=request.user, job_id=job_id)).data)
+
+
+class ImportJobErrorsApi(APIView):
+    @extend_schema(
+        responses={(200, "text/csv"): str},
+        parameters=[OpenApiParameter("job_id", int, OpenApiParameter.PATH)],
+        description="The rejected rows as CSV: line, external_id, reason.",
+    )
+    def get(self, request: Request, job_id: int) -> StreamingHttpResponse:
+        job = import_job_get(user=request.user, job_id=job_id)
+        if not job.is_finished and not job.error_count:
+            raise ApplicationError("The import is still running and has rejected no rows so far.")
+        response = StreamingHttpResponse(import_error_report(job=job), content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
+        return response

@@ -1,0 +1,25 @@
+"""Pure parsing of uploaded product and taxonomy files (no Django): the import service writes the rows.
+
+files: opening and sniffing; records: record streams per format; values: per-value checks;
+mapping: column -> field; products and taxonomy: the validated rows.
+"""
+
+from .files import ImportFormatError, RowError, detect_format, open_text
+from .mapping import PRODUCT_FIELDS, suggest_mapping
+from .products import FIELD_LIMITS, ProductRow, parse_products, read_header
+from .taxonomy import TaxonomyRow, parse_taxonomy
+
+__all__ = [
+    "FIELD_LIMITS",
+    "PRODUCT_FIELDS",
+    "ImportFormatError",
+    "ProductRow",
+    "RowError",
+    "TaxonomyRow",
+    "detect_format",
+    "open_text",
+    "parse_products",
+    "parse_taxonomy",
+    "read_header",
+    "suggest_mapping",
+]

@@ -1,0 +1,180 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class TaskType(models.TextChoices):
+    CATEGORIZATION = "categorization", "Product categorization"
+
+
+class UncertaintyStrategy(models.TextChoices):
+    MARGIN = "margin", "Margin"
+    ENTROPY = "entropy", "Entropy"
+    LEAST_CONFIDENCE = "least_confidence", "Least confidence"
+
+
+class Dataset(models.Model):
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    task_type = models.CharField(max_length=32, choices=TaskType.choices, default=TaskType.CATEGORIZATION)
+    overlap = models.PositiveSmallIntegerField(default=1, help_text="Annotations each task needs.")
+    gold_fraction = models.FloatField(default=0.0, help_text="Share of served tasks that are gold items.")
+    random_fraction = models.FloatField(
+        default=0.1, help_text="Share of tasks served in random order, for unbiased estimates."
+    )
+    uncertainty_strategy = models.CharField(
+        max_length=32, choices=UncertaintyStrategy.choices, default=UncertaintyStrategy.MARGIN
+    )
+    show_suggestions = models.BooleanField(default=True)
+    lease_minutes = models.PositiveSmallIntegerField(default=10)
+    seed = models.PositiveIntegerField(default=1, help_text="Seeds the random order of the queue.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(overlap__gte=1), name="dataset_overlap_positive"),
+            models.CheckConstraint(
+                condition=Q(gold_fraction__gte=0, gold_fraction__lte=1), name="dataset_gold_fraction_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(random_fraction__gte=0, random_fraction__lte=1), name="dataset_random_fraction_range"
+            ),
+            models.CheckConstraint(condition=Q(lease_minutes__gte=1), name="dataset_lease_minutes_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    ANNOTATOR = "annotator", "Annotator"
+    LEAD = "lead", "Lead"
+
+
+class Membership(models.Model):
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.ANNOTATOR)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["dataset", "user"], name="membership_unique_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role}) in {self.dataset}"
+
+
+class Label(models.Model):
+    """A node of the dataset's taxonomy; a flat label list is a taxonomy of roots."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="labels")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
+    name = models.CharField(max_length=255)
+    path = models.CharField(max_length=2800, help_text="Full path, levels joined by ' > '.")
+    code = models.CharField(max_length=255, blank=True, help_text="The category's id in the source taxonomy.")
+    depth = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["path"]
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "path"], name="label_unique_path"),
+            models.UniqueConstraint(fields=["dataset", "code"], condition=~Q(code=""), name="label_unique_code"),
+        ]
+
+    def __str__(self) -> str:
+        return self.path
+
+
+class Product(models.Model):
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="products")
+    external_id = models.CharField(max_length=255)
+    title = models.CharField(max_length=1000)
+    description = models.TextField(blank=True)
+    brand = models.CharField(max_length=255, blank=True)
+    price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    image_url = models.CharField(max_length=2048, blank=True)
+    url = models.CharField(max_length=2048, blank=True)
+    attributes = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "external_id"], name="product_unique_external_id"),
+            models.CheckConstraint(condition=~Q(title=""), name="product_title_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ImportKind(models.TextChoices):
+    PRODUCTS = "products", "Products"
+    TAXONOMY = "taxonomy", "Taxonomy"
+
+
+class ImportStatus(models.TextChoices):
+    DRAFT = "draft", "Waiting for column mapping"
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class ImportJob(models.Model):
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="import_jobs")
+    kind = models.CharField(max_length=16, choices=ImportKind.choices)
+    status = models.CharField(max_length=16, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    filename = models.CharField(max_length=255)
+    options = models.JSONField(default=dict, blank=True)
+    bytes_total = models.BigIntegerField(default=0)
+    bytes_done = models.BigIntegerField(default=0)
+    records_done = models.BigIntegerField(default=0, help_text="Records committed; a resumed job skips them.")
+    created_count = models.BigIntegerField(default=0)
+    updated_count = models.BigIntegerField(default=0)
+    error_count = models.BigIntegerField(default=0)
+    label_count = models.BigIntegerField(default=0)
+    message = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} import {self.filename} ({self.status})"
+
+    @property
+    def progress(self) -> float:
+        if self.status == ImportStatus.SUCCEEDED:
+            return 1.0
+        return min(1.0, self.bytes_done / self.bytes_total) if self.bytes_total else 0.0
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ImportStatus.SUCCEEDED, ImportStatus.FAILED)
+
+
+class ImportRowError(models.Model):
+    """A rejected row, committed with the batch it belongs to so a resumed job keeps its report."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="row_errors")
+    line = models.PositiveIntegerField()
+    external_id = models.CharField(max_length=255, blank=True)
+    reason = models.CharField(max_length=500)
+
+    class Meta:
+        ordering = ["job", "line", "id"]
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"

@@ -1,0 +1,59 @@
+"""Reads scoped by membership: another dataset's id is a 404, a lower role a 403."""
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, QuerySet
+from django.http import Http404
+
+from datasets.models import Dataset, ImportJob, Label, Membership, Role
+
+ADMIN = "admin"
+_RANK = {Role.ANNOTATOR: 1, Role.LEAD: 2, ADMIN: 3}
+
+
+def dataset_list(*, user: AbstractBaseUser) -> QuerySet[Dataset]:
+    if user.is_superuser:
+        return Dataset.objects.all()
+    return Dataset.objects.filter(memberships__user=user)
+
+
+def dataset_role(*, dataset: Dataset, user: AbstractBaseUser) -> str | None:
+    if user.is_superuser:
+        return ADMIN
+    return Membership.objects.filter(dataset=dataset, user=user).values_list("role", flat=True).first()
+
+
+def dataset_get(*, user: AbstractBaseUser, dataset_id: int, role: str = Role.ANNOTATOR) -> Dataset:
+    """The dataset if the user may act in it with at least `role`."""
+    dataset = Dataset.objects.filter(pk=dataset_id).first()
+    user_role = dataset_role(dataset=dataset, user=user) if dataset else None
+    if user_role is None:
+        raise Http404("No such dataset.")
+    if _RANK[user_role] < _RANK[role]:
+        raise PermissionDenied(f"This needs the {role} role in this dataset.")
+    dataset.user_role = user_role
+    return dataset
+
+
+def label_search(*, dataset: Dataset, query: str = "", limit: int = 20) -> QuerySet[Label]:
+    """Labels whose path contains every word of the query, leaves and shallow paths first."""
+    labels = Label.objects.filter(dataset=dataset)
+    for word in query.split():
+        labels = labels.filter(path__icontains=word)
+    return labels.annotate(n_children=Count("children")).order_by("n_children", "depth", "path")[:limit]
+
+
+def membership_list(*, dataset: Dataset) -> QuerySet[Membership]:
+    return Membership.objects.filter(dataset=dataset).select_related("user").order_by("role", "user__username")
+
+
+def import_job_list(*, dataset: Dataset) -> QuerySet[ImportJob]:
+    return ImportJob.objects.filter(dataset=dataset)
+
+
+def import_job_get(*, user: AbstractBaseUser, job_id: int) -> ImportJob:
+    job = ImportJob.objects.filter(pk=job_id).select_related("dataset").first()
+    if job is None:
+        raise Http404("No such import.")
+    dataset_get(user=user, dataset_id=job.dataset_id, role=Role.LEAD)
+    return job

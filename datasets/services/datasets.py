@@ -1,0 +1,82 @@
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from config.errors import ApplicationError
+from datasets.models import Dataset, Membership, Role
+
+EDITABLE_FIELDS = (
+    "name",
+    "description",
+    "overlap",
+    "gold_fraction",
+    "random_fraction",
+    "uncertainty_strategy",
+    "show_suggestions",
+    "lease_minutes",
+)
+
+
+def _validate(dataset: Dataset) -> None:
+    if not dataset.name.strip():
+        raise ApplicationError("A dataset needs a name.")
+    if dataset.overlap < 1:
+        raise ApplicationError("Overlap must be at least 1.")
+    for field in ("gold_fraction", "random_fraction"):
+        if not 0 <= getattr(dataset, field) <= 1:
+            raise ApplicationError(f"{field} must be between 0 and 1.")
+    if dataset.gold_fraction + dataset.random_fraction > 1:
+        raise ApplicationError("gold_fraction and random_fraction together cannot exceed 1.")
+    if dataset.lease_minutes < 1:
+        raise ApplicationError("Leases must last at least a minute.")
+
+
+@transaction.atomic
+def dataset_create(*, user: AbstractBaseUser, name: str, **settings: Any) -> Dataset:
+    """Create a dataset; its creator becomes its first lead."""
+    unknown = set(settings) - set(EDITABLE_FIELDS) - {"task_type", "seed"}
+    if unknown:
+        raise ApplicationError(f"Unknown dataset settings: {', '.join(sorted(unknown))}.")
+    dataset = Dataset(name=name, created_by=user, **settings)
+    _validate(dataset)
+    dataset.save()
+    Membership.objects.create(dataset=dataset, user=user, role=Role.LEAD)
+    return dataset
+
+
+@transaction.atomic
+def dataset_update(*, dataset: Dataset, **changes: Any) -> Dataset:
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ApplicationError(f"These settings cannot be changed: {', '.join(sorted(unknown))}.")
+    for field, value in changes.items():
+        setattr(dataset, field, value)
+    _validate(dataset)
+    dataset.save(update_fields=list(changes) or None)
+    return dataset
+
+
+@transaction.atomic
+def membership_set(*, dataset: Dataset, username: str, role: str) -> Membership:
+    if role not in Role.values:
+        raise ApplicationError(f"Unknown role {role!r}; choose one of {', '.join(Role.values)}.")
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise ApplicationError(f"No user named {username!r}.")
+    membership, _ = Membership.objects.update_or_create(dataset=dataset, user=user, defaults={"role": role})
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, dataset: Dataset, username: str) -> None:
+    membership = Membership.objects.filter(dataset=dataset, user__username=username).first()
+    if membership is None:
+        raise ApplicationError(f"{username!r} is not a member of this dataset.")
+    if (
+        membership.role == Role.LEAD
+        and not dataset.memberships.filter(role=Role.LEAD).exclude(pk=membership.pk).exists()
+    ):
+        raise ApplicationError("A dataset keeps at least one lead.")
+    membership.delete()

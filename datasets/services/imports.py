@@ -1,0 +1,219 @@
+"""Import jobs: accept a file (refusing a wrong one whole), then run it in the worker batch by batch.
+
+Each batch commits its products, tasks, labels, row errors and the job's counters together, so a
+crash never leaves half a batch, and a redelivered job resumes after the last committed batch.
+"""
+
+import csv
+import io
+import itertools
+import logging
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from config.errors import ApplicationError
+from datasets.importers import (
+    ImportFormatError,
+    ProductRow,
+    RowError,
+    detect_format,
+    parse_products,
+    parse_taxonomy,
+    read_header,
+)
+from datasets.models import Dataset, ImportJob, ImportKind, ImportRowError, ImportStatus
+from datasets.services.products import BatchResult, LabelResolver, product_batch_write
+from datasets.services.taxonomy import taxonomy_upsert
+
+logger = logging.getLogger(__name__)
+
+OPTION_KEYS = {"format", "delimiter", "mapping", "label_column", "label_source"}
+
+
+def _clean_options(kind: str, options: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(options) - OPTION_KEYS
+    if unknown:
+        raise ApplicationError(f"Unknown import options: {', '.join(sorted(unknown))}.")
+    options = {key: value for key, value in options.items() if value not in (None, "", {})}
+    if options.get("format") not in (None, "csv", "json", "jsonl", "google"):
+        raise ApplicationError("format must be csv, json, jsonl or google.")
+    mapping = options.get("mapping", {})
+    if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
+        raise ApplicationError("mapping must map field names to column names.")
+    if kind == ImportKind.PRODUCTS and options.get("label_column"):
+        options.setdefault("label_source", "import")
+    return options
+
+
+def import_job_create(
+    *,
+    dataset: Dataset,
+    user: AbstractBaseUser | None,
+    kind: str,
+    file: UploadedFile,
+    options: dict[str, Any] | None = None,
+    start: bool = True,
+) -> ImportJob:
+    """Check the file is what it claims and store it; queue the import on commit unless it awaits a mapping."""
+    if kind not in ImportKind.values:
+        raise ApplicationError(f"Unknown import kind {kind!r}; choose products or taxonomy.")
+    options = _clean_options(kind, options or {})
+    file.seek(0)
+    head = file.read(64 * 1024)
+    file.seek(0)
+    try:
+        detected = detect_format(head, file.name or "")
+    except ImportFormatError as error:
+        raise ApplicationError(str(error), extra={"file": file.name}) from error
+    if kind == ImportKind.PRODUCTS:
+        options.setdefault("format", detected)
+    job = ImportJob(
+        dataset=dataset,
+        kind=kind,
+        filename=(file.name or "upload")[-255:],
+        options=options,
+        created_by=user,
+        bytes_total=file.size or 0,
+        status=ImportStatus.QUEUED if start else ImportStatus.DRAFT,
+    )
+    job.file.save(job.filename, file, save=False)
+    job.save()
+    if start:
+        _enqueue(job)
+    return job
+
+
+def _enqueue(job: ImportJob) -> None:
+    from datasets.tasks import import_job_run_task
+
+    transaction.on_commit(lambda: import_job_run_task.delay(job.pk))
+
+
+def import_job_start(*, job: ImportJob, options: dict[str, Any]) -> ImportJob:
+    """Queue a draft job with the options chosen on the mapping page."""
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if job.status != ImportStatus.DRAFT:
+            raise ApplicationError("This import has already started.")
+        job.options = {**job.options, **_clean_options(job.kind, options)}
+        job.status = ImportStatus.QUEUED
+        job.save(update_fields=["options", "status"])
+        _enqueue(job)
+    return job
+
+
+def import_job_preview(*, job: ImportJob) -> dict[str, Any]:
+    """Columns, a few sample rows and a suggested mapping, for the mapping page."""
+    with job.file.open("rb") as stream:
+        try:
+            return read_header(stream, job.filename, delimiter=job.options.get("delimiter"))
+        except ImportFormatError as error:
+            raise ApplicationError(str(error)) from error
+
+
+def import_job_run(*, job_id: int) -> ImportJob:
+    """Run (or resume) an import. Safe to call twice: a finished job is left as it is."""
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().select_related("dataset").get(pk=job_id)
+        if job.is_finished or job.status == ImportStatus.DRAFT:
+            return job
+        job.status = ImportStatus.RUNNING
+        job.started_at = job.started_at or timezone.now()
+        job.save(update_fields=["status", "started_at"])
+    try:
+        with job.file.open("rb") as stream:
+            if job.kind == ImportKind.TAXONOMY:
+                _run_taxonomy(job, stream)
+            else:
+                _run_products(job, stream)
+    except ImportFormatError as error:
+        return _finish(job, ImportStatus.FAILED, str(error))
+    except Exception:
+        logger.exception("import %s failed", job.pk)
+        _finish(job, ImportStatus.FAILED, "The import stopped on an unexpected error; the batches before it are kept.")
+        raise
+    job.refresh_from_db()
+    summary = f"{job.created_count} created, {job.updated_count} updated, {job.error_count} rows rejected."
+    return _finish(job, ImportStatus.SUCCEEDED, summary)
+
+
+def _finish(job: ImportJob, status: str, message: str) -> ImportJob:
+    ImportJob.objects.filter(pk=job.pk).update(status=status, message=message, finished_at=timezone.now())
+    job.refresh_from_db()
+    return job
+
+
+def _record_batch(job: ImportJob, *, records: int, result: BatchResult, errors: list[RowError], position: int) -> None:
+    ImportRowError.objects.bulk_create(
+        [ImportRowError(job=job, line=e.line, external_id=e.external_id[:255], reason=e.reason[:500]) for e in errors]
+    )
+    ImportJob.objects.filter(pk=job.pk).update(
+        records_done=F("records_done") + records,
+        created_count=F("created_count") + result.created,
+        updated_count=F("updated_count") + result.updated,
+        label_count=F("label_count") + result.labels,
+        error_count=F("error_count") + len(errors),
+        bytes_done=position,
+    )
+
+
+def _batches(items: Iterator[ProductRow | RowError], size: int) -> Iterator[list[ProductRow | RowError]]:
+    while batch := list(itertools.islice(items, size)):
+        yield batch
+
+
+def _run_products(job: ImportJob, stream: BinaryIO) -> None:
+    options = job.options
+    records = parse_products(
+        stream,
+        filename=job.filename,
+        fmt=options.get("format"),
+        delimiter=options.get("delimiter"),
+        mapping=options.get("mapping") or None,
+        label_column=options.get("label_column"),
+    )
+    # Resuming: the parser re-reads from the start (its duplicate check needs every id); committed records are skipped.
+    records = itertools.islice(records, job.records_done, None)
+    resolver = LabelResolver(job.dataset) if options.get("label_column") else None
+    for batch in _batches(records, settings.IMPORT_BATCH_SIZE):
+        rows = [item for item in batch if isinstance(item, ProductRow)]
+        errors = [item for item in batch if isinstance(item, RowError)]
+        with transaction.atomic():
+            result, label_errors = product_batch_write(
+                dataset=job.dataset, rows=rows, resolve_label=resolver, label_source=options.get("label_source", "")
+            )
+            _record_batch(job, records=len(batch), result=result, errors=errors + label_errors, position=stream.tell())
+
+
+def _run_taxonomy(job: ImportJob, stream: BinaryIO) -> None:
+    rows = parse_taxonomy(stream, filename=job.filename, fmt=job.options.get("format"))
+    with transaction.atomic():
+        created, updated, errors = taxonomy_upsert(dataset=job.dataset, rows=rows)
+        _record_batch(
+            job,
+            records=created + updated + len(errors),
+            result=BatchResult(created=created, updated=updated),
+            errors=errors,
+            position=job.bytes_total,
+        )
+
+
+def import_error_report(*, job: ImportJob) -> Iterator[str]:
+    """The rejected rows as CSV lines (line, external_id, reason), streamed."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["line", "external_id", "reason"])
+    for error in job.row_errors.order_by("line", "id").iterator(chunk_size=2000):
+        writer.writerow([error.line, error.external_id, error.reason])
+        if buffer.tell() > 64 * 1024:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()

@@ -1,0 +1,171 @@
+"""A lead's pages: datasets, settings, members, imports. Annotators see their datasets and their own counts."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from config.errors import ApplicationError
+from datasets.forms import DatasetForm, MappingForm, MemberForm, UploadForm
+from datasets.models import ImportKind, ImportStatus, Membership, Role
+from datasets.selectors import dataset_get, dataset_list, import_job_get, import_job_list, membership_list
+from datasets.services.datasets import dataset_create, dataset_update, membership_remove, membership_set
+from datasets.services.imports import import_error_report, import_job_create, import_job_preview, import_job_start
+from labeling.selectors import dataset_progress, user_progress
+
+
+def can_create_datasets(user) -> bool:
+    return user.is_superuser or user.is_staff or Membership.objects.filter(user=user, role=Role.LEAD).exists()
+
+
+@login_required
+@require_GET
+def dataset_list_page(request: HttpRequest) -> HttpResponse:
+    context = {"datasets": dataset_list(user=request.user), "can_create": can_create_datasets(request.user)}
+    return render(request, "datasets/list.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def dataset_create_page(request: HttpRequest) -> HttpResponse:
+    if not can_create_datasets(request.user):
+        raise PermissionDenied("Only leads and admins create datasets.")
+    form = DatasetForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            dataset = dataset_create(user=request.user, **form.cleaned_data)
+        except ApplicationError as error:
+            form.add_error(None, error.message)
+        else:
+            return redirect("datasets:detail", dataset_id=dataset.pk)
+    return render(request, "datasets/create.html", {"form": form})
+
+
+@login_required
+@require_GET
+def dataset_detail(request: HttpRequest, dataset_id: int) -> HttpResponse:
+    dataset = dataset_get(user=request.user, dataset_id=dataset_id)
+    context = {"dataset": dataset, "mine": user_progress(dataset=dataset, user=request.user)}
+    if dataset.user_role != Role.ANNOTATOR:
+        context |= {
+            "progress": dataset_progress(dataset=dataset),
+            "members": membership_list(dataset=dataset),
+            "imports": import_job_list(dataset=dataset)[:10],
+            "settings_form": DatasetForm(instance=dataset),
+            "member_form": MemberForm(),
+            "upload_form": UploadForm(),
+        }
+    template = "datasets/detail.html#progress" if request.htmx else "datasets/detail.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_POST
+def dataset_settings(request: HttpRequest, dataset_id: int) -> HttpResponse:
+    dataset = dataset_get(user=request.user, dataset_id=dataset_id, role=Role.LEAD)
+    form = DatasetForm(request.POST, instance=dataset)
+    if form.is_valid():
+        try:
+            dataset_update(dataset=dataset, **{field: form.cleaned_data[field] for field in form.changed_data})
+            messages.success(request, "Settings saved.")
+        except ApplicationError as error:
+            messages.error(request, error.message)
+    else:
+        messages.error(
+            request, "Settings not saved: " + "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+        )
+    return redirect("datasets:detail", dataset_id=dataset_id)
+
+
+@login_required
+@require_POST
+def member_add(request: HttpRequest, dataset_id: int) -> HttpResponse:
+    dataset = dataset_get(user=request.user, dataset_id=dataset_id, role=Role.LEAD)
+    form = MemberForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ApplicationError("Give a username and a role.")
+        membership_set(dataset=dataset, **form.cleaned_data)
+        messages.success(request, f"{form.cleaned_data['username']} is now a {form.cleaned_data['role']}.")
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    return redirect("datasets:detail", dataset_id=dataset_id)
+
+
+@login_required
+@require_POST
+def member_remove(request: HttpRequest, dataset_id: int, username: str) -> HttpResponse:
+    dataset = dataset_get(user=request.user, dataset_id=dataset_id, role=Role.LEAD)
+    try:
+        membership_remove(dataset=dataset, username=username)
+        messages.success(request, f"{username} removed.")
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    return redirect("datasets:detail", dataset_id=dataset_id)
+
+
+@login_required
+@require_POST
+def import_upload(request: HttpRequest, dataset_id: int) -> HttpResponse:
+    """Store the file; products go on to the column mapping, taxonomies start at once."""
+    dataset = dataset_get(user=request.user, dataset_id=dataset_id, role=Role.LEAD)
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "Choose a file to import.")
+        return redirect("datasets:detail", dataset_id=dataset_id)
+    kind = form.cleaned_data["kind"]
+    try:
+        job = import_job_create(
+            dataset=dataset,
+            user=request.user,
+            kind=kind,
+            file=form.cleaned_data["file"],
+            start=kind == ImportKind.TAXONOMY,
+        )
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect("datasets:detail", dataset_id=dataset_id)
+    if job.status == ImportStatus.DRAFT:
+        return redirect("datasets:import-mapping", job_id=job.pk)
+    return redirect("datasets:import-detail", job_id=job.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_mapping(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = import_job_get(user=request.user, job_id=job_id)
+    if job.status != ImportStatus.DRAFT:
+        return redirect("datasets:import-detail", job_id=job.pk)
+    try:
+        preview = import_job_preview(job=job)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect("datasets:detail", dataset_id=job.dataset_id)
+    form = MappingForm(request.POST or None, columns=preview["columns"], suggested=preview["suggested_mapping"])
+    if request.method == "POST" and form.is_valid():
+        try:
+            import_job_start(job=job, options=form.options())
+        except ApplicationError as error:
+            form.add_error(None, error.message)
+        else:
+            return redirect("datasets:import-detail", job_id=job.pk)
+    return render(request, "datasets/import_mapping.html", {"job": job, "preview": preview, "form": form})
+
+
+@login_required
+@require_GET
+def import_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = import_job_get(user=request.user, job_id=job_id)
+    template = "datasets/import_detail.html#status" if request.htmx else "datasets/import_detail.html"
+    return render(request, template, {"job": job, "dataset": job.dataset})
+
+
+@login_required
+@require_GET
+def import_errors(request: HttpRequest, job_id: int) -> StreamingHttpResponse:
+    job = import_job_get(user=request.user, job_id=job_id)
+    response = StreamingHttpResponse(import_error_report(job=job), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
+    return response

@@ -1,0 +1,94 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.errors import ApplicationError
+from datasets.apis.catalog import ProductSerializer
+from datasets.models import Label
+from datasets.selectors import dataset_get
+from labeling.models import Annotation, Task
+from labeling.queue import task_lease_next
+from labeling.selectors import task_get
+from labeling.services import annotation_skip, annotation_submit, annotation_undo
+
+
+class TaskOutputSerializer(serializers.ModelSerializer):
+    product = ProductSerializer()
+
+    class Meta:
+        model = Task
+        fields = ["id", "dataset", "product", "annotation_count", "is_complete"]
+
+
+class AnnotationOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Annotation
+        fields = ["id", "task", "status", "label", "flagged", "active_seconds", "suggestions_shown", "updated_at"]
+
+
+class SubmitInputSerializer(serializers.Serializer):
+    label = serializers.IntegerField(required=False, allow_null=True)
+    flagged = serializers.BooleanField(default=False)
+    active_seconds = serializers.FloatField(required=False, allow_null=True, min_value=0)
+    suggestions_shown = serializers.BooleanField(default=False)
+
+
+class SkipInputSerializer(serializers.Serializer):
+    active_seconds = serializers.FloatField(required=False, allow_null=True, min_value=0)
+
+
+class TaskNextApi(APIView):
+    @extend_schema(request=None, responses={200: TaskOutputSerializer, 204: None})
+    def post(self, request: Request, dataset_id: int) -> Response:
+        """Lease the next task (or the one already held). 204 when the queue has nothing left for you."""
+        dataset = dataset_get(user=request.user, dataset_id=dataset_id)
+        task = task_lease_next(dataset=dataset, user=request.user)
+        if task is None:
+            return Response(status=204)
+        return Response(TaskOutputSerializer(task).data)
+
+
+class TaskSubmitApi(APIView):
+    @extend_schema(request=SubmitInputSerializer, responses={201: AnnotationOutputSerializer})
+    def post(self, request: Request, task_id: int) -> Response:
+        task = task_get(user=request.user, task_id=task_id)
+        serializer = SubmitInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        label = None
+        if data.get("label") is not None:
+            label = Label.objects.filter(pk=data["label"], dataset_id=task.dataset_id).first()
+            if label is None:
+                raise ApplicationError("No such label in this dataset.", extra={"label": data["label"]})
+        annotation = annotation_submit(
+            task=task,
+            user=request.user,
+            label=label,
+            flagged=data["flagged"],
+            active_seconds=data.get("active_seconds"),
+            suggestions_shown=data["suggestions_shown"],
+        )
+        return Response(AnnotationOutputSerializer(annotation).data, status=201)
+
+
+class TaskSkipApi(APIView):
+    @extend_schema(request=SkipInputSerializer, responses={201: AnnotationOutputSerializer})
+    def post(self, request: Request, task_id: int) -> Response:
+        task = task_get(user=request.user, task_id=task_id)
+        serializer = SkipInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        annotation = annotation_skip(
+            task=task, user=request.user, active_seconds=serializer.validated_data.get("active_seconds")
+        )
+        return Response(AnnotationOutputSerializer(annotation).data, status=201)
+
+
+class TaskUndoApi(APIView):
+    @extend_schema(request=None, responses=TaskOutputSerializer)
+    def post(self, request: Request, dataset_id: int) -> Response:
+        """Reopen your most recent answer in this dataset; the task is leased back to you."""
+        dataset = dataset_get(user=request.user, dataset_id=dataset_id)
+        task = annotation_undo(dataset=dataset, user=request.user)
+        return Response(TaskOutputSerializer(Task.objects.select_related("product").get(pk=task.pk)).data)

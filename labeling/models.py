@@ -1,0 +1,142 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from datasets.models import Dataset, Label, Product
+
+
+class Task(models.Model):
+    """A unit of queue work: one product to categorize."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="tasks")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="tasks")
+    is_gold = models.BooleanField(default=False)
+    gold_label = models.ForeignKey(Label, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    annotation_count = models.PositiveIntegerField(default=0, help_text="Submitted annotations, imports included.")
+    is_complete = models.BooleanField(default=False)
+    priority = models.FloatField(default=0.0, help_text="Higher is served first (active learning).")
+    random_key = models.BigIntegerField(help_text="Seeded random order for ties and cold start.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "product"], name="task_unique_product"),
+            models.CheckConstraint(condition=~Q(is_gold=True, gold_label=None), name="task_gold_has_label"),
+        ]
+        indexes = [
+            # The queue's two orders read only open tasks: partial indexes stay small as work completes.
+            models.Index(
+                fields=["dataset", "-priority", "random_key"],
+                condition=Q(is_complete=False),
+                name="task_queue_priority",
+            ),
+            models.Index(fields=["dataset", "random_key"], condition=Q(is_complete=False), name="task_queue_random"),
+            models.Index(fields=["dataset", "random_key"], condition=Q(is_gold=True), name="task_queue_gold"),
+        ]
+
+    def __str__(self) -> str:
+        return f"task {self.pk} ({self.product_id})"
+
+
+class Lease(models.Model):
+    """A task handed to one annotator until expires_at; expired leases free the slot."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="+")
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="leases")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="leases")
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["task", "user"], name="lease_unique_user")]
+        indexes = [models.Index(fields=["dataset", "user"], name="lease_dataset_user")]
+
+    def __str__(self) -> str:
+        return f"lease of task {self.task_id} to user {self.user_id} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+
+class AnnotationStatus(models.TextChoices):
+    SUBMITTED = "submitted", "Submitted"
+    SKIPPED = "skipped", "Skipped"
+
+
+class LabelSource(models.TextChoices):
+    HUMAN = "human", "Human"
+    IMPORT = "import", "Import"
+    REVIEW = "review", "Review"
+    MODEL = "model", "Model"
+
+
+class Annotation(models.Model):
+    """The current answer of one annotator (or one import source) for one task."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="+")
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="annotations")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="annotations"
+    )
+    status = models.CharField(max_length=16, choices=AnnotationStatus.choices, default=AnnotationStatus.SUBMITTED)
+    label = models.ForeignKey(Label, null=True, blank=True, on_delete=models.PROTECT, related_name="annotations")
+    flagged = models.BooleanField(default=False)
+    source = models.CharField(max_length=16, choices=LabelSource.choices, default=LabelSource.HUMAN)
+    source_name = models.CharField(max_length=100, blank=True)
+    active_seconds = models.FloatField(null=True, blank=True)
+    suggestions_shown = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["task", "user"], name="annotation_unique_user"),
+            models.UniqueConstraint(
+                fields=["task", "source_name"], condition=Q(user=None), name="annotation_unique_import_source"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=AnnotationStatus.SKIPPED) | Q(label=None), name="annotation_skip_has_no_label"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=AnnotationStatus.SUBMITTED) | ~Q(label=None) | Q(flagged=True),
+                name="annotation_submit_has_label_or_flag",
+            ),
+            models.CheckConstraint(
+                condition=Q(active_seconds=None) | Q(active_seconds__gte=0), name="annotation_seconds_positive"
+            ),
+        ]
+        indexes = [models.Index(fields=["dataset", "user", "-updated_at"], name="annotation_user_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.status} task {self.task_id} by {self.user_id or self.source_name}: label {self.label_id}"
+
+
+class EventAction(models.TextChoices):
+    CREATE = "create", "Create"
+    CHANGE = "change", "Change"
+    SKIP = "skip", "Skip"
+    UNDO = "undo", "Undo"
+    IMPORT = "import", "Import"
+    REVIEW = "review", "Review"
+
+
+class LabelEvent(models.Model):
+    """Append-only history of every label change; the database refuses updates (and deletes on PostgreSQL)."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="+")
+    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="events")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(max_length=16, choices=EventAction.choices)
+    old_label = models.ForeignKey(Label, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    new_label = models.ForeignKey(Label, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    flagged = models.BooleanField(default=False)
+    source = models.CharField(max_length=16, choices=LabelSource.choices, default=LabelSource.HUMAN)
+    source_name = models.CharField(max_length=100, blank=True)
+    annotation_id = models.BigIntegerField(null=True, blank=True, help_text="Not a key: undo removes annotations.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["task", "created_at"], name="labelevent_task_time")]
+
+    def __str__(self) -> str:
+        return f"{self.action} task {self.task_id}: {self.old_label_id} -> {self.new_label_id}"

@@ -1,0 +1,93 @@
+import os
+import shutil
+from collections.abc import Iterator
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from datasets.models import Dataset
+from tests.factories import DatasetFactory, LabelFactory, TaskFactory
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls around it are still synchronous.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+CHROMIUM = "/usr/bin/chromium"
+
+
+def require(available: bool, what: str) -> None:
+    """Skip when a service is missing on a developer machine; in CI a missing service is a failure."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"CI requires {what}, and it is not available.")
+    pytest.skip(f"needs {what}")
+
+
+@pytest.fixture
+def postgres(db: None) -> None:
+    require(connection.vendor == "postgresql", "PostgreSQL (set DATABASE_URL=postgres://...)")
+
+
+@pytest.fixture
+def catalog(db: None) -> Dataset:
+    """A dataset with three labels and five open tasks."""
+    dataset = DatasetFactory()
+    for name in ("Audio", "Phones", "Shoes"):
+        LabelFactory(dataset=dataset, name=name, path=name)
+    TaskFactory.create_batch(5, dataset=dataset)
+    return dataset
+
+
+@pytest.fixture(scope="session")
+def celery_worker_session(django_db_setup: None, django_db_blocker) -> Iterator[object]:
+    """A real Celery worker, in a thread of the test process, on the configured broker (Redis in CI)."""
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    broker = settings.CELERY_BROKER_URL
+    if broker.startswith("redis://"):
+        import redis
+
+        try:
+            redis.Redis.from_url(broker).ping()
+        except redis.ConnectionError:
+            require(False, f"Redis at {broker}")
+    elif IN_CI:
+        pytest.fail("CI runs the worker tests on Redis: set CELERY_BROKER_URL=redis://...")
+    app.control.purge()
+    with (
+        django_db_blocker.unblock(),
+        start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING") as worker,
+    ):
+        yield worker
+
+
+@pytest.fixture
+def celery_worker(celery_worker_session: object, transactional_db: None) -> object:
+    return celery_worker_session
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    require(shutil.which("chromium") is not None or os.path.exists(CHROMIUM), "Chromium (/usr/bin/chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server) -> Iterator[object]:
+    context = browser.new_context(base_url=live_server.url)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()

@@ -1,0 +1,63 @@
+import csv
+import io
+from collections import Counter
+
+from datasets.demo import demo_catalog_csv, demo_products, demo_taxonomy
+
+UNSAFE_MARKERS = ("<script", "onerror", "javascript:")
+
+
+def _leaf_paths():
+    paths = [path for _code, path in demo_taxonomy()]
+    return {path for path in paths if not any(other.startswith(path + " > ") for other in paths)}
+
+
+def test_same_seed_gives_same_products_and_other_seed_differs():
+    first = list(demo_products(200, seed=7))
+    assert first == list(demo_products(200, seed=7))
+    assert first != list(demo_products(200, seed=8))
+
+
+def test_count_is_respected_and_external_ids_are_unique():
+    products = list(demo_products(500))
+    assert len(products) == 500
+    assert len({product["external_id"] for product in products}) == 500
+
+
+def test_every_category_is_a_leaf_of_the_taxonomy():
+    leaves = _leaf_paths()
+    assert all(product["category"] in leaves for product in demo_products(3000))
+
+
+def test_taxonomy_lists_parents_first_with_unique_codes():
+    taxonomy = demo_taxonomy()
+    codes = [code for code, _path in taxonomy]
+    assert len(codes) == len(set(codes))
+    seen = set()
+    for _code, path in taxonomy:
+        parts = path.split(" > ")
+        assert all(" > ".join(parts[:depth]) in seen for depth in range(1, len(parts)))
+        seen.add(path)
+
+
+def test_every_leaf_has_at_least_ten_products_at_3000():
+    counts = Counter(product["category"] for product in demo_products(3000))
+    assert min(counts.get(leaf, 0) for leaf in _leaf_paths()) >= 10
+
+
+def test_titles_are_non_empty_and_at_most_300_chars():
+    assert all(0 < len(product["title"].strip()) <= 300 for product in demo_products(3000))
+
+
+def test_a_few_descriptions_carry_untrusted_markup():
+    products = list(demo_products(3000))
+    unsafe = [p for p in products if any(m in p["description"] for m in UNSAFE_MARKERS)]
+    assert 0 < len(unsafe) < 0.05 * len(products)
+
+
+def test_csv_parses_back_to_the_same_products():
+    products = list(demo_products(300))
+    rows = list(csv.DictReader(io.StringIO(demo_catalog_csv(300))))
+    assert [(r["external_id"], r["title"], r["category"]) for r in rows] == [
+        (p["external_id"], p["title"], p["category"]) for p in products
+    ]

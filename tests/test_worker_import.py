@@ -1,0 +1,31 @@
+"""An import through the API runs in a real Celery worker, over the configured broker (Redis in CI)."""
+
+import time
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from datasets.models import ImportJob, Product
+from tests.factories import DatasetFactory, member
+
+
+@pytest.mark.worker
+def test_an_api_import_is_run_by_the_worker(celery_worker):
+    dataset = DatasetFactory()
+    api = APIClient()
+    api.force_authenticate(member(dataset, "lead", "lead"))
+    upload = SimpleUploadedFile("p.csv", b"id,title\nW1,Walnut desk\nW2,\n", content_type="text/csv")
+    response = api.post(reverse("api-import-list", args=[dataset.pk]), {"kind": "products", "file": upload})
+    assert response.status_code == 202
+
+    job = ImportJob.objects.get(pk=response.json()["id"])
+    deadline = time.monotonic() + 60
+    while not job.is_finished and time.monotonic() < deadline:
+        time.sleep(0.2)
+        job.refresh_from_db()
+    assert (job.status, job.created_count, job.error_count) == ("succeeded", 1, 1)
+    assert Product.objects.get(dataset=dataset).title == "Walnut desk"
+    progress = api.get(reverse("api-import-detail", args=[job.pk])).json()
+    assert progress["progress"] == 1.0
