@@ -153,7 +153,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Shelfmark's own knobs.
-IMPORT_BATCH_SIZE = env.int("IMPORT_BATCH_SIZE", default=5000)
+IMPORT_BATCH_SIZE = env.int("IMPORT_BATCH_SIZE", default=20000)
 TASK_LEASE_MINUTES = env.int("TASK_LEASE_MINUTES", default=10)
 
 LOGGING = {

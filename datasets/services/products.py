@@ -3,9 +3,13 @@
 Called inside the batch's transaction; a few bulk statements per batch, never a query per row.
 """
 
+import csv
+import io
+import json
 from collections import Counter
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import F
 
 from datasets.importers import ProductRow, RowError
@@ -62,47 +66,94 @@ def product_batch_write(
     if not rows:
         return BatchResult(), errors
 
-    ids = [row.external_id for row in rows]
-    existing = set(Product.objects.filter(dataset=dataset, external_id__in=ids).values_list("external_id", flat=True))
-    Product.objects.bulk_create(
-        [
-            Product(
-                dataset=dataset,
-                external_id=row.external_id,
-                title=row.title,
-                description=row.description,
-                brand=row.brand,
-                price=row.price,
-                currency=row.currency,
-                image_url=row.image_url,
-                url=row.url,
-                attributes=row.attributes,
-            )
-            for row in rows
-        ],
-        update_conflicts=True,
-        unique_fields=["dataset", "external_id"],
-        update_fields=UPDATE_FIELDS,
-    )
-    new_ids = [external_id for external_id in ids if external_id not in existing]
-    product_pks = dict(
-        Product.objects.filter(dataset=dataset, external_id__in=new_ids).values_list("external_id", "pk")
-    )
-    Task.objects.bulk_create(
-        [
-            Task(
-                dataset=dataset,
-                product_id=product_pks[external_id],
-                random_key=random_key(seed=dataset.seed, external_id=external_id),
-            )
-            for external_id in new_ids
-        ],
-        ignore_conflicts=True,
-    )
-    result = BatchResult(created=len(new_ids), updated=len(ids) - len(new_ids))
+    upsert = _upsert_postgres if connection.vendor == "postgresql" else _upsert_generic
+    created = upsert(dataset=dataset, rows=rows)
+    result = BatchResult(created=created, updated=len(rows) - created)
     if labels:
         result.labels = _labels_write(dataset=dataset, labels=labels, source_name=label_source)
     return result, errors
+
+
+def _upsert_generic(*, dataset: Dataset, rows: list[ProductRow]) -> int:
+    """Portable upsert with a task per new product; returns how many products it created."""
+    ids = [row.external_id for row in rows]
+    existing = set(Product.objects.filter(dataset=dataset, external_id__in=ids).values_list("external_id", flat=True))
+    Product.objects.bulk_create(
+        [_product(dataset, row) for row in rows],
+        update_conflicts=True,
+        unique_fields=["dataset", "external_id"],
+        update_fields=UPDATE_FIELDS,
+        batch_size=2000,
+    )
+    new_ids = [external_id for external_id in ids if external_id not in existing]
+    new_products = Product.objects.filter(dataset=dataset, external_id__in=new_ids).values_list("pk", "external_id")
+    Task.objects.bulk_create(
+        [
+            Task(dataset=dataset, product_id=pk, random_key=random_key(seed=dataset.seed, external_id=external_id))
+            for pk, external_id in new_products
+        ],
+        batch_size=2000,
+    )
+    return len(new_ids)
+
+
+def _product(dataset: Dataset, row: ProductRow) -> Product:
+    return Product(
+        dataset=dataset, external_id=row.external_id, title=row.title, description=row.description, brand=row.brand,
+        price=row.price, currency=row.currency, image_url=row.image_url, url=row.url, attributes=row.attributes,
+    )
+
+
+_STAGE_TABLE = """
+CREATE TEMP TABLE IF NOT EXISTS import_product_stage (
+    external_id text, title text, description text, brand text, price numeric, currency text,
+    image_url text, url text, attributes jsonb, random_key bigint
+)
+"""
+# One statement upserts the products and gives each new one (xmax = 0: inserted, not updated) its task.
+_UPSERT = """
+WITH upserted AS (
+    INSERT INTO datasets_product (
+        dataset_id, external_id, title, description, brand, price, currency, image_url, url, attributes,
+        created_at, updated_at
+    )
+    SELECT %(dataset)s, external_id, title, coalesce(description, ''), coalesce(brand, ''), price,
+           coalesce(currency, ''), coalesce(image_url, ''), coalesce(url, ''), attributes, now(), now()
+    FROM import_product_stage
+    ON CONFLICT (dataset_id, external_id) DO UPDATE SET
+        title = EXCLUDED.title, description = EXCLUDED.description, brand = EXCLUDED.brand, price = EXCLUDED.price,
+        currency = EXCLUDED.currency, image_url = EXCLUDED.image_url, url = EXCLUDED.url,
+        attributes = EXCLUDED.attributes, updated_at = EXCLUDED.updated_at
+    RETURNING id, external_id, (xmax = 0) AS inserted
+)
+INSERT INTO labeling_task (
+    dataset_id, product_id, is_gold, annotation_count, is_complete, priority, random_key, created_at
+)
+SELECT %(dataset)s, upserted.id, false, 0, false, 0, stage.random_key, now()
+FROM upserted JOIN import_product_stage AS stage USING (external_id)
+WHERE upserted.inserted
+"""
+
+
+def _upsert_postgres(*, dataset: Dataset, rows: list[ProductRow]) -> int:
+    """COPY the batch into a staging table, then upsert products and add tasks in one statement."""
+    buffer = io.StringIO()
+    seed = dataset.seed
+    csv.writer(buffer).writerows(
+        (
+            row.external_id, row.title, row.description, row.brand, row.price, row.currency, row.image_url, row.url,
+            json.dumps(row.attributes, ensure_ascii=False), random_key(seed=seed, external_id=row.external_id),
+        )
+        for row in rows
+    )
+    buffer.seek(0)
+    with connection.cursor() as cursor:
+        cursor.execute(_STAGE_TABLE)
+        # Emptied here, not ON COMMIT: batches may share one outer transaction.
+        cursor.execute("TRUNCATE import_product_stage")
+        cursor.cursor.copy_expert("COPY import_product_stage FROM STDIN WITH (FORMAT csv)", buffer)
+        cursor.execute(_UPSERT, {"dataset": dataset.pk})
+        return cursor.rowcount
 
 
 def _labels_write(*, dataset: Dataset, labels: dict[str, Label], source_name: str) -> int:
