@@ -7,7 +7,7 @@
   var $ = function (id) { return document.getElementById(id); };
 
   var activeSeconds = 0, lastTick = performance.now(), lastActivity = Date.now(), taskId = null;
-  var busy = false;          // a request for the panel is in flight: keys must not act on the outgoing task
+  var busy = false;          // from request to the new panel's load: keys must not act on a stale task
   var highlight = -1;        // index of the highlighted search result
   var loadedQuery = "";      // the query the shown results answer
   var enterQueued = false;   // Enter pressed before the results for the typed query arrived
@@ -189,21 +189,18 @@
   });
 
   function targetsPanel(event) { var t = event.detail.target; return Boolean(t && t.id === "task-panel"); }
-  function setBusy(event, on) {
-    if (!targetsPanel(event)) return false;
-    busy = on;
-    event.detail.target.classList.toggle("busy", on);
-    event.detail.target.setAttribute("aria-busy", String(on));
-    return true;
-  }
+  function setBusy(panel, on) { busy = on; panel.classList.toggle("busy", on); panel.setAttribute("aria-busy", String(on)); }
 
-  document.addEventListener("htmx:beforeRequest", function (event) { setBusy(event, true); });
-  document.addEventListener("htmx:afterRequest", function (event) {
-    if (setBusy(event, false) && !event.detail.successful && !(event.detail.xhr && event.detail.xhr.status === 400)) {
-      showHint(true, "The server did not answer. Please try again.");
-    }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (targetsPanel(event)) setBusy(event.detail.target, true);
   });
-
+  // Busy ends when the new panel is loaded (htmx wires its buttons only then), or now if nothing will be swapped.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var xhr = event.detail.xhr;
+    if (!targetsPanel(event) || event.detail.successful || (xhr && xhr.status === 400)) return;
+    setBusy(event.detail.target, false);
+    showHint(true, "The server did not answer. Please try again.");
+  });
   // A refused answer comes back as a 400 with the panel and its error: show it (htmx skips 4xx bodies).
   document.addEventListener("htmx:beforeSwap", function (event) {
     if (targetsPanel(event) && event.detail.xhr.status === 400) {
@@ -215,6 +212,7 @@
   // After settling: htmx restores the class of elements whose id was already on the page.
   document.addEventListener("htmx:afterSettle", function (event) {
     var target = event.detail.target, search = $("label-search");
+    if (targetsPanel(event)) busy = false; // also when the response was not a panel (e.g. a login page)
     if (!target || target.id !== "label-results") return;
     loadedQuery = new URL(event.detail.xhr.responseURL).searchParams.get("q") || "";
     // Results for an older query (the user kept typing) are shown but never picked by a queued Enter.
@@ -233,7 +231,8 @@
     var id = panel.getAttribute("data-task-id"), search = $("label-search");
     // A refused answer re-renders the same task: its time keeps running.
     if (id !== taskId) { activeSeconds = 0; lastTick = performance.now(); markActive(); }
-    taskId = id;
+    taskId = id; busy = false;
+    panel.setAttribute("data-ready", "true"); // browser tests wait for #task-panel[data-ready]
     highlight = -1; loadedQuery = ""; enterQueued = false;
     if (search) search.value = "";
     var counts = panel.getAttribute("data-submitted") + " labeled · " + panel.getAttribute("data-skipped") + " skipped";
