@@ -84,19 +84,20 @@ def demo_products(count: int = 3000, *, seed: int = 7) -> Iterator[dict[str, obj
         yield _product(rng, number, code)
 
 
-def demo_catalog_csv(count: int = 3000, *, seed: int = 7) -> str:
-    """The products of ``demo_products(count, seed=seed)`` as an uploadable CSV."""
+def demo_catalog_csv(count: int = 3000, *, seed: int = 7, with_category: bool = True) -> str:
+    """The products of ``demo_products(count, seed=seed)`` as an uploadable CSV.
+
+    with_category=False leaves out the true label: what annotators are shown must not give it away.
+    """
     products = list(demo_products(count, seed=seed))
     attr_keys = sorted({key for product in products for key in product["attributes"]})
+    columns = [c for c in CSV_BASE_COLUMNS if with_category or c != "category"]
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
-    writer.writerow(CSV_BASE_COLUMNS + attr_keys)
+    writer.writerow(columns + attr_keys)
     for product in products:
         attrs = product["attributes"]
-        writer.writerow(
-            [product[column] for column in CSV_BASE_COLUMNS]
-            + [attrs.get(key, "") for key in attr_keys]
-        )
+        writer.writerow([product[column] for column in columns] + [attrs.get(key, "") for key in attr_keys])
     return buffer.getvalue()
 
 

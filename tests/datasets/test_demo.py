@@ -61,3 +61,8 @@ def test_csv_parses_back_to_the_same_products():
     assert [(r["external_id"], r["title"], r["category"]) for r in rows] == [
         (p["external_id"], p["title"], p["category"]) for p in products
     ]
+
+
+def test_the_csv_without_category_does_not_reveal_the_true_label():
+    header = next(csv.reader(io.StringIO(demo_catalog_csv(20, with_category=False))))
+    assert "category" not in header

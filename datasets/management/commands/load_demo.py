@@ -49,7 +49,7 @@ class Command(BaseCommand):
                     for n, (code, path) in enumerate(demo_taxonomy(), start=1)
                 ],
             )
-        csv_text = demo_catalog_csv(options["products"])
+        csv_text = demo_catalog_csv(options["products"], with_category=False)
         job = import_job_create(
             dataset=dataset,
             user=users["lead"],
