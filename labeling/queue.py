@@ -116,8 +116,3 @@ def task_lease_next(*, dataset: Dataset, user: AbstractBaseUser) -> Task | None:
         )
         return Task.objects.select_related("product").get(pk=task.pk)
 
-
-def lease_release_expired(*, before: datetime | None = None) -> int:
-    """Delete leases that expired; the queue already ignores them, this only keeps the table small."""
-    deleted, _ = Lease.objects.filter(expires_at__lte=before or timezone.now()).delete()
-    return deleted

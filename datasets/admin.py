@@ -1,0 +1,55 @@
+from django.contrib import admin
+
+from datasets.models import Dataset, ImportJob, ImportRowError, Label, Membership, Product
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Dataset)
+class DatasetAdmin(admin.ModelAdmin):
+    list_display = ["name", "task_type", "overlap", "created_by", "created_at"]
+    search_fields = ["name"]
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "dataset", "role"]
+    list_filter = ["role", "dataset"]
+    search_fields = ["user__username", "dataset__name"]
+
+
+@admin.register(Label)
+class LabelAdmin(admin.ModelAdmin):
+    list_display = ["path", "code", "dataset", "depth"]
+    list_filter = ["dataset"]
+    search_fields = ["path", "code"]
+    raw_id_fields = ["parent"]
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "title", "brand", "price", "currency", "dataset"]
+    list_filter = ["dataset"]
+    search_fields = ["external_id", "title", "brand"]
+    show_full_result_count = False
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = ["filename", "dataset", "kind", "status", "created_count", "updated_count", "error_count"]
+    list_filter = ["status", "kind"]
+    readonly_fields = [f.name for f in ImportJob._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(ImportRowError)
+class ImportRowErrorAdmin(admin.ModelAdmin):
+    list_display = ["job", "line", "external_id", "reason"]
+    raw_id_fields = ["job"]
