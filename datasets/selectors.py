@@ -2,7 +2,7 @@
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.http import Http404
 
 from datasets.models import Dataset, ImportJob, Label, Membership, Role
@@ -24,9 +24,13 @@ def dataset_role(*, dataset: Dataset, user: AbstractBaseUser) -> str | None:
 
 
 def dataset_get(*, user: AbstractBaseUser, dataset_id: int, role: str = Role.ANNOTATOR) -> Dataset:
-    """The dataset if the user may act in it with at least `role`."""
-    dataset = Dataset.objects.filter(pk=dataset_id).first()
-    user_role = dataset_role(dataset=dataset, user=user) if dataset else None
+    """The dataset if the user may act in it with at least `role`; read with the user's role in one query."""
+    datasets = Dataset.objects.filter(pk=dataset_id)
+    if not user.is_superuser:
+        roles = Membership.objects.filter(dataset=OuterRef("pk"), user=user).values("role")[:1]
+        datasets = datasets.annotate(member_role=Subquery(roles))
+    dataset = datasets.first()
+    user_role = None if dataset is None else (ADMIN if user.is_superuser else dataset.member_role)
     if user_role is None:
         raise Http404("No such dataset.")
     if _RANK[user_role] < _RANK[role]:

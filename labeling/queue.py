@@ -30,66 +30,72 @@ def random_key(*, seed: int, external_id: str) -> int:
     return int.from_bytes(digest, "big")
 
 
-def _open_tasks(*, dataset: Dataset, user: AbstractBaseUser, now: datetime) -> QuerySet[Task]:
-    """Tasks this user has not answered that still have a free slot (overlap minus answers and others' leases)."""
-    others_leases = (
+def _others_leases(*, user: AbstractBaseUser, now: datetime) -> Subquery:
+    """Live leases held by other users on the outer task."""
+    leases = (
         Lease.objects.filter(task=OuterRef("pk"), expires_at__gt=now)
         .exclude(user=user)
         .values("task")
         .annotate(n=Count("*"))
         .values("n")
     )
+    return Coalesce(Subquery(leases, output_field=IntegerField()), Value(0))
+
+
+def _answered(*, user: AbstractBaseUser) -> Exists:
+    return Exists(Annotation.objects.filter(task=OuterRef("pk"), user=user))
+
+
+def _open_tasks(*, dataset: Dataset, user: AbstractBaseUser, now: datetime) -> QuerySet[Task]:
+    """Tasks this user has not answered that still have a free slot (overlap minus answers and others' leases)."""
     return (
         Task.objects.filter(dataset=dataset, is_complete=False)
-        .exclude(Exists(Annotation.objects.filter(task=OuterRef("pk"), user=user)))
-        .annotate(leased=Coalesce(Subquery(others_leases, output_field=IntegerField()), Value(0)))
+        .exclude(_answered(user=user))
+        .annotate(leased=_others_leases(user=user, now=now))
         .filter(leased__lt=dataset.overlap - F("annotation_count"))
     )
 
 
 def _gold_tasks(*, dataset: Dataset, user: AbstractBaseUser) -> QuerySet[Task]:
     # Gold items measure every annotator, so overlap does not limit them.
-    return Task.objects.filter(dataset=dataset, is_gold=True).exclude(
-        Exists(Annotation.objects.filter(task=OuterRef("pk"), user=user))
+    return Task.objects.filter(dataset=dataset, is_gold=True).exclude(_answered(user=user))
+
+
+def _has_free_slot(*, task: Task, dataset: Dataset, user: AbstractBaseUser, now: datetime) -> bool:
+    """Re-read, in a statement that starts after the row lock was taken, what the claim query saw."""
+    leased, answered = (
+        Task.objects.filter(pk=task.pk)
+        .annotate(leased=_others_leases(user=user, now=now), answered=_answered(user=user))
+        .values_list("leased", "answered")
+        .get()
     )
-
-
-def _has_free_slot(*, task: Task, user: AbstractBaseUser, now: datetime) -> bool:
-    if task.is_gold:
-        return not Annotation.objects.filter(task=task, user=user).exists()
-    if task.is_complete or Annotation.objects.filter(task=task, user=user).exists():
+    if answered:
         return False
-    leased = Lease.objects.filter(task=task, expires_at__gt=now).exclude(user=user).count()
-    return task.annotation_count + leased < task.dataset.overlap
+    return task.is_gold or (not task.is_complete and task.annotation_count + leased < dataset.overlap)
 
 
-def _claim(candidates: QuerySet[Task], *, user: AbstractBaseUser, now: datetime) -> Task | None:
+def _claim(
+    candidates: QuerySet[Task], *, dataset: Dataset, user: AbstractBaseUser, now: datetime
+) -> Task | None:
     rejected: list[int] = []
     for _ in range(CLAIM_ATTEMPTS):
         task = (
             candidates.exclude(pk__in=rejected)
             .select_for_update(skip_locked=True, of=("self",))
-            .select_related("dataset")
+            .select_related("product")
             .first()
         )
         if task is None:
             return None
-        if _has_free_slot(task=task, user=user, now=now):
+        if _has_free_slot(task=task, dataset=dataset, user=user, now=now):
             return task
         rejected.append(task.pk)
     return None
 
 
-def _draw(*, dataset: Dataset, user: AbstractBaseUser) -> float:
-    # Seeded by the user's progress, so a simulation replays the same mix of gold, random and priority.
-    answered = Annotation.objects.filter(dataset=dataset, user=user).count()
-    return random.Random(f"{dataset.seed}:{user.pk}:{answered}").random()
-
-
 def task_lease_next(*, dataset: Dataset, user: AbstractBaseUser) -> Task | None:
     """Return the task this user should work on now, leased to them; None when nothing is left."""
     now = timezone.now()
-    expires_at = now + timedelta(minutes=dataset.lease_minutes)
     with transaction.atomic():
         held = (
             Lease.objects.filter(dataset=dataset, user=user, expires_at__gt=now)
@@ -100,19 +106,27 @@ def task_lease_next(*, dataset: Dataset, user: AbstractBaseUser) -> Task | None:
         if held is not None:
             return held.task
 
-        draw = _draw(dataset=dataset, user=user)
+        draw = random.random()
         task = None
         if draw < dataset.gold_fraction:
-            task = _claim(_gold_tasks(dataset=dataset, user=user).order_by("random_key"), user=user, now=now)
+            gold = _gold_tasks(dataset=dataset, user=user).order_by("random_key")
+            task = _claim(gold, dataset=dataset, user=user, now=now)
         if task is None:
-            open_tasks = _open_tasks(dataset=dataset, user=user, now=now)
             random_share = dataset.gold_fraction <= draw < dataset.gold_fraction + dataset.random_fraction
             order = ("random_key",) if random_share else ("-priority", "random_key")
-            task = _claim(open_tasks.order_by(*order), user=user, now=now)
+            open_tasks = _open_tasks(dataset=dataset, user=user, now=now).order_by(*order)
+            task = _claim(open_tasks, dataset=dataset, user=user, now=now)
         if task is None:
             return None
-        Lease.objects.update_or_create(
-            task=task, user=user, defaults={"dataset": dataset, "expires_at": expires_at, "created_at": now}
-        )
-        return Task.objects.select_related("product").get(pk=task.pk)
+        lease_grant(dataset=dataset, task=task, user=user, now=now)
+        return task
 
+
+def lease_grant(*, dataset: Dataset, task: Task, user: AbstractBaseUser, now: datetime) -> None:
+    """Create or renew the user's lease on a task, in one statement."""
+    Lease.objects.bulk_create(
+        [Lease(dataset=dataset, task=task, user=user, expires_at=now + timedelta(minutes=dataset.lease_minutes))],
+        update_conflicts=True,
+        unique_fields=["task", "user"],
+        update_fields=["expires_at", "created_at"],
+    )

@@ -1,6 +1,5 @@
 """The only way annotations change: submit, skip, undo. Each owns its transaction and writes history."""
 
-from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -10,6 +9,7 @@ from config.errors import ApplicationError
 from datasets.models import Dataset, Label
 from labeling.history import label_event_record
 from labeling.models import Annotation, AnnotationStatus, EventAction, Lease, Task
+from labeling.queue import lease_grant
 
 MAX_ACTIVE_SECONDS = 24 * 3600
 
@@ -141,14 +141,5 @@ def annotation_undo(*, dataset: Dataset, user: AbstractBaseUser) -> Task:
             flagged=annotation.flagged,
         )
         annotation.delete()
-        now = timezone.now()
-        Lease.objects.update_or_create(
-            task=task,
-            user=user,
-            defaults={
-                "dataset": dataset,
-                "expires_at": now + timedelta(minutes=dataset.lease_minutes),
-                "created_at": now,
-            },
-        )
+        lease_grant(dataset=dataset, task=task, user=user, now=timezone.now())
     return task
