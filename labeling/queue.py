@@ -81,7 +81,7 @@ def _claim(
     for _ in range(CLAIM_ATTEMPTS):
         task = (
             candidates.exclude(pk__in=rejected)
-            .select_for_update(skip_locked=True, of=("self",))
+            .select_for_update(skip_locked=True, no_key=True, of=("self",))
             .select_related("product")
             .first()
         )

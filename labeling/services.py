@@ -15,7 +15,9 @@ MAX_ACTIVE_SECONDS = 24 * 3600
 
 
 def _lock_task(task: Task) -> Task:
-    return Task.objects.select_for_update().select_related("dataset").get(pk=task.pk)
+    # Only the task row, and NO KEY: locking the dataset row too would queue every submit of a dataset
+    # behind one lock, and a plain FOR UPDATE would block the foreign-key checks of other writers.
+    return Task.objects.select_for_update(no_key=True, of=("self",)).select_related("dataset").get(pk=task.pk)
 
 
 def _check_slot(*, task: Task, user: AbstractBaseUser) -> None:

@@ -122,7 +122,7 @@ def import_job_preview(*, job: ImportJob) -> dict[str, Any]:
 def import_job_run(*, job_id: int) -> ImportJob:
     """Run (or resume) an import. Safe to call twice: a finished job is left as it is."""
     with transaction.atomic():
-        job = ImportJob.objects.select_for_update().select_related("dataset").get(pk=job_id)
+        job = ImportJob.objects.select_for_update(of=("self",)).select_related("dataset").get(pk=job_id)
         if job.is_finished or job.status == ImportStatus.DRAFT:
             return job
         job.status = ImportStatus.RUNNING
