@@ -1,0 +1,131 @@
+"""P1: import N products from CSV through Shelfmark's pipeline vs `psql \\copy` of the same file, same run.
+
+Order: copy, import, copy again; the copy rate is the mean of both copies (one cold, one warm cache).
+The import is `manage.py import_products` in a subprocess (the real pipeline, run inline) on a fresh
+dataset; it is stopped after P1_TIMEOUT seconds (default 900) and then reported from its progress.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import time
+from pathlib import Path
+
+from bench.common import PYTHON, ROOT, BenchError, django_env, env_int, log, psql, psql_command
+
+COPY_TABLE = "bench_copy_products"
+COPY_DDL = f"""
+DROP TABLE IF EXISTS {COPY_TABLE};
+CREATE TABLE {COPY_TABLE} (
+    id bigserial PRIMARY KEY, external_id text NOT NULL, title text NOT NULL, brand text, price numeric(14, 2),
+    currency text, merchant text, category text
+);
+CREATE UNIQUE INDEX {COPY_TABLE}_external_id ON {COPY_TABLE} (external_id);
+"""
+TARGET_RATIO = 0.5
+
+
+def _copy(path: Path) -> dict[str, float | int]:
+    """One timed `psql \\copy` into an empty equivalent table (wall clock of the psql process)."""
+    psql(COPY_DDL)
+    quoted = str(path).replace("'", "''")
+    columns = "external_id, title, brand, price, currency, merchant, category"
+    argv, env = psql_command(f"\\copy {COPY_TABLE} ({columns}) FROM '{quoted}' WITH (FORMAT csv, HEADER true)")
+    argv.remove("-q")  # keep the "COPY n" line
+    started = time.perf_counter()
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=3600, check=False)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise BenchError(f"psql \\copy failed: {done.stderr.strip()}")
+    match = re.search(r"COPY (\d+)", done.stdout)
+    rows = int(match.group(1)) if match else 0
+    log(f"psql \\copy: {rows:,} rows in {seconds:.2f} s ({rows / seconds:,.0f} rows/s)")
+    return {"seconds": round(seconds, 3), "rows": rows, "rows_per_s": round(rows / seconds, 1)}
+
+
+def _new_dataset(count: int) -> int:
+    from datasets.models import Dataset
+
+    return Dataset.objects.create(name=f"bench import {count:,} ({time.strftime('%H:%M:%S')})").pk
+
+
+def _job_times(dataset_id: int) -> dict[str, object]:
+    """What the import job recorded: progress and its own timings (the command's wall clock also has startup)."""
+    from datasets.models import ImportJob
+
+    job = ImportJob.objects.filter(dataset_id=dataset_id).order_by("-id").first()
+    if job is None:
+        return {}
+    times = {
+        "job_status": job.status,
+        "records_done": job.records_done,
+        "created": job.created_count,
+        "rejected": job.error_count,
+    }
+    if job.started_at:
+        times["store_file_seconds"] = round((job.started_at - job.created_at).total_seconds(), 3)
+        if job.finished_at:
+            times["job_run_seconds"] = round((job.finished_at - job.started_at).total_seconds(), 3)
+    return times
+
+
+def _import(path: Path, rows: int, timeout: int) -> dict[str, object]:
+    dataset_id = _new_dataset(rows)
+    argv = [PYTHON, "manage.py", "import_products", "--dataset", str(dataset_id), str(path)]
+    log(f"import_products into dataset {dataset_id} (stopped after {timeout} s)")
+    started = time.perf_counter()
+    process = subprocess.Popen(argv, cwd=ROOT, env=django_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    try:
+        out, err = process.communicate(timeout=timeout)
+        timed_out = False
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, err = process.communicate()
+        timed_out = True
+    finally:
+        if process.poll() is None:  # interrupted: never leave the import running
+            process.kill()
+            process.wait()
+    seconds = time.perf_counter() - started
+    result: dict[str, object] = {"dataset_id": dataset_id, "seconds": round(seconds, 3), "timed_out": timed_out}
+    result.update(_job_times(dataset_id))
+    if timed_out:
+        done = int(result.get("records_done") or 0)
+        result["rows_per_s"] = round(done / seconds, 1)
+        result["estimated_total_seconds"] = round(seconds * rows / done, 1) if done else None
+        log(f"import stopped after {seconds:.0f} s at {done:,} of {rows:,} rows: {result['rows_per_s']:,} rows/s")
+        return result
+    if process.returncode != 0:
+        raise BenchError(f"import_products failed ({process.returncode}):\n{out[-2000:]}\n{err[-4000:]}")
+    summary = json.loads(out.strip().splitlines()[-1])
+    result.update({"summary": summary, "created": summary["created"], "rejected": summary["rejected"]})
+    result["rows_per_s"] = round(rows / seconds, 1)
+    if result.get("job_run_seconds"):
+        result["rows_per_s_job_only"] = round(rows / result["job_run_seconds"], 1)
+    log(f"import: {summary['created']:,} created, {summary['rejected']:,} rejected in {seconds:.2f} s "
+        f"({result['rows_per_s']:,} rows/s)")
+    return result
+
+
+def run(path: Path, rows: int) -> dict[str, object]:
+    timeout = env_int("P1_TIMEOUT", 900)
+    first = _copy(path)
+    shelfmark = _import(path, rows, timeout)
+    second = _copy(path)
+    psql(f"DROP TABLE IF EXISTS {COPY_TABLE}")
+    copy_rate = (first["rows_per_s"] + second["rows_per_s"]) / 2
+    ratio = shelfmark["rows_per_s"] / copy_rate if copy_rate else None
+    return {
+        "rows": rows,
+        "file": str(path),
+        "copy_runs": [first, second],
+        "copy_rows_per_s": round(copy_rate, 1),
+        "import": shelfmark,
+        "import_rows_per_s": shelfmark["rows_per_s"],
+        "ratio": round(ratio, 4) if ratio is not None else None,
+        "target_ratio": TARGET_RATIO,
+        "pass": bool(ratio is not None and ratio >= TARGET_RATIO and not shelfmark["timed_out"]),
+    }

@@ -1,0 +1,189 @@
+"""P2: next task + submit over HTTP, 16 concurrent annotators, at 10k products and at SCALE products.
+
+Each annotator thread has its own keep-alive connection and token and loops: POST next, think, POST
+submit. The first WARMUP seconds are discarded, then P2_SECONDS are measured. Latencies are per
+request (next, submit) and per pair (next + submit, think time excluded).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+
+from bench import data
+from bench.common import env_float, env_int, latency_summary, log
+from bench.p2_diagnose import LockSampler, diagnose
+from bench.p2_setup import QueueSetup, Server, annotators, load_dataset, reset
+
+SMALL = 10_000
+WARMUP = 5.0
+TARGET_P95_MS = 50.0
+TARGET_RATIO = 1.5
+MAX_ERROR_BODIES = 5
+
+
+@dataclass
+class Recorder:
+    """What the threads measured, shared under one lock (appends are rare next to request times)."""
+
+    measure_from: float
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    next_s: list[float] = field(default_factory=list)
+    submit_s: list[float] = field(default_factory=list)
+    pair_s: list[float] = field(default_factory=list)
+    errors: dict[str, int] = field(default_factory=dict)
+    error_bodies: list[str] = field(default_factory=list)
+    empty: int = 0  # 204: the queue had nothing left for that annotator
+    reconnects: int = 0
+
+    def error(self, kind: str, measured: bool, text: str) -> None:
+        with self.lock:
+            if measured:
+                self.errors[kind] = self.errors.get(kind, 0) + 1
+            if len(self.error_bodies) < MAX_ERROR_BODIES:
+                self.error_bodies.append(f"{kind}: {text[:500]}")
+
+
+class Annotator(threading.Thread):
+    def __init__(self, port: int, token: str, setup: QueueSetup, recorder: Recorder, until: float, think: float,
+                 seed: int) -> None:
+        super().__init__(daemon=True)
+        self.port, self.setup, self.recorder, self.until, self.think = port, setup, recorder, until, think
+        self.headers = {"Authorization": f"Token {token}", "Host": "127.0.0.1", "Accept": "application/json"}
+        self.rng = random.Random(seed)
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+    def _post(self, path: str, body: dict | None) -> tuple[int, bytes, float]:
+        payload = json.dumps(body).encode() if body is not None else b""
+        headers = {**self.headers, "Content-Type": "application/json", "Content-Length": str(len(payload))}
+        for attempt in (1, 2):
+            started = time.perf_counter()
+            try:
+                self.connection.request("POST", path, body=payload, headers=headers)
+                response = self.connection.getresponse()
+                content = response.read()
+                return response.status, content, time.perf_counter() - started
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                # The server closed an idle keep-alive connection: reconnect once (counted, not timed).
+                self.connection.close()
+                with self.recorder.lock:
+                    self.recorder.reconnects += 1
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _label_for(self, task: dict) -> int:
+        category = (task.get("product") or {}).get("attributes", {}).get("category")
+        return self.setup.labels.get(category) or self.rng.choice(list(self.setup.labels.values()))
+
+    def run(self) -> None:
+        recorder = self.recorder
+        try:
+            while time.perf_counter() < self.until:
+                measured = time.perf_counter() >= recorder.measure_from
+                status, content, next_s = self._post(f"/api/datasets/{self.setup.dataset_id}/tasks/next/", None)
+                if status == 204:
+                    with recorder.lock:
+                        recorder.empty += 1
+                    return
+                if not 200 <= status < 300:
+                    recorder.error("next", measured, f"{status} {content.decode(errors='replace')}")
+                    time.sleep(self.think)
+                    continue
+                task = json.loads(content)
+                time.sleep(self.think)
+                body = {"label": self._label_for(task), "active_seconds": round(self.think + next_s, 3)}
+                status, content, submit_s = self._post(f"/api/tasks/{task['id']}/submit/", body)
+                ok = 200 <= status < 300
+                if not ok:
+                    recorder.error("submit", measured, f"{status} {content.decode(errors='replace')}")
+                if measured:
+                    with recorder.lock:
+                        recorder.next_s.append(next_s)
+                        if ok:
+                            recorder.submit_s.append(submit_s)
+                            recorder.pair_s.append(next_s + submit_s)
+        except Exception as error:
+            recorder.error("client", True, f"{type(error).__name__}: {error}")
+        finally:
+            self.connection.close()
+
+
+def _measure(setup: QueueSetup, name: str, seconds: float, think: float) -> dict[str, object]:
+    server = Server(name)
+    try:
+        server.start()
+        cpu_before, load_before = os.times(), os.getloadavg()
+        start = time.perf_counter()
+        recorder = Recorder(measure_from=start + WARMUP)
+        until = start + WARMUP + seconds
+        threads = [Annotator(server.port, token, setup, recorder, until, think, seed=n)
+                   for n, token in enumerate(setup.tokens)]
+        sampler = LockSampler(recorder.measure_from, until)
+        for thread in [*threads, sampler]:
+            thread.start()
+        for thread in [*threads, sampler]:
+            thread.join(timeout=WARMUP + seconds + 120)
+        stuck = sum(thread.is_alive() for thread in threads)
+        cpu_after = os.times()
+    finally:
+        server.stop()
+    pairs = latency_summary(recorder.pair_s)
+    result = {
+        "products": setup.products,
+        "dataset_id": setup.dataset_id,
+        "setup_seconds": round(setup.seconds, 1),
+        "measured_seconds": seconds,
+        "next": latency_summary(recorder.next_s),
+        "submit": latency_summary(recorder.submit_s),
+        "pair": pairs,
+        "pairs_per_s": round(len(recorder.pair_s) / seconds, 1),
+        "errors": recorder.errors,
+        "error_count": sum(recorder.errors.values()),
+        "first_errors": recorder.error_bodies,
+        "empty_queue_204": recorder.empty,
+        "reconnects": recorder.reconnects,
+        "stuck_threads": stuck,
+        "client_cpu_seconds": round(sum(cpu_after[:2]) - sum(cpu_before[:2]), 1),
+        "loadavg_1m_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
+        "lock_waits": sampler.report(),
+    }
+    log(f"P2 {setup.products:,}: pair p50 {pairs['p50_ms']} ms, p95 {pairs['p95_ms']} ms, p99 {pairs['p99_ms']} ms "
+        f"over {pairs['count']:,} pairs; {result['error_count']} errors")
+    for body in recorder.error_bodies:
+        log(f"  first errors: {body}")
+    return result
+
+
+def run(scale: int) -> dict[str, object]:
+    seconds = env_float("P2_SECONDS", 30.0)
+    think = env_float("P2_THINK", 0.2)
+    reset()
+    users = annotators()
+    results: dict[str, object] = {"annotators": len(users), "warmup_seconds": WARMUP, "think_seconds": think}
+    scales = [SMALL] if scale == SMALL else [SMALL, scale]
+    for count in scales:
+        setup = load_dataset(data.catalog(count), users)
+        measured = _measure(setup, f"p2-{count}", seconds, think)
+        measured["diagnostics"] = diagnose(setup, users[0])
+        results[str(count)] = measured
+    small = results[str(SMALL)]["pair"]["p95_ms"]
+    large = results[str(scale)]["pair"]["p95_ms"]
+    ratio = round(large / small, 3) if small and large else None
+    results.update({
+        "scale": scale,
+        "pair_p95_ms_at_scale": large,
+        "pair_p95_ms_at_10k": small,
+        "ratio": ratio,
+        "target_p95_ms": TARGET_P95_MS,
+        "target_ratio": TARGET_RATIO,
+        "pass_p95": bool(large is not None and large < TARGET_P95_MS and not results[str(scale)]["error_count"]),
+        "pass_ratio": bool(ratio is not None and ratio <= TARGET_RATIO),
+        "seed": env_int("BENCH_SEED", 42),
+    })
+    return results

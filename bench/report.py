@@ -1,0 +1,124 @@
+"""bench/results/latest.md: each figure against its S10 target, PASS or SHORT, then the details."""
+
+from __future__ import annotations
+
+MILLION = 1_000_000
+
+
+def _n(value: object, digits: int = 0) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _verdict(ok: bool) -> str:
+    return "PASS" if ok else "SHORT"
+
+
+def _p1_rows(p1: dict) -> list[str]:
+    note = "" if p1["rows"] == MILLION else f" (at {p1['rows']:,} rows; the target is at 1M)"
+    imported = p1["import"]
+    if imported.get("timed_out"):
+        note += f"; import stopped after {imported['seconds']:.0f} s at {_n(imported.get('records_done'))} rows"
+    return [
+        f"| P1 | import rows/s / `psql \\copy` rows/s{note} | {_n(p1['ratio'], 3)} "
+        f"({_n(p1['import_rows_per_s'])} vs {_n(p1['copy_rows_per_s'])} rows/s) | >= {p1['target_ratio']} "
+        f"| {_verdict(p1['pass'])} |"
+    ]
+
+
+def _p2_rows(p2: dict) -> list[str]:
+    scale = p2["scale"]
+    note = "" if scale == MILLION else f" (at {scale:,}; the target is at 1M)"
+    return [
+        f"| P2 | next + submit p95, 16 annotators, {scale:,} products{note} | {_n(p2['pair_p95_ms_at_scale'], 1)} ms "
+        f"| < {p2['target_p95_ms']:.0f} ms | {_verdict(p2['pass_p95'])} |",
+        f"| P2 | p95 at {scale:,} / p95 at 10,000 | {_n(p2['ratio'], 2)} "
+        f"({_n(p2['pair_p95_ms_at_scale'], 1)} / {_n(p2['pair_p95_ms_at_10k'], 1)} ms) "
+        f"| <= {p2['target_ratio']} | {_verdict(p2['pass_ratio'])} |",
+    ]
+
+
+def _p1_details(p1: dict) -> list[str]:
+    imported = p1["import"]
+    lines = ["", f"### P1: import of {p1['rows']:,} rows (`{p1['file']}`)", "",
+             "| step | seconds | rows/s | notes |", "| --- | ---: | ---: | --- |"]
+    for n, copy in enumerate(p1["copy_runs"], 1):
+        lines.append(f"| `psql \\copy` #{n} | {copy['seconds']:.2f} | {_n(copy['rows_per_s'])} "
+                     f"| {copy['rows']:,} rows |")
+    notes = f"{_n(imported.get('created'))} created, {_n(imported.get('rejected'))} rejected"
+    if imported.get("job_run_seconds") is not None:
+        notes += (f"; job ran {imported['job_run_seconds']:.2f} s ({_n(imported.get('rows_per_s_job_only'))} rows/s), "
+                  f"storing the file {imported.get('store_file_seconds', 0):.2f} s, the rest is process start")
+    if imported.get("timed_out"):
+        notes += f"; STOPPED at the time limit, estimated total {_n(imported.get('estimated_total_seconds'))} s"
+    lines.append(f"| `manage.py import_products` | {imported['seconds']:.2f} | {_n(imported['rows_per_s'])} "
+                 f"| {notes} |")
+    return lines
+
+
+def _p2_details(p2: dict) -> list[str]:
+    lines = ["", f"### P2: latency over HTTP ({p2['annotators']} annotators, think {p2['think_seconds']} s, "
+             f"warm-up {p2['warmup_seconds']:.0f} s discarded)", "",
+             "| products | request | count | p50 ms | p95 ms | p99 ms | max ms | errors |",
+             "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for key in [key for key in p2 if key.isdigit()]:
+        run = p2[key]
+        for kind in ("next", "submit", "pair"):
+            figures = run[kind]
+            errors = run["errors"].get(kind, 0) if kind != "pair" else run["error_count"]
+            lines.append(f"| {run['products']:,} | {kind} | {figures['count']:,} | {_n(figures['p50_ms'], 1)} "
+                         f"| {_n(figures['p95_ms'], 1)} | {_n(figures['p99_ms'], 1)} | {_n(figures['max_ms'], 1)} "
+                         f"| {errors} |")
+    lines += ["", "One next + submit in-process after the run (no HTTP, no concurrency): queries, time, time in SQL, "
+              "and the claim query's execution time from EXPLAIN ANALYZE.", "",
+              "| products | pairs/s over HTTP | queries next / submit | next ms (SQL) | submit ms (SQL) | claim ms "
+              "| 204s | reconnects |", "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for key in [key for key in p2 if key.isdigit()]:
+        run, diag = p2[key], p2[key].get("diagnostics", {})
+        claim = next((line.split(":")[1].strip() for line in diag.get("next_claim_plan", [])
+                      if line.startswith("Execution Time")), "-")
+        lines.append(f"| {run['products']:,} | {run['pairs_per_s']} | {_n(diag.get('next_query_count'))} / "
+                     f"{_n(diag.get('submit_query_count'))} | {_n(diag.get('next_ms'), 1)} "
+                     f"({_n(diag.get('next_db_ms'), 1)}) | {_n(diag.get('submit_ms'), 1)} "
+                     f"({_n(diag.get('submit_db_ms'), 1)}) | {claim} | {run['empty_queue_204']} "
+                     f"| {run['reconnects']} |")
+    lines += ["", "Lock waits during the measured window (pg_locks sampled every 50 ms):", ""]
+    for key in [key for key in p2 if key.isdigit()]:
+        waits = p2[key].get("lock_waits") or {}
+        top = "; ".join(f"`{lock}` x{count}" for lock, count in (waits.get("top_waits") or {}).items()) or "none"
+        lines.append(f"- {p2[key]['products']:,} products: a backend waited on a lock in "
+                     f"{_n(100 * (waits.get('share_of_samples_with_a_wait') or 0), 0)}% of {_n(waits.get('samples'))} "
+                     f"samples (mean {_n(waits.get('mean_waiting_backends'), 2)} waiting); {top}")
+    for key in [key for key in p2 if key.isdigit()]:
+        run = p2[key]
+        for body in run["first_errors"]:
+            lines.append(f"\nFirst errors at {run['products']:,}: `{body[:300]}`")
+    return lines
+
+
+def markdown(results: dict) -> str:
+    machine, params = results["machine"], results["parameters"]
+    lines = [
+        "# Shelfmark benchmark results",
+        "",
+        f"{results['date']}; {machine['cpu_count']} CPUs, Python {machine['python']}, {machine['postgres']}. "
+        f"SCALE={params['SCALE']:,}, P2_SECONDS={params['P2_SECONDS']}, P2_THINK={params['P2_THINK']}, "
+        f"source: `{params['source']}`. Total run {results['total_seconds']:.0f} s.",
+        "",
+        "| # | figure | measured | S10 target | verdict |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    p1, p2 = results.get("p1"), results.get("p2")
+    lines += _p1_rows(p1) if p1 else ["| P1 | import vs `psql \\copy` | not run | >= 0.5 | - |"]
+    lines += _p2_rows(p2) if p2 else ["| P2 | next + submit p95 | not run | < 50 ms, ratio <= 1.5 | - |"]
+    if p1:
+        lines += _p1_details(p1)
+    if p2:
+        lines += _p2_details(p2)
+    for failure in results.get("failures", []):
+        lines += ["", f"**{failure}**"]
+    lines += ["", "See bench/README.md for what each figure means; the full figures are in latest.json.", ""]
+    return "\n".join(lines)

@@ -1,0 +1,145 @@
+"""`make bench`: run the S10 benchmarks on PostgreSQL and write bench/results/latest.json and latest.md.
+
+Options come from the environment (see bench/README.md): SCALE, BENCH_DATA, P2_SECONDS, P2_THINK, ONLY,
+BENCH_SEED, P1_TIMEOUT. Exit status 0 when every selected benchmark ran (PASS or SHORT), 1 when one failed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import data
+from bench.common import (
+    DATA_DIR,
+    RESULTS_DIR,
+    BenchError,
+    check_server,
+    django_setup,
+    env_float,
+    env_int,
+    log,
+    recreate_database,
+)
+from bench.report import markdown
+
+CHOICES = ("p1", "p2")
+
+
+def _selected() -> list[str]:
+    raw = os.environ.get("ONLY", "").strip()
+    chosen = [item.strip().lower() for item in raw.split(",") if item.strip()] if raw else list(CHOICES)
+    unknown = sorted(set(chosen) - set(CHOICES))
+    if unknown:
+        raise BenchError(f"ONLY={raw!r}: unknown {', '.join(unknown)}; choose among {', '.join(CHOICES)}")
+    return [item for item in CHOICES if item in chosen]
+
+
+def _parameters(scale: int, only: list[str]) -> dict[str, object]:
+    return {
+        "SCALE": scale,
+        "ONLY": ",".join(only),
+        "P2_SECONDS": env_float("P2_SECONDS", 30.0),
+        "P2_THINK": env_float("P2_THINK", 0.2),
+        "BENCH_SEED": env_int("BENCH_SEED", 42),
+        "P1_TIMEOUT": env_int("P1_TIMEOUT", 900),
+        "source": str(data.source_path() or "datasets.demo.demo_products (no real catalog found)"),
+    }
+
+
+def _machine(postgres: str) -> dict[str, object]:
+    return {
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "postgres": postgres.split(" on ")[0],
+        "postgres_full": postgres,
+    }
+
+
+def _write(results: dict, *, interrupted: bool) -> tuple[str, Path]:
+    """latest.json + latest.md; an interrupted run goes to bench/data/interrupted.* and keeps the last results."""
+    folder, stem = (DATA_DIR, "interrupted") if interrupted else (RESULTS_DIR, "latest")
+    folder.mkdir(parents=True, exist_ok=True)
+    text = markdown(results)
+    for name, content in ((f"{stem}.json", json.dumps(results, indent=2) + "\n"), (f"{stem}.md", text)):
+        partial = folder / f"{name}.tmp"
+        partial.write_text(content, encoding="utf-8")
+        partial.replace(folder / name)
+    return text, folder / f"{stem}.json"
+
+
+def main() -> int:
+    started = time.perf_counter()
+    try:
+        scale = env_int("SCALE", 100_000)
+        only = _selected()
+        if scale < 10_000:
+            raise BenchError(f"SCALE={scale:,} is below the 10,000 products P2 compares against")
+        postgres = check_server()
+    except BenchError as error:
+        print(f"bench: {error}", file=sys.stderr)
+        return 1
+    results: dict[str, object] = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": _machine(postgres),
+        "parameters": _parameters(scale, only),
+        "failures": [],
+    }
+    log(f"SCALE={scale:,}, running {', '.join(only)} on {results['machine']['postgres']}")
+    path = data.catalog(scale)
+    results["catalog"] = data.describe(path)
+    log(f"recreating and migrating the bench database ({recreate_database():.1f} s)")
+    django_setup()
+    interrupted = False
+    try:
+        if "p1" in only:
+            results["p1"] = _attempt("p1", results, lambda: _p1(path, scale))
+        if "p2" in only:
+            results["p2"] = _attempt("p2", results, lambda: _p2(scale))
+    except KeyboardInterrupt:
+        interrupted = True
+        results["failures"].append("interrupted (Ctrl-C): the figures are incomplete")
+    finally:
+        results = {key: value for key, value in results.items() if value is not None}
+        results["total_seconds"] = round(time.perf_counter() - started, 1)
+        text, written = _write(results, interrupted=interrupted)
+    print()
+    print(text)
+    log(f"wrote {written} and its .md in {results['total_seconds']:.0f} s")
+    return 130 if interrupted else (1 if results["failures"] else 0)
+
+
+def _attempt(name: str, results: dict, step) -> dict | None:
+    """Run one benchmark; a failure is recorded (and the next one still runs)."""
+    try:
+        return step()
+    except Exception as error:  # recorded in the results; the traceback goes to stderr
+        traceback.print_exc()
+        results["failures"].append(f"{name} failed: {error}")
+        return None
+
+
+def _p1(path, scale: int) -> dict:
+    from bench import p1_import
+
+    log(f"P1: import {scale:,} rows vs psql \\copy")
+    return p1_import.run(path, scale)
+
+
+def _p2(scale: int) -> dict:
+    from bench import p2_queue
+
+    scales = "10,000" if scale == p2_queue.SMALL else f"10,000 and {scale:,}"
+    log(f"P2: next + submit over HTTP at {scales} products")
+    return p2_queue.run(scale)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
