@@ -162,7 +162,7 @@ def _measure(setup: QueueSetup, name: str, seconds: float, think: float) -> dict
 
 def run(scale: int) -> dict[str, object]:
     seconds = env_float("P2_SECONDS", 30.0)
-    think = env_float("P2_THINK", 0.2)
+    think = env_float("P2_THINK", 1.0)
     reset()
     users = annotators()
     results: dict[str, object] = {"annotators": len(users), "warmup_seconds": WARMUP, "think_seconds": think}

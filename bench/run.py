@@ -46,7 +46,7 @@ def _parameters(scale: int, only: list[str]) -> dict[str, object]:
         "SCALE": scale,
         "ONLY": ",".join(only),
         "P2_SECONDS": env_float("P2_SECONDS", 30.0),
-        "P2_THINK": env_float("P2_THINK", 0.2),
+        "P2_THINK": env_float("P2_THINK", 1.0),
         "BENCH_SEED": env_int("BENCH_SEED", 42),
         "P1_TIMEOUT": env_int("P1_TIMEOUT", 900),
         "source": str(data.source_path() or "datasets.demo.demo_products (no real catalog found)"),

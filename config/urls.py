@@ -9,6 +9,7 @@ from config.health import healthz
 api_patterns = [
     path("", include("datasets.apis.urls")),
     path("", include("labeling.apis.urls")),
+    path("", include("models_app.apis.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]
@@ -22,4 +23,5 @@ urlpatterns = [
     path("api/", include(api_patterns)),
     path("datasets/", include("datasets.urls")),
     path("", include("labeling.urls")),
+    path("", include("models_app.urls")),
 ]

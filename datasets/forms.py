@@ -14,6 +14,9 @@ class DatasetForm(forms.ModelForm):
             "random_fraction",
             "uncertainty_strategy",
             "show_suggestions",
+            "suggestion_hide_fraction",
+            "retrain_every",
+            "cold_start_examples",
             "lease_minutes",
         ]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}

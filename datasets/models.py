@@ -26,6 +26,16 @@ class Dataset(models.Model):
         max_length=32, choices=UncertaintyStrategy.choices, default=UncertaintyStrategy.MARGIN
     )
     show_suggestions = models.BooleanField(default=True)
+    suggestion_hide_fraction = models.FloatField(
+        default=0.0, help_text="Share of tasks shown without suggestions, to measure how much they sway annotators."
+    )
+    retrain_every = models.PositiveIntegerField(
+        default=50, help_text="Train a new model after this many new labels (0: only on demand)."
+    )
+    cold_start_examples = models.PositiveSmallIntegerField(
+        default=3, help_text="Serve in random order until every label seen has this many examples."
+    )
+    model_config = models.JSONField(default=dict, blank=True, help_text="Featurization and classifier settings.")
     lease_minutes = models.PositiveSmallIntegerField(default=10)
     seed = models.PositiveIntegerField(default=1, help_text="Seeds the random order of the queue.")
     created_by = models.ForeignKey(
@@ -44,6 +54,10 @@ class Dataset(models.Model):
                 condition=Q(random_fraction__gte=0, random_fraction__lte=1), name="dataset_random_fraction_range"
             ),
             models.CheckConstraint(condition=Q(lease_minutes__gte=1), name="dataset_lease_minutes_positive"),
+            models.CheckConstraint(
+                condition=Q(suggestion_hide_fraction__gte=0, suggestion_hide_fraction__lte=1),
+                name="dataset_hide_fraction_range",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -16,6 +16,10 @@ class Task(models.Model):
     is_complete = models.BooleanField(default=False)
     priority = models.FloatField(default=0.0, help_text="Higher is served first (active learning).")
     random_key = models.BigIntegerField(help_text="Seeded random order for ties and cold start.")
+    suggestions = models.JSONField(
+        null=True, blank=True, help_text="The active model's top labels: [[label_id, probability], ...]."
+    )
+    uncertainty = models.FloatField(null=True, blank=True, help_text="Higher is less certain; 0-1.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -102,7 +106,10 @@ class Annotation(models.Model):
                 condition=Q(active_seconds=None) | Q(active_seconds__gte=0), name="annotation_seconds_positive"
             ),
         ]
-        indexes = [models.Index(fields=["dataset", "user", "-updated_at"], name="annotation_user_recent")]
+        indexes = [
+            models.Index(fields=["dataset", "user", "-updated_at"], name="annotation_user_recent"),
+            models.Index(fields=["dataset", "created_at"], name="annotation_dataset_time"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.status} task {self.task_id} by {self.user_id or self.source_name}: label {self.label_id}"

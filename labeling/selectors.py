@@ -2,9 +2,10 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Q
 from django.http import Http404
 
-from datasets.models import Dataset
+from datasets.models import Dataset, Label
 from datasets.selectors import dataset_get
 from labeling.models import Annotation, AnnotationStatus, Task
+from labeling.queue import random_key
 
 
 def dataset_progress(*, dataset: Dataset) -> dict[str, int]:
@@ -55,3 +56,26 @@ def task_get(*, user: AbstractBaseUser, task_id: int) -> Task:
         raise Http404("No such task.")
     dataset_get(user=user, dataset_id=task.dataset_id)
     return task
+
+
+def suggestions_visible(*, dataset: Dataset, task: Task) -> bool:
+    """Whether this task shows the model's suggestions; a stable share is hidden to measure anchoring."""
+    if not dataset.show_suggestions or not task.suggestions:
+        return False
+    if dataset.suggestion_hide_fraction <= 0:
+        return True
+    return random_key(seed=dataset.seed, external_id=f"hide-suggestions:{task.pk}") / 2**56 >= (
+        dataset.suggestion_hide_fraction
+    )
+
+
+def task_suggestions(*, dataset: Dataset, task: Task) -> list[dict]:
+    """The model's top labels for the task with their probabilities, best first; [] when hidden."""
+    if not suggestions_visible(dataset=dataset, task=task):
+        return []
+    labels = Label.objects.in_bulk([label_id for label_id, _ in task.suggestions])
+    return [
+        {"label": labels[label_id], "probability": probability}
+        for label_id, probability in task.suggestions
+        if label_id in labels
+    ]

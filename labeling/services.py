@@ -1,5 +1,6 @@
 """The only way annotations change: submit, skip, undo. Each owns its transaction and writes history."""
 
+from functools import partial
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -12,6 +13,13 @@ from labeling.models import Annotation, AnnotationStatus, EventAction, Lease, Ta
 from labeling.queue import lease_grant
 
 MAX_ACTIVE_SECONDS = 24 * 3600
+
+
+def _training_check(dataset_id: int) -> None:
+    # Imported here: models_app reads labeling's models, so a top-level import would be circular.
+    from models_app.services.training import training_maybe_trigger
+
+    training_maybe_trigger(dataset_id=dataset_id)
 
 
 def _lock_task(task: Task) -> Task:
@@ -83,6 +91,7 @@ def annotation_submit(
         if not counted_before:
             _recount(task, +1)
         Lease.objects.filter(task=task, user=user).delete()
+        transaction.on_commit(partial(_training_check, task.dataset_id))
         label_event_record(
             task=task,
             action=action,

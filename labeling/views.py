@@ -12,7 +12,7 @@ from datasets.models import Dataset, Label
 from datasets.selectors import dataset_get, label_search
 from labeling.models import Task
 from labeling.queue import task_lease_next
-from labeling.selectors import recent_labels, task_get, user_progress
+from labeling.selectors import recent_labels, task_get, task_suggestions, user_progress
 from labeling.services import annotation_skip, annotation_submit, annotation_undo
 
 SHORTCUT_KEYS = 9
@@ -36,13 +36,13 @@ def _shortcuts(*, suggestions: list[dict], recent: list[Label]) -> list[dict]:
 
 
 def _render_task(request: HttpRequest, dataset: Dataset, task: Task | None, error: str = "") -> HttpResponse:
-    suggestions: list[dict] = []
+    suggestions = task_suggestions(dataset=dataset, task=task) if task else []
     context = {
         "dataset": dataset,
         "task": task,
         "product": task.product if task else None,
         "shortcuts": _shortcuts(suggestions=suggestions, recent=recent_labels(dataset=dataset, user=request.user)),
-        "suggestions_shown": bool(suggestions) and dataset.show_suggestions,
+        "suggestions_shown": bool(suggestions),
         "progress": user_progress(dataset=dataset, user=request.user),
         "error": error,
     }

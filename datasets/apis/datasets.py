@@ -21,6 +21,10 @@ SETTINGS_FIELDS = [
     "show_suggestions",
     "lease_minutes",
     "seed",
+    "suggestion_hide_fraction",
+    "retrain_every",
+    "cold_start_examples",
+    "model_config",
 ]
 
 

@@ -6,6 +6,7 @@ from django.db import transaction
 
 from config.errors import ApplicationError
 from datasets.models import Dataset, Membership, Role
+from models_app.ml.config import ConfigError, ModelConfig
 
 EDITABLE_FIELDS = (
     "name",
@@ -16,6 +17,10 @@ EDITABLE_FIELDS = (
     "uncertainty_strategy",
     "show_suggestions",
     "lease_minutes",
+    "suggestion_hide_fraction",
+    "retrain_every",
+    "cold_start_examples",
+    "model_config",
 )
 
 
@@ -24,13 +29,17 @@ def _validate(dataset: Dataset) -> None:
         raise ApplicationError("A dataset needs a name.")
     if dataset.overlap < 1:
         raise ApplicationError("Overlap must be at least 1.")
-    for field in ("gold_fraction", "random_fraction"):
+    for field in ("gold_fraction", "random_fraction", "suggestion_hide_fraction"):
         if not 0 <= getattr(dataset, field) <= 1:
             raise ApplicationError(f"{field} must be between 0 and 1.")
     if dataset.gold_fraction + dataset.random_fraction > 1:
         raise ApplicationError("gold_fraction and random_fraction together cannot exceed 1.")
     if dataset.lease_minutes < 1:
         raise ApplicationError("Leases must last at least a minute.")
+    try:
+        ModelConfig.from_dict(dataset.model_config or {})
+    except ConfigError as error:
+        raise ApplicationError(f"Model settings: {error}", extra={"model_config": str(error)}) from error
 
 
 @transaction.atomic

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -10,16 +10,29 @@ from datasets.models import Label
 from datasets.selectors import dataset_get
 from labeling.models import Annotation, Task
 from labeling.queue import task_lease_next
-from labeling.selectors import task_get
+from labeling.selectors import task_get, task_suggestions
 from labeling.services import annotation_skip, annotation_submit, annotation_undo
+
+
+class SuggestionSerializer(serializers.Serializer):
+    label = serializers.IntegerField(source="label.pk")
+    path = serializers.CharField(source="label.path")
+    probability = serializers.FloatField()
 
 
 class TaskOutputSerializer(serializers.ModelSerializer):
     product = ProductSerializer()
+    suggestions = serializers.SerializerMethodField()
 
     class Meta:
         model = Task
-        fields = ["id", "dataset", "product", "annotation_count", "is_complete"]
+        fields = ["id", "dataset", "product", "annotation_count", "is_complete", "suggestions"]
+
+    @extend_schema_field(SuggestionSerializer(many=True))
+    def get_suggestions(self, task: Task) -> list[dict]:
+        """The model's top labels, best first; empty when the dataset hides them for this task.
+        Send suggestions_shown=true with the answer when you displayed them."""
+        return SuggestionSerializer(task_suggestions(dataset=task.dataset, task=task), many=True).data
 
 
 class AnnotationOutputSerializer(serializers.ModelSerializer):

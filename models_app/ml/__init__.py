@@ -1,0 +1,39 @@
+"""Product categorization with scikit-learn and spaCy: configs, training, metrics, scoring, forecasts.
+
+Pure Python, never imports Django: the services move data between the ORM and these functions.
+spaCy is imported on first tokenization only (it costs seconds); scikit-learn and SciPy on import.
+
+``train`` and ``forecast`` are both a module and a function; the package attribute is the function
+(imported below after its module), which is what ``from models_app.ml import train`` should give.
+"""
+
+from .artifacts import ArtifactError, dump_pipeline, load_pipeline
+from .config import PRESETS, ConfigError, FeatureConfig, ModelConfig
+from .experiments import cross_validate
+from .features import build_pipeline
+from .forecast import forecast
+from .metrics import evaluate
+from .scoring import ScoreChunk, score, uncertainty
+from .text import product_text
+from .train import TrainingError, TrainResult, train
+
+__all__ = [
+    "PRESETS",
+    "ArtifactError",
+    "ConfigError",
+    "FeatureConfig",
+    "ModelConfig",
+    "ScoreChunk",
+    "TrainResult",
+    "TrainingError",
+    "build_pipeline",
+    "cross_validate",
+    "dump_pipeline",
+    "evaluate",
+    "forecast",
+    "load_pipeline",
+    "product_text",
+    "score",
+    "train",
+    "uncertainty",
+]

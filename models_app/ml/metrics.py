@@ -1,0 +1,101 @@
+"""Classification metrics as plain JSON-ready dicts, including accuracy at each taxonomy level."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+
+def _round(value: float) -> float:
+    return round(float(value), 4)
+
+
+def confusion_matrix(*, y_true: Sequence[str], y_pred: Sequence[str], classes: Sequence[str]) -> np.ndarray:
+    """Counts with rows = true class and columns = predicted class, both in the order of ``classes``."""
+    index = {label: i for i, label in enumerate(classes)}
+    unknown = sorted({*y_true, *y_pred} - index.keys())
+    if unknown:
+        raise ValueError(f"labels not in classes: {', '.join(unknown)}")
+    matrix = np.zeros((len(classes), len(classes)), dtype=np.int64)
+    np.add.at(matrix, ([index[y] for y in y_true], [index[y] for y in y_pred]), 1)
+    return matrix
+
+
+def level_accuracy(
+    *, y_true: Sequence[str], y_pred: Sequence[str], label_paths: Mapping[str, Sequence[str]]
+) -> tuple[list[float], float]:
+    """Accuracy at each taxonomy depth, and the mean share of each true path that was predicted right.
+
+    At depth d a prediction is right when the first d segments of its path equal the first d of the
+    true path (a label missing from ``label_paths`` is a one-segment path of itself); the list runs
+    to the deepest path, where it equals plain accuracy if no two labels share a path. The second
+    value gives partial credit per example: a wrong leaf under the right parent at depth 2 scores 0.5.
+    """
+    paths_true = [tuple(label_paths.get(y, (y,))) for y in y_true]
+    paths_pred = [tuple(label_paths.get(y, (y,))) for y in y_pred]
+    # The taxonomy's depth, not this sample's, so folds of a cross-validation give lists of one length.
+    depth = max((len(p) for p in [*label_paths.values(), *paths_true]), default=0)
+    per_level = [
+        sum(t[:d] == p[:d] for t, p in zip(paths_true, paths_pred, strict=True)) / len(paths_true)
+        for d in range(1, depth + 1)
+    ]
+    credit = [_shared_prefix(t, p) / len(t) for t, p in zip(paths_true, paths_pred, strict=True) if t]
+    return [_round(a) for a in per_level], _round(np.mean(credit)) if credit else 0.0
+
+
+def _shared_prefix(a: tuple[str, ...], b: tuple[str, ...]) -> int:
+    shared = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        shared += 1
+    return shared
+
+
+def evaluate(
+    *,
+    y_true: Sequence[str],
+    y_pred: Sequence[str],
+    classes: Sequence[str],
+    label_paths: Mapping[str, Sequence[str]] | None = None,
+) -> dict:
+    """Metrics of predictions against the truth, every float rounded to 4 decimals.
+
+    Returns {"n", "accuracy", "macro_f1", "per_class": {label: {"precision", "recall", "f1",
+    "support"}}, "confusion": {"labels", "matrix"}} and, when ``label_paths`` is given,
+    "level_accuracy" (list, depth 1 first; see ``level_accuracy``) and "hierarchical_accuracy".
+    Undefined precision/recall (no predictions / no support) count as 0. Macro-F1 averages the
+    classes that occur in y_true or y_pred, as scikit-learn's ``f1_score(average="macro")`` does.
+    """
+    if len(y_true) != len(y_pred):
+        raise ValueError(f"y_true has {len(y_true)} labels and y_pred {len(y_pred)}")
+    matrix = confusion_matrix(y_true=y_true, y_pred=y_pred, classes=classes)
+    tp = np.diag(matrix).astype(float)
+    support, predicted = matrix.sum(axis=1), matrix.sum(axis=0)
+    precision = np.divide(tp, predicted, out=np.zeros_like(tp), where=predicted > 0)
+    recall = np.divide(tp, support, out=np.zeros_like(tp), where=support > 0)
+    denominator = precision + recall
+    f1 = np.divide(2 * precision * recall, denominator, out=np.zeros_like(tp), where=denominator > 0)
+    present = (support + predicted) > 0
+    n = len(y_true)
+    metrics: dict = {
+        "n": n,
+        "accuracy": _round(tp.sum() / n) if n else 0.0,
+        "macro_f1": _round(f1[present].mean()) if present.any() else 0.0,
+        "per_class": {
+            label: {
+                "precision": _round(precision[i]),
+                "recall": _round(recall[i]),
+                "f1": _round(f1[i]),
+                "support": int(support[i]),
+            }
+            for i, label in enumerate(classes)
+        },
+        "confusion": {"labels": list(classes), "matrix": matrix.tolist()},
+    }
+    if label_paths is not None and n:
+        metrics["level_accuracy"], metrics["hierarchical_accuracy"] = level_accuracy(
+            y_true=y_true, y_pred=y_pred, label_paths=label_paths
+        )
+    return metrics

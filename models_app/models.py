@@ -1,0 +1,64 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from datasets.models import Dataset
+
+
+class VersionStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Training"
+    SCORING = "scoring", "Rescoring products"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class TrainingTrigger(models.TextChoices):
+    AUTO = "auto", "After new labels"
+    MANUAL = "manual", "On demand"
+
+
+class ModelVersion(models.Model):
+    """One training run of a dataset's categorizer. Once finished, nothing about it changes but `is_active`."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="model_versions")
+    number = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=VersionStatus.choices, default=VersionStatus.QUEUED)
+    trigger = models.CharField(max_length=16, choices=TrainingTrigger.choices, default=TrainingTrigger.MANUAL)
+    is_active = models.BooleanField(default=False, help_text="The version whose suggestions the queue uses.")
+    config = models.JSONField(default=dict)
+    label_count = models.PositiveIntegerField(default=0)
+    last_annotation_id = models.BigIntegerField(default=0, help_text="Newest annotation the training saw.")
+    split = models.JSONField(default=dict, blank=True)
+    metrics = models.JSONField(default=dict, blank=True)
+    timings = models.JSONField(default=dict, blank=True)
+    artifact = models.FileField(upload_to="models/%Y/%m/", blank=True)
+    scored_count = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "number"], name="modelversion_unique_number"),
+            models.UniqueConstraint(fields=["dataset"], condition=Q(is_active=True), name="modelversion_one_active"),
+            # Coalescing: at most one run waits and one runs per dataset.
+            models.UniqueConstraint(
+                fields=["dataset"], condition=Q(status="queued"), name="modelversion_one_queued"
+            ),
+            models.UniqueConstraint(
+                fields=["dataset"], condition=Q(status__in=["running", "scoring"]), name="modelversion_one_running"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dataset} v{self.number} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (VersionStatus.SUCCEEDED, VersionStatus.FAILED)

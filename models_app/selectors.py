@@ -1,0 +1,149 @@
+from datetime import timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, Min, QuerySet
+from django.db.models.fields.json import KeyTransform
+from django.http import Http404
+from django.utils import timezone
+
+from datasets.models import Dataset, Label, Role
+from datasets.selectors import dataset_get
+from labeling.models import Annotation, AnnotationStatus
+from models_app.models import ModelVersion, VersionStatus
+
+
+def model_version_list(*, dataset: Dataset) -> QuerySet[ModelVersion]:
+    return ModelVersion.objects.filter(dataset=dataset)
+
+
+def model_version_get(*, user: AbstractBaseUser, version_id: int) -> ModelVersion:
+    version = ModelVersion.objects.filter(pk=version_id).first()
+    if version is None:
+        raise Http404("No such model version.")
+    dataset_get(user=user, dataset_id=version.dataset_id, role=Role.LEAD)
+    return version
+
+
+def model_version_active(*, dataset: Dataset) -> ModelVersion | None:
+    return ModelVersion.objects.filter(dataset=dataset, is_active=True).first()
+
+
+# The model page: the versions table, the learning curve and its forecast, one version's report.
+
+# A rate measured over less than this is mostly noise (a burst of quick labels), so it counts as this long.
+MIN_RATE_HOURS = 1.0
+
+
+def model_version_table(*, dataset: Dataset, limit: int = 20) -> QuerySet[ModelVersion]:
+    """The newest versions with their headline figures; the heavy JSON (confusion matrices) stays in the database."""
+    return (
+        model_version_list(dataset=dataset)
+        .defer("config", "split", "metrics", "timings")
+        .annotate(accuracy=KeyTransform("accuracy", "metrics"), macro_f1=KeyTransform("macro_f1", "metrics"))
+    )[:limit]
+
+
+def learning_curve(*, dataset: Dataset) -> list[tuple[int, float]]:
+    """(labels trained on, holdout accuracy) of every succeeded version, fewest labels first."""
+    rows = (
+        ModelVersion.objects.filter(dataset=dataset, status=VersionStatus.SUCCEEDED)
+        .annotate(accuracy=KeyTransform("accuracy", "metrics"))
+        .order_by("label_count", "number")
+        .values_list("label_count", "accuracy")
+    )
+    return [(count, float(accuracy)) for count, accuracy in rows if isinstance(accuracy, int | float)]
+
+
+def labeling_rate(*, dataset: Dataset, hours: float = 24) -> float:
+    """Labels submitted by people per hour over the last `hours` (or since labeling began, if later).
+
+    Imports are not labeling work and flags without a label teach the model nothing, so neither counts.
+    """
+    now = timezone.now()
+    since = now - timedelta(hours=hours)
+    human = Annotation.objects.filter(
+        dataset=dataset, user__isnull=False, status=AnnotationStatus.SUBMITTED, label__isnull=False
+    )
+    recent = human.filter(created_at__gte=since).aggregate(count=Count("pk"), first=Min("created_at"))
+    if not recent["count"]:
+        return 0.0
+    if not human.filter(created_at__lt=since).exists():
+        since = recent["first"]
+    elapsed = max((now - since).total_seconds() / 3600, MIN_RATE_HOURS)
+    return recent["count"] / elapsed
+
+
+def forecast_for(*, dataset: Dataset, target: float) -> dict:
+    """The learning-curve forecast for `target` accuracy, with the hours its further labels take at the current rate.
+
+    The curve counts labeled products; with overlap each product takes `overlap` annotations, hence the factor.
+    """
+    # Imported here: the first use of models_app.ml's forecast loads SciPy, which only this page needs.
+    from models_app.ml import forecast
+
+    points = learning_curve(dataset=dataset)
+    result = forecast(points=points, target=target)
+    rate = labeling_rate(dataset=dataset)
+    more = result.get("more_labels")
+    hours = more * dataset.overlap / rate if more is not None and rate > 0 else None
+    return {**result, "points": points, "target": target, "rate": rate, "hours": hours}
+
+
+def model_version_report(*, version: ModelVersion, max_classes: int = 25) -> dict:
+    """Per-class figures worst F1 first, and the confusion matrix of the most frequent classes, with label paths.
+
+    Heat-map shading is each cell's share of its row (of the true class), so small classes show their errors
+    as clearly as big ones. Predictions outside the shown classes are summed in an "other" column.
+    """
+    metrics = version.metrics or {}
+    per_class = metrics.get("per_class") or {}
+    confusion = metrics.get("confusion") or {}
+    labels, matrix = confusion.get("labels") or [], confusion.get("matrix") or []
+    ids = [int(i) for i in {*per_class, *labels} if str(i).isdigit()]
+    labeled = Label.objects.filter(dataset=version.dataset_id, pk__in=ids)
+    paths = {str(pk): path for pk, path in labeled.values_list("pk", "path")}
+
+    def named(label_id: str) -> dict:
+        path = paths.get(str(label_id), f"Deleted label #{label_id}")
+        parent, _, leaf = path.rpartition(" > ")
+        return {"id": label_id, "path": path, "parent": parent, "leaf": leaf}
+
+    classes = sorted(
+        ({**named(label_id), **figures} for label_id, figures in per_class.items()),
+        key=lambda row: (row["support"] == 0, row["f1"], -row["support"]),
+    )
+
+    totals = [sum(row) for row in matrix]
+    shown = sorted(range(len(labels)), key=lambda i: -totals[i])[:max_classes]
+    shown.sort(key=lambda i: paths.get(str(labels[i]), ""))
+    columns = [named(labels[j]) for j in shown]
+    rows = []
+    for i in shown:
+        true = named(labels[i])
+        counts = [matrix[i][j] for j in shown]
+        cells = [
+            _cell(count, totals[i], diagonal=i == j, true=true, predicted=column)
+            for count, j, column in zip(counts, shown, columns, strict=True)
+        ]
+        rows.append({**true, "total": totals[i], "cells": cells, "other": totals[i] - sum(counts)})
+    return {
+        "classes": classes,
+        "confusion": {
+            "columns": columns,
+            "rows": rows,
+            "class_count": len(labels),
+            "truncated": len(shown) < len(labels),
+        },
+    }
+
+
+def _cell(count: int, total: int, *, diagonal: bool, true: dict, predicted: dict) -> dict:
+    share = count / total if total else 0.0
+    return {
+        "count": count,
+        "diagonal": diagonal,
+        # Formatted here: a float in a template would follow the locale's decimal separator, which CSS rejects.
+        "alpha": f"{share:.2f}",
+        "dark": share > 0.55,
+        "title": f"True {true['path']}, predicted {predicted['path']}: {count} ({share:.0%} of the true class)",
+    }

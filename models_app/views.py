@@ -1,0 +1,144 @@
+"""The lead's model page: the active model's figures, the training runs, the learning curve and its forecast."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRefresh
+
+from datasets.models import Dataset, Role
+from datasets.selectors import dataset_get
+from models_app.models import ModelVersion, VersionStatus
+from models_app.selectors import forecast_for, model_version_active, model_version_report, model_version_table
+from models_app.services.training import training_request
+
+DEFAULT_TARGET = 0.95
+UNFINISHED = (VersionStatus.QUEUED, VersionStatus.RUNNING, VersionStatus.SCORING)
+
+
+def _target(raw: str | None) -> float:
+    """The target accuracy from ?target=, as a fraction (0.95) or a percentage (95); anything else is the default."""
+    try:
+        value = float(raw or DEFAULT_TARGET)
+    except ValueError:
+        return DEFAULT_TARGET
+    if 1 < value < 100:
+        value /= 100
+    return value if 0 < value < 1 else DEFAULT_TARGET
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _about(count: float) -> str:
+    """A forecast is rough: two significant figures, with thousands separators."""
+    if count < 1:
+        return f"{count:.1f}"
+    rounded = int(float(f"{count:.2g}")) if count >= 100 else round(count)
+    return f"{rounded:,}"
+
+
+def _forecast_sentence(forecast: dict) -> str:
+    target = f"{forecast['target'] * 100:g}%"
+    more, hours, rate = forecast.get("more_labels"), forecast.get("hours"), forecast["rate"]
+    if more is None:
+        return f"No forecast for {target} accuracy yet: {forecast['reason']}."
+    if more == 0:
+        return (
+            f"The fitted curve puts {target} accuracy at about {_about(forecast['labels_needed'])} labels, "
+            "no more than the latest model trained on."
+        )
+    labels = f"About {_about(more)} more {'labels reach' if more != 1 else 'label reaches'} {target} accuracy"
+    if hours is None:
+        return f"{labels}; nobody has labeled in the last 24 hours, so there is no rate to time it by."
+    if hours < 1:
+        when = "under an hour"
+    elif hours < 1.5:
+        when = "about an hour"
+    elif hours < 72:
+        when = f"about {_about(hours)} hours"
+    else:
+        when = f"about {_about(hours / 24)} days"
+    return f"{labels}: {when} at the current {_about(rate)} labels/hour."
+
+
+def _versions_context(dataset: Dataset) -> dict:
+    versions = list(model_version_table(dataset=dataset))
+    for version in versions:
+        ended = version.finished_at or (timezone.now() if version.started_at else None)
+        version.duration = _duration((ended - version.started_at).total_seconds() if version.started_at else None)
+    return {
+        "dataset": dataset,
+        "versions": versions,
+        "unfinished": next((v for v in reversed(versions) if v.status in UNFINISHED), None),
+    }
+
+
+def _figures(version: ModelVersion) -> dict:
+    metrics, timings = version.metrics or {}, version.timings or {}
+    levels = metrics.get("level_accuracy") or []
+    return {
+        "accuracy": f"{metrics.get('accuracy', 0):.1%}",
+        "macro_f1": f"{metrics.get('macro_f1', 0):.3f}",
+        "levels": [f"{accuracy:.1%}" for accuracy in levels] if len(levels) > 1 else [],
+        "labels": f"{version.label_count:,}",
+        "scored": f"{version.scored_count:,}",
+        "holdout": f"{metrics['n']:,}" if metrics.get("n") else "",
+        "note": metrics.get("note", ""),
+        "total": _duration(timings.get("total_s")),
+        "steps": [
+            (name, _duration(timings[key]))
+            for name, key in (("gathering labels", "gather_s"), ("training", "train_s"), ("rescoring", "rescore_s"))
+            if key in timings
+        ],
+    }
+
+
+@login_required
+@require_GET
+def model_page(request: HttpRequest, dataset_id: int) -> HttpResponse:
+    dataset = dataset_get(user=request.user, dataset_id=dataset_id, role=Role.LEAD)
+    context = _versions_context(dataset)
+    if request.htmx:
+        # The poll stops once the run is over; the whole page then reloads to show the new model.
+        if request.GET.get("poll") and context["unfinished"] is None:
+            return HttpResponseClientRefresh()
+        return render(request, "models_app/models.html#versions", context)
+    target = _target(request.GET.get("target"))
+    forecast = forecast_for(dataset=dataset, target=target)
+    active = model_version_active(dataset=dataset)
+    context |= {
+        "active": active,
+        "figures": _figures(active) if active else None,
+        "report": model_version_report(version=active) if active else None,
+        "forecast": forecast,
+        "forecast_sentence": _forecast_sentence(forecast),
+        "target_percent": f"{target * 100:g}",
+        "chart": {"points": forecast["points"], "curve": forecast.get("curve") or [], "target": target},
+    }
+    return render(request, "models_app/models.html", context)
+
+
+@login_required
+@require_POST
+def model_train(request: HttpRequest, dataset_id: int) -> HttpResponse:
+    dataset = dataset_get(user=request.user, dataset_id=dataset_id, role=Role.LEAD)
+    asked_at = timezone.now()
+    version = training_request(dataset=dataset, user=request.user)
+    if version.created_at >= asked_at:
+        notice = f"Version {version.number} is queued; the worker trains it on the labels there are when it starts."
+    else:
+        notice = f"Version {version.number} is already waiting to train; it will use the newest labels too."
+    if request.htmx:
+        return render(request, "models_app/models.html#versions", _versions_context(dataset) | {"notice": notice})
+    messages.success(request, notice)
+    return redirect("models_app:page", dataset_id=dataset.pk)

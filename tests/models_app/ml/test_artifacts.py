@@ -1,0 +1,52 @@
+import json
+
+import numpy as np
+import pytest
+import sklearn
+
+from models_app.ml.artifacts import MAGIC, ArtifactError, dump_pipeline, load_pipeline, read_header
+from models_app.ml.config import ModelConfig
+from models_app.ml.features import build_pipeline
+
+TEXTS = ["red running shoe", "black android phone", "blue running shoe", "white android phone"]
+LABELS = ["shoes", "phones", "shoes", "phones"]
+
+
+def fitted():
+    return build_pipeline(ModelConfig()).fit(TEXTS, LABELS)
+
+
+def rewrite_header(data: bytes, **changes) -> bytes:
+    end = data.index(b"\n", len(MAGIC))
+    header = {**json.loads(data[len(MAGIC) : end]), **changes}
+    return MAGIC + json.dumps(header).encode() + data[end:]
+
+
+def test_a_loaded_pipeline_predicts_like_the_original():
+    pipeline = fitted()
+    loaded = load_pipeline(dump_pipeline(pipeline))
+    assert np.array_equal(loaded.predict_proba(TEXTS), pipeline.predict_proba(TEXTS))
+
+
+def test_the_header_names_the_format_and_scikit_learn_version():
+    assert read_header(dump_pipeline(fitted())) == {"format": 1, "sklearn": sklearn.__version__}
+
+
+def test_another_format_is_refused():
+    with pytest.raises(ArtifactError, match="artifact format 2 is not the supported format 1; retrain"):
+        load_pipeline(rewrite_header(dump_pipeline(fitted()), format=2))
+
+
+def test_another_scikit_learn_version_is_refused():
+    with pytest.raises(ArtifactError, match=r"made with scikit-learn 0\.1"):
+        load_pipeline(rewrite_header(dump_pipeline(fitted()), sklearn="0.1"))
+
+
+def test_another_scikit_learn_version_loads_when_allowed():
+    data = rewrite_header(dump_pipeline(fitted()), sklearn="0.1")
+    assert list(load_pipeline(data, allow_sklearn_mismatch=True).classes_) == ["phones", "shoes"]
+
+
+def test_bytes_without_the_header_are_refused():
+    with pytest.raises(ArtifactError, match="not a Shelfmark pipeline artifact"):
+        load_pipeline(b"\x80\x05 plain pickle")

@@ -1,0 +1,72 @@
+import pytest
+
+from labeling.models import Task
+from labeling.queue import task_lease_next
+from models_app.models import ModelVersion, VersionStatus
+from models_app.services.training import INTERRUPTED, model_version_train, training_request
+from tests.factories import member
+
+pytestmark = pytest.mark.django_db
+
+
+def test_requests_coalesce_into_one_waiting_run(labeled_catalog):
+    first = training_request(dataset=labeled_catalog)
+    assert training_request(dataset=labeled_catalog) == first
+    assert ModelVersion.objects.filter(dataset=labeled_catalog).count() == 1
+
+
+def test_a_run_trains_rescores_open_tasks_and_becomes_active(labeled_catalog):
+    version = model_version_train(version_id=training_request(dataset=labeled_catalog).pk)
+    assert (version.status, version.is_active, version.label_count) == (VersionStatus.SUCCEEDED, True, 24)
+    assert version.scored_count == 12
+    assert 0 <= version.metrics["accuracy"] <= 1
+    open_tasks = Task.objects.filter(dataset=labeled_catalog, is_complete=False)
+    assert all(len(task.suggestions) == 3 for task in open_tasks)
+    assert all(task.priority == task.uncertainty for task in open_tasks)
+
+
+def test_the_suggestions_rank_the_right_category_first(labeled_catalog):
+    model_version_train(version_id=training_request(dataset=labeled_catalog).pk)
+    task = Task.objects.get(dataset=labeled_catalog, product__title="Brand9 earbuds model 9")
+    assert labeled_catalog.labels.get(pk=task.suggestions[0][0]).name == "Audio"
+
+
+def test_the_queue_serves_the_most_uncertain_task_first_after_training(labeled_catalog):
+    model_version_train(version_id=training_request(dataset=labeled_catalog).pk)
+    most_uncertain = Task.objects.filter(dataset=labeled_catalog, is_complete=False).order_by("-uncertainty").first()
+    assert task_lease_next(dataset=labeled_catalog, user=member(labeled_catalog, "ann")) == most_uncertain
+
+
+def test_cold_start_keeps_random_order_until_every_label_has_enough_examples(labeled_catalog):
+    labeled_catalog.cold_start_examples = 9
+    labeled_catalog.save()
+    version = model_version_train(version_id=training_request(dataset=labeled_catalog).pk)
+    assert version.timings["cold_start"] is True
+    assert set(Task.objects.filter(dataset=labeled_catalog, is_complete=False).values_list("priority", flat=True)) == {
+        0
+    }
+
+
+def test_a_failing_run_keeps_the_previous_model_active_and_says_why(labeled_catalog):
+    good = model_version_train(version_id=training_request(dataset=labeled_catalog).pk)
+    labeled_catalog.model_config = {"classifier": "no-such-classifier"}
+    labeled_catalog.save()
+    bad = model_version_train(version_id=training_request(dataset=labeled_catalog).pk)
+    good.refresh_from_db()
+    assert (bad.status, bad.is_active, good.is_active) == (VersionStatus.FAILED, False, True)
+    assert "no-such-classifier" in bad.error
+
+
+def test_a_run_found_running_on_redelivery_is_recorded_as_interrupted(labeled_catalog):
+    good = model_version_train(version_id=training_request(dataset=labeled_catalog).pk)
+    killed = training_request(dataset=labeled_catalog)
+    ModelVersion.objects.filter(pk=killed.pk).update(status=VersionStatus.RUNNING)
+    killed = model_version_train(version_id=killed.pk)
+    good.refresh_from_db()
+    assert (killed.status, killed.error, good.is_active) == (VersionStatus.FAILED, INTERRUPTED, True)
+
+
+def test_a_finished_run_is_not_run_again(labeled_catalog):
+    version = model_version_train(version_id=training_request(dataset=labeled_catalog).pk)
+    again = model_version_train(version_id=version.pk)
+    assert (again.status, again.finished_at) == (VersionStatus.SUCCEEDED, version.finished_at)
