@@ -1,9 +1,8 @@
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import Http404
 
-from datasets.models import Dataset, Label
-from datasets.selectors import dataset_get
+from datasets.models import Dataset, Label, Membership
 from labeling.models import Annotation, AnnotationStatus, Task
 from labeling.queue import random_key
 
@@ -50,11 +49,14 @@ def recent_labels(*, dataset: Dataset, user: AbstractBaseUser, limit: int = 5) -
 
 
 def task_get(*, user: AbstractBaseUser, task_id: int) -> Task:
-    """A task of a dataset the user belongs to; anything else is a 404."""
-    task = Task.objects.filter(pk=task_id).select_related("product", "dataset").first()
-    if task is None:
+    """A task of a dataset the user belongs to (read with the user's role in one query); anything else is a 404."""
+    tasks = Task.objects.filter(pk=task_id).select_related("product", "dataset")
+    if not user.is_superuser:
+        roles = Membership.objects.filter(dataset=OuterRef("dataset"), user=user).values("role")[:1]
+        tasks = tasks.annotate(member_role=Subquery(roles))
+    task = tasks.first()
+    if task is None or not (user.is_superuser or task.member_role):
         raise Http404("No such task.")
-    dataset_get(user=user, dataset_id=task.dataset_id)
     return task
 
 

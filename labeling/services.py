@@ -15,11 +15,11 @@ from labeling.queue import lease_grant
 MAX_ACTIVE_SECONDS = 24 * 3600
 
 
-def _training_check(dataset_id: int) -> None:
+def _training_check(dataset: Dataset) -> None:
     # Imported here: models_app reads labeling's models, so a top-level import would be circular.
     from models_app.services.training import training_maybe_trigger
 
-    training_maybe_trigger(dataset_id=dataset_id)
+    training_maybe_trigger(dataset=dataset)
 
 
 def _lock_task(task: Task) -> Task:
@@ -91,7 +91,7 @@ def annotation_submit(
         if not counted_before:
             _recount(task, +1)
         Lease.objects.filter(task=task, user=user).delete()
-        transaction.on_commit(partial(_training_check, task.dataset_id))
+        transaction.on_commit(partial(_training_check, task.dataset))
         label_event_record(
             task=task,
             action=action,

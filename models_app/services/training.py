@@ -51,10 +51,9 @@ def training_request(
     return version
 
 
-def training_maybe_trigger(*, dataset_id: int) -> ModelVersion | None:
+def training_maybe_trigger(*, dataset: Dataset) -> ModelVersion | None:
     """After a submit: request a run once `retrain_every` labels arrived since the last run started."""
-    dataset = Dataset.objects.filter(pk=dataset_id).first()
-    if dataset is None or not dataset.retrain_every:
+    if not dataset.retrain_every:
         return None
     latest = (
         ModelVersion.objects.filter(dataset=dataset).exclude(status=VersionStatus.FAILED).order_by("-number").first()
