@@ -119,7 +119,7 @@ class Server:
     def start(self, timeout: float = 60) -> None:
         argv = [
             str(GUNICORN), "config.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
-            "--workers", "2", "--threads", "8", "--worker-class", "gthread",
+            "--workers", "3", "--threads", "4", "--worker-class", "gthread",
         ]
         DATA_DIR.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("w") as log_file:
