@@ -1,3 +1,4 @@
+from collections import Counter, defaultdict
 from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -146,4 +147,42 @@ def _cell(count: int, total: int, *, diagonal: bool, true: dict, predicted: dict
         "alpha": f"{share:.2f}",
         "dark": share > 0.55,
         "title": f"True {true['path']}, predicted {predicted['path']}: {count} ({share:.0%} of the true class)",
+    }
+
+
+def suggestion_influence(*, dataset: Dataset) -> dict[str, dict[str, float | int | None]]:
+    """How answers differ when suggestions were shown or hidden: agreement with gold and with the task's majority.
+
+    A large gap between the two groups means suggestions sway annotators (anchoring).
+    """
+    rows = (
+        Annotation.objects.filter(
+            dataset=dataset, user__isnull=False, status=AnnotationStatus.SUBMITTED, label__isnull=False
+        )
+        .values_list("task_id", "label_id", "suggestions_shown", "task__gold_label_id")
+        .iterator(chunk_size=5000)
+    )
+    answers = list(rows)
+    votes: dict[int, Counter] = defaultdict(Counter)
+    for task_id, label_id, _, _ in answers:
+        votes[task_id][label_id] += 1
+    groups = {True: Counter(), False: Counter()}
+    for task_id, label_id, shown, gold_id in answers:
+        group = groups[shown]
+        group["answers"] += 1
+        if gold_id is not None:
+            group["gold"] += 1
+            group["gold_agree"] += label_id == gold_id
+        top = votes[task_id].most_common(2)
+        if top[0][1] >= 2 and (len(top) == 1 or top[0][1] > top[1][1]):
+            # Only tasks with a strict majority: a tie says nothing about who agreed.
+            group["majority"] += 1
+            group["majority_agree"] += label_id == top[0][0]
+    return {
+        "shown" if shown else "hidden": {
+            "answers": group["answers"],
+            "gold_accuracy": round(group["gold_agree"] / group["gold"], 4) if group["gold"] else None,
+            "majority_agreement": round(group["majority_agree"] / group["majority"], 4) if group["majority"] else None,
+        }
+        for shown, group in groups.items()
     }
