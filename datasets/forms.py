@@ -1,24 +1,13 @@
 from django import forms
 
 from datasets.models import Dataset, ImportKind, Role
+from datasets.services.datasets import EDITABLE_FIELDS
 
 
 class DatasetForm(forms.ModelForm):
     class Meta:
         model = Dataset
-        fields = [
-            "name",
-            "description",
-            "overlap",
-            "gold_fraction",
-            "random_fraction",
-            "uncertainty_strategy",
-            "show_suggestions",
-            "suggestion_hide_fraction",
-            "retrain_every",
-            "cold_start_examples",
-            "lease_minutes",
-        ]
+        fields = [field for field in EDITABLE_FIELDS if field != "model_config"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 
 

@@ -43,6 +43,15 @@ def _check_slot(*, task: Task, user: AbstractBaseUser) -> None:
         )
 
 
+def _answer_of(*, task: Task, user: AbstractBaseUser) -> tuple[Annotation, bool]:
+    """The user's annotation of the (locked) task, or a new one if they may still answer it."""
+    annotation = Annotation.objects.filter(task=task, user=user).select_related("label").first()
+    if annotation is not None:
+        return annotation, False
+    _check_slot(task=task, user=user)
+    return Annotation(task=task, dataset_id=task.dataset_id, user=user), True
+
+
 def _clean_seconds(active_seconds: float | None) -> float | None:
     if active_seconds is None:
         return None
@@ -74,14 +83,10 @@ def annotation_submit(
     seconds = _clean_seconds(active_seconds)
     with transaction.atomic():
         task = _lock_task(task)
-        annotation = Annotation.objects.filter(task=task, user=user).select_related("label").first()
-        if annotation is None:
-            _check_slot(task=task, user=user)
-            annotation = Annotation(task=task, dataset_id=task.dataset_id, user=user)
-            old_label, action, counted_before = None, EventAction.CREATE, False
-        else:
-            old_label, action = annotation.label, EventAction.CHANGE
-            counted_before = annotation.status == AnnotationStatus.SUBMITTED
+        annotation, is_new = _answer_of(task=task, user=user)
+        old_label = annotation.label
+        action = EventAction.CREATE if is_new else EventAction.CHANGE
+        counted_before = not is_new and annotation.status == AnnotationStatus.SUBMITTED
         annotation.status = AnnotationStatus.SUBMITTED
         annotation.label = label
         annotation.flagged = flagged
@@ -109,15 +114,10 @@ def annotation_skip(*, task: Task, user: AbstractBaseUser, active_seconds: float
     seconds = _clean_seconds(active_seconds)
     with transaction.atomic():
         task = _lock_task(task)
-        annotation = Annotation.objects.filter(task=task, user=user).select_related("label").first()
-        if annotation is None:
-            _check_slot(task=task, user=user)
-            annotation = Annotation(task=task, dataset_id=task.dataset_id, user=user)
-            old_label = None
-        else:
-            old_label = annotation.label
-            if annotation.status == AnnotationStatus.SUBMITTED:
-                _recount(task, -1)
+        annotation, is_new = _answer_of(task=task, user=user)
+        old_label = annotation.label
+        if not is_new and annotation.status == AnnotationStatus.SUBMITTED:
+            _recount(task, -1)
         annotation.status = AnnotationStatus.SKIPPED
         annotation.label = None
         annotation.flagged = False

@@ -1,5 +1,6 @@
 import os
 import shutil
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -91,3 +92,19 @@ def page(browser, live_server) -> Iterator[object]:
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+def log_in(page, username: str, password: str = "pw") -> None:
+    """Log in through the real form (factories' users have the password "pw")."""
+    page.goto("/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+
+
+def wait_until_finished(record, seconds: float = 90) -> None:
+    """Poll a job-like record (import, model version) until the worker finishes it or time runs out."""
+    deadline = time.monotonic() + seconds
+    while not record.is_finished and time.monotonic() < deadline:
+        time.sleep(0.2)
+        record.refresh_from_db()

@@ -1,13 +1,12 @@
 """An import through the API runs in a real Celery worker, over the configured broker (Redis in CI)."""
 
-import time
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 from datasets.models import ImportJob, Product
+from tests.conftest import wait_until_finished
 from tests.factories import DatasetFactory, member
 
 
@@ -21,10 +20,7 @@ def test_an_api_import_is_run_by_the_worker(celery_worker):
     assert response.status_code == 202
 
     job = ImportJob.objects.get(pk=response.json()["id"])
-    deadline = time.monotonic() + 60
-    while not job.is_finished and time.monotonic() < deadline:
-        time.sleep(0.2)
-        job.refresh_from_db()
+    wait_until_finished(job)
     assert (job.status, job.created_count, job.error_count) == ("succeeded", 1, 1)
     assert Product.objects.get(dataset=dataset).title == "Walnut desk"
     progress = api.get(reverse("api-import-detail", args=[job.pk])).json()

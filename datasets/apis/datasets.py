@@ -7,25 +7,17 @@ from rest_framework.views import APIView
 from config.pagination import paginate
 from datasets.models import Dataset, Role
 from datasets.selectors import dataset_get, dataset_list, membership_list
-from datasets.services.datasets import dataset_create, dataset_update, membership_remove, membership_set
+from datasets.services.datasets import (
+    CREATE_ONLY_FIELDS,
+    EDITABLE_FIELDS,
+    dataset_create,
+    dataset_update,
+    membership_remove,
+    membership_set,
+)
 from labeling.selectors import dataset_progress
 
-SETTINGS_FIELDS = [
-    "name",
-    "description",
-    "task_type",
-    "overlap",
-    "gold_fraction",
-    "random_fraction",
-    "uncertainty_strategy",
-    "show_suggestions",
-    "lease_minutes",
-    "seed",
-    "suggestion_hide_fraction",
-    "retrain_every",
-    "cold_start_examples",
-    "model_config",
-]
+SETTINGS_FIELDS = [*EDITABLE_FIELDS, *CREATE_ONLY_FIELDS]
 
 
 class DatasetOutputSerializer(serializers.ModelSerializer):
@@ -63,7 +55,7 @@ class DatasetDetailApi(APIView):
         dataset = dataset_get(user=request.user, dataset_id=dataset_id, role=Role.LEAD)
         serializer = DatasetInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        changes = {k: v for k, v in serializer.validated_data.items() if k not in ("task_type", "seed")}
+        changes = {k: v for k, v in serializer.validated_data.items() if k not in CREATE_ONLY_FIELDS}
         return Response(DatasetOutputSerializer(dataset_update(dataset=dataset, **changes)).data)
 
 

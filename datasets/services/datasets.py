@@ -23,6 +23,8 @@ EDITABLE_FIELDS = (
     "model_config",
 )
 
+CREATE_ONLY_FIELDS = ("task_type", "seed")
+
 
 def _validate(dataset: Dataset) -> None:
     if not dataset.name.strip():
@@ -45,7 +47,7 @@ def _validate(dataset: Dataset) -> None:
 @transaction.atomic
 def dataset_create(*, user: AbstractBaseUser, name: str, **settings: Any) -> Dataset:
     """Create a dataset; its creator becomes its first lead."""
-    unknown = set(settings) - set(EDITABLE_FIELDS) - {"task_type", "seed"}
+    unknown = set(settings) - set(EDITABLE_FIELDS) - set(CREATE_ONLY_FIELDS)
     if unknown:
         raise ApplicationError(f"Unknown dataset settings: {', '.join(sorted(unknown))}.")
     dataset = Dataset(name=name, created_by=user, **settings)

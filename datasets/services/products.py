@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import F
+from django.utils import timezone
 
 from datasets.importers import ProductRow, RowError
 from datasets.models import Dataset, Label, Product
@@ -168,6 +169,7 @@ def _labels_write(*, dataset: Dataset, labels: dict[str, Label], source_name: st
         for annotation in Annotation.objects.filter(task_id__in=tasks.values(), user=None, source_name=source_name)
     }
     new, changed, events = [], [], []
+    now = timezone.now()
     for external_id, label in labels.items():
         task_id = tasks[external_id]
         annotation = current.get(task_id)
@@ -186,6 +188,7 @@ def _labels_write(*, dataset: Dataset, labels: dict[str, Label], source_name: st
         elif annotation.label_id != label.pk:
             events.append((task_id, EventAction.CHANGE, annotation.label_id, label))
             annotation.label = label
+            annotation.updated_at = now  # bulk_update skips auto_now
             changed.append(annotation)
     Annotation.objects.bulk_create(new)
     Annotation.objects.bulk_update(changed, ["label", "updated_at"])

@@ -3,6 +3,7 @@
 import pytest
 
 from labeling.models import Annotation, EventAction, LabelEvent
+from tests.conftest import log_in
 from tests.factories import DatasetFactory, LabelFactory, TaskFactory, member
 
 
@@ -23,10 +24,7 @@ def test_label_three_products_with_the_keyboard_and_undo_one(page, transactional
     TaskFactory.create_batch(5, dataset=dataset)
     annotator = member(dataset, "ann")
 
-    page.goto("/login/")
-    page.fill("#id_username", "ann")
-    page.fill("#id_password", "pw")
-    page.click("button[type=submit]")
+    log_in(page, "ann")
     page.goto(f"/datasets/{dataset.pk}/annotate/")
     first = wait_for_task(page)
 

@@ -4,6 +4,7 @@ import pytest
 
 from labeling.models import Annotation, Task
 from models_app.services.training import model_version_train, training_request
+from tests.conftest import log_in
 from tests.factories import DatasetFactory, LabelFactory, ProductFactory, TaskFactory, member
 
 KINDS = {"Audio": "headphones", "Phones": "smartphone", "Shoes": "sneakers"}
@@ -22,10 +23,7 @@ def test_suggestions_appear_and_key_1_submits_the_first(page, transactional_db):
     model_version_train(version_id=training_request(dataset=dataset).pk)
     annotator = member(dataset, "ann")
 
-    page.goto("/login/")
-    page.fill("#id_username", "ann")
-    page.fill("#id_password", "pw")
-    page.click("button[type=submit]")
+    log_in(page, "ann")
     page.goto(f"/datasets/{dataset.pk}/annotate/")
     page.wait_for_selector("#task-panel[data-ready='true']")
     task_id = int(page.get_attribute("#task-panel", "data-task-id"))

@@ -1,5 +1,3 @@
-import time
-
 import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -7,6 +5,7 @@ from rest_framework.test import APIClient
 from datasets.models import Role
 from models_app.models import ModelVersion, VersionStatus
 from models_app.services.training import model_version_train, training_request
+from tests.conftest import wait_until_finished
 from tests.factories import member
 
 
@@ -46,10 +45,7 @@ def test_training_on_demand_runs_in_the_worker(celery_worker, labeled_catalog):
     response = api.post(reverse("api-model-train", args=[labeled_catalog.pk]))
     assert response.status_code == 202
     version = ModelVersion.objects.get(pk=response.json()["id"])
-    deadline = time.monotonic() + 90
-    while not version.is_finished and time.monotonic() < deadline:
-        time.sleep(0.3)
-        version.refresh_from_db()
+    wait_until_finished(version)
     assert (version.status, version.is_active) == (VersionStatus.SUCCEEDED, True)
     detail = api.get(reverse("api-model-detail", args=[version.pk])).json()
     assert detail["metrics"]["accuracy"] >= 0
