@@ -62,3 +62,46 @@ class ModelVersion(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (VersionStatus.SUCCEEDED, VersionStatus.FAILED)
+
+
+class ExperimentStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class Experiment(models.Model):
+    """A comparison of featurization configs by cross-validation on the dataset's labels, run in the worker."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="experiments")
+    status = models.CharField(max_length=16, choices=ExperimentStatus.choices, default=ExperimentStatus.QUEUED)
+    configs = models.JSONField(default=dict, help_text="{name: model config}, resolved when requested.")
+    folds = models.PositiveSmallIntegerField(default=5)
+    seed = models.PositiveIntegerField(default=0, help_text="Seeds the fold assignment, the same for every config.")
+    label_count = models.PositiveIntegerField(default=0)
+    results = models.JSONField(default=list, blank=True, help_text="One entry per config, best mean accuracy first.")
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(folds__gte=2, folds__lte=10), name="experiment_folds_2_to_10"),
+            # Cross-validating several configs is the heaviest job there is: one at a time per dataset.
+            models.UniqueConstraint(
+                fields=["dataset"], condition=Q(status__in=["queued", "running"]), name="experiment_one_unfinished"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dataset} experiment {self.pk} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ExperimentStatus.SUCCEEDED, ExperimentStatus.FAILED)

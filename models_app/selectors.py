@@ -10,7 +10,7 @@ from django.utils import timezone
 from datasets.models import Dataset, Label, Role
 from datasets.selectors import dataset_get
 from labeling.models import Annotation, AnnotationStatus
-from models_app.models import ModelVersion, VersionStatus
+from models_app.models import Experiment, ModelVersion, VersionStatus
 
 
 def model_version_list(*, dataset: Dataset) -> QuerySet[ModelVersion]:
@@ -186,3 +186,15 @@ def suggestion_influence(*, dataset: Dataset) -> dict[str, dict[str, float | int
         }
         for shown, group in groups.items()
     }
+
+
+def experiment_list(*, dataset: Dataset) -> QuerySet[Experiment]:
+    return Experiment.objects.filter(dataset=dataset).select_related("requested_by")
+
+
+def experiment_get(*, user: AbstractBaseUser, experiment_id: int) -> Experiment:
+    experiment = Experiment.objects.filter(pk=experiment_id).select_related("dataset", "requested_by").first()
+    if experiment is None:
+        raise Http404("No such experiment.")
+    dataset_get(user=user, dataset_id=experiment.dataset_id, role=Role.LEAD)
+    return experiment

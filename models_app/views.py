@@ -29,7 +29,7 @@ def _target(raw: str | None) -> float:
     return value if 0 < value < 1 else DEFAULT_TARGET
 
 
-def _duration(seconds: float | None) -> str:
+def duration_text(seconds: float | None) -> str:
     if seconds is None:
         return ""
     if seconds < 120:
@@ -75,7 +75,7 @@ def _versions_context(dataset: Dataset) -> dict:
     versions = list(model_version_table(dataset=dataset))
     for version in versions:
         ended = version.finished_at or (timezone.now() if version.started_at else None)
-        version.duration = _duration((ended - version.started_at).total_seconds() if version.started_at else None)
+        version.duration = duration_text((ended - version.started_at).total_seconds() if version.started_at else None)
     return {
         "dataset": dataset,
         "versions": versions,
@@ -94,9 +94,9 @@ def _figures(version: ModelVersion) -> dict:
         "scored": f"{version.scored_count:,}",
         "holdout": f"{metrics['n']:,}" if metrics.get("n") else "",
         "note": metrics.get("note", ""),
-        "total": _duration(timings.get("total_s")),
+        "total": duration_text(timings.get("total_s")),
         "steps": [
-            (name, _duration(timings[key]))
+            (name, duration_text(timings[key]))
             for name, key in (("gathering labels", "gather_s"), ("training", "train_s"), ("rescoring", "rescore_s"))
             if key in timings
         ],
@@ -142,3 +142,6 @@ def model_train(request: HttpRequest, dataset_id: int) -> HttpResponse:
         return render(request, "models_app/models.html#versions", _versions_context(dataset) | {"notice": notice})
     messages.success(request, notice)
     return redirect("models_app:page", dataset_id=dataset.pk)
+
+
+# Preprocessing experiments: configs compared by cross-validation, the best made the dataset's config.

@@ -43,7 +43,7 @@ def training_examples(*, dataset: Dataset, fields: Sequence[str]) -> Examples:
     labeled = list(votes)
     for chunk_start in range(0, len(labeled), 5000):
         task_ids = labeled[chunk_start : chunk_start + 5000]
-        for task_id, *values in Task.objects.filter(pk__in=task_ids).values_list("pk", *value_fields):
+        for task_id, *values in Task.objects.filter(pk__in=task_ids).order_by("pk").values_list("pk", *value_fields):
             record = {field.removeprefix("product__"): value for field, value in zip(value_fields, values, strict=True)}
             texts.append(product_text(record, fields))
             labels.append(str(votes[task_id].most_common(1)[0][0]))
