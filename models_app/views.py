@@ -11,7 +11,13 @@ from django_htmx.http import HttpResponseClientRefresh
 from datasets.models import Dataset, Role
 from datasets.selectors import dataset_get
 from models_app.models import ModelVersion, VersionStatus
-from models_app.selectors import forecast_for, model_version_active, model_version_report, model_version_table
+from models_app.selectors import (
+    forecast_for,
+    model_version_active,
+    model_version_report,
+    model_version_table,
+    suggestion_influence,
+)
 from models_app.services.training import training_request
 
 DEFAULT_TARGET = 0.95
@@ -124,6 +130,7 @@ def model_page(request: HttpRequest, dataset_id: int) -> HttpResponse:
         "forecast_sentence": _forecast_sentence(forecast),
         "target_percent": f"{target * 100:g}",
         "chart": {"points": forecast["points"], "curve": forecast.get("curve") or [], "target": target},
+        "influence": suggestion_influence(dataset=dataset),
     }
     return render(request, "models_app/models.html", context)
 

@@ -177,3 +177,10 @@ def test_the_page_states_the_forecast_for_the_target_in_the_query(lead_client, d
         succeeded_version(dataset, number=number, label_count=count, accuracy=round(0.97 - 1.2 / count**0.5, 4))
     html = lead_client.get(page_url(dataset) + "?target=0.94").content.decode()
     assert "more labels reach 94% accuracy" in html
+
+
+def test_the_model_page_shows_how_suggestions_sway_annotators(client, db):
+    dataset = DatasetFactory()
+    client.force_login(member(dataset, "lead", Role.LEAD))
+    response = client.get(reverse("models_app:page", args=[dataset.pk]))
+    assert b"Do suggestions sway annotators?" in response.content
