@@ -41,6 +41,61 @@ def _p2_rows(p2: dict) -> list[str]:
     ]
 
 
+def _p3_rows(p3: dict) -> list[str]:
+    note = "" if p3["products"] == MILLION else f" (at {p3['products']:,}; the target is at 1M)"
+    return [
+        f"| P3 | train on {p3['labels']:,} labels + rescore {p3['scored']:,} open tasks + queue update{note} "
+        f"| {p3['total_s']:.1f} s (ML {p3['ml_s']:.1f} s = {100 * p3['ml_share']:.0f}%) | < {p3['target_s']:.0f} s "
+        f"| {_verdict(p3['pass'])} |"
+    ]
+
+
+def _p5_rows(p5: dict) -> list[str]:
+    rows = []
+    for name, entry in p5["catalogs"].items():
+        for strategy, figure in entry["mean_labels"].items():
+            ok = figure["mean"] <= p5["target_labels"] and not figure["not_reached"] and len(p5["seeds"]) >= 3
+            per_seed = ", ".join("-" if c is None else str(c) for c in figure["per_seed"])
+            rows.append(
+                f"| P5 | {name}: labels {strategy} needs to match random at {p5['labels']:,} "
+                f"(random {entry['mean_random_accuracy']:.3f}; mean of {len(p5['seeds'])} seeds, pool "
+                f"{p5['pool']:,}) | {figure['mean']:.0f} ({per_seed}) | <= {p5['target_labels']} "
+                f"| {_verdict(ok)} |"
+            )
+    return rows
+
+
+def _p3_details(p3: dict) -> list[str]:
+    return [
+        "", f"### P3: one training run at {p3['products']:,} products", "",
+        "| part | seconds | notes |", "| --- | ---: | --- |",
+        f"| gather the {p3['labels']:,} labeled examples (DB) | {p3['gather_s']:.2f} | |",
+        f"| train (ML: holdout fit + refit on all) | {p3['train_s']:.2f} "
+        f"| featurize {p3['version_timings'].get('featurize_fit_s')} s, fit {p3['version_timings'].get('fit_s')} s, "
+        f"holdout model {p3['version_timings'].get('evaluate_s')} s; holdout accuracy {p3['holdout_accuracy']} |",
+        f"| rescore: inside `ml.score` (ML) | {p3['rescore_ml_s']:.2f} | {p3['scored']:,} texts |",
+        f"| rescore: the rest (read texts, build rows in Python, COPY + UPDATE) | {p3['rescore_db_s']:.2f} | |",
+        f"| rest (request, artifact save, activation) | {p3['other_s']:.2f} | |",
+        f"| **total** | **{p3['total_s']:.2f}** | ML {p3['ml_s']:.1f} s = {100 * p3['ml_share']:.0f}% |",
+    ]
+
+
+def _p5_details(p5: dict) -> list[str]:
+    lines = ["", f"### P5: active learning vs random order ({p5['labels']:,} labels, training at {p5['schedule']})",
+             "", "| catalog | seed | pool (held out) | random acc at end | strategy | labels to match | acc at end |",
+             "| --- | ---: | ---: | ---: | --- | ---: | ---: |"]
+    for name, entry in p5["catalogs"].items():
+        for seed, run in entry["seeds"].items():
+            for strategy in p5["strategies"]:
+                figure = run["strategies"][strategy]
+                lines.append(f"| {name} | {seed} | {run['pool']:,} ({run['heldout']:,}) | {run['random_accuracy']} "
+                             f"| {strategy} | {_n(figure['labels_to_reach_random'])} | {figure['accuracy_at_end']} |")
+    for name, entry in p5["catalogs"].items():
+        lines.append(f"\n- {name}: {entry['description']} ({entry['source_rows']:,} rows, {entry['categories']} "
+                     "categories).")
+    return lines
+
+
 def _p1_details(p1: dict) -> list[str]:
     imported = p1["import"]
     lines = ["", f"### P1: import of {p1['rows']:,} rows (`{p1['file']}`)", "",
@@ -114,10 +169,17 @@ def markdown(results: dict) -> str:
     p1, p2 = results.get("p1"), results.get("p2")
     lines += _p1_rows(p1) if p1 else ["| P1 | import vs `psql \\copy` | not run | >= 0.5 | - |"]
     lines += _p2_rows(p2) if p2 else ["| P2 | next + submit p95 | not run | < 50 ms, ratio <= 1.5 | - |"]
+    p3, p5 = results.get("p3"), results.get("p5")
+    lines += _p3_rows(p3) if p3 else ["| P3 | train on 10k labels + rescore 1M | not run | < 120 s | - |"]
+    lines += _p5_rows(p5) if p5 else ["| P5 | labels to match random at 1,000 | not run | <= 600 | - |"]
     if p1:
         lines += _p1_details(p1)
     if p2:
         lines += _p2_details(p2)
+    if p3:
+        lines += _p3_details(p3)
+    if p5:
+        lines += _p5_details(p5)
     for failure in results.get("failures", []):
         lines += ["", f"**{failure}**"]
     lines += ["", "See bench/README.md for what each figure means; the full figures are in latest.json.", ""]

@@ -1,7 +1,8 @@
 """`make bench`: run the S10 benchmarks on PostgreSQL and write bench/results/latest.json and latest.md.
 
 Options come from the environment (see bench/README.md): SCALE, BENCH_DATA, P2_SECONDS, P2_THINK, ONLY,
-BENCH_SEED, P1_TIMEOUT. Exit status 0 when every selected benchmark ran (PASS or SHORT), 1 when one failed.
+BENCH_SEED, P1_TIMEOUT, P5_SEEDS, P5_POOL, P5_LABELS, P5_STRATEGIES, P5_CATALOGS.
+Exit status 0 when every selected benchmark ran (PASS or SHORT), 1 when one failed.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from bench.common import (
 )
 from bench.report import markdown
 
-CHOICES = ("p1", "p2")
+CHOICES = ("p1", "p2", "p3", "p5")
 
 
 def _selected() -> list[str]:
@@ -49,6 +50,11 @@ def _parameters(scale: int, only: list[str]) -> dict[str, object]:
         "P2_THINK": env_float("P2_THINK", 1.0),
         "BENCH_SEED": env_int("BENCH_SEED", 42),
         "P1_TIMEOUT": env_int("P1_TIMEOUT", 900),
+        "P5_SEEDS": env_int("P5_SEEDS", 3),
+        "P5_POOL": env_int("P5_POOL", 10_000),
+        "P5_LABELS": env_int("P5_LABELS", 1000),
+        "P5_STRATEGIES": os.environ.get("P5_STRATEGIES", "margin"),
+        "P5_CATALOGS": os.environ.get("P5_CATALOGS", "pricerunner,pricerunner-cooling,wdc4"),
         "source": str(data.source_path() or "datasets.demo.demo_products (no real catalog found)"),
     }
 
@@ -93,8 +99,10 @@ def main() -> int:
         "failures": [],
     }
     log(f"SCALE={scale:,}, running {', '.join(only)} on {results['machine']['postgres']}")
-    path = data.catalog(scale)
-    results["catalog"] = data.describe(path)
+    path = None
+    if {"p1", "p2", "p3"} & set(only):  # P5 samples the real catalogs itself
+        path = data.catalog(scale)
+        results["catalog"] = data.describe(path)
     log(f"recreating and migrating the bench database ({recreate_database():.1f} s)")
     django_setup()
     interrupted = False
@@ -103,6 +111,10 @@ def main() -> int:
             results["p1"] = _attempt("p1", results, lambda: _p1(path, scale))
         if "p2" in only:
             results["p2"] = _attempt("p2", results, lambda: _p2(scale))
+        if "p3" in only:
+            results["p3"] = _attempt("p3", results, lambda: _p3(path, scale))
+        if "p5" in only:
+            results["p5"] = _attempt("p5", results, _p5)
     except KeyboardInterrupt:
         interrupted = True
         results["failures"].append("interrupted (Ctrl-C): the figures are incomplete")
@@ -139,6 +151,20 @@ def _p2(scale: int) -> dict:
     scales = "10,000" if scale == p2_queue.SMALL else f"10,000 and {scale:,}"
     log(f"P2: next + submit over HTTP at {scales} products")
     return p2_queue.run(scale)
+
+
+def _p3(path, scale: int) -> dict:
+    from bench import p3_retrain
+
+    log(f"P3: train on {p3_retrain.LABELS:,} labels, rescore {scale:,} products and update the queue")
+    return p3_retrain.run(path, scale)
+
+
+def _p5() -> dict:
+    from bench import p5_active
+
+    log("P5: labels active learning needs to match random order at 1,000 labels")
+    return p5_active.run()
 
 
 if __name__ == "__main__":

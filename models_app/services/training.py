@@ -33,9 +33,16 @@ def _enqueue(version: ModelVersion) -> None:
 
 
 def training_request(
-    *, dataset: Dataset, trigger: str = TrainingTrigger.MANUAL, user: AbstractBaseUser | None = None
+    *,
+    dataset: Dataset,
+    trigger: str = TrainingTrigger.MANUAL,
+    user: AbstractBaseUser | None = None,
+    enqueue: bool = True,
 ) -> ModelVersion:
-    """Ask for a training run; a run already waiting absorbs the request (later triggers coalesce)."""
+    """Ask for a training run; a run already waiting absorbs the request (later triggers coalesce).
+
+    enqueue=False leaves the run to the caller (the labeling simulation trains in its own process).
+    """
     with transaction.atomic():
         Dataset.objects.select_for_update().filter(pk=dataset.pk).first()
         versions = ModelVersion.objects.filter(dataset=dataset)
@@ -46,7 +53,7 @@ def training_request(
         version = ModelVersion.objects.create(
             dataset=dataset, number=number, trigger=trigger, requested_by=user, config=dataset.model_config
         )
-        if not versions.filter(status__in=[VersionStatus.RUNNING, VersionStatus.SCORING]).exists():
+        if enqueue and not versions.filter(status__in=[VersionStatus.RUNNING, VersionStatus.SCORING]).exists():
             _enqueue(version)
     return version
 
