@@ -63,8 +63,11 @@ def holdout_split(labels: Sequence[str], *, fraction: float, seed: int) -> tuple
     held.sort()
     held_set = set(held)
     train_ids = [i for i in range(n) if i not in held_set]
-    # A count, not the list: with a large taxonomy early on, most classes are in it.
-    notes = [f"{len(missing)} of {len(set(labels))} classes have too few labels to hold out"] if missing else []
+    # A count and a few names: with a large taxonomy early on, most classes are in the list.
+    shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
+    notes = []
+    if missing:
+        notes.append(f"{len(missing)} of {len(set(labels))} classes have too few labels to hold out ({shown})")
     if not held:
         notes = ["no class has enough labels for a holdout"]
     return train_ids, held, notes

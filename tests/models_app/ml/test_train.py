@@ -22,7 +22,7 @@ def test_holdout_takes_the_fraction_of_every_class():
 def test_holdout_never_takes_the_only_example_of_a_class():
     train_ids, holdout, notes = holdout_split([*LABELS, "cameras"], fraction=0.2, seed=0)
     assert 24 in train_ids and 24 not in holdout
-    assert notes == ["1 of 4 classes have too few labels to hold out"]
+    assert notes == ["1 of 4 classes have too few labels to hold out (cameras)"]
 
 
 def test_holdout_is_reproducible_with_the_seed():
