@@ -1,0 +1,41 @@
+"""Pure export writers (no Django): stream export rows into the formats training code loads.
+
+A row is a plain dict (see `common.BASE_COLUMNS`, plus `attributes`, optional `annotator` and
+`suggestions`). The export service reads rows with `.iterator()` and passes them here. Output is
+deterministic - sorted keys, fixed separators, no timestamps - so a snapshot re-downloads
+byte-identical. Every format streams row by row except spacy (see `spacy_docbin`).
+Parquet is not offered: pyarrow is not installed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import BinaryIO
+
+from .common import BASE_COLUMNS, Row, dumps
+from .labelstudio import write_labelstudio
+from .spacy_docbin import write_spacy
+from .tabular import write_csv, write_json, write_jsonl
+
+FORMATS: tuple[str, ...] = ("csv", "jsonl", "json", "spacy", "labelstudio")
+
+
+def write_export(rows: Iterable[Row], out: BinaryIO, *, fmt: str, labels: Sequence[str] | None = None) -> int:
+    """Write `rows` to the binary file `out` in `fmt`; returns the number of rows written.
+
+    `labels` (every taxonomy path) is required for spacy only. Raises ValueError for an unknown format.
+    """
+    if fmt == "csv":
+        return write_csv(rows, out)
+    if fmt == "jsonl":
+        return write_jsonl(rows, out)
+    if fmt == "json":
+        return write_json(rows, out)
+    if fmt == "spacy":
+        return write_spacy(rows, out, labels)
+    if fmt == "labelstudio":
+        return write_labelstudio(rows, out)
+    raise ValueError(f"Unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}.")
+
+
+__all__ = ["BASE_COLUMNS", "FORMATS", "dumps", "write_export"]
