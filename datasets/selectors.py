@@ -17,12 +17,6 @@ def dataset_list(*, user: AbstractBaseUser) -> QuerySet[Dataset]:
     return Dataset.objects.filter(memberships__user=user)
 
 
-def dataset_role(*, dataset: Dataset, user: AbstractBaseUser) -> str | None:
-    if user.is_superuser:
-        return ADMIN
-    return Membership.objects.filter(dataset=dataset, user=user).values_list("role", flat=True).first()
-
-
 def dataset_get(*, user: AbstractBaseUser, dataset_id: int, role: str = Role.ANNOTATOR) -> Dataset:
     """The dataset if the user may act in it with at least `role`; read with the user's role in one query."""
     datasets = Dataset.objects.filter(pk=dataset_id)
