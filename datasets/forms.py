@@ -19,6 +19,11 @@ class MemberForm(forms.Form):
 class UploadForm(forms.Form):
     kind = forms.ChoiceField(choices=ImportKind.choices, initial=ImportKind.PRODUCTS)
     file = forms.FileField()
+    create_labels = forms.BooleanField(
+        required=False,
+        label="Create missing labels",
+        help_text="Label Studio and Prodigy: add labels the taxonomy lacks instead of refusing the file.",
+    )
 
 
 class MappingForm(forms.Form):

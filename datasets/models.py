@@ -130,6 +130,8 @@ class Product(models.Model):
 class ImportKind(models.TextChoices):
     PRODUCTS = "products", "Products"
     TAXONOMY = "taxonomy", "Taxonomy"
+    LABELSTUDIO = "labelstudio", "Label Studio export (tasks with annotations)"
+    PRODIGY = "prodigy", "Prodigy JSONL (text, label/accept, answer)"
 
 
 class ImportStatus(models.TextChoices):
@@ -192,3 +194,74 @@ class ImportRowError(models.Model):
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.reason}"
+
+
+class ExportFormat(models.TextChoices):
+    CSV = "csv", "CSV"
+    JSONL = "jsonl", "JSON Lines"
+    JSON = "json", "JSON"
+    SPACY = "spacy", "spaCy DocBin (.spacy)"
+    PARQUET = "parquet", "Parquet"
+    LABELSTUDIO = "labelstudio", "Label Studio JSON"
+
+
+class LabelPolicy(models.TextChoices):
+    FINAL = "final", "Final labels (gold, reviewed or agreed)"
+    MAJORITY = "majority", "Majority vote with a minimum agreement"
+    RAW = "raw", "Every annotation with its annotator"
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class Export(models.Model):
+    """A versioned snapshot: the parameters, and once built, the stored file with its row count and sha256.
+
+    The file is written once and never rewritten, so a snapshot downloads byte-identical later.
+    """
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="exports")
+    format = models.CharField(max_length=16, choices=ExportFormat.choices)
+    policy = models.CharField(max_length=16, choices=LabelPolicy.choices, default=LabelPolicy.FINAL)
+    params = models.JSONField(default=dict, help_text="Every parameter that shapes the file, split and seed included.")
+    status = models.CharField(max_length=16, choices=ExportStatus.choices, default=ExportStatus.QUEUED)
+    file = models.FileField(upload_to="exports/", blank=True, max_length=500)
+    filename = models.CharField(max_length=255, blank=True)
+    row_count = models.BigIntegerField(default=0)
+    rows_done = models.BigIntegerField(default=0)
+    rows_total = models.BigIntegerField(default=0, help_text="Estimated when the build starts, for progress.")
+    size_bytes = models.BigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    split_counts = models.JSONField(default=dict, blank=True)
+    message = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="succeeded") | (~Q(sha256="") & ~Q(file="")), name="export_ready_has_file"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"export {self.pk} of {self.dataset_id}: {self.format}, {self.policy} ({self.status})"
+
+    @property
+    def progress(self) -> float:
+        if self.status == ExportStatus.SUCCEEDED:
+            return 1.0
+        return min(0.99, self.rows_done / self.rows_total) if self.rows_total else 0.0
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ExportStatus.SUCCEEDED, ExportStatus.FAILED)

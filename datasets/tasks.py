@@ -1,5 +1,6 @@
 from celery import shared_task
 
+from datasets.services.exports import export_run
 from datasets.services.imports import import_job_run
 
 
@@ -7,3 +8,9 @@ from datasets.services.imports import import_job_run
 def import_job_run_task(job_id: int) -> str:
     # Safe to redeliver: the service resumes after the last committed batch and ignores finished jobs.
     return import_job_run(job_id=job_id).status
+
+
+@shared_task(acks_late=True)
+def export_run_task(export_id: int) -> str:
+    # Safe to redeliver: a finished export is left as it is, an interrupted one is rebuilt from the start.
+    return export_run(export_id=export_id).status

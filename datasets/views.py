@@ -109,7 +109,7 @@ def member_remove(request: HttpRequest, dataset_id: int, username: str) -> HttpR
 @login_required
 @require_POST
 def import_upload(request: HttpRequest, dataset_id: int) -> HttpResponse:
-    """Store the file; products go on to the column mapping, taxonomies start at once."""
+    """Store the file; products go on to the column mapping, the other kinds start at once."""
     dataset = dataset_get(user=request.user, dataset_id=dataset_id, role=Role.LEAD)
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -122,7 +122,8 @@ def import_upload(request: HttpRequest, dataset_id: int) -> HttpResponse:
             user=request.user,
             kind=kind,
             file=form.cleaned_data["file"],
-            start=kind == ImportKind.TAXONOMY,
+            options={"create_labels": True} if form.cleaned_data["create_labels"] else {},
+            start=kind != ImportKind.PRODUCTS,
         )
     except ApplicationError as error:
         messages.error(request, error.message)

@@ -3,8 +3,7 @@
 A row is a plain dict (see `common.BASE_COLUMNS`, plus `attributes`, optional `annotator` and
 `suggestions`). The export service reads rows with `.iterator()` and passes them here. Output is
 deterministic - sorted keys, fixed separators, no timestamps - so a snapshot re-downloads
-byte-identical. Every format streams row by row except spacy (see `spacy_docbin`).
-Parquet is not offered: pyarrow is not installed.
+byte-identical. Every format streams (Parquet one row group at a time) except spacy (see `spacy_docbin`).
 """
 
 from __future__ import annotations
@@ -14,10 +13,19 @@ from typing import BinaryIO
 
 from .common import BASE_COLUMNS, Row, dumps
 from .labelstudio import write_labelstudio
+from .parquet import write_parquet
 from .spacy_docbin import write_spacy
 from .tabular import write_csv, write_json, write_jsonl
 
-FORMATS: tuple[str, ...] = ("csv", "jsonl", "json", "spacy", "labelstudio")
+FORMATS: tuple[str, ...] = ("csv", "jsonl", "json", "spacy", "parquet", "labelstudio")
+EXTENSIONS: dict[str, str] = {
+    "csv": "csv",
+    "jsonl": "jsonl",
+    "json": "json",
+    "spacy": "spacy",
+    "parquet": "parquet",
+    "labelstudio": "labelstudio.json",
+}
 
 
 def write_export(rows: Iterable[Row], out: BinaryIO, *, fmt: str, labels: Sequence[str] | None = None) -> int:
@@ -33,9 +41,11 @@ def write_export(rows: Iterable[Row], out: BinaryIO, *, fmt: str, labels: Sequen
         return write_json(rows, out)
     if fmt == "spacy":
         return write_spacy(rows, out, labels)
+    if fmt == "parquet":
+        return write_parquet(rows, out)
     if fmt == "labelstudio":
         return write_labelstudio(rows, out)
     raise ValueError(f"Unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}.")
 
 
-__all__ = ["BASE_COLUMNS", "FORMATS", "dumps", "write_export"]
+__all__ = ["BASE_COLUMNS", "EXTENSIONS", "FORMATS", "dumps", "write_export"]

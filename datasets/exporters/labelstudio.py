@@ -6,27 +6,40 @@ The names match a labeling config of `<Text name="text" value="$text"/>` and
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator
+from operator import itemgetter
 from typing import Any, BinaryIO
 
-from .common import BASE_COLUMNS, Row, write_json_array
+from .common import BASE_COLUMNS, Row, peek, write_json_array
 
 FROM_NAME = "category"
 TO_NAME = "text"
 # Everything but the label goes into task data, so a round trip back to products loses nothing.
-_DATA_FIELDS = (*(name for name in BASE_COLUMNS if name != "label"), "attributes", "annotator")
+# Annotation-level columns (raw policy) go on the annotation, not the task.
+_DATA_FIELDS = (*(name for name in BASE_COLUMNS if name != "label"), "attributes", "votes", "agreement", "flagged")
 
 
 def _choice(label: str) -> dict[str, Any]:
     return {"from_name": FROM_NAME, "to_name": TO_NAME, "type": "choices", "value": {"choices": [label]}}
 
 
-def to_task(row: Row) -> dict[str, Any]:
+def _annotation(row: Row) -> dict[str, Any]:
+    annotation: dict[str, Any] = {"result": [_choice(row["label"])]}
+    if row.get("annotator"):
+        # The object form of Label Studio's own exports, so its importers and ours read the annotator.
+        annotation["completed_by"] = {"email": row["annotator"]}
+    return annotation
+
+
+def to_task(row: Row, annotations: Iterable[Row] | None = None) -> dict[str, Any]:
+    """One task from a product row; `annotations` (the raw policy's rows of one product) default to the row."""
     data: dict[str, Any] = {"text": row.get("title") or ""}
     data.update({name: row[name] for name in _DATA_FIELDS if name in row})
     task: dict[str, Any] = {"data": data}
-    if row.get("label"):
-        task["annotations"] = [{"result": [_choice(row["label"])]}]
+    labeled = [_annotation(item) for item in (annotations or [row]) if item.get("label")]
+    if labeled:
+        task["annotations"] = labeled
     suggestions = row.get("suggestions")
     if suggestions:
         # One prediction per suggestion: a choices result carries one choice, and each keeps its score.
@@ -38,5 +51,21 @@ def to_task(row: Row) -> dict[str, Any]:
 
 
 def write_labelstudio(rows: Iterable[Row], out: BinaryIO) -> int:
-    tasks: Iterator[dict[str, Any]] = (to_task(row) for row in rows)
-    return write_json_array(tasks, out)
+    """One task per product; the raw policy's consecutive rows of one product become its annotations.
+
+    Returns the number of rows (annotations for the raw policy) written, like the other formats.
+    """
+    first, stream = peek(rows)
+    if first is None or "annotator" not in first:
+        return write_json_array((to_task(row) for row in stream), out)
+    count = 0
+
+    def grouped() -> Iterator[dict[str, Any]]:
+        nonlocal count
+        for _, group in itertools.groupby(stream, key=itemgetter("external_id")):
+            items = list(group)
+            count += len(items)
+            yield to_task(items[0], items)
+
+    write_json_array(grouped(), out)
+    return count

@@ -7,29 +7,20 @@ import io
 from collections.abc import Iterable
 from typing import Any, BinaryIO
 
-from .common import BASE_COLUMNS, Row, dumps, peek, write_json_array
-
-# Optional columns appear only when the export asked for them; the service passes uniform rows,
-# so the first row decides (a stream cannot look ahead for the header).
-_OPTIONAL_COLUMNS = ("annotator",)
-_JSON_COLUMNS = ("attributes",)
-_OPTIONAL_JSON_COLUMNS = ("suggestions",)
+from .common import JSON_COLUMNS, Row, columns_of, dumpb, dumps, peek, write_json_array
 
 
 def csv_columns(first: Row | None) -> list[str]:
     """The header: fixed base columns, optional plain columns, then the JSON-encoded columns."""
-    present = first or {}
-    columns = list(BASE_COLUMNS)
-    columns += [name for name in _OPTIONAL_COLUMNS if name in present]
-    columns += list(_JSON_COLUMNS)
-    columns += [name for name in _OPTIONAL_JSON_COLUMNS if name in present]
-    return columns
+    return columns_of(first)
 
 
 def _csv_cell(name: str, value: Any) -> str:
-    if name in _JSON_COLUMNS or name in _OPTIONAL_JSON_COLUMNS:
+    if name in JSON_COLUMNS:
         # Nested values as one JSON cell: CSV has no nesting, and JSON round-trips exactly.
-        return dumps(value if value is not None else ({} if name in _JSON_COLUMNS else []))
+        return dumps(value if value is not None else ({} if name == "attributes" else []))
+    if isinstance(value, bool):
+        return "true" if value else "false"  # what pandas and most CSV readers take for booleans
     # None becomes an empty cell rather than the string "None".
     return "" if value is None else str(value)
 
@@ -59,7 +50,7 @@ def write_csv(rows: Iterable[Row], out: BinaryIO) -> int:
 def write_jsonl(rows: Iterable[Row], out: BinaryIO) -> int:
     count = 0
     for row in rows:
-        out.write(dumps(row).encode("utf-8") + b"\n")
+        out.write(dumpb(row) + b"\n")
         count += 1
     return count
 

@@ -2,6 +2,8 @@
 
 Each batch commits its products, tasks, labels, row errors and the job's counters together, so a
 crash never leaves half a batch, and a redelivered job resumes after the last committed batch.
+Label Studio and Prodigy exports are the exception: they bring labels along, so they land whole in one
+transaction or not at all (a half-imported set of annotations would skew every agreement figure).
 """
 
 import csv
@@ -20,22 +22,28 @@ from django.utils import timezone
 
 from config.errors import ApplicationError
 from datasets.importers import (
+    AnnotatedRow,
     ImportFormatError,
     ProductRow,
     RowError,
     detect_format,
+    parse_labelstudio,
+    parse_prodigy,
     parse_products,
     parse_taxonomy,
     read_header,
 )
-from datasets.models import Dataset, ImportJob, ImportKind, ImportRowError, ImportStatus
-from datasets.services.products import BatchResult, LabelResolver, product_batch_write
+from datasets.importers.taxonomy import TaxonomyRow
+from datasets.models import Dataset, ImportJob, ImportKind, ImportRowError, ImportStatus, Label
+from datasets.services.products import BatchResult, LabelResolver, imported_labels_write, product_batch_write
 from datasets.services.readahead import read_ahead
 from datasets.services.taxonomy import taxonomy_upsert
 
 logger = logging.getLogger(__name__)
 
-OPTION_KEYS = {"format", "delimiter", "mapping", "label_column", "label_source"}
+OPTION_KEYS = {"format", "delimiter", "mapping", "label_column", "label_source", "create_labels"}
+ANNOTATED_KINDS = (ImportKind.LABELSTUDIO, ImportKind.PRODIGY)
+_UNKNOWN_SHOWN = 5
 
 
 def _clean_options(kind: str, options: dict[str, Any]) -> dict[str, Any]:
@@ -50,6 +58,10 @@ def _clean_options(kind: str, options: dict[str, Any]) -> dict[str, Any]:
         raise ApplicationError("mapping must map field names to column names.")
     if kind == ImportKind.PRODUCTS and options.get("label_column"):
         options.setdefault("label_source", "import")
+    if not isinstance(options.get("create_labels", False), bool):
+        raise ApplicationError("create_labels must be true or false.")
+    if kind in ANNOTATED_KINDS:
+        options.setdefault("label_source", kind)
     return options
 
 
@@ -64,7 +76,7 @@ def import_job_create(
 ) -> ImportJob:
     """Check the file is what it claims and store it; queue the import on commit unless it awaits a mapping."""
     if kind not in ImportKind.values:
-        raise ApplicationError(f"Unknown import kind {kind!r}; choose products or taxonomy.")
+        raise ApplicationError(f"Unknown import kind {kind!r}; choose one of {', '.join(ImportKind.values)}.")
     options = _clean_options(kind, options or {})
     file.seek(0)
     head = file.read(64 * 1024)
@@ -132,6 +144,8 @@ def import_job_run(*, job_id: int) -> ImportJob:
         with job.file.open("rb") as stream:
             if job.kind == ImportKind.TAXONOMY:
                 _run_taxonomy(job, stream)
+            elif job.kind in ANNOTATED_KINDS:
+                _run_annotated(job, stream)
             else:
                 _run_products(job, stream)
     except ImportFormatError as error:
@@ -213,6 +227,78 @@ def _run_taxonomy(job: ImportJob, stream: BinaryIO) -> None:
             errors=errors,
             position=job.bytes_total,
         )
+
+
+def _merged(rows: list[AnnotatedRow]) -> tuple[list[ProductRow], dict[str, list[tuple[str, str, int]]]]:
+    """One product per external_id (the last record wins, as a re-import would) and every label of each."""
+    products: dict[str, ProductRow] = {}
+    labels: dict[str, list[tuple[str, str, int]]] = {}
+    for row in rows:
+        products[row.product.external_id] = row.product
+        for annotator, value in row.labels:
+            labels.setdefault(row.product.external_id, []).append((annotator, value, row.line))
+    return list(products.values()), labels
+
+
+def _create_labels(dataset: Dataset, values: dict[str, int]) -> None:
+    rows = [
+        TaxonomyRow(line=line, code="", path=tuple(part.strip() for part in value.split(">") if part.strip()))
+        for value, line in values.items()
+    ]
+    _, _, errors = taxonomy_upsert(dataset=dataset, rows=rows)
+    if errors:
+        raise ImportFormatError(f"Could not create the missing labels: {errors[0].reason}.")
+
+
+def _unknown_labels_error(unknown: dict[str, int], unit: str) -> ImportFormatError:
+    shown = ", ".join(f"{value!r} ({unit} {line})" for value, line in list(unknown.items())[:_UNKNOWN_SHOWN])
+    more = f" and {len(unknown) - _UNKNOWN_SHOWN} more" if len(unknown) > _UNKNOWN_SHOWN else ""
+    return ImportFormatError(
+        f"{len(unknown)} label{'s' if len(unknown) != 1 else ''} not in the taxonomy: {shown}{more}. "
+        "Import the taxonomy first, or import again with 'create missing labels' on. Nothing was imported."
+    )
+
+
+def _run_annotated(job: ImportJob, stream: BinaryIO) -> None:
+    """A Label Studio or Prodigy export, whole or not at all: any problem rolls every batch back."""
+    parse = parse_labelstudio if job.kind == ImportKind.LABELSTUDIO else parse_prodigy
+    records = parse(stream, job.filename)
+    default_source = job.options.get("label_source") or job.kind
+    create = job.options.get("create_labels", False)
+    unit = "line" if job.filename.lower().endswith((".jsonl", ".ndjson")) else "item"
+    totals = BatchResult()
+    unknown: dict[str, int] = {}
+    count = 0
+    with transaction.atomic():
+        resolver = LabelResolver(job.dataset)
+        for batch in _batches(records, settings.IMPORT_BATCH_SIZE):
+            count += len(batch)
+            products, labels = _merged(batch)
+            missing = {
+                value: line for items in labels.values() for _, value, line in items if resolver(value) is None
+            }
+            if missing and create:
+                _create_labels(job.dataset, missing)
+                resolver = LabelResolver(job.dataset)
+            elif missing:
+                for value, line in missing.items():
+                    unknown.setdefault(value, line)
+                continue  # the import fails at the end; reading on lists every unknown label at once
+            if unknown:
+                continue
+            result, _ = product_batch_write(dataset=job.dataset, rows=products, resolve_label=None, label_source="")
+            totals.created += result.created
+            totals.updated += result.updated
+            by_source: dict[str, dict[str, Label]] = {}
+            for external_id, items in labels.items():
+                for annotator, value, _ in items:
+                    source = (annotator or default_source)[:100]
+                    by_source.setdefault(source, {})[external_id] = resolver(value)
+            for source, chosen in sorted(by_source.items()):
+                totals.labels += imported_labels_write(dataset=job.dataset, labels=chosen, source_name=source)
+        if unknown:
+            raise _unknown_labels_error(unknown, unit)
+        _record_batch(job, records=count, result=totals, errors=[], position=job.bytes_total)
 
 
 def import_error_report(*, job: ImportJob) -> Iterator[str]:

@@ -71,7 +71,7 @@ def product_batch_write(
     created = upsert(dataset=dataset, rows=rows)
     result = BatchResult(created=created, updated=len(rows) - created)
     if labels:
-        result.labels = _labels_write(dataset=dataset, labels=labels, source_name=label_source)
+        result.labels = imported_labels_write(dataset=dataset, labels=labels, source_name=label_source)
     return result, errors
 
 
@@ -157,7 +157,7 @@ def _upsert_postgres(*, dataset: Dataset, rows: list[ProductRow]) -> int:
         return cursor.rowcount
 
 
-def _labels_write(*, dataset: Dataset, labels: dict[str, Label], source_name: str) -> int:
+def imported_labels_write(*, dataset: Dataset, labels: dict[str, Label], source_name: str) -> int:
     """Imported labels are annotations without a user, one per source; a re-import changes them in place."""
     tasks = dict(
         Task.objects.filter(dataset=dataset, product__external_id__in=list(labels)).values_list(

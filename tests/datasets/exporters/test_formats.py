@@ -117,8 +117,8 @@ def test_same_rows_give_identical_bytes(fmt):
 
 
 def test_unknown_format_raises_value_error():
-    with pytest.raises(ValueError, match="parquet"):
-        write_export(sample_rows(), io.BytesIO(), fmt="parquet")
+    with pytest.raises(ValueError, match="xlsx"):
+        write_export(sample_rows(), io.BytesIO(), fmt="xlsx")
 
 
 def test_jsonl_streams_a_generator_of_50k_rows():
@@ -126,3 +126,52 @@ def test_jsonl_streams_a_generator_of_50k_rows():
     out = io.BytesIO()
     assert write_export(rows, out, fmt="jsonl") == 50_000
     assert out.getvalue().count(b"\n") == 50_000
+
+
+def test_labelstudio_groups_raw_rows_of_a_product_into_annotations():
+    rows = [
+        make_row("sku-1", LABELS[0], annotator="ann1"),
+        make_row("sku-1", LABELS[1], annotator="ann2"),
+        make_row("sku-2", LABELS[2], annotator="ann1"),
+    ]
+    count, data = export(rows, "labelstudio")
+    tasks = json.loads(data)
+    assert count == 3 and len(tasks) == 2
+    first = tasks[0]["annotations"]
+    assert [a["completed_by"]["email"] for a in first] == ["ann1", "ann2"]
+    assert [a["result"][0]["value"]["choices"] for a in first] == [[LABELS[0]], [LABELS[1]]]
+
+
+def test_parquet_reads_back_typed_with_pyarrow():
+    import pyarrow.parquet as pq
+
+    rows = [make_row("sku-1", gold=True, suggestions=[{"label": LABELS[1], "label_id": 8, "probability": 0.25}])]
+    rows.append(make_row("sku-2", None, price=None, gold=False, suggestions=[]))
+    count, data = export(rows, "parquet")
+    table = pq.read_table(io.BytesIO(data))
+    assert count == 2 and table.num_rows == 2
+    read = table.to_pylist()
+    assert read[0]["label"] == LABELS[0] and read[1]["label"] is None
+    assert str(read[0]["price"]) == "59.90" and read[1]["price"] is None
+    assert read[0]["gold"] is True
+    assert json.loads(read[0]["attributes"]) == {"bluetooth": "5.3", "colour": "black"}
+    assert read[0]["suggestions"] == [{"label": LABELS[1], "label_id": 8, "probability": 0.25}]
+
+
+def test_parquet_of_no_rows_is_a_readable_empty_table():
+    import pyarrow.parquet as pq
+
+    count, data = export([], "parquet")
+    assert count == 0 and pq.read_table(io.BytesIO(data)).num_rows == 0
+
+
+def test_csv_and_json_read_back_with_pandas():
+    import pandas as pd
+
+    _, csv_data = export(sample_rows(), "csv")
+    frame = pd.read_csv(io.BytesIO(csv_data), dtype={"external_id": str})
+    assert list(frame["external_id"]) == ["sku-1", "sku-2", "sku-3"]
+    assert frame["label"].fillna("").tolist() == [LABELS[0], LABELS[2], ""]
+    _, jsonl_data = export(sample_rows(), "jsonl")
+    lines = pd.read_json(io.BytesIO(jsonl_data), lines=True, dtype={"external_id": str})
+    assert lines["label"].fillna("").tolist() == [LABELS[0], LABELS[2], ""]
