@@ -41,6 +41,31 @@ def _p2_rows(p2: dict) -> list[str]:
     ]
 
 
+def _p4_rows(p4: dict) -> list[str]:
+    note = "" if p4["labeled"] == MILLION else f" (at {p4['labeled']:,}; the target is at 1M)"
+    jsonl = p4["jsonl"]
+    return [
+        f"| P4 | export {jsonl['rows']:,} labeled rows as JSONL (final labels){note} "
+        f"| {_n(jsonl['rows_per_s'])} rows/s, peak {jsonl['peak_mb']:.0f} MB "
+        f"| >= {p4['target_rows_per_s']:,} rows/s, < {p4['target_peak_mb']} MB | {_verdict(p4['pass'])} |"
+    ]
+
+
+def _p4_details(p4: dict) -> list[str]:
+    lines = [
+        "", f"### P4: one snapshot of {p4['labeled']:,} labeled products, built as the worker builds it", "",
+        "| export | rows | seconds | rows/s | file MB | peak RSS MB (Django alone) |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, label in (("jsonl", "JSONL, final labels"), ("jsonl_split", "JSONL + stratified 0.8/0.1/0.1 split")):
+        run = p4[name]
+        lines.append(
+            f"| {label} | {run['rows']:,} | {run['seconds']:.1f} | {_n(run['rows_per_s'])} "
+            f"| {run['bytes'] / 1e6:,.0f} | {run['peak_mb']:.0f} ({run['baseline_mb']:.0f}) |"
+        )
+    return lines
+
+
 def _p3_rows(p3: dict) -> list[str]:
     note = "" if p3["products"] == MILLION else f" (at {p3['products']:,}; the target is at 1M)"
     return [
@@ -169,8 +194,9 @@ def markdown(results: dict) -> str:
     p1, p2 = results.get("p1"), results.get("p2")
     lines += _p1_rows(p1) if p1 else ["| P1 | import vs `psql \\copy` | not run | >= 0.5 | - |"]
     lines += _p2_rows(p2) if p2 else ["| P2 | next + submit p95 | not run | < 50 ms, ratio <= 1.5 | - |"]
-    p3, p5 = results.get("p3"), results.get("p5")
+    p3, p4, p5 = results.get("p3"), results.get("p4"), results.get("p5")
     lines += _p3_rows(p3) if p3 else ["| P3 | train on 10k labels + rescore 1M | not run | < 120 s | - |"]
+    lines += _p4_rows(p4) if p4 else ["| P4 | export 1M labeled rows as JSONL | not run | >= 100k rows/s, < 300 MB | - |"]  # noqa: E501
     lines += _p5_rows(p5) if p5 else ["| P5 | labels to match random at 1,000 | not run | <= 600 | - |"]
     if p1:
         lines += _p1_details(p1)
@@ -178,6 +204,8 @@ def markdown(results: dict) -> str:
         lines += _p2_details(p2)
     if p3:
         lines += _p3_details(p3)
+    if p4:
+        lines += _p4_details(p4)
     if p5:
         lines += _p5_details(p5)
     for failure in results.get("failures", []):

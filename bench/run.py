@@ -1,4 +1,4 @@
-"""`make bench`: run the S10 benchmarks on PostgreSQL and write bench/results/latest.json and latest.md.
+"""`make bench`: run the S10 benchmarks (P1-P5) on PostgreSQL and write bench/results/latest.json and latest.md.
 
 Options come from the environment (see bench/README.md): SCALE, BENCH_DATA, P2_SECONDS, P2_THINK, ONLY,
 BENCH_SEED, P1_TIMEOUT, P5_SEEDS, P5_POOL, P5_LABELS, P5_STRATEGIES, P5_CATALOGS.
@@ -30,7 +30,7 @@ from bench.common import (
 )
 from bench.report import markdown
 
-CHOICES = ("p1", "p2", "p3", "p5")
+CHOICES = ("p1", "p2", "p3", "p4", "p5")
 
 
 def _selected() -> list[str]:
@@ -100,7 +100,7 @@ def main() -> int:
     }
     log(f"SCALE={scale:,}, running {', '.join(only)} on {results['machine']['postgres']}")
     path = None
-    if {"p1", "p2", "p3"} & set(only):  # P5 samples the real catalogs itself
+    if {"p1", "p2", "p3", "p4"} & set(only):  # P5 samples the real catalogs itself
         path = data.catalog(scale)
         results["catalog"] = data.describe(path)
     log(f"recreating and migrating the bench database ({recreate_database():.1f} s)")
@@ -113,6 +113,8 @@ def main() -> int:
             results["p2"] = _attempt("p2", results, lambda: _p2(scale))
         if "p3" in only:
             results["p3"] = _attempt("p3", results, lambda: _p3(path, scale))
+        if "p4" in only:
+            results["p4"] = _attempt("p4", results, lambda: _p4(path, scale))
         if "p5" in only:
             results["p5"] = _attempt("p5", results, _p5)
     except KeyboardInterrupt:
@@ -158,6 +160,13 @@ def _p3(path, scale: int) -> dict:
 
     log(f"P3: train on {p3_retrain.LABELS:,} labels, rescore {scale:,} products and update the queue")
     return p3_retrain.run(path, scale)
+
+
+def _p4(path, scale: int) -> dict:
+    from bench import p4_export
+
+    log(f"P4: export {scale:,} labeled products as JSONL")
+    return p4_export.run(path, scale)
 
 
 def _p5() -> dict:

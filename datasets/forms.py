@@ -1,7 +1,8 @@
 from django import forms
 
-from datasets.models import Dataset, ImportKind, Role
+from datasets.models import Dataset, ExportFormat, ImportKind, LabelPolicy, Role
 from datasets.services.datasets import EDITABLE_FIELDS
+from datasets.services.exports import DEFAULTS as EXPORT_DEFAULTS
 
 
 class DatasetForm(forms.ModelForm):
@@ -54,4 +55,37 @@ class MappingForm(forms.Form):
         if data.get("label_column"):
             options["label_column"] = data["label_column"]
             options["label_source"] = data.get("label_source") or "import"
+        return options
+
+
+class ExportForm(forms.Form):
+    """A snapshot's parameters; the export service checks their values and its message lands on the form."""
+
+    format = forms.ChoiceField(choices=ExportFormat.choices, initial=ExportFormat.JSONL)
+    policy = forms.ChoiceField(choices=LabelPolicy.choices, initial=LabelPolicy.FINAL, label="Label policy")
+    min_agreement = forms.FloatField(
+        required=False,
+        initial=EXPORT_DEFAULTS["min_agreement"],
+        widget=forms.NumberInput(attrs={"step": "0.05"}),
+        help_text="Majority: the share of votes the top label needs (0 to 1).",
+    )
+    min_votes = forms.IntegerField(
+        required=False, initial=EXPORT_DEFAULTS["min_votes"], help_text="Majority: the votes the top label needs."
+    )
+    include_flagged = forms.BooleanField(required=False, label="Include flagged items")
+    include_suggestions = forms.BooleanField(required=False, label="Include the model's suggestions")
+    split = forms.CharField(
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"placeholder": "0.8,0.1,0.1"}),
+        help_text="Train, dev and test fractions; empty for no split column.",
+    )
+    seed = forms.IntegerField(required=False, initial=EXPORT_DEFAULTS["seed"], help_text="Seeds the split.")
+
+    def options(self) -> dict:
+        """The service's options; an empty field keeps its default."""
+        data = self.cleaned_data
+        options = {key: data.get(key) for key in ("min_agreement", "min_votes", "seed")}
+        options |= {key: bool(data.get(key)) for key in ("include_flagged", "include_suggestions")}
+        options["split"] = data.get("split", "").strip() or None
         return options

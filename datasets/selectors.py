@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.http import Http404
 
-from datasets.models import Dataset, ImportJob, Label, Membership, Role
+from datasets.models import Dataset, Export, ImportJob, Label, Membership, Role
 
 ADMIN = "admin"
 _RANK = {Role.ANNOTATOR: 1, Role.LEAD: 2, ADMIN: 3}
@@ -55,3 +55,20 @@ def import_job_get(*, user: AbstractBaseUser, job_id: int) -> ImportJob:
         raise Http404("No such import.")
     dataset_get(user=user, dataset_id=job.dataset_id, role=Role.LEAD)
     return job
+
+
+def export_list(*, dataset: Dataset, status: str | None = None, fmt: str | None = None) -> QuerySet[Export]:
+    exports = Export.objects.filter(dataset=dataset).select_related("created_by").order_by("-created_at", "-id")
+    if status:
+        exports = exports.filter(status=status)
+    if fmt:
+        exports = exports.filter(format=fmt)
+    return exports
+
+
+def export_get(*, user: AbstractBaseUser, export_id: int) -> Export:
+    export = Export.objects.filter(pk=export_id).select_related("dataset", "created_by").first()
+    if export is None:
+        raise Http404("No such export.")
+    dataset_get(user=user, dataset_id=export.dataset_id, role=Role.LEAD)
+    return export

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from datasets import views
+from datasets import export_views, views
 
 app_name = "datasets"
 
@@ -15,4 +15,6 @@ urlpatterns = [
     path("imports/<int:job_id>/", views.import_detail, name="import-detail"),
     path("imports/<int:job_id>/mapping/", views.import_mapping, name="import-mapping"),
     path("imports/<int:job_id>/errors.csv", views.import_errors, name="import-errors"),
+    path("<int:dataset_id>/exports/", export_views.export_page, name="exports"),
+    path("exports/<int:export_id>/download/", export_views.export_download, name="export-download"),
 ]

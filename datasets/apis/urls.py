@@ -1,6 +1,6 @@
 from django.urls import path
 
-from datasets.apis import catalog, datasets, imports
+from datasets.apis import catalog, datasets, exports, imports
 
 urlpatterns = [
     path("datasets/", datasets.DatasetListApi.as_view(), name="api-dataset-list"),
@@ -17,4 +17,7 @@ urlpatterns = [
     path("datasets/<int:dataset_id>/imports/", imports.ImportJobListApi.as_view(), name="api-import-list"),
     path("imports/<int:job_id>/", imports.ImportJobDetailApi.as_view(), name="api-import-detail"),
     path("imports/<int:job_id>/errors/", imports.ImportJobErrorsApi.as_view(), name="api-import-errors"),
+    path("datasets/<int:dataset_id>/exports/", exports.ExportListApi.as_view(), name="api-export-list"),
+    path("exports/<int:export_id>/", exports.ExportDetailApi.as_view(), name="api-export-detail"),
+    path("exports/<int:export_id>/download/", exports.ExportDownloadApi.as_view(), name="api-export-download"),
 ]

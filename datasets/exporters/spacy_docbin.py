@@ -16,7 +16,7 @@ from .common import Row
 
 def cats_template(labels: Sequence[str] | None) -> dict[str, float]:
     """Every taxonomy path at 0.0, sorted so the bytes do not depend on the caller's label order."""
-    if not labels:
+    if labels is None:
         raise ValueError("The spacy format needs `labels`: every taxonomy path, for exclusive classes.")
     return dict.fromkeys(sorted(set(labels)), 0.0)
 
