@@ -14,6 +14,7 @@ computes the next batch while Python encodes this one, and memory holds a few ba
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -41,10 +42,20 @@ def _price_sql() -> str:
     return "CASE WHEN p.price IS NULL THEN NULL ELSE printf('%%.2f', p.price) END"
 
 
+def _agreement_sql() -> str:
+    """The winning label's share of the votes, rounded to 4 places (the database's work, not Python's)."""
+    if connection.vendor == "postgresql":
+        return "round(c.votes::numeric / c.total, 4)::float8"
+    return "ROUND(CAST(c.votes AS REAL) / c.total, 4)"
+
+
 def _product_sql() -> str:
     price = _price_sql()
     return f"p.external_id, p.title, p.description, p.brand, {price}, p.currency, p.image_url, p.url, p.attributes"
 
+
+# 2**40: label ids stay below it, and vote counts times it fit in 64 bits.
+_PACK = 1_099_511_627_776
 
 _VOTES = f"""
     answers AS (
@@ -53,17 +64,25 @@ _VOTES = f"""
         WHERE dataset_id = %(dataset)s AND status = '{AnnotationStatus.SUBMITTED}' AND source <> '{LabelSource.REVIEW}'
         GROUP BY task_id, label_id
     ),
-    ranked AS (
-        -- Answers without a label (a flag alone) sort last and count for the flag only.
-        SELECT task_id, label_id, n,
-               MAX(flagged) OVER whole AS task_flagged,
-               CAST(SUM(CASE WHEN label_id IS NULL THEN 0 ELSE n END) OVER whole AS BIGINT) AS total,
-               COUNT(label_id) OVER whole AS distinct_labels,
-               LEAD(CASE WHEN label_id IS NULL THEN NULL ELSE n END) OVER ordered AS runner_up,
-               ROW_NUMBER() OVER ordered AS rn
+    tallied AS (
+        -- One streaming aggregate per task, no window: each label's votes are packed with its id into one
+        -- number, so MAX finds the most voted label (smallest id first, `low`) and, if another label has as
+        -- many votes, the largest such id (`high`); low and high differ exactly when the top is a tie.
+        SELECT task_id,
+               MAX(flagged) AS task_flagged,
+               CAST(SUM(CASE WHEN label_id IS NULL THEN 0 ELSE n END) AS BIGINT) AS total,
+               COUNT(label_id) AS distinct_labels,
+               MAX(n * {_PACK} + ({_PACK} - 1 - label_id)) AS low,
+               MAX(n * {_PACK} + label_id) AS high
         FROM answers
-        WINDOW whole AS (PARTITION BY task_id),
-               ordered AS (PARTITION BY task_id ORDER BY CASE WHEN label_id IS NULL THEN 1 ELSE 0 END, n DESC, label_id)
+        GROUP BY task_id
+    ),
+    ranked AS (
+        SELECT task_id, task_flagged, total, distinct_labels,
+               low / {_PACK} AS n,
+               {_PACK} - 1 - low %% {_PACK} AS label_id,
+               high %% {_PACK} <> {_PACK} - 1 - low %% {_PACK} AS tied
+        FROM tallied
     ),
     reviews AS (
         SELECT task_id, label_id,
@@ -81,7 +100,7 @@ _VOTES = f"""
                    WHEN %(policy)s = '{LabelPolicy.FINAL}' AND rk.distinct_labels = 1 AND t.is_complete
                        THEN rk.label_id
                    WHEN %(policy)s = '{LabelPolicy.MAJORITY}' AND rk.n >= %(min_votes)s
-                        AND rk.n >= %(min_agreement)s * rk.total AND (rk.runner_up IS NULL OR rk.n > rk.runner_up)
+                        AND rk.n >= %(min_agreement)s * rk.total AND NOT rk.tied
                        THEN rk.label_id
                END AS label_id,
                CASE
@@ -89,7 +108,7 @@ _VOTES = f"""
                    ELSE COALESCE(rk.task_flagged, 0)
                END AS flagged
         FROM labeling_task t
-        LEFT JOIN ranked rk ON rk.task_id = t.id AND rk.rn = 1
+        LEFT JOIN ranked rk ON rk.task_id = t.id
         LEFT JOIN reviews rv ON rv.task_id = t.id AND rv.rn = 1
         WHERE t.dataset_id = %(dataset)s
     )"""  # noqa: S608
@@ -100,7 +119,7 @@ def _voted_sql(*, with_product: bool, with_suggestions: bool) -> str:
     suggestions = ", c.suggestions" if with_suggestions else ""
     return f"""
     WITH {_VOTES}
-    SELECT c.id, c.label_id, c.is_gold, c.flagged, c.votes, c.total{product}{suggestions}
+    SELECT c.id, c.label_id, c.is_gold, c.flagged, c.votes, {_agreement_sql()}{product}{suggestions}
     FROM chosen c
     JOIN datasets_product p ON p.id = c.product_id
     WHERE c.label_id IS NOT NULL
@@ -193,8 +212,9 @@ def split_codes(reader: ExportReader, dataset: Dataset, params: dict[str, Any]) 
 
     For `raw` a task's stratum is its most voted label, so all answers of a product share one split.
     """
-    task_ids: list[int] = []
-    strata: list[int] = []
+    # Typed arrays, not lists: 16 bytes a row instead of ~70 at a million rows.
+    task_ids = array("q")
+    strata = array("q")
     records = reader.rows(_sql(params, with_product=False), _query_params(dataset, params))
     if params["policy"] == LabelPolicy.RAW:
         votes: Counter[int] = Counter()
@@ -213,8 +233,8 @@ def split_codes(reader: ExportReader, dataset: Dataset, params: dict[str, Any]) 
         for task_id, label_id, *_ in records:
             task_ids.append(task_id)
             strata.append(label_id)
-    keys = np.asarray(task_ids, dtype=np.int64)
-    codes = assign_splits(keys, np.asarray(strata, dtype=np.int64), tuple(params["split"]), params["seed"])
+    keys = np.frombuffer(task_ids, dtype=np.int64)
+    codes = assign_splits(keys, np.frombuffer(strata, dtype=np.int64), tuple(params["split"]), params["seed"])
     order = np.argsort(keys, kind="stable")
     return keys[order], codes[order]
 
@@ -285,10 +305,12 @@ def export_rows(
             row["annotator"], row["source"] = extra_a, extra_b
         else:
             row["votes"] = extra_a
-            row["agreement"] = round(extra_a / extra_b, 4) if extra_a else None
+            row["agreement"] = extra_b
         if include_flagged:
             row["flagged"] = bool(flagged)
-        row["attributes"] = _loads(attributes) or {}
+        # The stored JSON text goes out as it is (orjson embeds a Fragment unparsed): decoding and
+        # re-encoding every product's attributes was an eighth of an export's time.
+        row["attributes"] = orjson.Fragment(attributes) if isinstance(attributes, str) else attributes or {}
         if with_suggestions:
             row["suggestions"] = [
                 {"label": labels[label][0], "label_id": label, "probability": probability}

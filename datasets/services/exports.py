@@ -129,30 +129,47 @@ def _labels_in_use(dataset: Dataset) -> list[str]:
 
 
 class _HashingWriter:
-    """A binary file that hashes and counts what goes through it, so the file is read once: while written."""
+    """A binary file that hashes and counts what goes through it, so the file is read once: while written.
+
+    Writers write a row at a time; small writes are gathered and hashed and written 256 KB at a time.
+    """
+
+    BUFFER_BYTES = 256 * 1024
 
     def __init__(self, file: BinaryIO) -> None:
         self._file = file
+        self._pending: list[bytes] = []
+        self._pending_size = 0
         self.sha256 = hashlib.sha256()
         self.size = 0
         self.closed = False
 
     def write(self, data: bytes) -> int:
-        self.sha256.update(data)
-        self.size += len(data)
-        return self._file.write(data)
+        self._pending.append(data)
+        self._pending_size += len(data)
+        if self._pending_size >= self.BUFFER_BYTES:
+            self.flush()
+        return len(data)
 
     def tell(self) -> int:
-        return self.size
+        return self.size + self._pending_size
 
     def flush(self) -> None:
+        if self._pending:
+            chunk = b"".join(self._pending)
+            self._pending.clear()
+            self._pending_size = 0
+            self.sha256.update(chunk)
+            self.size += len(chunk)
+            self._file.write(chunk)
         self._file.flush()
 
     def writable(self) -> bool:
         return True
 
     def close(self) -> None:
-        # pyarrow closes the sink it is given; the real file is closed by its owner.
+        # pyarrow closes the sink it is given; the real file is closed by its owner, after a last flush.
+        self.flush()
         self.closed = True
 
 
@@ -191,6 +208,7 @@ def export_write(
 
         labels = _labels_in_use(dataset) if params["format"] == ExportFormat.SPACY else None
         count = write_export(counted(), writer, fmt=params["format"], labels=labels)
+        writer.flush()
     return ExportResult(count, writer.size, writer.sha256.hexdigest(), dict(sorted(split_counts.items())))
 
 

@@ -72,6 +72,43 @@ def test_majority_min_agreement_is_a_share_of_the_votes(db):
     assert labels(jsonl(dataset, "final")) == {}  # not unanimous
 
 
+@pytest.mark.parametrize(
+    ("votes", "expected"),
+    [
+        (("B", "B", "A", "C"), "B"),  # a strict winner between a smaller and a larger id
+        (("C", "C", "A", "A"), None),  # a tie at the top, whatever the ids
+        (("A", "C", "C", "B"), "C"),  # the winner has the largest id
+        (("A", "B", "C", "A"), "A"),  # the winner has the smallest id
+    ],
+)
+def test_majority_finds_the_winner_and_refuses_ties(db, votes, expected):
+    from tests.datasets.exports.conftest import answer
+
+    dataset = DatasetFactory(overlap=4)
+    for name in ("A", "B", "C"):
+        LabelFactory(dataset=dataset, name=name, path=name)
+    task = TaskFactory(dataset=dataset, product__external_id="X")
+    for n, label in enumerate(votes):
+        answer(task, f"u{n}", label)
+    rows = jsonl(dataset, "majority", min_agreement=0.1)
+    assert labels(rows).get("X") == expected
+    if expected:
+        assert rows[0]["votes"] == votes.count(expected)
+
+
+def test_a_flag_without_a_label_counts_for_the_flag_only(db):
+    from tests.datasets.exports.conftest import answer
+
+    dataset = DatasetFactory(overlap=2)
+    LabelFactory(dataset=dataset, name="A", path="A")
+    task = TaskFactory(dataset=dataset, product__external_id="X")
+    answer(task, "u1", "A")
+    answer(task, "u2", None, flagged=True)
+    assert jsonl(dataset, "majority") == []
+    rows = jsonl(dataset, "majority", include_flagged=True)
+    assert (rows[0]["label"], rows[0]["votes"], rows[0]["agreement"], rows[0]["flagged"]) == ("A", 1, 1.0, True)
+
+
 def test_raw_gives_every_answer_with_its_annotator(voted):
     rows = jsonl(voted, "raw")
     pairs = sorted((row["external_id"], row["annotator"], row["label"], row["source"]) for row in rows)
