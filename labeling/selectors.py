@@ -1,5 +1,7 @@
+from datetime import datetime
+
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
 from datasets.models import Dataset, Label, Membership
@@ -81,3 +83,36 @@ def task_suggestions(*, dataset: Dataset, task: Task) -> list[dict]:
         for label_id, probability in task.suggestions
         if label_id in labels
     ]
+
+
+def annotation_list(
+    *,
+    dataset: Dataset,
+    user_id: int | None = None,
+    username: str | None = None,
+    label_id: int | None = None,
+    status: str | None = None,
+    source: str | None = None,
+    flagged: bool | None = None,
+    external_id: str | None = None,
+    since: datetime | None = None,
+) -> QuerySet[Annotation]:
+    """The dataset's annotations, newest change first; each filter left as None does not filter."""
+    annotations = Annotation.objects.filter(dataset=dataset)
+    if user_id is not None:
+        annotations = annotations.filter(user_id=user_id)
+    if username is not None:
+        annotations = annotations.filter(user__username=username)
+    if label_id is not None:
+        annotations = annotations.filter(label_id=label_id)
+    if status is not None:
+        annotations = annotations.filter(status=status)
+    if source is not None:
+        annotations = annotations.filter(source=source)
+    if flagged is not None:
+        annotations = annotations.filter(flagged=flagged)
+    if external_id is not None:
+        annotations = annotations.filter(task__product__external_id=external_id)
+    if since is not None:
+        annotations = annotations.filter(updated_at__gte=since)
+    return annotations.select_related("label", "user", "task__product").order_by("-updated_at", "-id")

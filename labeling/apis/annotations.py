@@ -1,0 +1,147 @@
+from datetime import datetime
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.errors import ApplicationError
+from config.pagination import paginate
+from datasets.models import Label, Product, Role
+from datasets.selectors import dataset_get
+from labeling.models import Annotation, AnnotationStatus, LabelSource
+from labeling.selectors import annotation_list
+
+FLAGGED = {"true": True, "false": False}
+
+
+class AnnotationProductSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Product
+        fields = ["external_id", "title"]
+
+
+class AnnotationLabelSerializer(serializers.ModelSerializer):
+    code = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Label
+        fields = ["id", "path", "code"]
+
+    def get_code(self, label: Label) -> str | None:
+        return label.code or None
+
+
+class AnnotationListOutputSerializer(serializers.ModelSerializer):
+    product = AnnotationProductSerializer(source="task.product")
+    label = AnnotationLabelSerializer(allow_null=True, help_text="Null for a skip or a flag without a label.")
+    annotator = serializers.CharField(
+        source="user.username", allow_null=True, help_text="Null for imported labels; see source_name."
+    )
+
+    class Meta:
+        model = Annotation
+        fields = [
+            "id",
+            "task",
+            "product",
+            "label",
+            "status",
+            "flagged",
+            "source",
+            "source_name",
+            "annotator",
+            "active_seconds",
+            "suggestions_shown",
+            "created_at",
+            "updated_at",
+        ]
+
+
+def _choice(request: Request, name: str, values: list[str]) -> str | None:
+    value = request.query_params.get(name) or None
+    if value is not None and value not in values:
+        raise ApplicationError(f"Unknown {name} {value!r}; choose one of {', '.join(values)}.", extra={name: values})
+    return value
+
+
+def _flagged(request: Request) -> bool | None:
+    value = request.query_params.get("flagged") or None
+    if value is None:
+        return None
+    if value.lower() not in FLAGGED:
+        raise ApplicationError(f"Unknown flagged {value!r}; choose one of true, false.", extra={"flagged": list(FLAGGED)})
+    return FLAGGED[value.lower()]
+
+
+def _label_id(request: Request, dataset_id: int) -> int | None:
+    value = request.query_params.get("label") or None
+    if value is None:
+        return None
+    if not value.isdigit() or not Label.objects.filter(pk=int(value), dataset_id=dataset_id).exists():
+        raise ApplicationError(
+            f"Unknown label {value!r}; choose the id of a label of this dataset (see its labels list).",
+            extra={"label": value},
+        )
+    return int(value)
+
+
+def _since(request: Request) -> datetime | None:
+    value = request.query_params.get("since") or None
+    if value is None:
+        return None
+    try:
+        since = parse_datetime(value)
+    except ValueError:
+        since = None
+    if since is None:
+        # A "+" of an unencoded offset arrives as a space: say so, it is the usual cause.
+        raise ApplicationError(
+            f"Invalid since {value!r}; give an ISO 8601 datetime such as 2025-01-31T12:00:00Z "
+            '(URL-encode a "+" offset as %2B).',
+            extra={"since": value},
+        )
+    return since if timezone.is_aware(since) else timezone.make_aware(since)
+
+
+class AnnotationListApi(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("user", str, description="Only this annotator's answers (username)."),
+            OpenApiParameter("label", int, description="Only answers with this label (a label id of the dataset)."),
+            OpenApiParameter("status", str, enum=AnnotationStatus.values, description="Only answers in this status."),
+            OpenApiParameter("source", str, enum=LabelSource.values, description="Only answers from this source."),
+            OpenApiParameter("flagged", bool, description="Only flagged (true) or unflagged (false) answers."),
+            OpenApiParameter("product", str, description="Only answers for this product (its external_id)."),
+            OpenApiParameter(
+                "since", OpenApiTypes.DATETIME, description="Only answers changed at or after this ISO 8601 time."
+            ),
+        ],
+        responses=AnnotationListOutputSerializer(many=True),
+        description="The dataset's answers, most recently changed first. A lead sees everyone's; "
+        "an annotator sees only their own, and asking for another user's is a 403.",
+    )
+    def get(self, request: Request, dataset_id: int) -> Response:
+        dataset = dataset_get(user=request.user, dataset_id=dataset_id)
+        username = request.query_params.get("user") or None
+        user_id = None
+        if dataset.user_role == Role.ANNOTATOR:
+            if username is not None and username != request.user.get_username():
+                raise exceptions.PermissionDenied("An annotator can list only their own annotations.")
+            username, user_id = None, request.user.pk
+        annotations = annotation_list(
+            dataset=dataset,
+            user_id=user_id,
+            username=username,
+            label_id=_label_id(request, dataset.pk),
+            status=_choice(request, "status", AnnotationStatus.values),
+            source=_choice(request, "source", LabelSource.values),
+            flagged=_flagged(request),
+            external_id=request.query_params.get("product") or None,
+            since=_since(request),
+        )
+        return paginate(request, self, annotations, AnnotationListOutputSerializer)
