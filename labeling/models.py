@@ -109,6 +109,7 @@ class Annotation(models.Model):
         indexes = [
             models.Index(fields=["dataset", "user", "-updated_at"], name="annotation_user_recent"),
             models.Index(fields=["dataset", "created_at"], name="annotation_dataset_time"),
+            models.Index(fields=["dataset", "-updated_at"], name="annotation_dataset_recent"),
         ]
 
     def __str__(self) -> str:

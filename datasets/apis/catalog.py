@@ -4,7 +4,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.pagination import paginate
+from config.pagination import Pagination, paginate
 from datasets.models import Label, Product, Role
 from datasets.selectors import dataset_get, label_search
 
@@ -33,6 +33,7 @@ class ProductSerializer(serializers.ModelSerializer):
 
 
 class LabelListApi(APIView):
+    pagination_class = Pagination  # for the schema: `paginate` returns this page envelope
     @extend_schema(
         parameters=[OpenApiParameter("search", str, description="Words that must all appear in the path.")],
         responses=LabelSerializer(many=True),
@@ -46,6 +47,7 @@ class LabelListApi(APIView):
 
 
 class ProductListApi(APIView):
+    pagination_class = Pagination  # for the schema: `paginate` returns this page envelope
     @extend_schema(responses=ProductSerializer(many=True))
     def get(self, request: Request, dataset_id: int) -> Response:
         dataset = dataset_get(user=request.user, dataset_id=dataset_id, role=Role.LEAD)

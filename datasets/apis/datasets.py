@@ -4,7 +4,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.pagination import paginate
+from config.pagination import Pagination, paginate
 from datasets.models import Dataset, Role
 from datasets.selectors import dataset_get, dataset_list, membership_list
 from datasets.services.datasets import (
@@ -33,6 +33,7 @@ class DatasetInputSerializer(serializers.ModelSerializer):
 
 
 class DatasetListApi(APIView):
+    pagination_class = Pagination  # for the schema: `paginate` returns this page envelope
     @extend_schema(responses=DatasetOutputSerializer(many=True))
     def get(self, request: Request) -> Response:
         return paginate(request, self, dataset_list(user=request.user), DatasetOutputSerializer)

@@ -107,6 +107,7 @@ def _choice(request: Request, name: str, values: list[str]) -> str | None:
 
 
 class ExportListApi(APIView):
+    pagination_class = Pagination  # for the schema: `paginate` returns this page envelope
     content_negotiation_class = _FormatIsAFilter
 
     @extend_schema(

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import ApplicationError
-from config.pagination import paginate
+from config.pagination import Pagination, paginate
 from datasets.models import ImportJob, ImportKind, Role
 from datasets.selectors import dataset_get, import_job_get, import_job_list
 from datasets.services.imports import import_error_report, import_job_create
@@ -60,6 +60,7 @@ class ImportJobInputSerializer(serializers.Serializer):
 
 
 class ImportJobListApi(APIView):
+    pagination_class = Pagination  # for the schema: `paginate` returns this page envelope
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(responses=ImportJobOutputSerializer(many=True))

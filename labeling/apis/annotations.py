@@ -3,14 +3,14 @@ from datetime import datetime
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import ApplicationError
-from config.pagination import paginate
+from config.pagination import Pagination, paginate
 from datasets.models import Label, Product, Role
 from datasets.selectors import dataset_get
 from labeling.models import Annotation, AnnotationStatus, LabelSource
@@ -36,8 +36,16 @@ class AnnotationLabelSerializer(serializers.ModelSerializer):
         return label.code or None
 
 
+# Inline in the schema: AnnotationStatus in a second component would make drf-spectacular's "status" enum
+# name collide (a warning, fatal under --fail-on-warn) unless the settings name it in ENUM_NAME_OVERRIDES.
+@extend_schema_field({"type": "string", "enum": AnnotationStatus.values})
+class AnnotationStatusField(serializers.CharField):
+    pass
+
+
 class AnnotationListOutputSerializer(serializers.ModelSerializer):
     product = AnnotationProductSerializer(source="task.product")
+    status = AnnotationStatusField()
     label = AnnotationLabelSerializer(allow_null=True, help_text="Null for a skip or a flag without a label.")
     annotator = serializers.CharField(
         source="user.username", allow_null=True, help_text="Null for imported labels; see source_name."
@@ -74,7 +82,9 @@ def _flagged(request: Request) -> bool | None:
     if value is None:
         return None
     if value.lower() not in FLAGGED:
-        raise ApplicationError(f"Unknown flagged {value!r}; choose one of true, false.", extra={"flagged": list(FLAGGED)})
+        raise ApplicationError(
+            f"Unknown flagged {value!r}; choose one of true, false.", extra={"flagged": list(FLAGGED)}
+        )
     return FLAGGED[value.lower()]
 
 
@@ -82,7 +92,11 @@ def _label_id(request: Request, dataset_id: int) -> int | None:
     value = request.query_params.get("label") or None
     if value is None:
         return None
-    if not value.isdigit() or not Label.objects.filter(pk=int(value), dataset_id=dataset_id).exists():
+    # ASCII digits only: int() takes "+1" or " 1", and str.isdigit() takes "²" which int() refuses.
+    if (
+        not (value.isascii() and value.isdigit())
+        or not Label.objects.filter(pk=int(value), dataset_id=dataset_id).exists()
+    ):
         raise ApplicationError(
             f"Unknown label {value!r}; choose the id of a label of this dataset (see its labels list).",
             extra={"label": value},
@@ -109,6 +123,9 @@ def _since(request: Request) -> datetime | None:
 
 
 class AnnotationListApi(APIView):
+    # Read by drf-spectacular only, so the schema shows the page envelope and the page parameters `paginate` takes.
+    pagination_class = Pagination
+
     @extend_schema(
         parameters=[
             OpenApiParameter("user", str, description="Only this annotator's answers (username)."),

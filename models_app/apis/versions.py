@@ -4,7 +4,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.pagination import paginate
+from config.pagination import Pagination, paginate
 from datasets.models import Role
 from datasets.selectors import dataset_get
 from models_app.models import ModelVersion
@@ -22,6 +22,7 @@ class ModelVersionSerializer(serializers.ModelSerializer):
 
 
 class ModelVersionListApi(APIView):
+    pagination_class = Pagination  # for the schema: `paginate` returns this page envelope
     @extend_schema(responses=ModelVersionSerializer(many=True))
     def get(self, request: Request, dataset_id: int) -> Response:
         dataset = dataset_get(user=request.user, dataset_id=dataset_id, role=Role.LEAD)
