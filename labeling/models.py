@@ -20,6 +20,12 @@ class Task(models.Model):
         null=True, blank=True, help_text="The active model's top labels: [[label_id, probability], ...]."
     )
     uncertainty = models.FloatField(null=True, blank=True, help_text="Higher is less certain; 0-1.")
+    needs_review = models.BooleanField(
+        # db_default too: the bulk paths INSERT tasks in SQL (COPY staging, benchmarks) without naming it.
+        default=False,
+        db_default=False,
+        help_text="Its answers disagree or one is flagged, and no reviewer has decided yet."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -36,6 +42,8 @@ class Task(models.Model):
             ),
             models.Index(fields=["dataset", "random_key"], condition=Q(is_complete=False), name="task_queue_random"),
             models.Index(fields=["dataset", "random_key"], condition=Q(is_gold=True), name="task_queue_gold"),
+            # The review queue: a handful of tasks among a million, found without a scan.
+            models.Index(fields=["dataset", "id"], condition=Q(needs_review=True), name="task_review_queue"),
         ]
 
     def __str__(self) -> str:
@@ -114,6 +122,26 @@ class Annotation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.status} task {self.task_id} by {self.user_id or self.source_name}: label {self.label_id}"
+
+
+class Review(models.Model):
+    """A reviewer's decision on a task: its final label, above the annotators' votes, in exports and training.
+
+    One per task, changed in place when a task is reviewed again; every decision is also a LabelEvent.
+    """
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="+")
+    task = models.OneToOneField(Task, on_delete=models.CASCADE, related_name="review")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    label = models.ForeignKey(Label, on_delete=models.PROTECT, related_name="+")
+    note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"review of task {self.task_id}: label {self.label_id}"
 
 
 class EventAction(models.TextChoices):

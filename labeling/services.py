@@ -11,6 +11,7 @@ from datasets.models import Dataset, Label
 from labeling.history import label_event_record
 from labeling.models import Annotation, AnnotationStatus, EventAction, Lease, Task
 from labeling.queue import lease_grant
+from labeling.review import review_flags_refresh
 
 MAX_ACTIVE_SECONDS = 24 * 3600
 
@@ -95,6 +96,8 @@ def annotation_submit(
         annotation.save()
         if not counted_before:
             _recount(task, +1)
+        if flagged or task.annotation_count > 1 or task.needs_review:  # a lone clean answer cannot disagree
+            review_flags_refresh(task_ids=[task.pk])
         Lease.objects.filter(task=task, user=user).delete()
         transaction.on_commit(partial(_training_check, task.dataset))
         label_event_record(
@@ -123,6 +126,8 @@ def annotation_skip(*, task: Task, user: AbstractBaseUser, active_seconds: float
         annotation.flagged = False
         annotation.active_seconds = seconds
         annotation.save()
+        if task.needs_review:  # removing an answer can only settle a disagreement, never start one
+            review_flags_refresh(task_ids=[task.pk])
         Lease.objects.filter(task=task, user=user).delete()
         label_event_record(task=task, action=EventAction.SKIP, user=user, old_label=old_label, annotation=annotation)
     return annotation
@@ -152,5 +157,7 @@ def annotation_undo(*, dataset: Dataset, user: AbstractBaseUser) -> Task:
             flagged=annotation.flagged,
         )
         annotation.delete()
+        if task.needs_review:
+            review_flags_refresh(task_ids=[task.pk])
         lease_grant(dataset=dataset, task=task, user=user, now=timezone.now())
     return task

@@ -1,7 +1,7 @@
 """The rows of an export: one SQL query decides each product's label under the policy, Python shapes the rows.
 
 Label policies (the precedence is the same for `final` and `majority`):
-- a gold item exports its known label, and a lead's review overrides the annotators' votes;
+- a gold item exports its known label, and a reviewer's decision (`Review`) overrides the votes;
 - `final`: otherwise the label every annotator agreed on, once the task has all the answers it needs;
 - `majority`: otherwise the most voted label if it is a strict winner with at least `min_votes` votes
   and `min_agreement` of them;
@@ -27,7 +27,7 @@ from django.db import connection, transaction
 from datasets.exporters.splits import SPLIT_NAMES, assign_splits
 from datasets.models import Dataset, Label, LabelPolicy
 from datasets.services.readahead import read_ahead
-from labeling.models import AnnotationStatus, LabelSource
+from labeling.models import AnnotationStatus
 
 FETCH_ROWS = 5_000
 
@@ -61,7 +61,7 @@ _VOTES = f"""
     answers AS (
         SELECT task_id, label_id, COUNT(*) AS n, MAX(CASE WHEN flagged THEN 1 ELSE 0 END) AS flagged
         FROM labeling_annotation
-        WHERE dataset_id = %(dataset)s AND status = '{AnnotationStatus.SUBMITTED}' AND source <> '{LabelSource.REVIEW}'
+        WHERE dataset_id = %(dataset)s AND status = '{AnnotationStatus.SUBMITTED}'
         GROUP BY task_id, label_id
     ),
     tallied AS (
@@ -84,13 +84,6 @@ _VOTES = f"""
                high %% {_PACK} <> {_PACK} - 1 - low %% {_PACK} AS tied
         FROM tallied
     ),
-    reviews AS (
-        SELECT task_id, label_id,
-               ROW_NUMBER() OVER (PARTITION BY task_id ORDER BY updated_at DESC, id DESC) AS rn
-        FROM labeling_annotation
-        WHERE dataset_id = %(dataset)s AND status = '{AnnotationStatus.SUBMITTED}' AND source = '{LabelSource.REVIEW}'
-              AND label_id IS NOT NULL
-    ),
     chosen AS (
         SELECT t.id, t.product_id, t.is_gold, t.suggestions, rk.n AS votes, rk.total,
                CASE
@@ -109,7 +102,7 @@ _VOTES = f"""
                END AS flagged
         FROM labeling_task t
         LEFT JOIN ranked rk ON rk.task_id = t.id
-        LEFT JOIN reviews rv ON rv.task_id = t.id AND rv.rn = 1
+        LEFT JOIN labeling_review rv ON rv.task_id = t.id
         WHERE t.dataset_id = %(dataset)s
     )"""  # noqa: S608
 

@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from datasets.importers import ProductRow, RowError
@@ -18,6 +18,7 @@ from datasets.models import Dataset, Label, Product
 from labeling.history import label_events_bulk_record
 from labeling.models import Annotation, EventAction, LabelEvent, LabelSource, Task
 from labeling.queue import random_key
+from labeling.review import review_flags_refresh
 
 UPDATE_FIELDS = ["title", "description", "brand", "price", "currency", "image_url", "url", "attributes", "updated_at"]
 
@@ -196,6 +197,13 @@ def imported_labels_write(*, dataset: Dataset, labels: dict[str, Label], source_
         counted = [annotation.task_id for annotation in new]
         Task.objects.filter(pk__in=counted).update(annotation_count=F("annotation_count") + 1)
         Task.objects.filter(pk__in=counted, annotation_count__gte=dataset.overlap).update(is_complete=True)
+    touched = [annotation.task_id for annotation in new] + [annotation.task_id for annotation in changed]
+    if touched:
+        # Only tasks with several answers can disagree: a first import of labels costs no refresh.
+        review_flags_refresh(
+            task_ids=Task.objects.filter(Q(annotation_count__gt=1) | Q(needs_review=True), pk__in=touched)
+            .values_list("pk", flat=True)
+        )
     label_events_bulk_record(
         [
             LabelEvent(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Max
 
 from datasets.models import Dataset, Label
-from labeling.models import Annotation, AnnotationStatus, Task
+from labeling.models import Annotation, AnnotationStatus, Review, Task
 from models_app.ml import product_text
 
 PRODUCT_FIELDS = ("title", "description", "brand", "attributes", "url", "currency")
@@ -26,7 +26,8 @@ def _product_values(fields: Sequence[str]) -> list[str]:
 
 
 def training_examples(*, dataset: Dataset, fields: Sequence[str]) -> Examples:
-    """One example per labeled task: its majority label (earliest wins a tie), human and imported alike."""
+    """One example per labeled task, with its final label: the gold label, else the reviewer's decision, else
+    the majority of the answers (earliest wins a tie), human and imported alike."""
     last_id = Annotation.objects.filter(dataset=dataset).aggregate(last=Max("pk"))["last"] or 0
     votes: dict[int, Counter] = defaultdict(Counter)
     rows = (
@@ -38,9 +39,15 @@ def training_examples(*, dataset: Dataset, fields: Sequence[str]) -> Examples:
     )
     for task_id, label_id in rows.iterator(chunk_size=5000):
         votes[task_id][label_id] += 1
+    decided = dict(Review.objects.filter(dataset=dataset).values_list("task_id", "label_id"))
+    decided |= dict(
+        Task.objects.filter(dataset=dataset, is_gold=True).values_list("pk", "gold_label_id")
+    )  # gold last: it wins over a review
+    for task_id, label_id in decided.items():
+        votes[task_id] = Counter({label_id: 1})
     texts, labels = [], []
     value_fields = _product_values(fields)
-    labeled = list(votes)
+    labeled = sorted(votes)
     for chunk_start in range(0, len(labeled), 5000):
         task_ids = labeled[chunk_start : chunk_start + 5000]
         for task_id, *values in Task.objects.filter(pk__in=task_ids).order_by("pk").values_list("pk", *value_fields):

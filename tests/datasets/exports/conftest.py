@@ -1,7 +1,8 @@
 import pytest
 
 from datasets.models import Dataset
-from labeling.models import Annotation, LabelSource, Task
+from labeling.models import Annotation, Review, Task
+from labeling.review import review_decide
 from labeling.services import annotation_submit
 from tests.factories import DatasetFactory, LabelFactory, TaskFactory, member
 
@@ -13,13 +14,10 @@ def answer(task: Task, username: str, label_name: str | None, flagged: bool = Fa
     return annotation_submit(task=task, user=user, label=label, flagged=flagged)
 
 
-def review(task: Task, label_name: str) -> Annotation:
-    """A lead's adjudication, as the review page will record it: an annotation with source review."""
+def review(task: Task, label_name: str) -> Review:
+    """A lead's decision through the review service."""
     lead = member(task.dataset, "lead", role="lead")
-    return Annotation.objects.create(
-        dataset=task.dataset, task=task, user=lead, label=task.dataset.labels.get(name=label_name),
-        source=LabelSource.REVIEW,
-    )
+    return review_decide(task=task, reviewer=lead, label=task.dataset.labels.get(name=label_name))
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""Quality figures for labeling: agreement between annotators, accuracy on gold, distributions."""

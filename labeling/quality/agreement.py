@@ -1,0 +1,305 @@
+"""Inter-rater agreement for categorical labels, in numpy only (no Django).
+
+Every function takes ratings as (item_id, rater_id, label_id) triples, at most one per item and
+rater, and returns plain Python numbers so a result goes straight into JSON. A figure that is
+undefined (no item with two ratings, or no disagreement to expect by chance) is None, not NaN,
+because NaN is not valid JSON and would read as a number in a chart.
+
+The dataset-wide figures are built from one table of (item, label) counts, so a million ratings
+cost a few sorts and bincounts, not a Python loop over items.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+Rating = tuple[int, int, int]
+
+# norm.ppf(0.975), written out so this module does not need scipy.
+Z_95 = 1.959963984540054
+
+
+@dataclass(frozen=True)
+class _Coded:
+    """Ratings as dense codes, with the per-item label counts most figures are built from."""
+
+    items: np.ndarray
+    raters: np.ndarray
+    labels: np.ndarray
+    rater_ids: np.ndarray
+    label_ids: np.ndarray
+    sizes: np.ndarray  # ratings per item code
+    cell_item: np.ndarray  # one cell per (item, label) that occurs
+    cell_label: np.ndarray
+    cell_count: np.ndarray
+
+    @property
+    def pairable(self) -> np.ndarray:
+        """Items with two ratings or more: an item rated once says nothing about agreement."""
+        return self.sizes >= 2
+
+
+def _tally(
+    items: np.ndarray,
+    raters: np.ndarray,
+    labels: np.ndarray,
+    rater_ids: np.ndarray,
+    label_ids: np.ndarray,
+    n_items: int,
+) -> _Coded:
+    n_labels = max(len(label_ids), 1)
+    cells, counts = np.unique(items * n_labels + labels, return_counts=True)
+    return _Coded(
+        items=items,
+        raters=raters,
+        labels=labels,
+        rater_ids=rater_ids,
+        label_ids=label_ids,
+        sizes=np.bincount(items, minlength=n_items),
+        cell_item=cells // n_labels,
+        cell_label=cells % n_labels,
+        cell_count=counts,
+    )
+
+
+def _dense_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct values and each value's index among them, like np.unique(return_inverse=True).
+
+    Database ids are mostly dense, so a bincount over their span does in one pass what np.unique
+    does with a sort; sparse or huge ids fall back to the sort.
+    """
+    if values.size == 0:
+        return values, values.astype(np.intp)
+    low = values.min()
+    span = int(values.max()) - int(low) + 1
+    if span > 4 * values.size + 1024:
+        return np.unique(values, return_inverse=True)
+    present = np.bincount(values - low, minlength=span) > 0
+    return np.flatnonzero(present) + low, (np.cumsum(present) - 1)[values - low]
+
+
+def _code(ratings: Sequence[Rating]) -> _Coded:
+    array = np.asarray(ratings, dtype=np.int64)
+    if array.size == 0:
+        array = array.reshape(0, 3)
+    if array.ndim != 2 or array.shape[1] != 3:
+        raise ValueError("ratings must be (item_id, rater_id, label_id) triples")
+    item_ids, items = _dense_codes(array[:, 0])
+    rater_ids, raters = _dense_codes(array[:, 1])
+    label_ids, labels = _dense_codes(array[:, 2])
+    duplicates = int(np.count_nonzero(np.diff(np.sort(items * len(rater_ids) + raters)) == 0))
+    if duplicates:
+        raise ValueError(f"{duplicates} ratings repeat an (item, rater) pair; keep one rating per rater and item")
+    return _tally(items, raters, labels, rater_ids, label_ids, len(item_ids))
+
+
+def _percent_agreement(coded: _Coded) -> float | None:
+    pairable = coded.pairable
+    if not pairable.any():
+        return None
+    counts = coded.cell_count
+    agreeing = np.bincount(coded.cell_item, weights=counts * (counts - 1), minlength=len(coded.sizes))
+    sizes = coded.sizes[pairable]
+    return float(np.mean(agreeing[pairable] / (sizes * (sizes - 1))))
+
+
+def _alpha(coded: _Coded) -> float | None:
+    pairable = coded.pairable
+    in_pairable = pairable[coded.cell_item]
+    counts = coded.cell_count[in_pairable]
+    if counts.size == 0:
+        return None
+    # Nominal alpha from the coincidence matrix: o[c, k] sums, over items, ordered pairs of ratings
+    # (c, k) divided by (m_u - 1). Only its off-diagonal total and its margins n_c are needed.
+    per_label = np.bincount(coded.cell_label[in_pairable], weights=counts, minlength=len(coded.label_ids))
+    total = per_label.sum()
+    expected = total * total - (per_label * per_label).sum()
+    if expected == 0:
+        return None
+    sizes = coded.sizes[pairable]
+    squares = np.bincount(coded.cell_item[in_pairable], weights=counts * counts, minlength=len(coded.sizes))
+    observed = ((sizes * sizes - squares[pairable]) / (sizes - 1)).sum()
+    return float(1 - (total - 1) * observed / expected)
+
+
+@dataclass(frozen=True)
+class _FleissTable:
+    items: int
+    raters: int
+    column: list[int]  # ratings per label code over the subset
+    squares: list[int]  # sum over the subset's items of n_ij ** 2, per label code
+
+
+def _fleiss_table(coded: _Coded) -> _FleissTable | None:
+    items_per_size = np.bincount(coded.sizes[coded.pairable])
+    if items_per_size.size == 0:
+        return None
+    # On a tie the larger rater count wins: more raters per item is the stronger design.
+    raters = int(len(items_per_size) - 1 - np.argmax(items_per_size[::-1]))
+    in_subset = (coded.sizes == raters)[coded.cell_item]
+    label = coded.cell_label[in_subset]
+    count = coded.cell_count[in_subset]
+    n_labels = len(coded.label_ids)
+    return _FleissTable(
+        items=int(items_per_size[raters]),
+        raters=raters,
+        column=np.bincount(label, weights=count, minlength=n_labels).astype(np.int64).tolist(),
+        squares=np.bincount(label, weights=count * count, minlength=n_labels).astype(np.int64).tolist(),
+    )
+
+
+def percent_agreement(ratings: Sequence[Rating]) -> float | None:
+    """Mean over items with 2+ ratings of the share of rater pairs in the item that agree."""
+    return _percent_agreement(_code(ratings))
+
+
+def krippendorff_alpha(ratings: Sequence[Rating]) -> float | None:
+    """Krippendorff's alpha for nominal data with missing ratings; None without expected disagreement."""
+    return _alpha(_code(ratings))
+
+
+def cohen_kappa_pairs(ratings: Sequence[Rating], min_items: int = 10) -> list[dict]:
+    """Cohen's kappa for every pair of raters sharing at least ``min_items`` items, by (rater_a, rater_b)."""
+    coded = _code(ratings)
+    order = np.argsort(coded.raters, kind="stable")
+    bounds = np.searchsorted(coded.raters[order], np.arange(len(coded.rater_ids) + 1))
+    items = np.split(coded.items[order], bounds[1:-1])
+    labels = np.split(coded.labels[order], bounds[1:-1])
+    n_labels = len(coded.label_ids)
+    # One item-indexed buffer holds rater a's labels, so finding the items a shares with b is a
+    # gather over b's items instead of a sort per pair.
+    label_of_a = np.full(len(coded.sizes), -1, dtype=np.int64)
+    results = []
+    for a in range(len(items)):
+        label_of_a[items[a]] = labels[a]
+        for b in range(a + 1, len(items)):
+            from_a = label_of_a[items[b]]
+            shared = from_a >= 0
+            n = int(np.count_nonzero(shared))
+            if n == 0 or n < min_items:
+                continue
+            labels_a, labels_b = from_a[shared], labels[b][shared]
+            agreeing = int(np.count_nonzero(labels_a == labels_b))
+            # n * n * expected agreement, kept in integers so kappa is one exact division.
+            chance = int(np.dot(np.bincount(labels_a, minlength=n_labels), np.bincount(labels_b, minlength=n_labels)))
+            results.append(
+                {
+                    "rater_a": int(coded.rater_ids[a]),
+                    "rater_b": int(coded.rater_ids[b]),
+                    "items": n,
+                    "agreement": agreeing / n,
+                    "kappa": None if chance == n * n else (n * agreeing - chance) / (n * n - chance),
+                }
+            )
+        label_of_a[items[a]] = -1
+    return results
+
+
+def fleiss_kappa(ratings: Sequence[Rating]) -> dict:
+    """Fleiss' kappa over the items having the most common rater count (2+); ties take the larger count."""
+    table = _fleiss_table(_code(ratings))
+    if table is None:
+        return {"kappa": None, "items": 0, "raters_per_item": None}
+    n, total = table.raters, table.items * table.raters
+    chance = sum(c * c for c in table.column)
+    # Pbar = (Q - T) / (T (n - 1)) and Pe = C / T**2, combined over one denominator in integers.
+    numerator = (sum(table.squares) - total) * total - chance * (n - 1)
+    denominator = (n - 1) * (total * total - chance)
+    return {"kappa": numerator / denominator if denominator else None, "items": table.items, "raters_per_item": n}
+
+
+def per_label_agreement(ratings: Sequence[Rating]) -> dict[int, dict]:
+    """Per label: its ratings, positive specific agreement, and Fleiss' per-category kappa."""
+    coded = _code(ratings)
+    n_labels = len(coded.label_ids)
+    in_pairable = coded.pairable[coded.cell_item]
+    label, count = coded.cell_label[in_pairable], coded.cell_count[in_pairable]
+    # 2 * agreeing pairs = n_ik (n_ik - 1); pairs involving k, both ends counted for agreeing ones,
+    # = n_ik (m_i - 1).
+    agreeing = np.bincount(label, weights=count * (count - 1), minlength=n_labels)
+    involving = np.bincount(label, weights=count * (coded.sizes[coded.cell_item[in_pairable]] - 1), minlength=n_labels)
+    ratings_per_label = np.bincount(coded.labels, minlength=n_labels)
+    table = _fleiss_table(coded)
+    result = {}
+    for code, label_id in enumerate(coded.label_ids.tolist()):
+        kappa = None
+        if table is not None:
+            n, total, column = table.raters, table.items * table.raters, table.column[code]
+            if 0 < column < total:
+                disagreeing = n * column - table.squares[code]
+                kappa = 1 - total * disagreeing / ((n - 1) * column * (total - column))
+        result[label_id] = {
+            "ratings": int(ratings_per_label[code]),
+            "specific_agreement": float(agreeing[code] / involving[code]) if involving[code] else None,
+            "kappa": kappa,
+        }
+    return result
+
+
+def level_agreement(ratings: Sequence[Rating], ancestors: Mapping[int, Sequence[int]]) -> list[dict]:
+    """Percent agreement and alpha at each taxonomy depth, each label replaced by its ancestor there."""
+    coded = _code(ratings)
+    paths = []
+    for label_id in coded.label_ids.tolist():
+        if label_id not in ancestors:
+            raise ValueError(f"label {label_id} has no ancestor path")
+        paths.append(list(ancestors[label_id]))
+    depths = np.array([len(path) for path in paths], dtype=np.int64)
+    max_depth = int(depths.max()) if len(paths) else 0
+    path_table = np.zeros((len(paths), max_depth), dtype=np.int64)
+    for row, path in enumerate(paths):
+        path_table[row, : len(path)] = path
+    results = []
+    for depth in range(1, max_depth + 1):
+        keep = depths[coded.labels] >= depth
+        ancestor_ids, codes = _dense_codes(path_table[coded.labels[keep], depth - 1])
+        level = _tally(coded.items[keep], coded.raters[keep], codes, coded.rater_ids, ancestor_ids, len(coded.sizes))
+        results.append(
+            {
+                "depth": depth,
+                "ratings": int(np.count_nonzero(keep)),
+                "percent_agreement": _percent_agreement(level),
+                "alpha": _alpha(level),
+            }
+        )
+    return results
+
+
+def wilson_interval(successes: int, trials: int, z: float = Z_95) -> tuple[float, float] | None:
+    """Wilson score interval for a proportion, clipped to [0, 1]; None without trials."""
+    if not 0 <= successes <= trials:
+        raise ValueError("successes must be between 0 and trials")
+    if trials == 0:
+        return None
+    share = successes / trials
+    z2 = z * z
+    denominator = 1 + z2 / trials
+    center = (share + z2 / (2 * trials)) / denominator
+    half = z * math.sqrt(share * (1 - share) / trials + z2 / (4 * trials * trials)) / denominator
+    return max(center - half, 0.0), min(center + half, 1.0)
+
+
+def label_distribution_distance(rater_counts: Mapping[int, int], team_counts: Mapping[int, int]) -> float | None:
+    """Jensen-Shannon distance (base 2, in [0, 1]) between two label count distributions.
+
+    None when either side has no labels, since an empty distribution has no shape to compare.
+    """
+    keys = sorted(set(rater_counts) | set(team_counts))
+    p = np.array([rater_counts.get(key, 0) for key in keys], dtype=np.float64)
+    q = np.array([team_counts.get(key, 0) for key in keys], dtype=np.float64)
+    if (p < 0).any() or (q < 0).any():
+        raise ValueError("label counts cannot be negative")
+    if p.sum() == 0 or q.sum() == 0:
+        return None
+    p, q = p / p.sum(), q / q.sum()
+    m = (p + q) / 2
+    divergence = 0.0
+    for dist in (p, q):
+        nonzero = dist > 0
+        divergence += float(np.sum(dist[nonzero] * np.log2(dist[nonzero] / m[nonzero]))) / 2
+    # Rounding can leave a hair below zero for identical distributions.
+    return math.sqrt(max(divergence, 0.0))
