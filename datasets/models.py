@@ -19,6 +19,9 @@ class Dataset(models.Model):
     task_type = models.CharField(max_length=32, choices=TaskType.choices, default=TaskType.CATEGORIZATION)
     overlap = models.PositiveSmallIntegerField(default=1, help_text="Annotations each task needs.")
     gold_fraction = models.FloatField(default=0.0, help_text="Share of served tasks that are gold items.")
+    gold_warmup = models.PositiveSmallIntegerField(
+        default=3, help_text="A new annotator's first answers go to gold items (when there are any), unannounced."
+    )
     random_fraction = models.FloatField(
         default=0.1, help_text="Share of tasks served in random order, for unbiased estimates."
     )

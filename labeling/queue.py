@@ -61,6 +61,16 @@ def _gold_tasks(*, dataset: Dataset, user: AbstractBaseUser) -> QuerySet[Task]:
     return Task.objects.filter(dataset=dataset, is_gold=True).exclude(_answered(user=user))
 
 
+def _warming_up(*, dataset: Dataset, user: AbstractBaseUser) -> bool:
+    """Whether the user is still among their first `gold_warmup` answers, which go to gold items first.
+
+    A bounded count (LIMIT warmup) on the (dataset, user) index: cheap for people with thousands of answers.
+    """
+    if not dataset.gold_warmup:
+        return False
+    return Annotation.objects.filter(dataset=dataset, user=user)[: dataset.gold_warmup].count() < dataset.gold_warmup
+
+
 def _has_free_slot(*, task: Task, dataset: Dataset, user: AbstractBaseUser, now: datetime) -> bool:
     """Re-read, in a statement that starts after the row lock was taken, what the claim query saw."""
     leased, answered = (
@@ -108,7 +118,7 @@ def task_lease_next(*, dataset: Dataset, user: AbstractBaseUser) -> Task | None:
 
         draw = random.random()
         task = None
-        if draw < dataset.gold_fraction:
+        if draw < dataset.gold_fraction or _warming_up(dataset=dataset, user=user):
             gold = _gold_tasks(dataset=dataset, user=user).order_by("random_key")
             task = _claim(gold, dataset=dataset, user=user, now=now)
         if task is None:

@@ -13,6 +13,7 @@ EDITABLE_FIELDS = (
     "description",
     "overlap",
     "gold_fraction",
+    "gold_warmup",
     "random_fraction",
     "uncertainty_strategy",
     "show_suggestions",
