@@ -208,6 +208,10 @@ def markdown(results: dict) -> str:
         lines += _p4_details(p4)
     if p5:
         lines += _p5_details(p5)
+    dated = [f"{name.upper()} {results[name]['measured']}" for name in ("p1", "p2", "p3", "p4", "p5")
+             if isinstance(results.get(name), dict) and results[name].get("measured")]
+    if dated:
+        lines += ["", f"Merged results (MERGE=1), measured at: {'; '.join(dated)}."]
     for failure in results.get("failures", []):
         lines += ["", f"**{failure}**"]
     lines += ["", "See bench/README.md for what each figure means; the full figures are in latest.json.", ""]

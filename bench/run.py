@@ -1,7 +1,7 @@
 """`make bench`: run the S10 benchmarks (P1-P5) on PostgreSQL and write bench/results/latest.json and latest.md.
 
 Options come from the environment (see bench/README.md): SCALE, BENCH_DATA, P2_SECONDS, P2_THINK, ONLY,
-BENCH_SEED, P1_TIMEOUT, P5_SEEDS, P5_POOL, P5_LABELS, P5_STRATEGIES, P5_CATALOGS.
+MERGE, BENCH_SEED, P1_TIMEOUT, P5_SEEDS, P5_POOL, P5_LABELS, P5_STRATEGIES, P5_CATALOGS.
 Exit status 0 when every selected benchmark ran (PASS or SHORT), 1 when one failed.
 """
 
@@ -123,11 +123,27 @@ def main() -> int:
     finally:
         results = {key: value for key, value in results.items() if value is not None}
         results["total_seconds"] = round(time.perf_counter() - started, 1)
+        if os.environ.get("MERGE", "").strip() not in ("", "0") and not interrupted:
+            results = _merged(results)
         text, written = _write(results, interrupted=interrupted)
     print()
     print(text)
     log(f"wrote {written} and its .md in {results['total_seconds']:.0f} s")
     return 130 if interrupted else (1 if results["failures"] else 0)
+
+
+def _merged(results: dict) -> dict:
+    """MERGE=1: keep the figures of the benchmarks this run skipped from latest.json, each with its own date."""
+    previous_path = RESULTS_DIR / "latest.json"
+    if not previous_path.is_file():
+        return results
+    previous = json.loads(previous_path.read_text(encoding="utf-8"))
+    for name in CHOICES:
+        if name in results:
+            results[name]["measured"] = results["date"]
+        elif name in previous:
+            results[name] = {**previous[name], "measured": previous[name].get("measured", previous["date"])}
+    return results
 
 
 def _attempt(name: str, results: dict, step) -> dict | None:

@@ -297,3 +297,12 @@ def test_progress_estimate_is_set_when_the_build_starts(voted):
     export = export_run(export_id=export_create(dataset=voted, user=None, fmt="jsonl", policy="final").pk)
     assert export.rows_total == 6  # every task with an answer or a gold label
     assert Export.objects.get(pk=export.pk).rows_done == 3
+
+
+def test_deleting_a_snapshot_deletes_its_file(voted, django_capture_on_commit_callbacks):
+    export = export_run(export_id=export_create(dataset=voted, user=None, fmt="csv", policy="final").pk)
+    name = export.file.name
+    assert default_storage.exists(name)
+    with django_capture_on_commit_callbacks(execute=True):
+        export.delete()
+    assert not default_storage.exists(name)
