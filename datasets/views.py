@@ -13,7 +13,7 @@ from datasets.models import ImportKind, ImportStatus, Membership, Role
 from datasets.selectors import dataset_get, dataset_list, import_job_get, import_job_list, membership_list
 from datasets.services.datasets import dataset_create, dataset_update, membership_remove, membership_set
 from datasets.services.imports import import_error_report, import_job_create, import_job_preview, import_job_start
-from labeling.selectors import dataset_progress, user_progress
+from labeling.selectors import dataset_progress, review_queue_count, user_progress
 
 
 def can_create_datasets(user) -> bool:
@@ -51,6 +51,7 @@ def dataset_detail(request: HttpRequest, dataset_id: int) -> HttpResponse:
     if dataset.user_role != Role.ANNOTATOR:
         context |= {
             "progress": dataset_progress(dataset=dataset),
+            "review_count": review_queue_count(dataset=dataset),
             "members": membership_list(dataset=dataset),
             "imports": import_job_list(dataset=dataset)[:10],
             "settings_form": DatasetForm(instance=dataset),

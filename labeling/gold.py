@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.db.models import Count, OuterRef, Subquery
+from django.utils import timezone
 
 from config.errors import ApplicationError
 from datasets.models import Dataset
@@ -46,9 +47,13 @@ def gold_promote_imported(*, dataset: Dataset, source: str, limit: int | None = 
     task_ids = list(candidates.order_by("random_key").values_list("pk", flat=True)[:limit])
     label = answers.filter(task=OuterRef("pk")).values("label_id")[:1]
     with transaction.atomic():
-        return Task.objects.filter(pk__in=task_ids).update(is_gold=True, gold_label_id=Subquery(label))
+        return Task.objects.filter(pk__in=task_ids).update(
+            is_gold=True, gold_label_id=Subquery(label), gold_since=timezone.now()
+        )
 
 
 def gold_demote(*, dataset: Dataset, task_ids: list[int]) -> int:
     """Turn gold items back into ordinary tasks (their answers stay)."""
-    return Task.objects.filter(dataset=dataset, pk__in=task_ids, is_gold=True).update(is_gold=False, gold_label=None)
+    return Task.objects.filter(dataset=dataset, pk__in=task_ids, is_gold=True).update(
+        is_gold=False, gold_label=None, gold_since=None
+    )

@@ -12,6 +12,9 @@ class Task(models.Model):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="tasks")
     is_gold = models.BooleanField(default=False)
     gold_label = models.ForeignKey(Label, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    gold_since = models.DateTimeField(
+        null=True, blank=True, help_text="When it became gold: only answers given since measure accuracy."
+    )
     annotation_count = models.PositiveIntegerField(default=0, help_text="Submitted annotations, imports included.")
     is_complete = models.BooleanField(default=False)
     priority = models.FloatField(default=0.0, help_text="Higher is served first (active learning).")

@@ -10,11 +10,12 @@ from collections.abc import Iterable
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
+from django.utils import timezone
 
 from config.errors import ApplicationError
 from datasets.models import Label
 from labeling.history import label_event_record
-from labeling.models import AnnotationStatus, EventAction, LabelSource, Review, Task
+from labeling.models import AnnotationStatus, EventAction, LabelSource, Lease, Review, Task
 
 # A task needs review when nobody decided yet and its submitted answers disagree or include a flag.
 # Portable SQL: SQLite and PostgreSQL both take the correlated subqueries and the boolean result.
@@ -51,10 +52,13 @@ def review_decide(
 ) -> Review:
     """Record the reviewer's label as the task's final one (again if it was reviewed before).
 
-    `gold` also makes the task a gold item with this label, so annotators are measured against it.
+    `gold` also makes the task a gold item with this label, so annotators are measured against it from now
+    on (answers given before do not count: they were not given blind, and the item was disputed).
     """
     if label.dataset_id != task.dataset_id:
         raise ApplicationError("This label belongs to another dataset.", extra={"label": label.pk})
+    if len(note) > 500:
+        raise ApplicationError("A review note takes at most 500 characters.", extra={"note": len(note)})
     with transaction.atomic():
         task = Task.objects.select_for_update(no_key=True, of=("self",)).get(pk=task.pk)
         review = Review.objects.filter(task=task).select_related("label").first()
@@ -63,15 +67,20 @@ def review_decide(
             review = Review(dataset_id=task.dataset_id, task=task)
         review.reviewer = reviewer
         review.label = label
-        review.note = note[:500]
+        review.note = note
         review.save()
         task.needs_review = False
         task.is_complete = True  # decided: the queue need not ask anyone else
         fields = ["needs_review", "is_complete"]
-        if gold:
-            task.is_gold, task.gold_label = True, label
-            fields += ["is_gold", "gold_label"]
+        if gold and not task.is_gold:
+            task.is_gold, task.gold_since = True, timezone.now()
+            fields += ["is_gold", "gold_since"]
+        if task.is_gold:
+            # The decision is the truth: a gold task's known answer follows it, or it would outrank it.
+            task.gold_label = label
+            fields.append("gold_label")
         task.save(update_fields=fields)
+        Lease.objects.filter(task=task).delete()  # decided: nobody needs to finish answering it
         label_event_record(
             task=task,
             action=EventAction.REVIEW,

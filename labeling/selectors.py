@@ -5,7 +5,7 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
 from datasets.models import Dataset, Label, Membership
-from labeling.models import Annotation, AnnotationStatus, Task
+from labeling.models import Annotation, AnnotationStatus, LabelEvent, Task
 from labeling.queue import random_key
 
 
@@ -116,3 +116,63 @@ def annotation_list(
     if since is not None:
         annotations = annotations.filter(updated_at__gte=since)
     return annotations.select_related("label", "user", "task__product").order_by("-updated_at", "-id")
+
+
+def review_queue(*, dataset: Dataset) -> QuerySet[Task]:
+    """Tasks waiting for a reviewer, oldest first: `needs_review` and the order match the partial index
+    `task_review_queue`, so a few waiting tasks among a million are found without a scan."""
+    return Task.objects.filter(dataset=dataset, needs_review=True).select_related("product").order_by("id")
+
+
+def review_queue_count(*, dataset: Dataset) -> int:
+    return Task.objects.filter(dataset=dataset, needs_review=True).count()
+
+
+def review_queue_next(*, dataset: Dataset, after: int | None = None) -> Task | None:
+    """The first waiting task after `after` (one just decided or put off), else the first of the queue."""
+    queue = review_queue(dataset=dataset)
+    if after is not None:
+        task = queue.filter(pk__gt=after).first()
+        if task is not None:
+            return task
+    return queue.first()
+
+
+def review_context(*, task: Task) -> dict:
+    """What a reviewer weighs: the product, every answer, the votes per label (most first), the model's
+    suggestions, the current decision and the gold status."""
+    # A reverse one-to-one that select_related found empty raises an AttributeError: getattr gives None.
+    task = Task.objects.select_related("product", "gold_label", "review__label", "review__reviewer").get(pk=task.pk)
+    answers = list(Annotation.objects.filter(task=task).select_related("user", "label").order_by("created_at", "id"))
+    votes: dict[int, dict] = {}
+    for answer in answers:
+        answer.who = answer.user.get_username() if answer.user else answer.source_name
+        if answer.status == AnnotationStatus.SUBMITTED and answer.label is not None:
+            votes.setdefault(answer.label_id, {"label": answer.label, "votes": 0})["votes"] += 1
+    # Unlike the annotator's page, nothing is hidden: the reviewer is not the one whose anchoring is measured.
+    scores = task.suggestions or []
+    labels = Label.objects.filter(dataset_id=task.dataset_id).in_bulk([label_id for label_id, _ in scores])
+    return {
+        "task": task,
+        "product": task.product,
+        "answers": answers,
+        "votes": sorted(votes.values(), key=lambda vote: (-vote["votes"], vote["label"].path)),
+        "flagged": sum(1 for answer in answers if answer.flagged),
+        "suggestions": [
+            {"label": labels[label_id], "probability": probability}
+            for label_id, probability in scores
+            if label_id in labels
+        ],
+        "review": getattr(task, "review", None),
+        "is_gold": task.is_gold,
+        "gold_label": task.gold_label,
+    }
+
+
+def task_history(*, task: Task) -> QuerySet[LabelEvent]:
+    """Every label event of the task, oldest first, with the labels and the user in the same query."""
+    return (
+        LabelEvent.objects.filter(task=task)
+        .select_related("user", "old_label", "new_label")
+        .order_by("created_at", "id")
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from labeling import views
+from labeling import history_views, quality_views, review_views, views
 
 app_name = "labeling"
 
@@ -10,4 +10,13 @@ urlpatterns = [
     path("datasets/<int:dataset_id>/labels/search/", views.label_search_results, name="label-search"),
     path("tasks/<int:task_id>/submit/", views.task_submit, name="submit"),
     path("tasks/<int:task_id>/skip/", views.task_skip, name="skip"),
+    path("datasets/<int:dataset_id>/review/", review_views.review_page, name="review"),
+    path("datasets/<int:dataset_id>/review/<int:task_id>/", review_views.review_decide_page, name="review-decide"),
+    path("datasets/<int:dataset_id>/quality/", quality_views.quality_page, name="quality"),
+    path("datasets/<int:dataset_id>/quality/compute/", quality_views.quality_compute, name="quality-compute"),
+    path(
+        "datasets/<int:dataset_id>/tasks/<int:task_id>/history/",
+        history_views.task_history_page,
+        name="task-history",
+    ),
 ]

@@ -163,3 +163,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+
+# The quality report's status shares its values with other "status" enums but not its labels: name it.
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["QualityStatusEnum"] = "labeling.models.QualityStatus"

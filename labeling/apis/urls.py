@@ -1,6 +1,6 @@
 from django.urls import path
 
-from labeling.apis import annotations, tasks
+from labeling.apis import annotations, quality, review, tasks
 
 urlpatterns = [
     path("datasets/<int:dataset_id>/tasks/next/", tasks.TaskNextApi.as_view(), name="api-task-next"),
@@ -8,4 +8,8 @@ urlpatterns = [
     path("tasks/<int:task_id>/submit/", tasks.TaskSubmitApi.as_view(), name="api-task-submit"),
     path("tasks/<int:task_id>/skip/", tasks.TaskSkipApi.as_view(), name="api-task-skip"),
     path("datasets/<int:dataset_id>/annotations/", annotations.AnnotationListApi.as_view(), name="api-annotation-list"),
+    path("datasets/<int:dataset_id>/review/", review.ReviewQueueApi.as_view(), name="api-review-queue"),
+    path("tasks/<int:task_id>/review/", review.TaskReviewApi.as_view(), name="api-task-review"),
+    path("datasets/<int:dataset_id>/quality/", quality.QualityReportApi.as_view(), name="api-quality"),
+    path("tasks/<int:task_id>/history/", quality.TaskHistoryApi.as_view(), name="api-task-history"),
 ]

@@ -50,11 +50,16 @@ def _majority_votes(items: np.ndarray, raters: np.ndarray, labels: np.ndarray) -
 
 
 def annotator_stats(
-    ratings: np.ndarray, seconds: np.ndarray, gold: Mapping[int, int], skips: Mapping[int, int] | None = None
+    ratings: np.ndarray,
+    seconds: np.ndarray,
+    gold: Mapping[int, int],
+    skips: Mapping[int, int] | None = None,
+    not_gold: set[tuple[int, int]] | None = None,
 ) -> list[dict]:
     """One row per rater: volume, speed, agreement with the majority and with gold, label distribution.
 
-    `flags` names what stands out: "same label" (one label for most answers), "fast" (a median time
+    `not_gold` holds (item, rater) answers on gold items that do not measure the rater (given before the
+    item became gold). `flags` names what stands out: "same label" (one label for most answers), "fast" (a median time
     far under the team's), "unusual labels" (a label distribution far from the team's).
     """
     ratings = np.asarray(ratings, dtype=np.int64).reshape(-1, 3)
@@ -67,6 +72,11 @@ def annotator_stats(
     gold_items = np.fromiter(gold.keys(), dtype=np.int64, count=len(gold))
     gold_labels = np.fromiter(gold.values(), dtype=np.int64, count=len(gold))
     on_gold = np.isin(items, gold_items)
+    if not_gold:
+        on_gold &= ~np.fromiter(
+            ((item, rater) in not_gold for item, rater in zip(items.tolist(), raters.tolist(), strict=True)),
+            dtype=bool, count=len(items),
+        )
     gold_of = dict(zip(gold_items.tolist(), gold_labels.tolist(), strict=True))
     rows = []
     for rater in sorted(set(raters.tolist()) | set((skips or {}).keys())):

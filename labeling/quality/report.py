@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 from array import array
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Max
+from django.db.models import Count, F, Max
 from django.utils import timezone
 
 from datasets.models import Dataset, Label
@@ -27,8 +28,18 @@ logger = logging.getLogger(__name__)
 FETCH_ROWS = 20_000
 
 
+STALE_AFTER = timedelta(minutes=30)
+
+
 def quality_report_request(*, dataset: Dataset, user: AbstractBaseUser | None) -> QualityReport:
-    """Queue a computation in the worker, or return the one already waiting."""
+    """Queue a computation in the worker, or return the one already waiting.
+
+    A report still "running" long after it started lost its worker: it is marked failed, so pages stop
+    waiting for it.
+    """
+    QualityReport.objects.filter(
+        dataset=dataset, status=QualityStatus.RUNNING, started_at__lt=timezone.now() - STALE_AFTER
+    ).update(status=QualityStatus.FAILED, message="The worker stopped before finishing.", finished_at=timezone.now())
     waiting = QualityReport.objects.filter(dataset=dataset, status=QualityStatus.QUEUED).first()
     if waiting is not None:
         return waiting
@@ -113,9 +124,15 @@ def _ancestors(labels: dict[int, Label]) -> dict[int, list[int]]:
 
 
 def _activity(dataset: Dataset, last_id: int) -> list[dict[str, Any]]:
-    """Per day (UTC): answers given, products labeled for the first time, and the running total of those."""
+    """Per day (UTC): people's labels, products they labeled for the first time, and the running total of those.
+
+    Imported labels are left out: they would pile onto the day of the import and say nothing of throughput.
+    """
     day = "DATE({})" if connection.vendor == "sqlite" else "CAST(({} AT TIME ZONE 'UTC') AS date)"
-    submitted = f"dataset_id = %s AND status = '{AnnotationStatus.SUBMITTED}' AND id <= %s"
+    submitted = (
+        f"dataset_id = %s AND status = '{AnnotationStatus.SUBMITTED}' AND source = '{LabelSource.HUMAN}' "
+        "AND label_id IS NOT NULL AND id <= %s"
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {day.format('created_at')}, COUNT(*) FROM labeling_annotation WHERE {submitted} GROUP BY 1",  # noqa: S608
@@ -145,6 +162,11 @@ def quality_figures(*, dataset: Dataset) -> tuple[int, dict[str, Any]]:
     ratings, seconds, names = _ratings(dataset, last_id)
     labels = {label.pk: label for label in Label.objects.filter(dataset=dataset)}
     gold = dict(Task.objects.filter(dataset=dataset, is_gold=True).values_list("pk", "gold_label_id"))
+    # Answers given before a task became gold were not blind tests: they do not measure accuracy.
+    before_gold = set(
+        Annotation.objects.filter(dataset=dataset, task__is_gold=True, task__gold_since__gt=F("created_at"))
+        .values_list("task_id", "user_id")
+    )
     skips = dict(
         Annotation.objects.filter(dataset=dataset, status=AnnotationStatus.SKIPPED, user__isnull=False, pk__lte=last_id)
         .values("user_id").annotate(n=Count("pk")).values_list("user_id", "n")
@@ -152,7 +174,7 @@ def quality_figures(*, dataset: Dataset) -> tuple[int, dict[str, Any]]:
     fleiss = agreement.fleiss_kappa(ratings)
     per_label = agreement.per_label_agreement(ratings)
     label_counts = dict(zip(*np.unique(ratings[:, 2], return_counts=True), strict=True)) if len(ratings) else {}
-    annotators = annotator_stats(ratings, seconds, gold, skips)
+    annotators = annotator_stats(ratings, seconds, gold, skips, not_gold=before_gold)
     for row in annotators:
         row["name"] = names.get(row["rater"], f"user {row['rater']}")
     pairs = agreement.cohen_kappa_pairs(ratings)

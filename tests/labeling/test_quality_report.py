@@ -122,3 +122,18 @@ def test_a_dataset_without_answers_gets_an_empty_report(db):
     report = quality_report_run(report_id=quality_report_request(dataset=DatasetFactory(), user=None).pk)
     assert report.status == QualityStatus.SUCCEEDED
     assert report.figures["answers"] == 0 and report.figures["percent_agreement"] is None
+
+
+def test_a_report_whose_worker_died_is_failed_by_the_next_request(team):
+    from django.utils import timezone
+
+    from labeling.models import QualityReport
+    from labeling.quality.report import STALE_AFTER
+
+    stuck = QualityReport.objects.create(
+        dataset=team, status=QualityStatus.RUNNING, started_at=timezone.now() - STALE_AFTER * 2
+    )
+    fresh = quality_report_request(dataset=team, user=None)
+    stuck.refresh_from_db()
+    assert stuck.status == QualityStatus.FAILED and "stopped" in stuck.message
+    assert fresh.status == QualityStatus.QUEUED

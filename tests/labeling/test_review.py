@@ -105,3 +105,41 @@ def test_training_takes_gold_then_review_then_majority(pair):
     assert by_text[titles[task.pk]] == str(labels["A"].pk)
     assert by_text[titles[reviewed.pk]] == str(labels["B"].pk)
     assert by_text[titles[gold.pk]] == str(labels["B"].pk)
+
+
+def test_a_new_decision_on_a_gold_task_moves_its_gold_label(pair):
+    _, labels, task, _, _, lead = pair
+    review_decide(task=task, reviewer=lead, label=labels["A"], gold=True)
+    review_decide(task=task, reviewer=lead, label=labels["B"])
+    task.refresh_from_db()
+    assert (task.is_gold, task.gold_label) == (True, labels["B"])
+
+
+def test_a_decision_ends_the_leases_on_the_task(pair):
+    from labeling.models import Lease
+    from labeling.queue import task_lease_next
+
+    dataset, labels, task, ann1, _, lead = pair
+    assert task_lease_next(dataset=dataset, user=ann1) == task
+    review_decide(task=task, reviewer=lead, label=labels["A"])
+    assert not Lease.objects.filter(task=task).exists()
+
+
+def test_a_long_note_is_refused_not_cut(pair):
+    _, labels, task, _, _, lead = pair
+    with pytest.raises(ApplicationError, match="at most 500"):
+        review_decide(task=task, reviewer=lead, label=labels["A"], note="x" * 501)
+
+
+def test_answers_given_before_a_task_became_gold_do_not_measure_accuracy(pair):
+    from labeling.quality.report import quality_figures
+
+    dataset, labels, task, ann1, ann2, lead = pair
+    annotation_submit(task=task, user=ann1, label=labels["A"])
+    annotation_submit(task=task, user=ann2, label=labels["B"])
+    review_decide(task=task, reviewer=lead, label=labels["B"], gold=True)
+    later = member(dataset, "ann3")
+    annotation_submit(task=task, user=later, label=labels["B"])
+    _, figures = quality_figures(dataset=dataset)
+    gold = {row["name"]: row["gold_items"] for row in figures["annotators"]}
+    assert gold == {"ann1": 0, "ann2": 0, "ann3": 1}

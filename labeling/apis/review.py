@@ -1,0 +1,119 @@
+"""The review queue and decisions for a lead's scripts: the same selectors and service as the review page."""
+
+from django.db.models import Count, Q
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.errors import ApplicationError
+from config.pagination import Pagination
+from datasets.models import Label, Role
+from datasets.selectors import dataset_get
+from labeling.apis.annotations import AnnotationProductSerializer
+from labeling.models import Annotation, AnnotationStatus, Review, Task
+from labeling.review import review_decide
+from labeling.selectors import review_queue, task_get
+
+
+class ReviewVoteSerializer(serializers.Serializer):
+    label = serializers.IntegerField(help_text="A label id of the dataset.")
+    path = serializers.CharField()
+    votes = serializers.IntegerField(help_text="Submitted answers with this label.")
+
+
+class ReviewQueueItemSerializer(serializers.ModelSerializer):
+    task = serializers.IntegerField(source="pk")
+    product = AnnotationProductSerializer()
+    answers = serializers.IntegerField(source="answer_count", help_text="Submitted answers, imports included.")
+    flagged = serializers.IntegerField(source="flagged_count", help_text="Submitted answers carrying a flag.")
+    votes = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Task
+        fields = ["task", "product", "answers", "flagged", "votes"]
+
+    @extend_schema_field(ReviewVoteSerializer(many=True))
+    def get_votes(self, task: Task) -> list[dict]:
+        """The labels answered, most voted first."""
+        return ReviewVoteSerializer(self.context["votes"].get(task.pk, []), many=True).data
+
+
+def _votes(task_ids: list[int]) -> dict[int, list[dict]]:
+    """The votes per label of these tasks, in one query, most voted first."""
+    rows = (
+        Annotation.objects.filter(task_id__in=task_ids, status=AnnotationStatus.SUBMITTED, label__isnull=False)
+        .values("task_id", "label_id", "label__path")
+        .annotate(votes=Count("pk"))
+        .order_by("task_id", "-votes", "label__path")
+    )
+    votes: dict[int, list[dict]] = {}
+    for row in rows:
+        votes.setdefault(row["task_id"], []).append(
+            {"label": row["label_id"], "path": row["label__path"], "votes": row["votes"]}
+        )
+    return votes
+
+
+class ReviewQueueApi(APIView):
+    pagination_class = Pagination
+
+    @extend_schema(
+        responses=ReviewQueueItemSerializer(many=True),
+        description="Tasks whose answers disagree or carry a flag and that no reviewer decided yet, oldest first. "
+        "Leads only.",
+    )
+    def get(self, request: Request, dataset_id: int) -> Response:
+        dataset = dataset_get(user=request.user, dataset_id=dataset_id, role=Role.LEAD)
+        submitted = Q(annotations__status=AnnotationStatus.SUBMITTED)
+        tasks = review_queue(dataset=dataset).annotate(
+            answer_count=Count("annotations", filter=submitted),
+            flagged_count=Count("annotations", filter=submitted & Q(annotations__flagged=True)),
+        )
+        paginator = Pagination()
+        page = paginator.paginate_queryset(tasks, request, view=self)
+        context = {"votes": _votes([task.pk for task in page])}
+        return paginator.get_paginated_response(ReviewQueueItemSerializer(page, many=True, context=context).data)
+
+
+class ReviewInputSerializer(serializers.Serializer):
+    label = serializers.IntegerField(help_text="The final label: a label id of the task's dataset.")
+    note = serializers.CharField(required=False, default="", allow_blank=True, max_length=500)
+    gold = serializers.BooleanField(default=False, help_text="Also make the task a gold item with this label.")
+
+
+class ReviewLabelSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Label
+        fields = ["id", "path"]
+
+
+class ReviewOutputSerializer(serializers.ModelSerializer):
+    label = ReviewLabelSerializer()
+    reviewer = serializers.CharField(source="reviewer.get_username", allow_null=True)
+    gold = serializers.BooleanField(source="task.is_gold")
+
+    class Meta:
+        model = Review
+        fields = ["task", "label", "reviewer", "note", "gold", "created_at", "updated_at"]
+
+
+class TaskReviewApi(APIView):
+    @extend_schema(
+        request=ReviewInputSerializer,
+        responses=ReviewOutputSerializer,
+        description="Decide the task's final label (again, if it was decided before); it leaves the review queue "
+        "and becomes the label of exports and training. Leads only.",
+    )
+    def post(self, request: Request, task_id: int) -> Response:
+        task = task_get(user=request.user, task_id=task_id)
+        dataset_get(user=request.user, dataset_id=task.dataset_id, role=Role.LEAD)
+        serializer = ReviewInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        label = Label.objects.filter(pk=data["label"]).first()
+        if label is None:
+            raise ApplicationError("No such label.", extra={"label": data["label"]})
+        review = review_decide(task=task, reviewer=request.user, label=label, note=data["note"], gold=data["gold"])
+        return Response(ReviewOutputSerializer(review).data)

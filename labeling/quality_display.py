@@ -1,0 +1,193 @@
+"""A quality report's figures as the dashboard shows them: formatted text, table rows, chart series.
+
+Formatting happens here, not in the template: an undefined figure (None) reads "—" everywhere, and a
+number in a style attribute must not follow the locale's decimal separator.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+DASH = "—"
+CHART_LABELS = 30
+
+
+def percent(value: float | None, digits: int = 0) -> str:
+    return DASH if value is None else f"{value * 100:.{digits}f}%"
+
+
+def decimal(value: float | None, digits: int = 3) -> str:
+    return DASH if value is None else f"{value:.{digits}f}"
+
+
+def count(value: int | None) -> str:
+    return DASH if value is None else f"{value:,}"
+
+
+def gold_text(row: dict[str, Any]) -> str:
+    """Accuracy on gold items with its 95% Wilson interval: "80% (49-94%) of 10"."""
+    if not row.get("gold_items"):
+        return DASH
+    low, high = row["gold_interval"]
+    return f"{percent(row['gold_accuracy'])} ({low * 100:.0f}-{high * 100:.0f}%) of {row['gold_items']}"
+
+
+def summary(figures: dict[str, Any]) -> list[dict[str, str]]:
+    fleiss = figures.get("fleiss") or {}
+    if fleiss.get("items"):
+        fleiss_note = f"{fleiss['items']:,} products with {fleiss['raters_per_item']} answers each"
+    else:
+        fleiss_note = "needs products with 2+ answers"
+    return [
+        {"name": "Answers", "value": count(figures.get("answers", 0))},
+        {"name": "Products", "value": count(figures.get("items", 0))},
+        {"name": "Products with 2+ answers", "value": count(figures.get("items_with_overlap", 0))},
+        {"name": "Percent agreement", "value": percent(figures.get("percent_agreement"), 1)},
+        {"name": "Fleiss' kappa", "value": decimal(fleiss.get("kappa")), "note": fleiss_note},
+        {"name": "Krippendorff's alpha", "value": decimal(figures.get("alpha"))},
+        {"name": "Gold items", "value": count(figures.get("gold_items", 0))},
+    ]
+
+
+def levels(figures: dict[str, Any]) -> list[dict[str, str]]:
+    """Agreement per taxonomy depth; nothing when the taxonomy is flat (the summary already says it)."""
+    rows = figures.get("levels") or []
+    if len(rows) < 2:
+        return []
+    return [
+        {
+            "depth": str(row["depth"]),
+            "ratings": count(row["ratings"]),
+            "percent_agreement": percent(row["percent_agreement"], 1),
+            "alpha": decimal(row["alpha"]),
+        }
+        for row in rows
+    ]
+
+
+def charts(figures: dict[str, Any]) -> dict[str, Any]:
+    """The four charts' series (for json_script), each also shown as a table; an empty one is left out."""
+    days = figures.get("activity") or []
+    per_label = figures.get("per_label") or []
+    used = sorted((row for row in per_label if row["answers"]), key=lambda row: (-row["answers"], row["path"]))
+    rated = sorted(
+        (row for row in per_label if row.get("specific_agreement") is not None),
+        key=lambda row: (row["specific_agreement"], -row["answers"], row["path"]),
+    )
+    result: dict[str, Any] = {}
+    if days:
+        result["progress"] = {"labels": [day["day"] for day in days], "values": [day["labeled_total"] for day in days]}
+        result["throughput"] = {"labels": [day["day"] for day in days], "values": [day["answers"] for day in days]}
+    if used:
+        shown = used[:CHART_LABELS]
+        result["distribution"] = {
+            "labels": [row["path"] for row in shown],
+            "values": [row["answers"] for row in shown],
+            "of": len(used),
+        }
+    if rated:
+        shown = rated[:CHART_LABELS]
+        result["agreement"] = {
+            "labels": [row["path"] for row in shown],
+            "values": [row["specific_agreement"] for row in shown],
+            "answers": [row["answers"] for row in shown],
+            "of": len(rated),
+        }
+    return result
+
+
+def chart_tables(series: dict[str, Any]) -> dict[str, list[tuple[str, ...]]]:
+    """The charts' numbers as rows of text, for the <details> tables under each chart."""
+    tables: dict[str, list[tuple[str, ...]]] = {}
+    for name in ("progress", "throughput", "distribution"):
+        if name in series:
+            labels, values = series[name]["labels"], series[name]["values"]
+            tables[name] = [(label, f"{value:,}") for label, value in zip(labels, values, strict=True)]
+    if "agreement" in series:
+        chart = series["agreement"]
+        tables["agreement"] = [
+            (label, percent(value, 1), f"{answers:,}")
+            for label, value, answers in zip(chart["labels"], chart["values"], chart["answers"], strict=True)
+        ]
+    return tables
+
+
+def annotators(figures: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per annotator (or import source), the most labels first."""
+    rows = sorted(figures.get("annotators") or [], key=lambda row: (-row["labels"], row["name"]))
+    return [
+        {
+            "name": row["name"],
+            "labels": count(row["labels"]),
+            "skips": count(row["skips"]),
+            "labels_per_hour": decimal(row["labels_per_hour"], 1),
+            "median_seconds": decimal(row["median_seconds"], 1),
+            "majority": f"{percent(row['majority_agreement'])} of {row['majority_items']}"
+            if row["majority_items"]
+            else DASH,
+            "gold": gold_text(row),
+            "distance": decimal(row["distribution_distance"], 2),
+            "flags": row["flags"],
+        }
+        for row in rows
+    ]
+
+
+def pairs(figures: dict[str, Any]) -> list[dict[str, str]]:
+    """Cohen's kappa per pair of annotators, the lowest first (an undefined kappa last)."""
+    rows = sorted(
+        figures.get("pairs") or [],
+        key=lambda pair: (pair["kappa"] is None, pair["kappa"] or 0, -pair["items"]),
+    )
+    return [
+        {
+            "name_a": pair["name_a"] or f"user {pair['rater_a']}",
+            "name_b": pair["name_b"] or f"user {pair['rater_b']}",
+            "items": count(pair["items"]),
+            "agreement": percent(pair["agreement"], 1),
+            "kappa": decimal(pair["kappa"]),
+        }
+        for pair in rows
+    ]
+
+
+def confusion(figures: dict[str, Any]) -> dict[str, Any] | None:
+    """The labels-by-labels heat map; a cell's shade is its share of the row (the pairs involving its label)."""
+    data = figures.get("confusion") or {}
+    labels, matrix = data.get("labels") or [], data.get("matrix") or []
+    if not labels or not any(any(row) for row in matrix):
+        return None
+    columns = [_named(path) for path in labels]
+    rows = []
+    for i, (label, counts) in enumerate(zip(columns, matrix, strict=True)):
+        total = sum(counts)
+        cells = []
+        for j, (column, value) in enumerate(zip(columns, counts, strict=True)):
+            share = value / total if total else 0.0
+            cells.append({
+                "count": value,
+                "diagonal": i == j,
+                "alpha": f"{share:.2f}",
+                "dark": share > 0.55,
+                "title": f"{label['path']} with {column['path']}: {value} ({share:.0%} of the row's pairs)",
+            })
+        rows.append({**label, "total": total, "cells": cells})
+    return {"columns": columns, "rows": rows}
+
+
+def _named(path: str) -> dict[str, str]:
+    parent, _, leaf = path.rpartition(" > ")
+    return {"path": path, "parent": parent, "leaf": leaf}
+
+
+def dashboard(figures: dict[str, Any]) -> dict[str, Any]:
+    series = charts(figures)
+    return {
+        "summary": summary(figures),
+        "levels": levels(figures),
+        "charts": series,
+        "chart_tables": chart_tables(series),
+        "annotators": annotators(figures),
+        "pairs": pairs(figures),
+        "confusion": confusion(figures),
+    }

@@ -1,0 +1,112 @@
+"""The lead's review page: waiting tasks one at a time; a decision (or "later") brings the next in one round trip."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from config.errors import ApplicationError
+from datasets.models import Dataset, Label, Role
+from datasets.selectors import dataset_get
+from labeling.models import Review, Task
+from labeling.review import review_decide
+from labeling.selectors import review_context, review_queue_count, review_queue_next
+
+SHORTCUT_KEYS = 9
+
+
+class DecisionForm(forms.Form):
+    label = forms.IntegerField(error_messages={"required": "Choose the final label first."})
+    note = forms.CharField(required=False, max_length=500)
+    gold = forms.BooleanField(required=False)
+
+
+def _task_of(dataset: Dataset, task_id: int | None) -> Task:
+    task = (
+        Task.objects.filter(pk=task_id, dataset=dataset).select_related("product").first()
+        if task_id is not None
+        else None
+    )
+    if task is None:
+        raise Http404("No such task in this dataset.")
+    return task
+
+
+def _id(value: str | None) -> int | None:
+    # ASCII digits only: int() would take "+1" or " 1".
+    return int(value) if value and value.isascii() and value.isdigit() else None
+
+
+def _options(context: dict) -> list[dict]:
+    """The labels offered on keys 1-9: those answered (most voted first), the model's, then the current decision."""
+    options = [{"label": vote["label"], "votes": vote["votes"], "kind": "answer"} for vote in context["votes"]]
+    offered = {option["label"].pk for option in options}
+    for suggestion in context["suggestions"]:
+        if suggestion["label"].pk not in offered:
+            options.append({"label": suggestion["label"], "probability": suggestion["probability"], "kind": "model"})
+            offered.add(suggestion["label"].pk)
+    review = context["review"]
+    if review is not None and review.label_id not in offered:
+        options.append({"label": review.label, "kind": "review"})
+    return [{"key": i + 1 if i < SHORTCUT_KEYS else None, **option} for i, option in enumerate(options)]
+
+
+def _render(
+    request: HttpRequest,
+    dataset: Dataset,
+    task: Task | None,
+    *,
+    decided: Review | None = None,
+    error: str = "",
+    posted: dict | None = None,
+) -> HttpResponse:
+    context = {"dataset": dataset, "remaining": review_queue_count(dataset=dataset), "decided": decided, "error": error}
+    if task is not None:
+        context |= review_context(task=task)
+        context["options"] = _options(context)
+        review = context["review"]
+        context["chosen"] = (posted or {}).get("label") or (review.label_id if review else None)
+        context["note"] = (posted or {}).get("note", review.note if review else "")
+    template = "labeling/review.html#panel" if request.htmx else "labeling/review.html"
+    return render(request, template, context, status=400 if error else 200)
+
+
+@login_required
+@require_GET
+def review_page(request: HttpRequest, dataset_id: int) -> HttpResponse:
+    """The first waiting task (or the next after `?after=`), or `?task=` any task of the dataset, reviewed or not."""
+    dataset = dataset_get(user=request.user, dataset_id=dataset_id, role=Role.LEAD)
+    if "task" in request.GET:
+        task = _task_of(dataset, _id(request.GET["task"]))
+    else:
+        task = review_queue_next(dataset=dataset, after=_id(request.GET.get("after")))
+    return _render(request, dataset, task)
+
+
+@login_required
+@require_POST
+def review_decide_page(request: HttpRequest, dataset_id: int, task_id: int) -> HttpResponse:
+    dataset = dataset_get(user=request.user, dataset_id=dataset_id, role=Role.LEAD)
+    task = _task_of(dataset, task_id)
+    form = DecisionForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ApplicationError(" ".join(message for errors in form.errors.values() for message in errors))
+        data = form.cleaned_data
+        label = Label.objects.filter(pk=data["label"]).first()
+        if label is None:
+            raise ApplicationError("That label does not exist.")
+        review = review_decide(task=task, reviewer=request.user, label=label, note=data["note"], gold=data["gold"])
+    except ApplicationError as error:
+        if not request.htmx:
+            messages.error(request, error.message)
+            return redirect(f"{reverse('labeling:review', args=[dataset.pk])}?task={task.pk}")
+        posted = {"label": _id(request.POST.get("label")), "note": request.POST.get("note", "")}
+        return _render(request, dataset, task, error=error.message, posted=posted)
+    if not request.htmx:
+        messages.success(request, f"Decided: {task.product.title} is {label.path}.")
+        return redirect(f"{reverse('labeling:review', args=[dataset.pk])}?after={task.pk}")
+    return _render(request, dataset, review_queue_next(dataset=dataset, after=task.pk), decided=review)
