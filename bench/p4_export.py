@@ -2,7 +2,7 @@
 
 Setup (not measured): the scaled catalog loaded with COPY (as P2 does) and one human annotation per
 product, its category, spread over 16 annotators. The export runs in a child process, so its peak
-resident memory (ru_maxrss) is the export's alone and not the setup's.
+resident memory (VmHWM) is the export's alone and not the setup's.
 """
 
 from __future__ import annotations
@@ -34,14 +34,22 @@ WHERE t.dataset_id = %(dataset)s AND EXISTS (SELECT 1 FROM labeling_annotation a
 
 # Runs in the child: Django set up on the bench database, then one snapshot built as the worker builds it.
 CHILD = """
-import json, resource, sys, time
+import json, sys, time
 import django
+
+
+def high_water_mb():
+    # VmHWM, not ru_maxrss: after fork and exec, ru_maxrss keeps the parent's peak (the bench process's).
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
+
+
 django.setup()
 from datasets.models import Export
 from datasets.services.exports import export_params_clean, export_run
 from django.db import connection
 
-baseline_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+baseline_mb = high_water_mb()
 connection.ensure_connection()
 params = export_params_clean(fmt=sys.argv[2], policy="final", options={"split": sys.argv[3] or None, "seed": 7})
 export = Export.objects.create(dataset_id=int(sys.argv[1]), format=params["format"], policy="final", params=params)
@@ -50,8 +58,7 @@ export = export_run(export_id=export.pk)
 seconds = time.perf_counter() - started
 print(json.dumps({
     "status": export.status, "rows": export.row_count, "bytes": export.size_bytes, "sha256": export.sha256,
-    "seconds": seconds, "baseline_mb": baseline_kb / 1024,
-    "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "split_counts": export.split_counts,
+    "seconds": seconds, "baseline_mb": baseline_mb, "peak_mb": high_water_mb(), "split_counts": export.split_counts,
 }))
 """
 

@@ -9,8 +9,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
+from config.errors import ApplicationError
 from datasets.models import Dataset, Role
 from datasets.selectors import dataset_get
+from labeling.gold import gold_promote_imported, gold_sources
+from labeling.models import Task
 from labeling.quality.report import quality_report_latest, quality_report_request
 from labeling.quality_display import count, dashboard
 from labeling.quality_selectors import (
@@ -54,7 +57,27 @@ def quality_page(request: HttpRequest, dataset_id: int) -> HttpResponse:
         return render(request, "labeling/quality.html#status", context)
     latest = context["latest"]
     context["figures"] = dashboard(latest.figures) if latest else None
+    context["gold"] = {"items": Task.objects.filter(dataset=dataset, is_gold=True).count(),
+                       "sources": gold_sources(dataset=dataset)}
     return render(request, "labeling/quality.html", context)
+
+
+@login_required
+@require_POST
+def quality_gold(request: HttpRequest, dataset_id: int) -> HttpResponse:
+    """Promote a trusted import source's labels to gold items (at most `limit`, in the seeded random order)."""
+    dataset = _lead_dataset(request, dataset_id)
+    source = request.POST.get("source", "")
+    limit = request.POST.get("limit", "").strip()
+    try:
+        promoted = gold_promote_imported(
+            dataset=dataset, source=source, limit=int(limit) if limit.isascii() and limit.isdigit() else None
+        )
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"{promoted} products from {source!r} are now gold items, served unannounced.")
+    return redirect("labeling:quality", dataset_id=dataset.pk)
 
 
 @login_required

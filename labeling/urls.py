@@ -14,6 +14,7 @@ urlpatterns = [
     path("datasets/<int:dataset_id>/review/<int:task_id>/", review_views.review_decide_page, name="review-decide"),
     path("datasets/<int:dataset_id>/quality/", quality_views.quality_page, name="quality"),
     path("datasets/<int:dataset_id>/quality/compute/", quality_views.quality_compute, name="quality-compute"),
+    path("datasets/<int:dataset_id>/quality/gold/", quality_views.quality_gold, name="quality-gold"),
     path(
         "datasets/<int:dataset_id>/tasks/<int:task_id>/history/",
         history_views.task_history_page,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from labeling.apis import annotations, quality, review, tasks
+from labeling.apis import annotations, gold, quality, review, tasks
 
 urlpatterns = [
     path("datasets/<int:dataset_id>/tasks/next/", tasks.TaskNextApi.as_view(), name="api-task-next"),
@@ -12,4 +12,5 @@ urlpatterns = [
     path("tasks/<int:task_id>/review/", review.TaskReviewApi.as_view(), name="api-task-review"),
     path("datasets/<int:dataset_id>/quality/", quality.QualityReportApi.as_view(), name="api-quality"),
     path("tasks/<int:task_id>/history/", quality.TaskHistoryApi.as_view(), name="api-task-history"),
+    path("datasets/<int:dataset_id>/gold/", gold.GoldApi.as_view(), name="api-gold"),
 ]
