@@ -33,7 +33,7 @@ INSERT INTO labeling_annotation (dataset_id, task_id, user_id, status, label_id,
                                  suggestions_shown, active_seconds, created_at, updated_at)
 SELECT a.dataset_id, a.task_id, (%(users)s::bigint[])[1 + (a.task_id + 7) %% cardinality(%(users)s::bigint[])],
        'submitted',
-       CASE WHEN a.task_id %% 10 = 0 THEN (SELECT min(l.id) FROM datasets_label l
+       CASE WHEN a.task_id %% 30 = 0 THEN (SELECT min(l.id) FROM datasets_label l
                                           WHERE l.dataset_id = a.dataset_id AND l.id <> a.label_id)
             ELSE a.label_id END,
        false, 'human', '', false, 4 + (a.task_id %% 7), now(), now()
