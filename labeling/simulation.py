@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
+from django.db.models import F
 from django.utils import timezone
 
 from config.errors import ApplicationError
@@ -112,6 +113,7 @@ def simulate_team(
     external_ids = dict(Task.objects.filter(dataset=dataset).values_list("pk", "product__external_id"))
     first_id = (Annotation.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
     done = {user.username: 0 for user, _ in members}
+    started = timezone.now()
     given = 0
     active = list(members)
     while given < answers and active:
@@ -133,12 +135,22 @@ def simulate_team(
             if given >= answers:
                 break
     if spread_days and given:
-        _spread(dataset, first_id, given, spread_days)
+        _spread(dataset, first_id, given, spread_days, started)
     return {"answers": given, "by_annotator": done}
 
 
-def _spread(dataset: Dataset, first_id: int, count: int, days: int) -> None:
-    start = timezone.now() - timedelta(days=days)
+def _spread(dataset: Dataset, first_id: int, count: int, days: int, started: datetime) -> None:
+    """Spread the simulated answers over the past `days`; what came before them moves back as much, in order.
+
+    So gold promoted before the run stays before its tests. History events keep their real times.
+    """
+    now = timezone.now()
+    shift = timedelta(days=days) + (now - started)
+    Annotation.objects.filter(dataset=dataset, pk__lt=first_id).update(
+        created_at=F("created_at") - shift, updated_at=F("updated_at") - shift
+    )
+    Task.objects.filter(dataset=dataset, gold_since__isnull=False).update(gold_since=F("gold_since") - shift)
+    start = now - timedelta(days=days)
     step = timedelta(days=days) / count
     ids = Annotation.objects.filter(dataset=dataset, pk__gte=first_id).order_by("pk").values_list("pk", flat=True)
     for n, pk in enumerate(ids):

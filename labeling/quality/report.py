@@ -83,7 +83,7 @@ def quality_report_run(*, report_id: int) -> QualityReport:
     return report
 
 
-def _ratings(dataset: Dataset, last_id: int) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
+def _ratings(dataset: Dataset, last_id: int) -> tuple[np.ndarray, np.ndarray, dict[int, str], dict[str, int]]:
     """Every labeled answer as (task, rater, label) with its active seconds; imports are raters too.
 
     Users keep their ids; each import source gets a negative id, so it can never meet a user's.
@@ -105,7 +105,8 @@ def _ratings(dataset: Dataset, last_id: int) -> tuple[np.ndarray, np.ndarray, di
     user_ids = sorted({rater for rater in triples[1::3] if rater > 0})
     names = dict(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "username"))
     names |= {rater: f"import: {source or 'unnamed'}" for source, rater in sources.items()}
-    return np.frombuffer(triples, dtype=np.int64).reshape(-1, 3), np.frombuffer(seconds, dtype=np.float64), names
+    triples_array = np.frombuffer(triples, dtype=np.int64).reshape(-1, 3)
+    return triples_array, np.frombuffer(seconds, dtype=np.float64), names, sources
 
 
 def _ancestors(labels: dict[int, Label]) -> dict[int, list[int]]:
@@ -159,14 +160,17 @@ def _activity(dataset: Dataset, last_id: int) -> list[dict[str, Any]]:
 def quality_figures(*, dataset: Dataset) -> tuple[int, dict[str, Any]]:
     """(the newest answer included, every figure of the dashboard) for the dataset as it is now."""
     last_id = Annotation.objects.filter(dataset=dataset).aggregate(last=Max("pk"))["last"] or 0
-    ratings, seconds, names = _ratings(dataset, last_id)
+    ratings, seconds, names, sources = _ratings(dataset, last_id)
     labels = {label.pk: label for label in Label.objects.filter(dataset=dataset)}
     gold = dict(Task.objects.filter(dataset=dataset, is_gold=True).values_list("pk", "gold_label_id"))
-    # Answers given before a task became gold were not blind tests: they do not measure accuracy.
-    before_gold = set(
-        Annotation.objects.filter(dataset=dataset, task__is_gold=True, task__gold_since__gt=F("created_at"))
-        .values_list("task_id", "user_id")
-    )
+    # Answers given before a task became gold were not blind tests (an import that defined the gold label
+    # least of all): they do not measure accuracy.
+    before_gold = {
+        (task_id, user_id if user_id is not None else sources.get(source_name))
+        for task_id, user_id, source_name in Annotation.objects.filter(
+            dataset=dataset, task__is_gold=True, task__gold_since__gt=F("created_at")
+        ).values_list("task_id", "user_id", "source_name")
+    }
     skips = dict(
         Annotation.objects.filter(dataset=dataset, status=AnnotationStatus.SKIPPED, user__isnull=False, pk__lte=last_id)
         .values("user_id").annotate(n=Count("pk")).values_list("user_id", "n")

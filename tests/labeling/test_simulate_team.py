@@ -61,3 +61,27 @@ def test_bad_team_specs_are_refused(spec, message):
 
     with pytest.raises(ApplicationError, match=message):
         annotators_parse(spec)
+
+
+def test_gold_promoted_before_the_run_measures_the_team(catalog_with_truth):
+    from labeling.gold import gold_promote_imported
+    from labeling.models import LabelSource
+    from labeling.quality.report import quality_figures
+
+    dataset, truth = catalog_with_truth
+    dataset.gold_warmup = 4
+    dataset.save()
+    tasks = list(Task.objects.filter(dataset=dataset).select_related("product")[:8])
+    labels = {label.path: label for label in dataset.labels.all()}
+    Annotation.objects.bulk_create(
+        Annotation(dataset=dataset, task=task, label=labels[truth[task.product.external_id]],
+                   source=LabelSource.IMPORT, source_name="checked")
+        for task in tasks
+    )
+    gold_promote_imported(dataset=dataset, source="checked")
+    simulate_team(dataset=dataset, truth=truth, team=annotators_parse("ann:1.0:6,bea:1.0:6"), answers=40,
+                  seed=2, spread_days=2)
+    _, figures = quality_figures(dataset=dataset)
+    gold = {row["name"]: (row["gold_items"], row["gold_accuracy"]) for row in figures["annotators"]}
+    assert gold["sim-ann"] == (4, 1.0) and gold["sim-bea"] == (4, 1.0)
+    assert gold["import: checked"][0] == 0  # the source that defined the gold is not tested by it
