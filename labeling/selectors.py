@@ -77,10 +77,16 @@ def task_suggestions(*, dataset: Dataset, task: Task) -> list[dict]:
     """The model's top labels for the task with their probabilities, best first; [] when hidden."""
     if not suggestions_visible(dataset=dataset, task=task):
         return []
-    labels = Label.objects.in_bulk([label_id for label_id, _ in task.suggestions])
+    return _suggested_labels(task)
+
+
+def _suggested_labels(task: Task) -> list[dict]:
+    """The task's stored suggestions with their Label objects (one query), whatever the dataset hides."""
+    scores = task.suggestions or []
+    labels = Label.objects.filter(dataset_id=task.dataset_id).in_bulk([label_id for label_id, _ in scores])
     return [
         {"label": labels[label_id], "probability": probability}
-        for label_id, probability in task.suggestions
+        for label_id, probability in scores
         if label_id in labels
     ]
 
@@ -149,20 +155,14 @@ def review_context(*, task: Task) -> dict:
         answer.who = answer.user.get_username() if answer.user else answer.source_name
         if answer.status == AnnotationStatus.SUBMITTED and answer.label is not None:
             votes.setdefault(answer.label_id, {"label": answer.label, "votes": 0})["votes"] += 1
-    # Unlike the annotator's page, nothing is hidden: the reviewer is not the one whose anchoring is measured.
-    scores = task.suggestions or []
-    labels = Label.objects.filter(dataset_id=task.dataset_id).in_bulk([label_id for label_id, _ in scores])
     return {
         "task": task,
         "product": task.product,
         "answers": answers,
         "votes": sorted(votes.values(), key=lambda vote: (-vote["votes"], vote["label"].path)),
         "flagged": sum(1 for answer in answers if answer.flagged),
-        "suggestions": [
-            {"label": labels[label_id], "probability": probability}
-            for label_id, probability in scores
-            if label_id in labels
-        ],
+        # Unlike the annotator's page, nothing is hidden: the reviewer is not the one whose anchoring is measured.
+        "suggestions": _suggested_labels(task),
         "review": getattr(task, "review", None),
         "is_gold": task.is_gold,
         "gold_label": task.gold_label,

@@ -152,7 +152,7 @@ def _spread(dataset: Dataset, first_id: int, count: int, days: int, started: dat
     Task.objects.filter(dataset=dataset, gold_since__isnull=False).update(gold_since=F("gold_since") - shift)
     start = now - timedelta(days=days)
     step = timedelta(days=days) / count
-    ids = Annotation.objects.filter(dataset=dataset, pk__gte=first_id).order_by("pk").values_list("pk", flat=True)
-    for n, pk in enumerate(ids):
-        when = start + step * n
-        Annotation.objects.filter(pk=pk).update(created_at=when, updated_at=when)
+    answers = list(Annotation.objects.filter(dataset=dataset, pk__gte=first_id).order_by("pk").only("pk"))
+    for n, answer in enumerate(answers):
+        answer.created_at = answer.updated_at = start + step * n
+    Annotation.objects.bulk_update(answers, ["created_at", "updated_at"], batch_size=1000)
