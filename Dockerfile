@@ -29,11 +29,12 @@ COPY . .
 
 # collectstatic imports the settings, which require SECRET_KEY. This throwaway value exists only
 # in this RUN step's environment; it is not an ENV of the image, and the real key is supplied at
-# run time. CELERY_BROKER_URL=memory:// stops the settings from creating the filesystem-broker
-# folders (only used by `make run` on a bare machine). The media volume is mounted at
-# /app/var/media; a fresh named volume inherits the ownership set here.
+# run time. The production settings refuse to start without DATABASE_URL and CELERY_BROKER_URL;
+# collectstatic uses neither, so placeholders satisfy them here (the real ones come at run time).
+# The media volume is mounted at /app/var/media; a fresh named volume inherits the ownership set here.
 ARG COLLECTSTATIC_SECRET_KEY=collectstatic-build-step-only-not-a-secret
 RUN SECRET_KEY="${COLLECTSTATIC_SECRET_KEY}" CELERY_BROKER_URL="memory://" \
+        DATABASE_URL="sqlite:////tmp/collectstatic-never-opened.sqlite3" \
         python manage.py collectstatic --noinput \
     && mkdir -p /app/var/media \
     && chown -R shelfmark:shelfmark /app/var

@@ -9,28 +9,31 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from config.errors import ApplicationError
 from datasets.forms import DatasetForm, MappingForm, MemberForm, UploadForm
-from datasets.models import ImportKind, ImportStatus, Membership, Role
-from datasets.selectors import dataset_get, dataset_list, import_job_get, import_job_list, membership_list
+from datasets.models import ImportKind, ImportStatus, Role
+from datasets.selectors import (
+    dataset_create_allowed,
+    dataset_get,
+    dataset_list,
+    import_job_get,
+    import_job_list,
+    membership_list,
+)
 from datasets.services.datasets import dataset_create, dataset_update, membership_remove, membership_set
 from datasets.services.imports import import_error_report, import_job_create, import_job_preview, import_job_start
 from labeling.selectors import dataset_progress, review_queue_count, user_progress
 
 
-def can_create_datasets(user) -> bool:
-    return user.is_superuser or user.is_staff or Membership.objects.filter(user=user, role=Role.LEAD).exists()
-
-
 @login_required
 @require_GET
 def dataset_list_page(request: HttpRequest) -> HttpResponse:
-    context = {"datasets": dataset_list(user=request.user), "can_create": can_create_datasets(request.user)}
+    context = {"datasets": dataset_list(user=request.user), "can_create": dataset_create_allowed(user=request.user)}
     return render(request, "datasets/list.html", context)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def dataset_create_page(request: HttpRequest) -> HttpResponse:
-    if not can_create_datasets(request.user):
+    if not dataset_create_allowed(user=request.user):
         raise PermissionDenied("Only leads and admins create datasets.")
     form = DatasetForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

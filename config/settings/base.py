@@ -1,8 +1,10 @@
 """Settings shared by every environment; each value comes from the environment."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -28,6 +30,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "template_partials",
+    "axes",
+    "csp",
     "datasets",
     "labeling",
     "models_app",
@@ -35,6 +39,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -44,6 +49,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "config.middleware.htmx_login_redirect",
+    # Last, as django-axes asks: it turns a refused login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -65,7 +72,9 @@ TEMPLATES = [
 ]
 
 # A bare machine needs no database server: SQLite in var/ unless DATABASE_URL says otherwise.
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'shelfmark.sqlite3'}")}
+# An empty DATABASE_URL counts as unset (production settings refuse both).
+_database_url = env("DATABASE_URL", default="")
+DATABASES = {"default": env.db_url_config(_database_url or f"sqlite:///{VAR_DIR / 'shelfmark.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the web process and the worker write to one file.
@@ -76,7 +85,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=False)
+    # A reused connection that the server or a proxy dropped (restart, failover, idle timeout) would fail
+    # the next request on it; the check (one round trip when a request first uses the connection) reconnects.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -105,13 +116,49 @@ STORAGES = {
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
+# Content-Security-Policy on every response (django-csp). Scripts and stylesheets come only from our own
+# static files: no inline <script> or <style>, no event-handler attributes, no eval (htmx runs with
+# allowEval off, see base.html). style="" attributes stay allowed (style-src-attr): pages set computed
+# widths and colours with them, and so do DRF's browsable API and Swagger UI; an attribute holds no
+# selector, @import or script. Product photos come from the shops' own hosts, so images may come from anywhere.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "https:", "http:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "datasets:list"
 LOGOUT_REDIRECT_URL = "login"
 
+# Brute-force protection (django-axes) for every password login: the login page and the Django admin's.
+# Failures count per account and per address separately; either reaching the limit within the cool-off
+# locks that account (from anywhere) or that address (for any account) until the cool-off has passed.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "config.login_limits.LoginAttemptHandler"
+AXES_LOCKOUT_CALLABLE = "config.login_limits.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "config.login_limits.client_ip"
+# Reverse proxies in front of the app that append the client's address to X-Forwarded-For (0 = none).
+LOGIN_PROXY_COUNT = env.int("LOGIN_PROXY_COUNT", default=0)
+
 # Celery. With no broker configured, the filesystem transport keeps `make run` free of servers
-# while jobs still run in a separate worker process.
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
+# while jobs still run in a separate worker process (production settings refuse to start without one).
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="") or "filesystem://"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -151,7 +198,18 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The errors every operation can answer, in the one shape config/api_errors.py gives them.
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "config.schema.document_errors"],
 }
+
+# Background jobs (config/jobs): a running job beats a heartbeat; one silent for JOB_STALE_SECONDS lost
+# its worker and the sweeper (in every worker, every JOB_SWEEP_SECONDS; 0 turns it off) resumes it, at
+# most JOB_MAX_INTERRUPTIONS times, then fails it. A queued job is re-sent after JOB_REDISPATCH_SECONDS.
+JOB_HEARTBEAT_SECONDS = env.float("JOB_HEARTBEAT_SECONDS", default=15)
+JOB_STALE_SECONDS = env.float("JOB_STALE_SECONDS", default=90)
+JOB_SWEEP_SECONDS = env.float("JOB_SWEEP_SECONDS", default=30)
+JOB_REDISPATCH_SECONDS = env.float("JOB_REDISPATCH_SECONDS", default=60)
+JOB_MAX_INTERRUPTIONS = env.int("JOB_MAX_INTERRUPTIONS", default=2)
 
 # Shelfmark's own knobs.
 IMPORT_BATCH_SIZE = env.int("IMPORT_BATCH_SIZE", default=20000)
@@ -164,5 +222,5 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
 
-# The quality report's status shares its values with other "status" enums but not its labels: name it.
-SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["QualityStatusEnum"] = "labeling.models.QualityStatus"
+# Exports, experiments and quality reports share the job states; imports and training runs add their own.
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["JobStatusEnum"] = "config.jobs.models.JobStatus"

@@ -1,12 +1,13 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.pagination import Pagination, paginate
 from datasets.models import Dataset, Role
-from datasets.selectors import dataset_get, dataset_list, membership_list
+from datasets.selectors import dataset_create_allowed, dataset_get, dataset_list, membership_list
 from datasets.services.datasets import (
     CREATE_ONLY_FIELDS,
     EDITABLE_FIELDS,
@@ -40,6 +41,8 @@ class DatasetListApi(APIView):
 
     @extend_schema(request=DatasetInputSerializer, responses={201: DatasetOutputSerializer})
     def post(self, request: Request) -> Response:
+        if not dataset_create_allowed(user=request.user):
+            raise PermissionDenied("Only leads and admins create datasets.")
         serializer = DatasetInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         dataset = dataset_create(user=request.user, **serializer.validated_data)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from typing import Any, BinaryIO
 
@@ -15,6 +16,27 @@ def csv_columns(first: Row | None) -> list[str]:
     return columns_of(first)
 
 
+# Spreadsheets run a cell that starts with one of these as a formula (OWASP "CSV injection"); tab and
+# carriage return also start one in some of them. The fullwidth forms count too:
+# some spreadsheets (Excel with East Asian input) take them for their ASCII twins.
+_FORMULA_STARTS = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
+# A cell that is nothing but a plain number (a price of -3.50, a score of -1e-05) is never a formula, and
+# a quote in front of it would turn a numeric column into text, so such cells are written as they are.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+
+
+def neutralize_formula(text: str) -> str:
+    """`text` with a leading single quote if a spreadsheet would evaluate it (OWASP's rule).
+
+    Leading whitespace is looked through: some spreadsheets trim it before deciding.
+    """
+    if not text or _PLAIN_NUMBER.fullmatch(text):
+        return text
+    if text[0] in _FORMULA_STARTS or text.lstrip()[:1] in _FORMULA_STARTS:
+        return "'" + text
+    return text
+
+
 def _csv_cell(name: str, value: Any) -> str:
     if name in JSON_COLUMNS:
         # Nested values as one JSON cell: CSV has no nesting, and JSON round-trips exactly.
@@ -22,7 +44,7 @@ def _csv_cell(name: str, value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"  # what pandas and most CSV readers take for booleans
     # None becomes an empty cell rather than the string "None".
-    return "" if value is None else str(value)
+    return "" if value is None else neutralize_formula(str(value))
 
 
 def write_csv(rows: Iterable[Row], out: BinaryIO) -> int:
@@ -31,6 +53,9 @@ def write_csv(rows: Iterable[Row], out: BinaryIO) -> int:
     # csv.writer needs a text file; a reused StringIO turns each row into bytes we write directly.
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
+    # csv quotes a field only for the characters of its line terminator, so a bare "\r" would go out
+    # unquoted and split the row when read back; a row holding one is written fully quoted instead.
+    quoting_writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
 
     def flush() -> None:
         out.write(buffer.getvalue().encode("utf-8"))
@@ -41,7 +66,8 @@ def write_csv(rows: Iterable[Row], out: BinaryIO) -> int:
     flush()
     count = 0
     for row in stream:
-        writer.writerow([_csv_cell(name, row.get(name)) for name in columns])
+        cells = [_csv_cell(name, row.get(name)) for name in columns]
+        (quoting_writer if any("\r" in cell for cell in cells) else writer).writerow(cells)
         flush()
         count += 1
     return count

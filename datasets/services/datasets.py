@@ -39,8 +39,14 @@ def _validate(dataset: Dataset) -> None:
         raise ApplicationError("gold_fraction and random_fraction together cannot exceed 1.")
     if dataset.lease_minutes < 1:
         raise ApplicationError("Leases must last at least a minute.")
+    if not isinstance(dataset.model_config, dict):
+        # A form's "null" or "[]" parses past the serializer; the column holds an object, and training reads one.
+        raise ApplicationError(
+            "Model settings (model_config) must be a JSON object; {} takes the defaults.",
+            extra={"model_config": dataset.model_config},
+        )
     try:
-        ModelConfig.from_dict(dataset.model_config or {})
+        ModelConfig.from_dict(dataset.model_config)
     except ConfigError as error:
         raise ApplicationError(f"Model settings: {error}", extra={"model_config": str(error)}) from error
 
@@ -72,13 +78,35 @@ def dataset_update(*, dataset: Dataset, **changes: Any) -> Dataset:
 
 @transaction.atomic
 def membership_set(*, dataset: Dataset, username: str, role: str) -> Membership:
+    """Add a user to the dataset or change their role.
+
+    A lead never adds an admin (superusers see every dataset anyway; staff create their own) nor a
+    deactivated account. An unknown username gets the very same answer from the very same query, so a
+    lead cannot tell which accounts exist, nor which of them are admins.
+    """
     if role not in Role.values:
         raise ApplicationError(f"Unknown role {role!r}; choose one of {', '.join(Role.values)}.")
-    user = get_user_model().objects.filter(username=username).first()
+    user = (
+        get_user_model()
+        .objects.filter(username=username, is_active=True, is_superuser=False, is_staff=False)
+        .first()
+    )
     if user is None:
-        raise ApplicationError(f"No user named {username!r}.")
+        raise ApplicationError(
+            "This account cannot be added: check the username (admins and deactivated accounts are never members)."
+        )
+    current = Membership.objects.filter(dataset=dataset, user=user).first()
+    if current is not None and current.role == Role.LEAD and role != Role.LEAD:
+        _keep_a_lead(dataset=dataset, leaving=current)
     membership, _ = Membership.objects.update_or_create(dataset=dataset, user=user, defaults={"role": role})
     return membership
+
+
+def _keep_a_lead(*, dataset: Dataset, leaving: Membership) -> None:
+    # Locking every lead row makes two leads demoting each other at once wait in turn, so one of them stays.
+    leads = set(dataset.memberships.select_for_update().filter(role=Role.LEAD).values_list("pk", flat=True))
+    if not leads - {leaving.pk}:
+        raise ApplicationError("A dataset keeps at least one lead.")
 
 
 @transaction.atomic
@@ -86,9 +114,6 @@ def membership_remove(*, dataset: Dataset, username: str) -> None:
     membership = Membership.objects.filter(dataset=dataset, user__username=username).first()
     if membership is None:
         raise ApplicationError(f"{username!r} is not a member of this dataset.")
-    if (
-        membership.role == Role.LEAD
-        and not dataset.memberships.filter(role=Role.LEAD).exclude(pk=membership.pk).exists()
-    ):
-        raise ApplicationError("A dataset keeps at least one lead.")
+    if membership.role == Role.LEAD:
+        _keep_a_lead(dataset=dataset, leaving=membership)
     membership.delete()

@@ -1,0 +1,37 @@
+"""A dataset's model settings are a JSON object: anything else is refused before it is saved."""
+
+import pytest
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from config.errors import ApplicationError
+from datasets.models import Dataset, Role
+from datasets.services.datasets import dataset_create, dataset_update
+from tests.factories import DatasetFactory, UserFactory, member
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("value", [None, [], "", 0, False])
+def test_create_refuses_model_settings_that_are_not_an_object(value):
+    with pytest.raises(ApplicationError, match="model_config"):
+        dataset_create(user=UserFactory(), name="Shoes", model_config=value)
+    assert not Dataset.objects.exists()
+
+
+def test_update_refuses_null_model_settings():
+    dataset = DatasetFactory(model_config={"classifier": "sgd"})
+    with pytest.raises(ApplicationError, match="model_config"):
+        dataset_update(dataset=dataset, model_config=None)
+    dataset.refresh_from_db()
+    assert dataset.model_config == {"classifier": "sgd"}
+
+
+def test_a_form_posted_null_model_settings_is_a_400_not_a_500():
+    # A JSON body's null is refused by the serializer; a form field's "null" is parsed into None past it.
+    dataset = DatasetFactory()
+    api = APIClient()
+    api.force_authenticate(member(dataset, "lead", Role.LEAD))
+    response = api.patch(reverse("api-dataset-detail", args=[dataset.pk]), {"model_config": "null"}, format="multipart")
+    assert response.status_code == 400
+    assert "model_config" in response.json()["detail"]
