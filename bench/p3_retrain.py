@@ -90,7 +90,7 @@ def run(path: Path, scale: int) -> dict:
     finally:
         scoring.score = timer.score
     if version.status != "succeeded":
-        raise RuntimeError(f"the training run failed: {version.error}")
+        raise RuntimeError(f"the training run failed: {version.message}")
     timings = version.timings
     train_s, rescore_s = timings["train_s"], timings["rescore_s"]
     ml_s = train_s + timer.seconds

@@ -4,9 +4,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.errors import ApplicationError
+from config.jobs.views import job_action_response
+from datasets.exporters import CONTENT_TYPES
+from datasets.exporters.splits import SPLIT_NAMES
 from datasets.forms import ExportForm
 from datasets.models import Dataset, Export, ExportStatus, LabelPolicy, Role
 from datasets.selectors import dataset_get, export_get, export_list
@@ -17,7 +21,12 @@ SHOWN = 50
 
 def export_file_response(export: Export) -> FileResponse:
     """The stored file as an attachment; its sha256 is the ETag, since a snapshot's bytes never change."""
-    response = FileResponse(export.file.open("rb"), as_attachment=True, filename=export.filename)
+    response = FileResponse(
+        export.file.open("rb"),
+        as_attachment=True,
+        filename=export.filename,
+        content_type=CONTENT_TYPES[export.format],
+    )
     response["ETag"] = f'"{export.sha256}"'
     return response
 
@@ -36,19 +45,46 @@ def params_summary(params: dict) -> str:
     return " · ".join(parts)
 
 
-def _snapshots(dataset: Dataset) -> dict:
+def banner(export: Export) -> tuple[str, str]:
+    """The tone and sentence of the banner that follows an export from the request to its file."""
+    if export.status == ExportStatus.QUEUED:
+        return "info", f"Export {export.pk} is queued; the worker builds it."
+    if export.status == ExportStatus.RUNNING:
+        return "info", f"Export {export.pk} is being built: {export.progress:.0%} of about {export.rows_total:,} rows."
+    if export.status == ExportStatus.SUCCEEDED:
+        tone = "warning" if (export.split_counts or {}).get("warnings") else "success"
+        return tone, f"Export {export.pk} is ready: {export.row_count:,} rows."
+    if export.status == ExportStatus.FAILED:
+        return "error", f"Export {export.pk} failed: {export.message}"
+    return "warning", f"Export {export.pk} is cancelled: {export.message}"
+
+
+def _snapshots(dataset: Dataset, watched_id: str | None = None) -> dict:
+    """The snapshots table, and the banner of the export the lead just asked for (`?export=<id>`), kept live by the
+    same poll: a flash message would still say "queued" once the file is ready."""
     exports = list(export_list(dataset=dataset)[:SHOWN])
     for export in exports:
         export.summary = params_summary(export.params)
-    return {"dataset": dataset, "exports": exports, "polling": any(not export.is_finished for export in exports)}
+        counts = export.split_counts or {}
+        export.split_parts = [(name, counts[name]) for name in SPLIT_NAMES if name in counts]
+        export.split_warnings = counts.get("warnings") or []
+    watched = next((export for export in exports if str(export.pk) == watched_id), None)
+    return {
+        "dataset": dataset,
+        "exports": exports,
+        "polling": any(not export.is_finished for export in exports),
+        "watched": watched,
+        "banner": banner(watched) if watched else None,
+    }
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def export_page(request: HttpRequest, dataset_id: int) -> HttpResponse:
     dataset = dataset_get(user=request.user, dataset_id=dataset_id, role=Role.LEAD)
+    watched_id = request.GET.get("export")
     if request.htmx and request.method == "GET":
-        return render(request, "datasets/exports.html#snapshots", _snapshots(dataset))
+        return render(request, "datasets/exports.html#snapshots", _snapshots(dataset, watched_id))
     form = ExportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -59,10 +95,9 @@ def export_page(request: HttpRequest, dataset_id: int) -> HttpResponse:
         except ApplicationError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, f"Export {export.pk} is queued; the worker builds it.")
-            return redirect("datasets:exports", dataset_id=dataset.pk)
+            return redirect(f"{reverse('datasets:exports', args=[dataset.pk])}?export={export.pk}")
     status = 400 if form.errors else 200
-    return render(request, "datasets/exports.html", _snapshots(dataset) | {"form": form}, status=status)
+    return render(request, "datasets/exports.html", _snapshots(dataset, watched_id) | {"form": form}, status=status)
 
 
 @login_required
@@ -73,3 +108,13 @@ def export_download(request: HttpRequest, export_id: int) -> HttpResponse:
         messages.error(request, f"The export is not ready: {export.get_status_display().lower()}.")
         return redirect("datasets:exports", dataset_id=export.dataset_id)
     return export_file_response(export)
+
+
+@login_required
+@require_POST
+def export_action(request: HttpRequest, export_id: int, action: str) -> HttpResponse:
+    """Cancel a waiting or running export, or build a failed or cancelled one again."""
+    export = export_get(user=request.user, export_id=export_id)
+    # The page's live banner follows the watched export, so no flashed message that would go stale.
+    back_to = reverse("datasets:exports", args=[export.dataset_id]) + f"?export={export.pk}"
+    return job_action_response(request, job=export, action=action, back_to=back_to, announce=False)

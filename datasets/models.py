@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from config.jobs.models import Job, JobStatus
+
 
 class TaskType(models.TextChoices):
     CATEGORIZATION = "categorization", "Product categorization"
@@ -139,13 +141,21 @@ class ImportKind(models.TextChoices):
 
 class ImportStatus(models.TextChoices):
     DRAFT = "draft", "Waiting for column mapping"
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
+    QUEUED = JobStatus.QUEUED.value, JobStatus.QUEUED.label
+    RUNNING = JobStatus.RUNNING.value, JobStatus.RUNNING.label
+    SUCCEEDED = JobStatus.SUCCEEDED.value, JobStatus.SUCCEEDED.label
+    FAILED = JobStatus.FAILED.value, JobStatus.FAILED.label
+    CANCELLED = JobStatus.CANCELLED.value, JobStatus.CANCELLED.label
 
 
-class ImportJob(models.Model):
+# ImportJob.outcome of a finished import that rejected rows (derived: the status stays "succeeded").
+IMPORT_SUCCEEDED_WITH_REJECTIONS = "succeeded_with_rejections"
+
+
+class ImportJob(Job):
+    task_name = "datasets.tasks.import_job_run_task"
+    noun = "import"
+
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="import_jobs")
     kind = models.CharField(max_length=16, choices=ImportKind.choices)
     status = models.CharField(max_length=16, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
@@ -159,13 +169,17 @@ class ImportJob(models.Model):
     updated_count = models.BigIntegerField(default=0)
     error_count = models.BigIntegerField(default=0)
     label_count = models.BigIntegerField(default=0)
-    message = models.TextField(blank=True)
+    lines_read = models.BigIntegerField(
+        default=0, help_text="Physical lines of a product file read so far (items of a JSON array)."
+    )
+    lines_skipped = models.BigIntegerField(
+        default=0,
+        help_text="Lines that hold no record: header, blank lines, the later lines of multi-line records. "
+        "created + updated + rejected + skipped = read.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -174,14 +188,27 @@ class ImportJob(models.Model):
         return f"{self.kind} import {self.filename} ({self.status})"
 
     @property
+    def outcome(self) -> str:
+        """The status as people should read it: an import that rejected rows is no plain success."""
+        if self.status == ImportStatus.SUCCEEDED and self.error_count:
+            return IMPORT_SUCCEEDED_WITH_REJECTIONS
+        return self.status
+
+    @property
+    def outcome_display(self) -> str:
+        if self.outcome == IMPORT_SUCCEEDED_WITH_REJECTIONS:
+            return f"Finished with {self.error_count:,} rejected row{'' if self.error_count == 1 else 's'}"
+        return self.get_status_display()
+
+    @property
     def progress(self) -> float:
         if self.status == ImportStatus.SUCCEEDED:
             return 1.0
         return min(1.0, self.bytes_done / self.bytes_total) if self.bytes_total else 0.0
 
     @property
-    def is_finished(self) -> bool:
-        return self.status in (ImportStatus.SUCCEEDED, ImportStatus.FAILED)
+    def can_cancel(self) -> bool:
+        return self.status == ImportStatus.DRAFT or super().can_cancel
 
 
 class ImportRowError(models.Model):
@@ -189,6 +216,9 @@ class ImportRowError(models.Model):
 
     job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="row_errors")
     line = models.PositiveIntegerField()
+    line_end = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Last line of a broken record that ran over several; null: just `line`."
+    )
     external_id = models.CharField(max_length=255, blank=True)
     reason = models.CharField(max_length=500)
 
@@ -196,7 +226,14 @@ class ImportRowError(models.Model):
         ordering = ["job", "line", "id"]
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.reason}"
+        return f"{self.lines}: {self.reason}"
+
+    @property
+    def lines(self) -> str:
+        """'line 7', or 'lines 3-47' for a record that covered several."""
+        if self.line_end and self.line_end != self.line:
+            return f"lines {self.line}-{self.line_end}"
+        return f"line {self.line}"
 
 
 class ExportFormat(models.TextChoices):
@@ -214,24 +251,23 @@ class LabelPolicy(models.TextChoices):
     RAW = "raw", "Every annotation with its annotator"
 
 
-class ExportStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    SUCCEEDED = "succeeded", "Ready"
-    FAILED = "failed", "Failed"
+# The states of every job; the name stays for the readers of exports.
+ExportStatus = JobStatus
 
 
-class Export(models.Model):
+class Export(Job):
     """A versioned snapshot: the parameters, and once built, the stored file with its row count and sha256.
 
     The file is written once and never rewritten, so a snapshot downloads byte-identical later.
     """
 
+    task_name = "datasets.tasks.export_run_task"
+    noun = "export"
+
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="exports")
     format = models.CharField(max_length=16, choices=ExportFormat.choices)
     policy = models.CharField(max_length=16, choices=LabelPolicy.choices, default=LabelPolicy.FINAL)
     params = models.JSONField(default=dict, help_text="Every parameter that shapes the file, split and seed included.")
-    status = models.CharField(max_length=16, choices=ExportStatus.choices, default=ExportStatus.QUEUED)
     file = models.FileField(upload_to="exports/", blank=True, max_length=500)
     filename = models.CharField(max_length=255, blank=True)
     row_count = models.BigIntegerField(default=0)
@@ -240,13 +276,9 @@ class Export(models.Model):
     size_bytes = models.BigIntegerField(default=0)
     sha256 = models.CharField(max_length=64, blank=True)
     split_counts = models.JSONField(default=dict, blank=True)
-    message = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -264,7 +296,3 @@ class Export(models.Model):
         if self.status == ExportStatus.SUCCEEDED:
             return 1.0
         return min(0.99, self.rows_done / self.rows_total) if self.rows_total else 0.0
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (ExportStatus.SUCCEEDED, ExportStatus.FAILED)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from datasets import export_views, views
+from datasets import export_views, import_views, views
 
 app_name = "datasets"
 
@@ -17,4 +17,6 @@ urlpatterns = [
     path("imports/<int:job_id>/errors.csv", views.import_errors, name="import-errors"),
     path("<int:dataset_id>/exports/", export_views.export_page, name="exports"),
     path("exports/<int:export_id>/download/", export_views.export_download, name="export-download"),
+    path("exports/<int:export_id>/<job_action:action>/", export_views.export_action, name="export-action"),
+    path("imports/<int:job_id>/<job_action:action>/", import_views.import_action, name="import-action"),
 ]

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from config.jobs.models import Job, JobStatus
 from datasets.models import Dataset, Label, Product
 
 
@@ -181,30 +182,25 @@ class LabelEvent(models.Model):
         return f"{self.action} task {self.task_id}: {self.old_label_id} -> {self.new_label_id}"
 
 
-class QualityStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    SUCCEEDED = "succeeded", "Ready"
-    FAILED = "failed", "Failed"
+# The states of every job; the name stays for the readers of quality reports.
+QualityStatus = JobStatus
 
 
-class QualityReport(models.Model):
+class QualityReport(Job):
     """Agreement, annotators, gold and activity figures of a dataset, computed in the worker at one moment.
 
     The dashboard shows the latest ready report, so a page never aggregates a million answers itself.
     """
 
+    task_name = "labeling.tasks.quality_report_task"
+    noun = "quality report"
+
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="quality_reports")
-    status = models.CharField(max_length=16, choices=QualityStatus.choices, default=QualityStatus.QUEUED)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     figures = models.JSONField(default=dict, blank=True)
     last_annotation_id = models.BigIntegerField(default=0, help_text="The newest answer the figures include.")
-    message = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -217,7 +213,3 @@ class QualityReport(models.Model):
 
     def __str__(self) -> str:
         return f"quality report {self.pk} of {self.dataset_id} ({self.status})"
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (QualityStatus.SUCCEEDED, QualityStatus.FAILED)

@@ -1,8 +1,11 @@
 """Reads around quality reports: the one waiting or running, and how far the latest ready one is behind."""
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q
+from django.http import Http404
 
-from datasets.models import Dataset
+from datasets.models import Dataset, Role
+from datasets.selectors import dataset_get
 from labeling.models import Annotation, QualityReport, QualityStatus
 
 
@@ -32,6 +35,15 @@ def quality_report_newer_answers(*, report: QualityReport) -> int:
 
 
 def quality_report_failed(*, dataset: Dataset) -> QualityReport | None:
-    """The newest report, if its computation failed: the page says so until a later one is ready."""
+    """The newest report, if its computation failed or was cancelled: the page says so until a later one is ready."""
     newest = QualityReport.objects.filter(dataset=dataset).first()
-    return newest if newest is not None and newest.status == QualityStatus.FAILED else None
+    return newest if newest is not None and newest.status in (QualityStatus.FAILED, QualityStatus.CANCELLED) else None
+
+
+def quality_report_get(*, user: AbstractBaseUser, report_id: int) -> QualityReport:
+    """One report, for the leads of its dataset (404 for others, 403 for its annotators)."""
+    report = QualityReport.objects.filter(pk=report_id).select_related("dataset").first()
+    if report is None:
+        raise Http404("No such quality report.")
+    dataset_get(user=user, dataset_id=report.dataset_id, role=Role.LEAD)
+    return report

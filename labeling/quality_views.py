@@ -5,20 +5,23 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
 from config.errors import ApplicationError
+from config.jobs.views import job_action_response
 from datasets.models import Dataset, Role
 from datasets.selectors import dataset_get
 from labeling.gold import gold_promote_imported, gold_sources
 from labeling.models import Task
-from labeling.quality.report import quality_report_latest, quality_report_request
+from labeling.quality.report import quality_report_latest, quality_report_request, quality_report_retry
 from labeling.quality_display import count, dashboard
 from labeling.quality_selectors import (
     quality_report_exists,
     quality_report_failed,
+    quality_report_get,
     quality_report_newer_answers,
     quality_report_pending,
 )
@@ -48,7 +51,10 @@ def _status_context(dataset: Dataset) -> dict:
 def quality_page(request: HttpRequest, dataset_id: int) -> HttpResponse:
     dataset = _lead_dataset(request, dataset_id)
     if not request.htmx and not quality_report_exists(dataset=dataset):
-        quality_report_request(dataset=dataset, user=request.user)
+        try:
+            quality_report_request(dataset=dataset, user=request.user)
+        except ApplicationError as error:
+            messages.error(request, error.message)
     context = _status_context(dataset)
     if request.htmx:
         # The poll stops once the computation is over; the whole page then reloads with the new figures.
@@ -85,7 +91,11 @@ def quality_gold(request: HttpRequest, dataset_id: int) -> HttpResponse:
 def quality_compute(request: HttpRequest, dataset_id: int) -> HttpResponse:
     dataset = _lead_dataset(request, dataset_id)
     asked_at = timezone.now()
-    report = quality_report_request(dataset=dataset, user=request.user)
+    try:
+        report = quality_report_request(dataset=dataset, user=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return HttpResponseClientRefresh() if request.htmx else redirect("labeling:quality", dataset_id=dataset.pk)
     if report.created_at >= asked_at:
         notice = "A new report is queued; the worker computes it from the answers there are when it starts."
     else:
@@ -94,3 +104,20 @@ def quality_compute(request: HttpRequest, dataset_id: int) -> HttpResponse:
         return render(request, "labeling/quality.html#status", _status_context(dataset) | {"notice": notice})
     messages.success(request, notice)
     return redirect("labeling:quality", dataset_id=dataset.pk)
+
+
+@login_required
+@require_POST
+def quality_report_action(request: HttpRequest, report_id: int, action: str) -> HttpResponse:
+    """Cancel a waiting or running computation, or retry a failed or cancelled one (as a new report)."""
+    try:
+        report = quality_report_get(user=request.user, report_id=report_id)
+    except PermissionDenied as error:
+        raise PermissionDenied("Annotators cannot see others' statistics.") from error
+    return job_action_response(
+        request,
+        job=report,
+        action=action,
+        back_to=reverse("labeling:quality", args=[report.dataset_id]),
+        retry=lambda job: quality_report_retry(report=job, user=request.user),
+    )

@@ -5,5 +5,6 @@ from labeling.quality.report import quality_report_run
 
 @shared_task(acks_late=True)
 def quality_report_task(report_id: int) -> str:
-    # Safe to redeliver: a finished report is left as it is, an interrupted one is computed again.
-    return quality_report_run(report_id=report_id).status
+    # Safe to redeliver: a finished report is left as it is, one whose worker died is computed again.
+    report = quality_report_run(report_id=report_id)
+    return report.status if report else "gone"

@@ -16,6 +16,11 @@ urlpatterns = [
     path("datasets/<int:dataset_id>/quality/compute/", quality_views.quality_compute, name="quality-compute"),
     path("datasets/<int:dataset_id>/quality/gold/", quality_views.quality_gold, name="quality-gold"),
     path(
+        "quality-reports/<int:report_id>/<job_action:action>/",
+        quality_views.quality_report_action,
+        name="quality-report-action",
+    ),
+    path(
         "datasets/<int:dataset_id>/tasks/<int:task_id>/history/",
         history_views.task_history_page,
         name="task-history",

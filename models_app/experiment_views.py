@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
 from config.errors import ApplicationError
+from config.jobs.views import job_action_response
 from datasets.models import Dataset, Role
 from datasets.selectors import dataset_get
 from models_app.ml import PRESETS, ConfigError, ModelConfig
@@ -23,6 +24,7 @@ from models_app.services.experiments import (
     experiment_apply,
     experiment_choices,
     experiment_create,
+    experiment_retry,
 )
 from models_app.views import duration_text
 
@@ -166,3 +168,17 @@ def experiment_use(request: HttpRequest, experiment_id: int) -> HttpResponse:
         title = _titles().get(name, name)
         messages.success(request, f"“{title}” is now the dataset's model config; the next training uses it.")
     return redirect(f"{reverse('models_app:experiments', args=[experiment.dataset_id])}?experiment={experiment.pk}")
+
+
+@login_required
+@require_POST
+def experiment_action(request: HttpRequest, experiment_id: int, action: str) -> HttpResponse:
+    """Cancel a waiting or running experiment, or retry a failed or cancelled one (as a new experiment)."""
+    experiment = experiment_get(user=request.user, experiment_id=experiment_id)
+    return job_action_response(
+        request,
+        job=experiment,
+        action=action,
+        back_to=reverse("models_app:experiments", args=[experiment.dataset_id]),
+        retry=lambda job: experiment_retry(experiment=job, user=request.user),
+    )

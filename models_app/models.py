@@ -2,15 +2,17 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from config.jobs.models import Job, JobStatus
 from datasets.models import Dataset
 
 
 class VersionStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Training"
+    QUEUED = JobStatus.QUEUED.value, JobStatus.QUEUED.label
+    RUNNING = JobStatus.RUNNING.value, "Training"
     SCORING = "scoring", "Rescoring products"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
+    SUCCEEDED = JobStatus.SUCCEEDED.value, JobStatus.SUCCEEDED.label
+    FAILED = JobStatus.FAILED.value, JobStatus.FAILED.label
+    CANCELLED = JobStatus.CANCELLED.value, JobStatus.CANCELLED.label
 
 
 class TrainingTrigger(models.TextChoices):
@@ -18,8 +20,12 @@ class TrainingTrigger(models.TextChoices):
     MANUAL = "manual", "On demand"
 
 
-class ModelVersion(models.Model):
+class ModelVersion(Job):
     """One training run of a dataset's categorizer. Once finished, nothing about it changes but `is_active`."""
+
+    task_name = "models_app.tasks.train_model_task"
+    noun = "training run"
+    RUNNING_STATES = (VersionStatus.RUNNING, VersionStatus.SCORING)
 
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="model_versions")
     number = models.PositiveIntegerField()
@@ -34,13 +40,9 @@ class ModelVersion(models.Model):
     timings = models.JSONField(default=dict, blank=True)
     artifact = models.FileField(upload_to="models/%Y/%m/", blank=True)
     scored_count = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-number"]
@@ -59,35 +61,26 @@ class ModelVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.dataset} v{self.number} ({self.status})"
 
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (VersionStatus.SUCCEEDED, VersionStatus.FAILED)
+
+# The states of every job; the name stays for the readers of experiments.
+ExperimentStatus = JobStatus
 
 
-class ExperimentStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
-
-
-class Experiment(models.Model):
+class Experiment(Job):
     """A comparison of featurization configs by cross-validation on the dataset's labels, run in the worker."""
 
+    task_name = "models_app.tasks.run_experiment_task"
+    noun = "experiment"
+
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="experiments")
-    status = models.CharField(max_length=16, choices=ExperimentStatus.choices, default=ExperimentStatus.QUEUED)
     configs = models.JSONField(default=dict, help_text="{name: model config}, resolved when requested.")
     folds = models.PositiveSmallIntegerField(default=5)
     seed = models.PositiveIntegerField(default=0, help_text="Seeds the fold assignment, the same for every config.")
     label_count = models.PositiveIntegerField(default=0)
     results = models.JSONField(default=list, blank=True, help_text="One entry per config, best mean accuracy first.")
-    error = models.TextField(blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -101,7 +94,3 @@ class Experiment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dataset} experiment {self.pk} ({self.status})"
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (ExperimentStatus.SUCCEEDED, ExperimentStatus.FAILED)

@@ -6,11 +6,13 @@ from models_app.services.training import model_version_train
 
 @shared_task(acks_late=True)
 def train_model_task(version_id: int) -> str:
-    # Redelivery after a killed worker finds the version still "running" and records it as interrupted.
-    return model_version_train(version_id=version_id).status
+    # Safe to redeliver: the claim lets one worker in; a version whose worker died is run again or failed.
+    version = model_version_train(version_id=version_id)
+    return version.status if version else "gone"
 
 
 @shared_task(acks_late=True)
 def run_experiment_task(experiment_id: int) -> str:
-    # Redelivery after a killed worker finds the experiment still "running" and records it as interrupted.
-    return experiment_run(experiment_id=experiment_id).status
+    # Safe to redeliver: the claim lets one worker in; an experiment whose worker died is run again.
+    experiment = experiment_run(experiment_id=experiment_id)
+    return experiment.status if experiment else "gone"

@@ -4,21 +4,27 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
+from config.errors import ApplicationError
+from config.jobs.views import job_action_response
 from datasets.models import Dataset, Role
 from datasets.selectors import dataset_get
+from models_app.ml import MIN_EVALUATED, headline
 from models_app.models import ModelVersion, VersionStatus
 from models_app.selectors import (
     forecast_for,
+    headline_metrics,
     model_version_active,
+    model_version_get,
     model_version_report,
     model_version_table,
     suggestion_influence,
 )
-from models_app.services.training import training_request
+from models_app.services.training import model_version_retry, training_request
 
 DEFAULT_TARGET = 0.95
 UNFINISHED = (VersionStatus.QUEUED, VersionStatus.RUNNING, VersionStatus.SCORING)
@@ -82,6 +88,8 @@ def _versions_context(dataset: Dataset) -> dict:
     for version in versions:
         ended = version.finished_at or (timezone.now() if version.started_at else None)
         version.duration = duration_text((ended - version.started_at).total_seconds() if version.started_at else None)
+        measured = headline_metrics(version)
+        version.figures = _shown(headline(measured)) if "n" in measured else None
     return {
         "dataset": dataset,
         "versions": versions,
@@ -89,16 +97,47 @@ def _versions_context(dataset: Dataset) -> dict:
     }
 
 
+def _percent(share: float) -> str:
+    return f"{share:.1%}"
+
+
+def _interval_text(interval: list[float] | None) -> str:
+    # Whole percents: the interval's own width makes a decimal meaningless.
+    return f"{interval[0]:.0%}–{interval[1]:.0%}" if interval else ""
+
+
+def _measured_on(shown: dict) -> str:
+    n = f"{shown['n']:,}"
+    if shown["evaluated_on"] == "cross-validation":
+        return f"{n} labels, {shown['folds']}-fold cross-validation"
+    return f"{n} held-out labels"
+
+
+def _shown(shown: dict) -> dict:
+    """A headline (models_app.ml.headline) as text: each figure with its 95% interval, or the reason there is none."""
+    if shown["withheld"]:
+        return {"withheld": shown["withheld"]}
+    return {
+        "withheld": "",
+        "accuracy": _percent(shown["accuracy"]),
+        "interval": _interval_text(shown["accuracy_interval"]),
+        "macro_f1": f"{shown['macro_f1']:.3f}" if shown["macro_f1"] is not None else "",
+        "levels": [
+            {"accuracy": _percent(level["accuracy"]), "interval": _interval_text(level["interval"])}
+            for level in shown["level_accuracy"]
+        ]
+        if len(shown["level_accuracy"]) > 1
+        else [],
+        "measured_on": _measured_on(shown),
+    }
+
+
 def _figures(version: ModelVersion) -> dict:
     metrics, timings = version.metrics or {}, version.timings or {}
-    levels = metrics.get("level_accuracy") or []
     return {
-        "accuracy": f"{metrics.get('accuracy', 0):.1%}",
-        "macro_f1": f"{metrics.get('macro_f1', 0):.3f}",
-        "levels": [f"{accuracy:.1%}" for accuracy in levels] if len(levels) > 1 else [],
+        **_shown(headline(metrics)),
         "labels": f"{version.label_count:,}",
         "scored": f"{version.scored_count:,}",
-        "holdout": f"{metrics['n']:,}" if metrics.get("n") else "",
         "note": metrics.get("note", ""),
         "total": duration_text(timings.get("total_s")),
         "steps": [
@@ -122,14 +161,18 @@ def model_page(request: HttpRequest, dataset_id: int) -> HttpResponse:
     target = _target(request.GET.get("target"))
     forecast = forecast_for(dataset=dataset, target=target)
     active = model_version_active(dataset=dataset)
+    figures = _figures(active) if active else None
     context |= {
         "active": active,
-        "figures": _figures(active) if active else None,
-        "report": model_version_report(version=active) if active else None,
+        "figures": figures,
+        # Per-class figures and a confusion matrix of a handful of products mislead as much as the accuracy would.
+        "report": model_version_report(version=active) if figures and not figures["withheld"] else None,
         "forecast": forecast,
         "forecast_sentence": _forecast_sentence(forecast),
         "target_percent": f"{target * 100:g}",
         "chart": {"points": forecast["points"], "curve": forecast.get("curve") or [], "target": target},
+        "withheld_points": forecast["withheld"],
+        "minimum": MIN_EVALUATED,
         "influence": suggestion_influence(dataset=dataset),
     }
     return render(request, "models_app/models.html", context)
@@ -140,7 +183,11 @@ def model_page(request: HttpRequest, dataset_id: int) -> HttpResponse:
 def model_train(request: HttpRequest, dataset_id: int) -> HttpResponse:
     dataset = dataset_get(user=request.user, dataset_id=dataset_id, role=Role.LEAD)
     asked_at = timezone.now()
-    version = training_request(dataset=dataset, user=request.user)
+    try:
+        version = training_request(dataset=dataset, user=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return HttpResponseClientRefresh() if request.htmx else redirect("models_app:page", dataset_id=dataset.pk)
     if version.created_at >= asked_at:
         notice = f"Version {version.number} is queued; the worker trains it on the labels there are when it starts."
     else:
@@ -152,3 +199,17 @@ def model_train(request: HttpRequest, dataset_id: int) -> HttpResponse:
 
 
 # Preprocessing experiments: configs compared by cross-validation, the best made the dataset's config.
+
+
+@login_required
+@require_POST
+def model_version_action(request: HttpRequest, version_id: int, action: str) -> HttpResponse:
+    """Cancel a waiting or running training run, or retry a failed or cancelled one (as a new version)."""
+    version = model_version_get(user=request.user, version_id=version_id)
+    return job_action_response(
+        request,
+        job=version,
+        action=action,
+        back_to=reverse("models_app:page", args=[version.dataset_id]),
+        retry=lambda job: model_version_retry(version=job, user=request.user),
+    )

@@ -10,9 +10,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.errors import ApplicationError
+from config.errors import ApplicationError, ConflictError
+from config.jobs.apis import JobActionApi
 from config.pagination import Pagination
+from config.schema import error_responses
 from datasets.export_views import export_file_response
+from datasets.exporters import CONTENT_TYPES
 from datasets.models import Export, ExportFormat, ExportStatus, LabelPolicy, Role
 from datasets.selectors import dataset_get, export_get, export_list
 from datasets.services.exports import export_create
@@ -133,7 +136,7 @@ class ExportListApi(APIView):
 
     @extend_schema(
         request=ExportInputSerializer,
-        responses={202: ExportOutputSerializer},
+        responses={202: ExportOutputSerializer, **error_responses(503)},
         description="Queue a snapshot; the worker builds its file. Poll the export until its status is succeeded.",
     )
     def post(self, request: Request, dataset_id: int) -> Response:
@@ -158,16 +161,30 @@ class ExportDetailApi(APIView):
 class ExportDownloadApi(APIView):
     @extend_schema(
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="The stored file; ETag is its quoted sha256."
-            ),
-            409: OpenApiResponse(description="The export has not succeeded (yet)."),
+            **{
+                (200, media_type.split(";")[0]): OpenApiResponse(
+                    OpenApiTypes.BINARY, description="The stored file in its format's type; ETag is its quoted sha256."
+                )
+                for media_type in dict.fromkeys(CONTENT_TYPES.values())
+            },
+            **error_responses(409, s409="The export has not succeeded (yet)."),
         },
         parameters=[OpenApiParameter("export_id", int, OpenApiParameter.PATH)],
         description="The snapshot's file, byte-identical on every download.",
     )
-    def get(self, request: Request, export_id: int) -> FileResponse | Response:
+    def get(self, request: Request, export_id: int) -> FileResponse:
         export = export_get(user=request.user, export_id=export_id)
         if export.status != ExportStatus.SUCCEEDED:
-            return Response({"detail": f"The export is not ready: {export.status}."}, status=status.HTTP_409_CONFLICT)
+            raise ConflictError(f"The export is not ready: {export.status}.")
         return export_file_response(export)
+
+
+@extend_schema(request=None, responses={202: ExportOutputSerializer, **error_responses(409, 503)})
+class ExportActionApi(JobActionApi):
+    """Cancel a waiting or running export (its partial file is thrown away), or build a failed or cancelled one
+    again (the same snapshot: the same parameters and id)."""
+
+    serializer_class = ExportOutputSerializer
+
+    def get_job(self, request: Request, export_id: int) -> Export:
+        return export_get(user=request.user, export_id=export_id)

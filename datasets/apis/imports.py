@@ -8,15 +8,24 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.errors import ApplicationError
+from config.errors import ConflictError
+from config.jobs.apis import JobActionApi
 from config.pagination import Pagination, paginate
-from datasets.models import ImportJob, ImportKind, Role
+from config.schema import error_responses
+from datasets.models import IMPORT_SUCCEEDED_WITH_REJECTIONS, ImportJob, ImportKind, ImportStatus, Role
 from datasets.selectors import dataset_get, import_job_get, import_job_list
 from datasets.services.imports import import_error_report, import_job_create
 
 
 class ImportJobOutputSerializer(serializers.ModelSerializer):
     progress = serializers.FloatField(read_only=True)
+    outcome = serializers.ChoiceField(
+        choices=[*ImportStatus.values, IMPORT_SUCCEEDED_WITH_REJECTIONS],
+        read_only=True,
+        help_text="The status as people should read it: a succeeded import that rejected rows is "
+        f"'{IMPORT_SUCCEEDED_WITH_REJECTIONS}', so no client shows it as a plain success.",
+    )
+    outcome_display = serializers.CharField(read_only=True, help_text='For people: "Finished with 3 rejected rows".')
 
     class Meta:
         model = ImportJob
@@ -25,6 +34,8 @@ class ImportJobOutputSerializer(serializers.ModelSerializer):
             "dataset",
             "kind",
             "status",
+            "outcome",
+            "outcome_display",
             "filename",
             "options",
             "progress",
@@ -35,6 +46,8 @@ class ImportJobOutputSerializer(serializers.ModelSerializer):
             "updated_count",
             "error_count",
             "label_count",
+            "lines_read",
+            "lines_skipped",
             "message",
             "created_at",
             "started_at",
@@ -68,7 +81,7 @@ class ImportJobListApi(APIView):
         dataset = dataset_get(user=request.user, dataset_id=dataset_id, role=Role.LEAD)
         return paginate(request, self, import_job_list(dataset=dataset), ImportJobOutputSerializer)
 
-    @extend_schema(request=ImportJobInputSerializer, responses={202: ImportJobOutputSerializer})
+    @extend_schema(request=ImportJobInputSerializer, responses={202: ImportJobOutputSerializer, **error_responses(503)})
     def post(self, request: Request, dataset_id: int) -> Response:
         dataset = dataset_get(user=request.user, dataset_id=dataset_id, role=Role.LEAD)
         serializer = ImportJobInputSerializer(data=request.data)
@@ -88,14 +101,26 @@ class ImportJobDetailApi(APIView):
 
 class ImportJobErrorsApi(APIView):
     @extend_schema(
-        responses={(200, "text/csv"): str},
+        responses={(200, "text/csv"): str, **error_responses(409, s409="Not finished, and no row rejected yet.")},
         parameters=[OpenApiParameter("job_id", int, OpenApiParameter.PATH)],
-        description="The rejected rows as CSV: line, external_id, reason.",
+        description="The rejected rows as CSV: line, last_line (of a broken record that covered several), "
+        "external_id, reason.",
     )
     def get(self, request: Request, job_id: int) -> StreamingHttpResponse:
         job = import_job_get(user=request.user, job_id=job_id)
         if not job.is_finished and not job.error_count:
-            raise ApplicationError("The import is still running and has rejected no rows so far.")
+            raise ConflictError("The import has not finished and has rejected no rows so far.")
         response = StreamingHttpResponse(import_error_report(job=job), content_type="text/csv")
         response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
         return response
+
+
+@extend_schema(request=None, responses={202: ImportJobOutputSerializer, **error_responses(409, 503)})
+class ImportJobActionApi(JobActionApi):
+    """Cancel a waiting or running import (the batches it committed are kept), or queue a failed or cancelled
+    one again: it resumes after its last committed batch."""
+
+    serializer_class = ImportJobOutputSerializer
+
+    def get_job(self, request: Request, job_id: int) -> ImportJob:
+        return import_job_get(user=request.user, job_id=job_id)

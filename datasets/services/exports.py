@@ -22,12 +22,13 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.text import slugify
 
 from config.errors import ApplicationError
+from config.jobs.dispatch import job_enqueue
+from config.jobs.lifecycle import JobRun, job_execute
 from datasets.exporters import EXTENSIONS, write_export
-from datasets.exporters.splits import parse_fractions
+from datasets.exporters.splits import SPLIT_NAMES, parse_fractions, split_warnings
 from datasets.models import Dataset, Export, ExportFormat, ExportStatus, Label, LabelPolicy
 from datasets.services.export_rows import ExportReader, export_rows, split_codes
 from labeling.models import Annotation, AnnotationStatus, Task
@@ -100,10 +101,9 @@ def export_create(
 ) -> Export:
     """Record the snapshot's parameters and queue its build in the worker once this transaction commits."""
     params = export_params_clean(fmt=fmt, policy=policy, options=options)
-    export = Export.objects.create(dataset=dataset, format=fmt, policy=policy, params=params, created_by=user)
-    from datasets.tasks import export_run_task
-
-    transaction.on_commit(lambda: export_run_task.delay(export.pk))
+    with transaction.atomic():
+        export = Export.objects.create(dataset=dataset, format=fmt, policy=policy, params=params, created_by=user)
+        job_enqueue(export)
     return export
 
 
@@ -185,7 +185,9 @@ class ExportResult:
     rows: int
     size: int
     sha256: str
-    split_counts: dict[str, int]
+    # With a split: the rows of each part (train, dev, test, zeros included) and "warnings", a list of
+    # sentences naming a part asked for that came out empty or short (see split_warnings); else empty.
+    split_counts: dict[str, Any]
 
 
 def export_write(
@@ -209,21 +211,31 @@ def export_write(
         labels = _labels_in_use(dataset) if params["format"] == ExportFormat.SPACY else None
         count = write_export(counted(), writer, fmt=params["format"], labels=labels)
         writer.flush()
-    return ExportResult(count, writer.size, writer.sha256.hexdigest(), dict(sorted(split_counts.items())))
+    summary: dict[str, Any] = {}
+    if splits is not None:
+        summary = {name: split_counts[name] for name in SPLIT_NAMES}
+        summary["warnings"] = split_warnings(splits[1], params["split"])
+    return ExportResult(count, writer.size, writer.sha256.hexdigest(), summary)
 
 
 class _ProgressWriter:
-    """Writes an export's progress where other connections see it while the build's own transaction is open."""
+    """Writes an export's progress where other connections see it while the build's own transaction is open,
+    and stops the build (JobStopped) once it was cancelled or claimed by another worker."""
 
-    def __init__(self, export_id: int) -> None:
+    def __init__(self, export_id: int, run: JobRun) -> None:
         self._export_id = export_id
+        self._run = run
         # PostgreSQL reads the rows in one transaction: progress needs a connection of its own to be seen.
         self._own = connections.create_connection(DEFAULT_DB_ALIAS) if connection.vendor == "postgresql" else None
 
     def __call__(self, rows_done: int) -> None:
+        self._run.check()
         db = self._own or connection
         with db.cursor() as cursor:
-            cursor.execute("UPDATE datasets_export SET rows_done = %s WHERE id = %s", [rows_done, self._export_id])
+            cursor.execute(
+                "UPDATE datasets_export SET rows_done = %s WHERE id = %s AND attempts = %s",
+                [rows_done, self._export_id, self._run.job.attempts],
+            )
 
     def close(self) -> None:
         if self._own is not None:
@@ -235,48 +247,36 @@ def _storage_name(export: Export) -> str:
     return f"exports/{export.dataset_id}/{slug}-export-{export.pk}-{export.policy}.{EXTENSIONS[export.format]}"
 
 
-def export_run(*, export_id: int) -> Export:
-    """Build a queued snapshot. Safe to run twice: a finished export is left as it is, a crashed one restarts.
+def export_run(*, export_id: int) -> Export | None:
+    """Build a queued snapshot. Safe to run twice: a finished export is left as it is, one whose worker died
+    is rebuilt from the start, and only the newest claim may store its file."""
+    return job_execute(Export, export_id, _build, on_error=lambda error: "The export stopped on an unexpected error.")
 
-    If a redelivered task restarts a build that is in fact still running elsewhere, the last start wins:
-    each build saves its result only if the export still carries its own start time.
-    """
-    with transaction.atomic():
-        export = Export.objects.select_for_update(of=("self",)).select_related("dataset").get(pk=export_id)
-        if export.is_finished:
-            return export
-        export.status = ExportStatus.RUNNING
-        export.started_at = timezone.now()
-        export.rows_done = 0
-        export.rows_total = export_estimate(dataset=export.dataset, params=export.params)
-        export.save(update_fields=["status", "started_at", "rows_done", "rows_total"])
-    mine = Export.objects.filter(pk=export.pk, status=ExportStatus.RUNNING, started_at=export.started_at)
-    progress = _ProgressWriter(export.pk)
+
+def _build(export: Export, run: JobRun) -> None:
+    rows_total = export_estimate(dataset=export.dataset, params=export.params)
+    run.update(rows_done=0, rows_total=rows_total)
+    progress = _ProgressWriter(export.pk, run)
     temporary = tempfile.NamedTemporaryFile(  # noqa: SIM115 - moved into storage below, or removed on failure
         dir=settings.FILE_UPLOAD_TEMP_DIR, prefix=f"export-{export.pk}-", delete=False
     )
     try:
         with temporary:
             result = export_write(dataset=export.dataset, params=export.params, out=temporary, on_progress=progress)
+        run.check()
         with open(temporary.name, "rb") as finished:
             name = default_storage.save(_storage_name(export), _TemporaryFile(finished))
     except ValueError as error:
         # The writers' refusals (a label outside the taxonomy, say) are for the lead to read.
-        mine.update(status=ExportStatus.FAILED, message=str(error), finished_at=timezone.now())
-        export.refresh_from_db()
-        return export
-    except Exception:
-        logger.exception("export %s failed", export.pk)
-        mine.update(
-            status=ExportStatus.FAILED, message="The export stopped on an unexpected error.", finished_at=timezone.now()
-        )
-        raise
+        run.fail(str(error))
+        return
     finally:
         progress.close()
         if os.path.exists(temporary.name):
             os.unlink(temporary.name)
-    saved = mine.update(
-        status=ExportStatus.SUCCEEDED,
+    saved = run.finish(
+        ExportStatus.SUCCEEDED,
+        f"{result.rows} rows.",
         file=name,
         # The name the lead downloads; storage may have suffixed its own copy's name to keep it unique.
         filename=os.path.basename(_storage_name(export)),
@@ -285,10 +285,6 @@ def export_run(*, export_id: int) -> Export:
         size_bytes=result.size,
         sha256=result.sha256,
         split_counts=result.split_counts,
-        message=f"{result.rows} rows.",
-        finished_at=timezone.now(),
     )
     if not saved:
-        default_storage.delete(name)  # another build of this export started after this one and owns it
-    export.refresh_from_db()
-    return export
+        default_storage.delete(name)  # cancelled, or another claim of this export owns it now

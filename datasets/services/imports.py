@@ -9,7 +9,6 @@ transaction or not at all (a half-imported set of annotations would skew every a
 import csv
 import io
 import itertools
-import logging
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
@@ -21,9 +20,12 @@ from django.db.models import F
 from django.utils import timezone
 
 from config.errors import ApplicationError
+from config.jobs.dispatch import job_enqueue
+from config.jobs.lifecycle import JobRun, JobStopped, job_execute
 from datasets.importers import (
     AnnotatedRow,
     ImportFormatError,
+    LineCount,
     ProductRow,
     RowError,
     detect_format,
@@ -32,14 +34,13 @@ from datasets.importers import (
     parse_products,
     parse_taxonomy,
     read_header,
+    split_path,
 )
 from datasets.importers.taxonomy import TaxonomyRow
 from datasets.models import Dataset, ImportJob, ImportKind, ImportRowError, ImportStatus, Label
 from datasets.services.products import BatchResult, LabelResolver, imported_labels_write, product_batch_write
 from datasets.services.readahead import read_ahead
 from datasets.services.taxonomy import taxonomy_upsert
-
-logger = logging.getLogger(__name__)
 
 OPTION_KEYS = {"format", "delimiter", "mapping", "label_column", "label_source", "create_labels"}
 ANNOTATED_KINDS = (ImportKind.LABELSTUDIO, ImportKind.PRODIGY)
@@ -97,16 +98,11 @@ def import_job_create(
         status=ImportStatus.QUEUED if start else ImportStatus.DRAFT,
     )
     job.file.save(job.filename, file, save=False)
-    job.save()
-    if start:
-        _enqueue(job)
+    with transaction.atomic():
+        job.save()
+        if start:
+            job_enqueue(job)
     return job
-
-
-def _enqueue(job: ImportJob) -> None:
-    from datasets.tasks import import_job_run_task
-
-    transaction.on_commit(lambda: import_job_run_task.delay(job.pk))
 
 
 def import_job_start(*, job: ImportJob, options: dict[str, Any]) -> ImportJob:
@@ -115,10 +111,13 @@ def import_job_start(*, job: ImportJob, options: dict[str, Any]) -> ImportJob:
         job = ImportJob.objects.select_for_update().get(pk=job.pk)
         if job.status != ImportStatus.DRAFT:
             raise ApplicationError("This import has already started.")
+        before = {"options": job.options, "status": job.status}
         job.options = {**job.options, **_clean_options(job.kind, options)}
         job.status = ImportStatus.QUEUED
-        job.save(update_fields=["options", "status"])
-        _enqueue(job)
+        job.dispatched_at = timezone.now()
+        job.save(update_fields=["options", "status", "dispatched_at"])
+        # Refused by the broker: the draft stays a draft, its mapping page still works.
+        job_enqueue(job, on_refused=lambda: ImportJob.objects.filter(pk=job.pk).update(**before))
     return job
 
 
@@ -131,15 +130,17 @@ def import_job_preview(*, job: ImportJob) -> dict[str, Any]:
             raise ApplicationError(str(error)) from error
 
 
-def import_job_run(*, job_id: int) -> ImportJob:
+def import_job_run(*, job_id: int) -> ImportJob | None:
     """Run (or resume) an import. Safe to call twice: a finished job is left as it is."""
-    with transaction.atomic():
-        job = ImportJob.objects.select_for_update(of=("self",)).select_related("dataset").get(pk=job_id)
-        if job.is_finished or job.status == ImportStatus.DRAFT:
-            return job
-        job.status = ImportStatus.RUNNING
-        job.started_at = job.started_at or timezone.now()
-        job.save(update_fields=["status", "started_at"])
+    return job_execute(
+        ImportJob,
+        job_id,
+        _run,
+        on_error=lambda error: "The import stopped on an unexpected error; the batches before it are kept.",
+    )
+
+
+def _run(job: ImportJob, run: JobRun) -> None:
     try:
         with job.file.open("rb") as stream:
             if job.kind == ImportKind.TAXONOMY:
@@ -147,36 +148,57 @@ def import_job_run(*, job_id: int) -> ImportJob:
             elif job.kind in ANNOTATED_KINDS:
                 _run_annotated(job, stream)
             else:
-                _run_products(job, stream)
+                _run_products(job, stream, run)
     except ImportFormatError as error:
-        return _finish(job, ImportStatus.FAILED, str(error))
-    except Exception:
-        logger.exception("import %s failed", job.pk)
-        _finish(job, ImportStatus.FAILED, "The import stopped on an unexpected error; the batches before it are kept.")
-        raise
+        run.fail(str(error))
+        return
     job.refresh_from_db()
-    summary = f"{job.created_count} created, {job.updated_count} updated, {job.error_count} rows rejected."
-    return _finish(job, ImportStatus.SUCCEEDED, summary)
+    run.finish(ImportStatus.SUCCEEDED, _summary(job))
 
 
-def _finish(job: ImportJob, status: str, message: str) -> ImportJob:
-    ImportJob.objects.filter(pk=job.pk).update(status=status, message=message, finished_at=timezone.now())
-    job.refresh_from_db()
-    return job
+def _summary(job: ImportJob) -> str:
+    """What became of the file, every line of it for a product file: created + updated + rejected + skipped = read."""
+    counts = f"{job.created_count} created, {job.updated_count} updated, {job.error_count} rows rejected"
+    if not job.lines_read:
+        return f"{counts}."
+    if job.options.get("format") == "json":
+        return f"{job.lines_read} items read: {counts}."
+    skipped = f"{job.lines_skipped} with no record (header, blank or continued lines)"
+    return f"{job.lines_read} lines read: {counts}, {skipped}."
 
 
-def _record_batch(job: ImportJob, *, records: int, result: BatchResult, errors: list[RowError], position: int) -> None:
+def _record_batch(
+    job: ImportJob,
+    *,
+    records: int,
+    result: BatchResult,
+    errors: list[RowError],
+    position: int,
+    lines: LineCount | None = None,
+) -> None:
     ImportRowError.objects.bulk_create(
-        [ImportRowError(job=job, line=e.line, external_id=e.external_id[:255], reason=e.reason[:500]) for e in errors]
+        [
+            ImportRowError(
+                job=job, line=e.line, line_end=e.line_end, external_id=e.external_id[:255], reason=e.reason[:500]
+            )
+            for e in errors
+        ]
     )
-    ImportJob.objects.filter(pk=job.pk).update(
+    # The parser's own count, as of the end of this batch (it restarts from the top on a resume).
+    line_counts = {"lines_read": lines.read, "lines_skipped": lines.skipped} if lines else {}
+    # Fenced by the claim: a worker that lost this job (cancelled, or presumed dead and replaced) rolls its
+    # batch back instead of counting it twice.
+    counted = ImportJob.objects.filter(pk=job.pk, attempts=job.attempts, status=ImportStatus.RUNNING).update(
         records_done=F("records_done") + records,
         created_count=F("created_count") + result.created,
         updated_count=F("updated_count") + result.updated,
         label_count=F("label_count") + result.labels,
         error_count=F("error_count") + len(errors),
         bytes_done=position,
+        **line_counts,
     )
+    if not counted:
+        raise JobStopped("the import is no longer this worker's")
 
 
 def _batches(items: Iterator[ProductRow | RowError], size: int) -> Iterator[list[ProductRow | RowError]]:
@@ -184,8 +206,22 @@ def _batches(items: Iterator[ProductRow | RowError], size: int) -> Iterator[list
         yield batch
 
 
-def _run_products(job: ImportJob, stream: BinaryIO) -> None:
+def _counted_batches(
+    items: Iterator[ProductRow | RowError], size: int, counts: LineCount
+) -> Iterator[tuple[list[ProductRow | RowError], LineCount]]:
+    """Batches with the parser's line count as of their last record, taken in the parser's thread;
+    then the lines after the last record (trailing blank lines) in an empty batch."""
+    lines = LineCount()
+    for batch in _batches(items, size):
+        lines = LineCount(counts.read, counts.skipped)
+        yield batch, lines
+    if (counts.read, counts.skipped) != (lines.read, lines.skipped):
+        yield [], LineCount(counts.read, counts.skipped)
+
+
+def _run_products(job: ImportJob, stream: BinaryIO, run: JobRun) -> None:
     options = job.options
+    counts = LineCount()
     records = parse_products(
         stream,
         filename=job.filename,
@@ -193,11 +229,13 @@ def _run_products(job: ImportJob, stream: BinaryIO) -> None:
         delimiter=options.get("delimiter"),
         mapping=options.get("mapping") or None,
         label_column=options.get("label_column"),
+        counts=counts,
     )
     # Resuming: the parser re-reads from the start (its duplicate check needs every id); committed records are skipped.
     records = itertools.islice(records, job.records_done, None)
     resolver = LabelResolver(job.dataset) if options.get("label_column") else None
-    for batch in read_ahead(_batches(records, settings.IMPORT_BATCH_SIZE)):
+    for batch, lines in read_ahead(_counted_batches(records, settings.IMPORT_BATCH_SIZE, counts)):
+        run.check()
         rows = [item for item in batch if isinstance(item, ProductRow)]
         errors = [item for item in batch if isinstance(item, RowError)]
         with transaction.atomic():
@@ -205,7 +243,14 @@ def _run_products(job: ImportJob, stream: BinaryIO) -> None:
             result, label_errors = product_batch_write(
                 dataset=job.dataset, rows=rows, resolve_label=resolver, label_source=options.get("label_source", "")
             )
-            _record_batch(job, records=len(batch), result=result, errors=errors + label_errors, position=stream.tell())
+            _record_batch(
+                job,
+                records=len(batch),
+                result=result,
+                errors=errors + label_errors,
+                position=stream.tell(),
+                lines=lines,
+            )
 
 
 def _relax_commit() -> None:
@@ -242,7 +287,7 @@ def _merged(rows: list[AnnotatedRow]) -> tuple[list[ProductRow], dict[str, list[
 
 def _create_labels(dataset: Dataset, values: dict[str, int]) -> None:
     rows = [
-        TaxonomyRow(line=line, code="", path=tuple(part.strip() for part in value.split(">") if part.strip()))
+        TaxonomyRow(line=line, code="", path=tuple(part for part in split_path(value) if part))
         for value, line in values.items()
     ]
     _, _, errors = taxonomy_upsert(dataset=dataset, rows=rows)
@@ -302,12 +347,15 @@ def _run_annotated(job: ImportJob, stream: BinaryIO) -> None:
 
 
 def import_error_report(*, job: ImportJob) -> Iterator[str]:
-    """The rejected rows as CSV lines (line, external_id, reason), streamed."""
+    """The rejected rows as CSV lines (line, last_line, external_id, reason), streamed.
+
+    last_line is the last line a broken record covered ("lines 3-47"), else the line itself.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["line", "external_id", "reason"])
+    writer.writerow(["line", "last_line", "external_id", "reason"])
     for error in job.row_errors.order_by("line", "id").iterator(chunk_size=2000):
-        writer.writerow([error.line, error.external_id, error.reason])
+        writer.writerow([error.line, error.line_end or error.line, error.external_id, error.reason])
         if buffer.tell() > 64 * 1024:
             yield buffer.getvalue()
             buffer.seek(0)

@@ -1,5 +1,6 @@
 """Quality reports and label history through the API; leads only, as on the pages."""
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers, status
@@ -7,12 +8,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.jobs.apis import JobActionApi
 from config.pagination import Pagination, paginate
+from config.schema import error_responses
 from datasets.models import Dataset, Label, Role
 from datasets.selectors import dataset_get
 from labeling.models import LabelEvent, QualityReport, QualityStatus
-from labeling.quality.report import quality_report_latest, quality_report_request
-from labeling.quality_selectors import quality_report_pending
+from labeling.quality.report import quality_report_latest, quality_report_request, quality_report_retry
+from labeling.quality_selectors import quality_report_get, quality_report_pending
 from labeling.selectors import task_get, task_history
 
 # The figures are stored JSON; these serializers only document their shape in the schema.
@@ -110,7 +113,9 @@ class QualityReportSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = QualityReport
-        fields = ["id", "status", "created_at", "started_at", "finished_at", "last_annotation_id", "figures"]
+        fields = [
+            "id", "status", "message", "created_at", "started_at", "finished_at", "last_annotation_id", "figures",
+        ]
 
     @extend_schema_field(QualityFiguresSerializer(allow_null=True))
     def get_figures(self, report: QualityReport) -> dict | None:
@@ -133,7 +138,10 @@ class QualityLatestSerializer(QualityReportSerializer):
 
 class QualityMissingSerializer(serializers.Serializer):
     detail = serializers.CharField()
-    pending = QualityPendingSerializer(allow_null=True)
+    # Absent from the plain 404 of a dataset that does not exist or is not yours.
+    pending = QualityPendingSerializer(
+        allow_null=True, required=False, help_text="A report queued or running, when no report is ready yet."
+    )
 
 
 def _lead_dataset(request: Request, dataset_id: int) -> Dataset:
@@ -167,7 +175,7 @@ class QualityReportApi(APIView):
 
     @extend_schema(
         request=None,
-        responses={202: QualityReportSerializer},
+        responses={202: QualityReportSerializer, **error_responses(503)},
         description="Queue a computation in the worker; a request made while one waits joins it. "
         "Poll GET until the report's id is the latest.",
     )
@@ -175,6 +183,33 @@ class QualityReportApi(APIView):
         dataset = _lead_dataset(request, dataset_id)
         report = quality_report_request(dataset=dataset, user=request.user)
         return Response(QualityReportSerializer(report).data, status=status.HTTP_202_ACCEPTED)
+
+
+class QualityReportDetailApi(APIView):
+    @extend_schema(responses=QualityReportSerializer, description="One report, whatever its status.")
+    def get(self, request: Request, report_id: int) -> Response:
+        return Response(QualityReportSerializer(_lead_report(request, report_id)).data)
+
+
+@extend_schema(request=None, responses={202: QualityReportSerializer, **error_responses(409, 503)})
+class QualityReportActionApi(JobActionApi):
+    """Cancel a waiting or running computation, or retry a failed or cancelled one (a new report, or the one
+    already waiting)."""
+
+    serializer_class = QualityReportSerializer
+
+    def get_job(self, request: Request, report_id: int) -> QualityReport:
+        return _lead_report(request, report_id)
+
+    def retry(self, job: QualityReport, user: AbstractBaseUser) -> QualityReport:
+        return quality_report_retry(report=job, user=user)
+
+
+def _lead_report(request: Request, report_id: int) -> QualityReport:
+    try:
+        return quality_report_get(user=request.user, report_id=report_id)
+    except PermissionDenied as error:
+        raise exceptions.PermissionDenied("Annotators cannot see others' statistics.") from error
 
 
 class LabelEventLabelSerializer(serializers.ModelSerializer):

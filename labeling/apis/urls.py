@@ -11,6 +11,17 @@ urlpatterns = [
     path("datasets/<int:dataset_id>/review/", review.ReviewQueueApi.as_view(), name="api-review-queue"),
     path("tasks/<int:task_id>/review/", review.TaskReviewApi.as_view(), name="api-task-review"),
     path("datasets/<int:dataset_id>/quality/", quality.QualityReportApi.as_view(), name="api-quality"),
+    path("quality-reports/<int:report_id>/", quality.QualityReportDetailApi.as_view(), name="api-quality-report"),
+    path(
+        "quality-reports/<int:report_id>/cancel/",
+        quality.QualityReportActionApi.as_view(job_action="cancel"),
+        name="api-quality-report-cancel",
+    ),
+    path(
+        "quality-reports/<int:report_id>/retry/",
+        quality.QualityReportActionApi.as_view(job_action="retry"),
+        name="api-quality-report-retry",
+    ),
     path("tasks/<int:task_id>/history/", quality.TaskHistoryApi.as_view(), name="api-task-history"),
     path("datasets/<int:dataset_id>/gold/", gold.GoldApi.as_view(), name="api-gold"),
 ]

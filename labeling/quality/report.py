@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from array import array
-from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -16,8 +15,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Max
-from django.utils import timezone
 
+from config.errors import ConflictError
+from config.jobs.dispatch import job_enqueue, job_nudge
+from config.jobs.lifecycle import JobRun, job_execute
 from datasets.models import Dataset, Label
 from labeling.models import Annotation, AnnotationStatus, LabelSource, QualityReport, QualityStatus, Task
 from labeling.quality import agreement
@@ -28,59 +29,43 @@ logger = logging.getLogger(__name__)
 FETCH_ROWS = 20_000
 
 
-STALE_AFTER = timedelta(minutes=30)
-
-
 def quality_report_request(*, dataset: Dataset, user: AbstractBaseUser | None) -> QualityReport:
-    """Queue a computation in the worker, or return the one already waiting.
-
-    A report still "running" long after it started lost its worker: it is marked failed, so pages stop
-    waiting for it.
-    """
-    QualityReport.objects.filter(
-        dataset=dataset, status=QualityStatus.RUNNING, started_at__lt=timezone.now() - STALE_AFTER
-    ).update(status=QualityStatus.FAILED, message="The worker stopped before finishing.", finished_at=timezone.now())
+    """Queue a computation in the worker, or return the one already waiting (re-sent if it waited long)."""
     waiting = QualityReport.objects.filter(dataset=dataset, status=QualityStatus.QUEUED).first()
     if waiting is not None:
+        job_nudge(waiting)
         return waiting
     try:
         with transaction.atomic():
             report = QualityReport.objects.create(dataset=dataset, requested_by=user)
+            job_enqueue(report)
     except IntegrityError:  # another request queued one between the check and the insert
         return QualityReport.objects.get(dataset=dataset, status=QualityStatus.QUEUED)
-    from labeling.tasks import quality_report_task
-
-    transaction.on_commit(lambda: quality_report_task.delay(report.pk))
     return report
+
+
+def quality_report_retry(*, report: QualityReport, user: AbstractBaseUser | None) -> QualityReport:
+    """Compute again after a failed or cancelled report: a new report (or the one already waiting)."""
+    if not report.can_retry:
+        state = report.get_status_display().lower()
+        raise ConflictError(f"This quality report is {state}; only a failed or cancelled one can be retried.")
+    return quality_report_request(dataset=report.dataset, user=user)
 
 
 def quality_report_latest(*, dataset: Dataset) -> QualityReport | None:
     return QualityReport.objects.filter(dataset=dataset, status=QualityStatus.SUCCEEDED).first()
 
 
-def quality_report_run(*, report_id: int) -> QualityReport:
+def quality_report_run(*, report_id: int) -> QualityReport | None:
     """Compute a queued report. Safe to run twice: a finished report is left as it is."""
-    with transaction.atomic():
-        report = QualityReport.objects.select_for_update(of=("self",)).select_related("dataset").get(pk=report_id)
-        if report.is_finished:
-            return report
-        report.status = QualityStatus.RUNNING
-        report.started_at = timezone.now()
-        report.save(update_fields=["status", "started_at"])
-    try:
-        last_id, figures = quality_figures(dataset=report.dataset)
-    except Exception:
-        logger.exception("quality report %s failed", report.pk)
-        QualityReport.objects.filter(pk=report.pk).update(
-            status=QualityStatus.FAILED, message="The computation stopped on an unexpected error.",
-            finished_at=timezone.now(),
-        )
-        raise
-    QualityReport.objects.filter(pk=report.pk).update(
-        status=QualityStatus.SUCCEEDED, figures=figures, last_annotation_id=last_id, finished_at=timezone.now()
+    return job_execute(
+        QualityReport, report_id, _compute, on_error=lambda error: "The computation stopped on an unexpected error."
     )
-    report.refresh_from_db()
-    return report
+
+
+def _compute(report: QualityReport, run: JobRun) -> None:
+    last_id, figures = quality_figures(dataset=report.dataset)
+    run.finish(QualityStatus.SUCCEEDED, "", figures=figures, last_annotation_id=last_id)
 
 
 def _ratings(dataset: Dataset, last_id: int) -> tuple[np.ndarray, np.ndarray, dict[int, str], dict[str, int]]:

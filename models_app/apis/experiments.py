@@ -1,10 +1,13 @@
+from django.contrib.auth.models import AbstractBaseUser
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.jobs.apis import JobActionApi
 from config.pagination import Pagination, paginate
+from config.schema import error_responses
 from datasets.models import Role
 from datasets.selectors import dataset_get
 from models_app.models import Experiment
@@ -14,6 +17,7 @@ from models_app.services.experiments import (
     experiment_apply,
     experiment_choices,
     experiment_create,
+    experiment_retry,
 )
 
 
@@ -24,6 +28,7 @@ class ExperimentSerializer(serializers.ModelSerializer):
             "id", "dataset", "status", "configs", "folds", "seed", "label_count", "results", "error",
             "created_at", "started_at", "finished_at",
         ]
+        extra_kwargs = {"error": {"source": "message"}}
 
 
 class ExperimentCreateSerializer(serializers.Serializer):
@@ -60,7 +65,10 @@ class ExperimentListApi(APIView):
 
     @extend_schema(
         request=ExperimentCreateSerializer,
-        responses={202: ExperimentSerializer},
+        responses={
+            202: ExperimentSerializer,
+            **error_responses(409, 503, s409="An experiment is already waiting or running."),
+        },
         description=(
             f"Compare 1 to {MAX_CONFIGS} configs by stratified cross-validation on the current labels, in the "
             "worker. Results come best mean accuracy first; one experiment at a time per dataset."
@@ -89,3 +97,17 @@ class ExperimentApplyApi(APIView):
         serializer.is_valid(raise_exception=True)
         dataset = experiment_apply(experiment=experiment, name=serializer.validated_data["name"], user=request.user)
         return Response(DatasetConfigSerializer(dataset).data)
+
+
+@extend_schema(request=None, responses={202: ExperimentSerializer, **error_responses(409, 503)})
+class ExperimentActionApi(JobActionApi):
+    """Cancel a waiting or running experiment, or retry a failed or cancelled one: a new experiment with the
+    same configs, folds and seed."""
+
+    serializer_class = ExperimentSerializer
+
+    def get_job(self, request: Request, experiment_id: int) -> Experiment:
+        return experiment_get(user=request.user, experiment_id=experiment_id)
+
+    def retry(self, job: Experiment, user: AbstractBaseUser) -> Experiment:
+        return experiment_retry(experiment=job, user=user)

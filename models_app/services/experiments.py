@@ -11,9 +11,10 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Count
-from django.utils import timezone
 
-from config.errors import ApplicationError
+from config.errors import ApplicationError, ConflictError
+from config.jobs.dispatch import job_enqueue
+from config.jobs.lifecycle import JobRun, job_execute
 from datasets.models import Dataset
 from datasets.services.datasets import dataset_update
 from labeling.models import Annotation, AnnotationStatus
@@ -26,7 +27,6 @@ logger = logging.getLogger(__name__)
 CURRENT = "current"
 MAX_CONFIGS = 8
 MIN_FOLDS, MAX_FOLDS = 2, 10  # the same bounds as the model's check constraint
-INTERRUPTED = "The worker stopped during this experiment (killed or restarted); run it again."
 
 # The question each config answers; every preset changes one thing of the default.
 QUESTIONS: dict[str, tuple[str, str]] = {
@@ -97,12 +97,6 @@ def _check_labels(dataset: Dataset) -> None:
         )
 
 
-def _enqueue(experiment: Experiment) -> None:
-    from models_app.tasks import run_experiment_task
-
-    transaction.on_commit(lambda: run_experiment_task.delay(experiment.pk))
-
-
 def experiment_create(
     *,
     dataset: Dataset,
@@ -116,51 +110,45 @@ def experiment_create(
         raise ApplicationError(f"Folds must be a whole number from {MIN_FOLDS} to {MAX_FOLDS}.", extra={"folds": folds})
     configs = _configs(dataset, list(names), custom or {})
     _check_labels(dataset)
+    return _queue(dataset=dataset, user=user, configs=configs, folds=folds, seed=0)
+
+
+def experiment_retry(*, experiment: Experiment, user: AbstractBaseUser | None) -> Experiment:
+    """Run a failed or cancelled experiment again: a new one with the same configs, folds and seed."""
+    if not experiment.can_retry:
+        state = experiment.get_status_display().lower()
+        raise ConflictError(f"This experiment is {state}; only a failed or cancelled one can be retried.")
+    return _queue(
+        dataset=experiment.dataset,
+        user=user,
+        configs=experiment.configs,
+        folds=experiment.folds,
+        seed=experiment.seed,
+    )
+
+
+def _queue(
+    *, dataset: Dataset, user: AbstractBaseUser | None, configs: dict[str, dict], folds: int, seed: int
+) -> Experiment:
     with transaction.atomic():
         Dataset.objects.select_for_update().filter(pk=dataset.pk).first()
         if Experiment.objects.filter(
             dataset=dataset, status__in=[ExperimentStatus.QUEUED, ExperimentStatus.RUNNING]
         ).exists():
-            raise ApplicationError("An experiment is already waiting or running for this dataset; let it finish first.")
-        experiment = Experiment.objects.create(dataset=dataset, configs=configs, folds=folds, requested_by=user)
-        _enqueue(experiment)
+            raise ConflictError("An experiment is already waiting or running for this dataset; let it finish first.")
+        experiment = Experiment.objects.create(
+            dataset=dataset, configs=configs, folds=folds, seed=seed, requested_by=user
+        )
+        job_enqueue(experiment)
     return experiment
 
 
-def _start(experiment_id: int) -> Experiment | None:
-    """Claim the run, or say why not: finished already, or found running, which means a worker died in it."""
-    with transaction.atomic():
-        experiment = Experiment.objects.select_for_update(of=("self",)).select_related("dataset").get(pk=experiment_id)
-        if experiment.is_finished:
-            return None
-        if experiment.status == ExperimentStatus.RUNNING:
-            _fail(experiment, INTERRUPTED)
-            return None
-        experiment.status = ExperimentStatus.RUNNING
-        experiment.started_at = timezone.now()
-        experiment.save(update_fields=["status", "started_at"])
-    return experiment
-
-
-def _fail(experiment: Experiment, reason: str) -> None:
-    Experiment.objects.filter(pk=experiment.pk).update(
-        status=ExperimentStatus.FAILED, error=reason[:5000], finished_at=timezone.now()
-    )
-
-
-def experiment_run(*, experiment_id: int) -> Experiment:
+def experiment_run(*, experiment_id: int) -> Experiment | None:
     """Cross-validate every config of the experiment on the current labels. Safe to call twice."""
-    experiment = _start(experiment_id)
-    if experiment is not None:
-        try:
-            _cross_validate(experiment)
-        except Exception as error:
-            logger.exception("experiment %s failed", experiment.pk)
-            _fail(experiment, f"{type(error).__name__}: {error}")
-    return Experiment.objects.get(pk=experiment_id)
+    return job_execute(Experiment, experiment_id, _cross_validate)
 
 
-def _cross_validate(experiment: Experiment) -> None:
+def _cross_validate(experiment: Experiment, run: JobRun) -> None:
     # Configs reading different product fields need different texts; the labels (and so the folds) are the same.
     groups: dict[tuple[str, ...], dict[str, ModelConfig]] = defaultdict(dict)
     for name, data in experiment.configs.items():
@@ -168,6 +156,7 @@ def _cross_validate(experiment: Experiment) -> None:
         groups[config.features.fields][name] = config
     results, label_count = [], 0
     for fields, configs in groups.items():
+        run.check()
         examples = training_examples(dataset=experiment.dataset, fields=fields)
         label_count = len(examples.labels)
         results += cross_validate(
@@ -179,11 +168,7 @@ def _cross_validate(experiment: Experiment) -> None:
             label_paths=examples.label_paths,
         )
     results.sort(key=lambda result: (-result.get("accuracy_mean", -1.0), result["name"]))
-    experiment.results = results
-    experiment.label_count = label_count
-    experiment.status = ExperimentStatus.SUCCEEDED
-    experiment.finished_at = timezone.now()
-    experiment.save(update_fields=["results", "label_count", "status", "finished_at"])
+    run.finish(ExperimentStatus.SUCCEEDED, "", results=results, label_count=label_count)
 
 
 def experiment_apply(*, experiment: Experiment, name: str, user: AbstractBaseUser | None) -> Dataset:

@@ -3,7 +3,7 @@
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from django.db import connection, transaction
 
@@ -49,8 +49,19 @@ def _write_generic(rows: Sequence[tuple[int, list, float, float]]) -> None:
     )
 
 
-def tasks_rescore(*, dataset: Dataset, pipeline: object, fields: Sequence[str], strategy: str, prioritize: bool) -> int:
-    """Score every open task; priorities follow uncertainty unless the model is still in its cold start."""
+def tasks_rescore(
+    *,
+    dataset: Dataset,
+    pipeline: object,
+    fields: Sequence[str],
+    strategy: str,
+    prioritize: bool,
+    check: Callable[[], None] = lambda: None,
+) -> int:
+    """Score every open task; priorities follow uncertainty unless the model is still in its cold start.
+
+    `check()` runs before each page is written, so a cancelled run stops between pages.
+    """
     write = _write_postgres if connection.vendor == "postgresql" else _write_generic
     scored = 0
     for task_ids, texts in open_task_texts(dataset=dataset, fields=fields):
@@ -66,6 +77,7 @@ def tasks_rescore(*, dataset: Dataset, pipeline: object, fields: Sequence[str], 
                     task_ids, chunk.top_labels, chunk.top_probs, chunk.uncertainty, strict=True
                 )
             ]
+            check()
             with transaction.atomic():
                 write(rows)
             scored += len(rows)

@@ -217,7 +217,7 @@ def _train_point(dataset: Dataset, oracle, labeled: int, heldout: dict[int, str]
         measured = _measure(version, heldout, truth_of)
         point.update(accuracy=measured["accuracy"], macro_f1=measured["macro_f1"], eval_s=round(measured["eval_s"], 3))
     else:
-        point["error"] = version.error[:300]
+        point["error"] = version.message[:300]
     return point
 
 

@@ -1,7 +1,8 @@
 """Training runs: requested (coalesced per dataset), run in the worker, activated only when complete.
 
 Invariants held by the database: one queued and one running version per dataset, one active version.
-A run that fails or is killed leaves the active version as it was and records why.
+A run that fails, is cancelled or is killed leaves the active version as it was and records why; a
+killed run is run again by the sweeper (config/jobs) unless a newer request already waits.
 """
 
 import logging
@@ -10,10 +11,13 @@ from collections import Counter
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone
 
+from config.errors import ConflictError
+from config.jobs.dispatch import job_enqueue, job_nudge, job_send
+from config.jobs.lifecycle import JobRun, job_execute
 from datasets.models import Dataset
 from labeling.models import Annotation, AnnotationStatus
 from models_app.ml import ModelConfig, dump_pipeline, train
@@ -22,14 +26,6 @@ from models_app.services.examples import training_examples
 from models_app.services.scoring import tasks_rescore
 
 logger = logging.getLogger(__name__)
-
-INTERRUPTED = "The worker stopped during this run (killed or restarted); the previous model stays active."
-
-
-def _enqueue(version: ModelVersion) -> None:
-    from models_app.tasks import train_model_task
-
-    transaction.on_commit(lambda: train_model_task.delay(version.pk))
 
 
 def training_request(
@@ -41,31 +37,46 @@ def training_request(
 ) -> ModelVersion:
     """Ask for a training run; a run already waiting absorbs the request (later triggers coalesce).
 
-    enqueue=False leaves the run to the caller (the labeling simulation trains in its own process).
+    The new run is sent to the workers at once even when another run is busy: the worker leaves it
+    queued until that one ends, which sends it again. enqueue=False leaves the run to the caller (the
+    labeling simulation trains in its own process).
     """
     with transaction.atomic():
         Dataset.objects.select_for_update().filter(pk=dataset.pk).first()
         versions = ModelVersion.objects.filter(dataset=dataset)
         waiting = versions.filter(status=VersionStatus.QUEUED).first()
         if waiting is not None:
+            if enqueue:
+                job_nudge(waiting)
             return waiting
         number = (versions.aggregate(n=Max("number"))["n"] or 0) + 1
         version = ModelVersion.objects.create(
             dataset=dataset, number=number, trigger=trigger, requested_by=user, config=dataset.model_config
         )
-        if enqueue and not versions.filter(status__in=[VersionStatus.RUNNING, VersionStatus.SCORING]).exists():
-            _enqueue(version)
+        if enqueue:
+            job_enqueue(version)
     return version
 
 
+def model_version_retry(*, version: ModelVersion, user: AbstractBaseUser | None) -> ModelVersion:
+    """Train again after a failed or cancelled run: a new version (or the one already waiting), with the
+    dataset's current settings; a finished version never changes."""
+    if not version.can_retry:
+        state = version.get_status_display().lower()
+        raise ConflictError(f"This training run is {state}; only a failed or cancelled one can be retried.")
+    return training_request(dataset=version.dataset, user=user)
+
+
 def training_maybe_trigger(*, dataset: Dataset) -> ModelVersion | None:
-    """After a submit: request a run once `retrain_every` labels arrived since the last run started."""
+    """After a submit: request a run once `retrain_every` labels arrived since the last run started.
+
+    Counted from the newest run whatever became of it, and never while one waits or runs: a run that
+    fails (too few labels, a bad config) must not be requested again on every following submit.
+    """
     if not dataset.retrain_every:
         return None
-    latest = (
-        ModelVersion.objects.filter(dataset=dataset).exclude(status=VersionStatus.FAILED).order_by("-number").first()
-    )
-    if latest is not None and latest.status == VersionStatus.QUEUED:
+    latest = ModelVersion.objects.filter(dataset=dataset).order_by("-number").first()
+    if latest is not None and not latest.is_finished:
         return None
     since = latest.last_annotation_id if latest else 0
     new_labels = Annotation.objects.filter(
@@ -76,67 +87,49 @@ def training_maybe_trigger(*, dataset: Dataset) -> ModelVersion | None:
     return training_request(dataset=dataset, trigger=TrainingTrigger.AUTO)
 
 
-def _start(version_id: int) -> ModelVersion | None:
-    """Claim the run, or say why not: finished already, interrupted before, or another run is busy."""
-    with transaction.atomic():
-        version = ModelVersion.objects.select_for_update(of=("self",)).select_related("dataset").get(pk=version_id)
-        if version.is_finished:
-            return None
-        if version.status in (VersionStatus.RUNNING, VersionStatus.SCORING):
-            _fail(version, INTERRUPTED)
-            return None
-        busy = ModelVersion.objects.filter(
-            dataset=version.dataset_id, status__in=[VersionStatus.RUNNING, VersionStatus.SCORING]
-        )
-        if busy.exists():
-            return None
-        version.status = VersionStatus.RUNNING
-        version.started_at = timezone.now()
-        version.save(update_fields=["status", "started_at"])
+def _no_other_run(version: ModelVersion) -> bool:
+    return not ModelVersion.objects.filter(
+        dataset=version.dataset_id, status__in=ModelVersion.RUNNING_STATES
+    ).exclude(pk=version.pk).exists()
+
+
+def model_version_train(*, version_id: int) -> ModelVersion | None:
+    """Train, rescore the open tasks, then make the version active. Safe to call twice.
+
+    A run that fails, is cancelled or whose worker dies leaves the active version as it was.
+    """
+    version = job_execute(ModelVersion, version_id, _train_and_score, ready=_no_other_run)
+    if version is not None:
+        _continue_queue(version.dataset_id)
     return version
 
 
-def _fail(version: ModelVersion, reason: str) -> None:
-    ModelVersion.objects.filter(pk=version.pk).update(
-        status=VersionStatus.FAILED, error=reason[:5000], finished_at=timezone.now(), is_active=False
-    )
-
-
-def model_version_train(*, version_id: int) -> ModelVersion:
-    """Train, rescore the open tasks, then make the version active. Safe to call twice."""
-    version = _start(version_id)
-    if version is None:
-        _continue_queue(ModelVersion.objects.get(pk=version_id).dataset_id)
-        return ModelVersion.objects.get(pk=version_id)
-    try:
-        _train_and_score(version)
-    except Exception as error:
-        logger.exception("training of %s failed", version)
-        _fail(version, f"{type(error).__name__}: {error}")
-    _continue_queue(version.dataset_id)
-    return ModelVersion.objects.get(pk=version.pk)
-
-
-def _train_and_score(version: ModelVersion) -> None:
+def _train_and_score(version: ModelVersion, run: JobRun) -> None:
     dataset = version.dataset
+    # The label count the next automatic trigger starts from, kept even if this run fails.
+    run.update(last_annotation_id=Annotation.objects.filter(dataset=dataset).aggregate(last=Max("pk"))["last"] or 0)
     config = ModelConfig.from_dict(version.config or dataset.model_config)
-    version.config = config.to_dict()
     started = time.perf_counter()
     examples = training_examples(dataset=dataset, fields=config.features.fields)
     gathered = time.perf_counter()
+    run.check()
     result = train(texts=examples.texts, labels=examples.labels, config=config, label_paths=examples.label_paths)
     trained = time.perf_counter()
-    version.label_count = len(examples.labels)
-    version.last_annotation_id = examples.last_annotation_id
-    version.split = result.split
-    version.metrics = result.metrics
     version.artifact.save(
         f"dataset-{dataset.pk}-v{version.number}.pkl", ContentFile(dump_pipeline(result.pipeline)), save=False
     )
-    version.status = VersionStatus.SCORING
-    version.save(
-        update_fields=["config", "label_count", "last_annotation_id", "split", "metrics", "artifact", "status"]
-    )
+    artifact = version.artifact.name
+    if not run.update(
+        config=config.to_dict(),
+        label_count=len(examples.labels),
+        last_annotation_id=examples.last_annotation_id,
+        split=result.split,
+        metrics=result.metrics,
+        artifact=artifact,
+        status=VersionStatus.SCORING,
+    ):
+        default_storage.delete(artifact)
+        run.check()
 
     counts = Counter(examples.labels)
     warm = min(counts.values()) >= dataset.cold_start_examples
@@ -146,31 +139,29 @@ def _train_and_score(version: ModelVersion) -> None:
         fields=config.features.fields,
         strategy=dataset.uncertainty_strategy,
         prioritize=warm,
+        check=run.check,
     )
     finished = time.perf_counter()
+    timings = {
+        **result.timings,
+        "gather_s": round(gathered - started, 3),
+        "train_s": round(trained - gathered, 3),
+        "rescore_s": round(finished - trained, 3),
+        "total_s": round(finished - started, 3),
+        "cold_start": not warm,
+    }
     with transaction.atomic():
         ModelVersion.objects.filter(dataset=dataset, is_active=True).update(is_active=False)
-        version.status = VersionStatus.SUCCEEDED
-        version.is_active = True
-        version.scored_count = scored
-        version.finished_at = timezone.now()
-        version.timings = {
-            **result.timings,
-            "gather_s": round(gathered - started, 3),
-            "train_s": round(trained - gathered, 3),
-            "rescore_s": round(finished - trained, 3),
-            "total_s": round(finished - started, 3),
-            "cold_start": not warm,
-        }
-        version.save(update_fields=["status", "is_active", "scored_count", "finished_at", "timings"])
+        if not run.finish(VersionStatus.SUCCEEDED, "", is_active=True, scored_count=scored, timings=timings):
+            transaction.set_rollback(True)  # cancelled at the last moment: the previous model stays active
+    run.check()
 
 
 def _continue_queue(dataset_id: int) -> None:
-    """Hand the waiting run (if any) to a worker once nothing runs for this dataset."""
-    with transaction.atomic():
-        versions = ModelVersion.objects.filter(dataset_id=dataset_id)
-        if versions.filter(status__in=[VersionStatus.RUNNING, VersionStatus.SCORING]).exists():
-            return
-        waiting = versions.filter(status=VersionStatus.QUEUED).first()
-        if waiting is not None:
-            _enqueue(waiting)
+    """Send the waiting run (if any) to a worker once nothing runs for this dataset."""
+    versions = ModelVersion.objects.filter(dataset_id=dataset_id)
+    if versions.filter(status__in=ModelVersion.RUNNING_STATES).exists():
+        return
+    waiting = versions.filter(status=VersionStatus.QUEUED).first()
+    if waiting is not None:
+        job_send(waiting)

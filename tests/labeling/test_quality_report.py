@@ -124,16 +124,20 @@ def test_a_dataset_without_answers_gets_an_empty_report(db):
     assert report.figures["answers"] == 0 and report.figures["percent_agreement"] is None
 
 
-def test_a_report_whose_worker_died_is_failed_by_the_next_request(team):
+def test_a_report_whose_worker_died_is_failed_by_the_sweeper_when_a_newer_one_waits(team):
+    from datetime import timedelta
+
     from django.utils import timezone
 
+    from config.jobs.sweeper import jobs_sweep
     from labeling.models import QualityReport
-    from labeling.quality.report import STALE_AFTER
 
+    long_ago = timezone.now() - timedelta(hours=1)
     stuck = QualityReport.objects.create(
-        dataset=team, status=QualityStatus.RUNNING, started_at=timezone.now() - STALE_AFTER * 2
+        dataset=team, status=QualityStatus.RUNNING, started_at=long_ago, heartbeat_at=long_ago, attempts=1
     )
     fresh = quality_report_request(dataset=team, user=None)
+    jobs_sweep()
     stuck.refresh_from_db()
-    assert stuck.status == QualityStatus.FAILED and "stopped" in stuck.message
+    assert stuck.status == QualityStatus.FAILED and "newer request was already waiting" in stuck.message
     assert fresh.status == QualityStatus.QUEUED

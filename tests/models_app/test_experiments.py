@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -8,7 +10,7 @@ from datasets.models import Dataset, Role
 from labeling.models import Annotation
 from models_app.ml import PRESETS
 from models_app.models import Experiment, ExperimentStatus
-from models_app.services.experiments import INTERRUPTED, experiment_apply, experiment_create, experiment_run
+from models_app.services.experiments import experiment_apply, experiment_create, experiment_run
 from tests.factories import DatasetFactory, LabelFactory, TaskFactory, member
 
 pytestmark = pytest.mark.django_db
@@ -112,11 +114,23 @@ def test_a_second_experiment_waits_for_the_first(labeled_catalog, lead):
         experiment_create(dataset=labeled_catalog, user=lead, names=["default"], folds=2)
 
 
-def test_a_run_found_running_is_failed_as_interrupted(labeled_catalog, lead):
+def test_an_experiment_whose_worker_died_is_run_again(labeled_catalog, lead):
     experiment = experiment_create(dataset=labeled_catalog, user=lead, names=["default"], folds=2)
-    Experiment.objects.filter(pk=experiment.pk).update(status=ExperimentStatus.RUNNING, started_at=timezone.now())
+    long_ago = timezone.now() - timedelta(hours=1)
+    Experiment.objects.filter(pk=experiment.pk).update(
+        status=ExperimentStatus.RUNNING, started_at=long_ago, heartbeat_at=long_ago, attempts=1
+    )
     experiment = experiment_run(experiment_id=experiment.pk)
-    assert (experiment.status, experiment.error) == (ExperimentStatus.FAILED, INTERRUPTED)
+    assert (experiment.status, experiment.interruptions, experiment.attempts) == (ExperimentStatus.SUCCEEDED, 1, 2)
+
+
+def test_a_second_delivery_leaves_a_live_experiment_to_its_worker(labeled_catalog, lead):
+    experiment = experiment_create(dataset=labeled_catalog, user=lead, names=["default"], folds=2)
+    Experiment.objects.filter(pk=experiment.pk).update(
+        status=ExperimentStatus.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now(), attempts=1
+    )
+    experiment = experiment_run(experiment_id=experiment.pk)
+    assert (experiment.status, experiment.attempts, experiment.results) == (ExperimentStatus.RUNNING, 1, [])
 
 
 def test_running_a_finished_experiment_again_changes_nothing(labeled_catalog, lead):
@@ -134,7 +148,7 @@ def test_a_failing_run_records_why(labeled_catalog, lead):
     Annotation.objects.filter(dataset=labeled_catalog).delete()
     experiment = experiment_run(experiment_id=experiment.pk)
     assert experiment.status == ExperimentStatus.FAILED
-    assert "at least 2 classes" in experiment.error
+    assert "at least 2 classes" in experiment.message
 
 
 def test_apply_refuses_an_unfinished_experiment(labeled_catalog, lead):

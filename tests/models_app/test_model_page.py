@@ -117,7 +117,7 @@ def test_per_class_figures_come_worst_f1_first(dataset):
 
 def test_a_failed_version_shows_its_error(lead_client, dataset):
     ModelVersion.objects.create(
-        dataset=dataset, number=1, status=VersionStatus.FAILED, error="TrainingError: every label needs 2 examples"
+        dataset=dataset, number=1, status=VersionStatus.FAILED, message="TrainingError: every label needs 2 examples"
     )
     assert "TrainingError: every label needs 2 examples" in lead_client.get(page_url(dataset)).content.decode()
 
@@ -184,3 +184,68 @@ def test_the_model_page_shows_how_suggestions_sway_annotators(client, db):
     client.force_login(member(dataset, "lead", Role.LEAD))
     response = client.get(reverse("models_app:page", args=[dataset.pk]))
     assert b"Do suggestions sway annotators?" in response.content
+
+
+def one_product_version(dataset: Dataset, number: int = 1, label_count: int = 31, **fields) -> ModelVersion:
+    """The trial's model: one held-out product, its leaf wrong and its top level right."""
+    version = succeeded_version(dataset, number=number, label_count=label_count, **fields)
+    version.metrics = {"n": 1, "accuracy": 0.0, "macro_f1": 0.0, "level_accuracy": [1.0, 0.0, 0.0]}
+    version.save(update_fields=["metrics"])
+    return version
+
+
+def test_a_model_measured_on_one_product_shows_no_accuracy_but_why(lead_client, dataset):
+    one_product_version(dataset, is_active=True)
+    html = lead_client.get(page_url(dataset)).content.decode()
+    assert "No accuracy figures for this version: too few held-out labels: 1." in html
+    assert "0.0%" not in html and "100.0%" not in html
+
+
+def test_a_model_measured_on_one_product_shows_no_level_accuracy(lead_client, dataset):
+    one_product_version(dataset, is_active=True)
+    assert "Level 1 accuracy" not in lead_client.get(page_url(dataset)).content.decode()
+
+
+def test_a_model_measured_on_one_product_shows_no_confusion_matrix(lead_client, dataset):
+    one_product_version(dataset, is_active=True)
+    assert "Confusion matrix" not in lead_client.get(page_url(dataset)).content.decode()
+
+
+def test_the_accuracy_comes_with_its_interval_and_n(lead_client, dataset):
+    succeeded_version(dataset, is_active=True)  # 93% of 200: Wilson 88.6%-95.8%
+    html = lead_client.get(page_url(dataset)).content.decode()
+    assert "93.0%<br><small>95% CI 89%–96%</small>" in html
+    assert "<dd>200 held-out labels</dd>" in html
+
+
+def test_a_cross_validated_accuracy_says_so(lead_client, dataset):
+    version = succeeded_version(dataset, is_active=True)
+    ModelVersion.objects.filter(pk=version.pk).update(
+        metrics={**version.metrics, "n": 31, "evaluated_on": "cross-validation", "folds": 4}
+    )
+    assert "<dd>31 labels, 4-fold cross-validation</dd>" in lead_client.get(page_url(dataset)).content.decode()
+
+
+def test_the_runs_table_gives_the_reason_instead_of_an_accuracy(lead_client, dataset):
+    one_product_version(dataset)
+    html = lead_client.get(page_url(dataset), headers={"HX-Request": "true"}).content.decode()
+    assert '<td title="too few held-out labels: 1">–</td>' in html
+
+
+def test_a_version_measured_on_too_few_labels_is_no_point_of_the_learning_curve(dataset):
+    one_product_version(dataset, number=1, label_count=31)
+    succeeded_version(dataset, number=2, label_count=800)
+    forecast = forecast_for(dataset=dataset, target=0.95)
+    assert [point[0] for point in forecast["points"]] == [800]
+    assert forecast["withheld"] == [{"number": 1, "labels": 31, "reason": "too few held-out labels: 1"}]
+
+
+def test_learning_curve_points_carry_their_interval(dataset):
+    succeeded_version(dataset, label_count=800)
+    assert forecast_for(dataset=dataset, target=0.95)["points"] == [[800, 0.93, 0.8859, 0.9578]]
+
+
+def test_the_page_lists_the_versions_left_off_the_curve(lead_client, dataset):
+    one_product_version(dataset, number=1, label_count=31)
+    html = lead_client.get(page_url(dataset)).content.decode()
+    assert "v1 (31 labels, too few held-out labels: 1)" in html

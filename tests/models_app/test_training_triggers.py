@@ -3,6 +3,7 @@ import pytest
 from labeling.queue import task_lease_next
 from labeling.services import annotation_submit
 from models_app.models import ModelVersion, TrainingTrigger, VersionStatus
+from models_app.services.training import model_version_train
 from tests.factories import member
 
 pytestmark = pytest.mark.django_db
@@ -27,3 +28,39 @@ def test_no_run_is_requested_when_retraining_is_off(labeled_catalog, django_capt
             task=task_lease_next(dataset=labeled_catalog, user=user), user=user, label=labeled_catalog.labels.first()
         )
     assert not ModelVersion.objects.filter(dataset=labeled_catalog).exists()
+
+
+def submit_labels(dataset, count: int, user) -> None:
+    label = dataset.labels.first()
+    for _ in range(count):
+        annotation_submit(task=task_lease_next(dataset=dataset, user=user), user=user, label=label)
+
+
+def test_no_second_run_is_requested_while_one_runs(labeled_catalog, django_capture_on_commit_callbacks):
+    labeled_catalog.retrain_every = 2
+    labeled_catalog.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        submit_labels(labeled_catalog, 2, member(labeled_catalog, "ann"))
+    ModelVersion.objects.filter(dataset=labeled_catalog).update(status=VersionStatus.RUNNING)
+    with django_capture_on_commit_callbacks(execute=True):
+        submit_labels(labeled_catalog, 3, member(labeled_catalog, "ben"))
+    assert ModelVersion.objects.filter(dataset=labeled_catalog).count() == 1
+
+
+def test_a_failed_run_is_not_requested_again_before_enough_new_labels(
+    labeled_catalog, django_capture_on_commit_callbacks
+):
+    labeled_catalog.retrain_every = 2
+    labeled_catalog.model_config = {"classifier": "no-such-classifier"}
+    labeled_catalog.save()
+    ann, ben = member(labeled_catalog, "ann"), member(labeled_catalog, "ben")
+    with django_capture_on_commit_callbacks(execute=True):
+        submit_labels(labeled_catalog, 2, ann)
+    failed = model_version_train(version_id=ModelVersion.objects.get(dataset=labeled_catalog).pk)
+    assert failed.status == VersionStatus.FAILED
+    with django_capture_on_commit_callbacks(execute=True):
+        submit_labels(labeled_catalog, 1, ben)
+    assert ModelVersion.objects.filter(dataset=labeled_catalog).count() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        submit_labels(labeled_catalog, 1, ben)
+    assert ModelVersion.objects.filter(dataset=labeled_catalog).count() == 2

@@ -1,9 +1,11 @@
 """Imports through the real service: bad rows reported with reasons, valid rows land, nothing half-written."""
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.core.files.base import ContentFile
+from django.utils import timezone
 
 from config.errors import ApplicationError
 from datasets.models import ImportKind, ImportStatus, Label, Product
@@ -54,7 +56,7 @@ def test_missing_title_is_reported_with_its_line_and_the_rest_lands():
     dataset = DatasetFactory()
     job = run(dataset, (HEADER + "A1,Red shoe,Acme,1\nA2,,Acme,1\nA3,Sock,Acme,1\n").encode())
     assert job.created_count == 2
-    assert report(job) == ["3,A2,missing title"]
+    assert report(job) == ["3,3,A2,missing title"]
 
 
 def test_duplicate_ids_within_the_file_are_reported():
@@ -121,7 +123,7 @@ def test_an_unknown_label_rejects_its_row():
     LabelFactory(dataset=dataset, name="Shoes", path="Shoes")
     job = run(dataset, b"id,title,category\nA1,Red shoe,Shoes\nA2,Hat,Hats\n", label_column="category")
     assert job.created_count == 1
-    assert report(job) == ["3,A2,unknown label 'Hats'"]
+    assert report(job) == ["3,3,A2,unknown label 'Hats'"]
 
 
 def test_jsonl_and_json_arrays_import():
@@ -138,10 +140,13 @@ def test_batches_are_atomic_and_a_rerun_resumes_after_the_last_committed_one(set
     job = import_job_create(
         dataset=dataset, user=None, kind=ImportKind.PRODUCTS, file=ContentFile((HEADER + rows).encode(), name="p.csv")
     )
-    # A worker died after committing the first batch: the job is running with two records done.
+    # A worker died after committing the first batch: the job is running with two records done, and silent.
     import_job_run(job_id=job.pk)
     job.refresh_from_db()
-    type(job).objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING, records_done=2, created_count=2)
+    silent_since = timezone.now() - timedelta(seconds=settings.JOB_STALE_SECONDS + 1)
+    type(job).objects.filter(pk=job.pk).update(
+        status=ImportStatus.RUNNING, records_done=2, created_count=2, heartbeat_at=silent_since
+    )
     Product.objects.filter(external_id__in=["A2", "A3", "A4"]).delete()
     job = import_job_run(job_id=job.pk)
     assert (job.status, job.created_count, job.updated_count, job.records_done) == (ImportStatus.SUCCEEDED, 5, 0, 5)
