@@ -1,23 +1,25 @@
 """Pure parsing of uploaded product and taxonomy files (no Django): the import service writes the rows.
 
-files: opening and sniffing; records: record streams per format; values: per-value checks;
-mapping: column -> field; products and taxonomy: the validated rows; labelstudio and prodigy: labeled
-exports of other tools (annotated: what they share).
+files: opening and sniffing; lines: physical lines, every one accounted for; records: record streams
+per format; values: per-value checks; mapping: column -> field; products and taxonomy: the validated
+rows; labelstudio and prodigy: labeled exports of other tools (annotated: what they share).
 """
 
 from .annotated import AnnotatedRow
 from .files import ImportFormatError, RowError, detect_format, open_text
 from .labelstudio import parse_labelstudio
+from .lines import LineCount
 from .mapping import PRODUCT_FIELDS, suggest_mapping
 from .prodigy import parse_prodigy
 from .products import FIELD_LIMITS, ProductRow, parse_products, read_header
-from .taxonomy import TaxonomyRow, parse_taxonomy
+from .taxonomy import TaxonomyRow, parse_taxonomy, split_path
 
 __all__ = [
     "FIELD_LIMITS",
     "PRODUCT_FIELDS",
     "AnnotatedRow",
     "ImportFormatError",
+    "LineCount",
     "ProductRow",
     "RowError",
     "TaxonomyRow",
@@ -28,5 +30,6 @@ __all__ = [
     "parse_products",
     "parse_taxonomy",
     "read_header",
+    "split_path",
     "suggest_mapping",
 ]

@@ -15,8 +15,8 @@ import ijson
 
 from .files import ImportFormatError, check_head, detect_format, open_text, read_head
 from .products import FIELD_LIMITS, ProductRow
-from .records import _first_line, _Utf8Reader
-from .values import bad_text_reason, bad_value_reason, clean_text, parse_price, quote
+from .records import IJSON_READ_CHARS, _first_line, _Utf8Reader
+from .values import TOO_DEEP, bad_text_reason, bad_value_reason, clean_text, parse_price, quote, too_deep
 
 # The product fields both tools can carry next to the text; title and external_id have their own rules.
 OPTIONAL_FIELDS = ("description", "brand", "price", "currency", "image_url", "url")
@@ -76,6 +76,8 @@ def _jsonl(text: TextIO) -> Iterator[Record]:
         stripped = line.strip()
         if not stripped:
             continue
+        if too_deep(stripped):
+            raise record_error(f"Line {number}", TOO_DEEP)
         try:
             value = _DECODER.decode(stripped)
         except json.JSONDecodeError as exc:
@@ -89,7 +91,8 @@ def _array(text: TextIO) -> Iterator[Record]:
     # Streamed item by item: exports of large projects run to gigabytes.
     count = 0
     try:
-        for count, value in enumerate(ijson.items(_Utf8Reader(text), "item", use_float=True), 1):
+        items = ijson.items(_Utf8Reader(text), "item", use_float=True, buf_size=IJSON_READ_CHARS)
+        for count, value in enumerate(items, 1):
             yield f"Item {count}", count, value
     except (ijson.JSONError, UnicodeDecodeError) as exc:
         if not count:
@@ -99,8 +102,11 @@ def _array(text: TextIO) -> Iterator[Record]:
 
 def _document(text: TextIO) -> Iterator[Record]:
     # A single object (one task saved on its own) is small enough to read whole.
+    document = text.read().lstrip("\ufeff")
+    if too_deep(document):
+        raise record_error("Item 1", TOO_DEEP)
     try:
-        value = _DECODER.decode(text.read().lstrip("\ufeff"))
+        value = _DECODER.decode(document)
     except ValueError as exc:
         raise ImportFormatError(f"The file is not valid JSON: {_first_line(exc)}.") from exc
     yield "Item 1", 1, value

@@ -15,7 +15,7 @@ from typing import BinaryIO, TextIO
 
 import charset_normalizer
 
-from .values import BROKEN_RE
+from .values import BROKEN_RE, MAX_JSON_DEPTH, too_deep
 
 HEAD_BYTES = 64 * 1024
 ENCODING_SAMPLE_BYTES = 1024 * 1024
@@ -25,6 +25,9 @@ _CJK_ENCODINGS = frozenset((
     "gb18030", "gb2312", "gbk", "hz", "johab", "shift_jis", "shift_jis_2004", "shift_jisx0213",
 ))
 _HIGH_BYTE_RUN_RE = re.compile(rb"[\x80-\xff]+")
+# Control characters text files do not contain (tab, line breaks, form feed and the vertical tab some
+# spreadsheets write inside cells are left out); random or compressed bytes are about 10% of them.
+_CONTROL_RE = re.compile("[\x01-\x08\x0e-\x1f\x7f]")
 
 _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"PK\x03\x04", "a ZIP archive (or an .xlsx workbook)"),
@@ -58,11 +61,15 @@ class ImportFormatError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class RowError:
-    """One record refused; the rest of the file goes on. line is the item number for JSON arrays."""
+    """One record refused; the rest of the file goes on. line is the item number for JSON arrays.
+
+    line_end is the last line a broken record covered, when it ran over several (None: just `line`).
+    """
 
     line: int
     reason: str
     external_id: str = ""
+    line_end: int | None = None
 
 
 def _escape_any_byte(err: UnicodeError) -> tuple[str, int]:
@@ -117,12 +124,26 @@ def check_head(head: bytes, accepted: str = "CSV, JSON or JSONL") -> str:
         )
     if not text.strip():
         raise ImportFormatError("The file is empty.")
+    controls = len(_CONTROL_RE.findall(text))
+    if controls > max(8, len(text) // 100):
+        raise ImportFormatError(f"This file contains binary data (control characters), not {accepted}.")
     return text
+
+
+def check_depth(head_text: str) -> None:
+    """Refuse JSON nested past MAX_JSON_DEPTH in the head: Python's JSON reader recurses once per level,
+    so such a file is turned away at upload, before a page or a worker reads it."""
+    if head_text.lstrip()[:1] in ("[", "{") and too_deep(head_text):
+        raise ImportFormatError(
+            f"This file nests JSON arrays or objects more than {MAX_JSON_DEPTH} levels deep; "
+            "product, Label Studio and Prodigy records need only a few levels."
+        )
 
 
 def detect_format(head: bytes, filename: str = "") -> str:
     text = check_head(head).lstrip()
     ext = extension(filename)
+    check_depth(text)
     if text[0] == "[":
         return "json"
     if text[0] == "{":

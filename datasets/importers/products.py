@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, BinaryIO, TextIO
 
-from .files import ImportFormatError, RowError, check_head, detect_format, open_text, read_head
+from .files import ImportFormatError, RowError, check_depth, check_head, detect_format, open_text, read_head
+from .lines import LineCount
 from .mapping import resolve_mapping, suggest_mapping
 from .records import open_csv, open_json
 from .values import bad_text_reason, clean_text, parse_price, quote
@@ -83,21 +84,27 @@ def parse_products(
     delimiter: str | None = None,
     mapping: dict[str, str] | None = None,
     label_column: str | None = None,
+    counts: LineCount | None = None,
 ) -> Iterator[ProductRow | RowError]:
-    """Stream validated products; whole-file problems raise ImportFormatError from the call itself."""
+    """Stream validated products; whole-file problems raise ImportFormatError from the call itself.
+
+    `counts` follows the physical lines (items of a JSON array) behind the records yielded so far.
+    """
     head = read_head(stream)
     if fmt is None:
         fmt = detect_format(head, filename)
     elif fmt not in FORMATS:
         raise ImportFormatError(f"Unknown product file format '{fmt}'; choose csv, json or jsonl.")
-    else:
+    elif fmt == "csv":
         check_head(head)
+    else:
+        check_depth(check_head(head))
     text, encoding = open_text(stream)
     try:
         if fmt == "csv":
-            _, columns, records = open_csv(text, delimiter)
+            _, columns, records = open_csv(text, delimiter, counts)
         else:
-            columns, _, records = open_json(text, fmt, encoding, _PEEK_RECORDS)
+            columns, _, records = open_json(text, fmt, encoding, _PEEK_RECORDS, counts)
         fields, label = resolve_mapping(columns, mapping, label_column)
     except BaseException:
         text.close()

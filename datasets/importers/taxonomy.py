@@ -11,7 +11,7 @@ from typing import Any, BinaryIO, TextIO
 
 from .files import ImportFormatError, RowError, check_head, extension, open_text, read_head
 from .records import DELIMITERS, SNIFF_CHARS, iter_csv, sniff_delimiter
-from .values import bad_text_reason, clean_text, normalize_column, quote
+from .values import MAX_JSON_DEPTH, bad_text_reason, clean_text, normalize_column, quote, too_deep
 
 FORMATS = ("google", "csv", "json")
 MAX_DEPTH = 10
@@ -24,6 +24,7 @@ _PATH_COLUMNS = ("path", "category_path", "full_path", "category")
 _NAME_COLUMNS = ("name", "category_name", "title", "label")
 _PARENT_COLUMNS = ("parent_id", "parent_code", "parent")
 _HEADER_WORDS = frozenset(_ID_COLUMNS + _PATH_COLUMNS + _NAME_COLUMNS + _PARENT_COLUMNS)
+_SPACED_SEPARATOR_RE = re.compile(r"\s+>\s+")
 
 # Sources yield (line, code, raw path segments) or a RowError; _validated does the rest.
 _Entry = tuple[int, str, Iterable[Any]]
@@ -58,6 +59,17 @@ def parse_taxonomy(
     return _validated(text, entries, encoding, "item" if fmt == "json" else "line")
 
 
+def split_path(path: str) -> list[str]:
+    """The levels of a category path, stripped: "A > B", "A>B" -> ["A", "B"].
+
+    Every ">" separates levels, except in a path that holds a "<": there "<" and ">" are markup or an
+    emoticon inside a name ("Tools & <Hardware>", "Kids <3 Toys"), so only " > " (with spaces around,
+    as Google's taxonomy writes it) does.
+    """
+    parts = _SPACED_SEPARATOR_RE.split(path) if "<" in path else path.split(">")
+    return [part.strip() for part in parts]
+
+
 def _detect(head_text: str, filename: str) -> str:
     """The extension decides; without one, JSON by its bracket, CSV by its header or delimiters, else Google text."""
     if extension(filename) in _EXTENSIONS:
@@ -81,7 +93,7 @@ def _google_entries(text: TextIO) -> Iterator[_Entry]:
             continue
         match = _GOOGLE_LINE_RE.fullmatch(line)
         code, path = (match[1], match[2]) if match else ("", line)
-        yield line_no, code, path.split(">")
+        yield line_no, code, split_path(path)
 
 
 def _csv_entries(text: TextIO) -> Iterator[_Entry | RowError]:
@@ -128,13 +140,16 @@ def _path_rows(records: Iterable, code_at: int, path_at: int) -> Iterator[_Entry
             continue
         line, row = item
         code, path = _cells(row, code_at, path_at)
-        yield line, code, path.split(">")
+        yield line, code, split_path(path)
 
 
 def _json_entries(text: TextIO) -> Iterator[_Entry | RowError]:
     # Taxonomies are small (thousands of nodes), and nested trees need whole-document context.
+    document = text.read()
+    if too_deep(document):
+        raise ImportFormatError(f"The file nests JSON more than {MAX_JSON_DEPTH} levels deep.")
     try:
-        data = json.load(text)
+        data = json.loads(document)
     except ValueError as exc:
         raise ImportFormatError(f"The file is not valid JSON: {exc}.") from exc
     items = [data] if isinstance(data, dict) else data
@@ -155,12 +170,12 @@ def _json_nodes(items: list) -> Iterator[_Entry | RowError]:
         node, parents = stack.pop()
         counter += 1
         if isinstance(node, str):
-            yield counter, "", node.split(">")
+            yield counter, "", split_path(node)
         elif not isinstance(node, dict):
             yield RowError(counter, "not a category (expected a string or an object)")
         elif "path" in node:
             path = node["path"]
-            segments = path.split(">") if isinstance(path, str) else path if isinstance(path, list) else [path]
+            segments = split_path(path) if isinstance(path, str) else path if isinstance(path, list) else [path]
             yield counter, _text(_key(node, ("id", "code"))), segments
         else:
             path = (*parents, _text(_key(node, ("name", "title"))))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from decimal import Decimal
@@ -19,6 +20,14 @@ _GROUPED_RE = {",": re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+"), ".": re.compile(r"[
 # What the products table holds (14 digits, 2 of them decimals); larger values would fail a whole batch.
 MAX_PRICE = Decimal("999999999999.99")
 _DIGIT_GROUPING = str.maketrans("", "", " '\u00a0\u202f\t")
+# Product records need a few levels (attributes holding lists); Python's JSON reader and writer
+# recurse once per level and give up near a thousand, so deeper nesting is refused well before.
+MAX_JSON_DEPTH = 64
+TOO_DEEP = f"nested more than {MAX_JSON_DEPTH} levels deep"
+# A JSON string, its closing quote optional (a head sample may cut one).
+_JSON_STRING_RE = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?', re.S)
+_NOT_BRACKET_RE = re.compile(r"[^\[\]{}]+")
+_DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 
 def bad_text_reason(text: str, encoding: str) -> str:
@@ -32,10 +41,27 @@ def bad_text_reason(text: str, encoding: str) -> str:
 
 def bad_value_reason(value: Any, encoding: str) -> str:
     """bad_text_reason for a decoded JSON value, nested containers included."""
-    dumped = json.dumps(value, ensure_ascii=False)  # one C pass instead of walking the tree
+    try:
+        dumped = json.dumps(value, ensure_ascii=False)  # one C pass instead of walking the tree
+    except RecursionError:
+        return TOO_DEEP
+    if too_deep(dumped):
+        return TOO_DEEP
     if "\\u0000" in dumped:
         return "contains a NUL character"
     return bad_text_reason(dumped, encoding)
+
+
+def too_deep(text: str) -> bool:
+    """Whether JSON text (or the head of it) nests arrays and objects more than MAX_JSON_DEPTH levels."""
+    # Counting brackets is cheap and settles nearly every record; only a bracket-heavy one is scanned.
+    return text.count("[") + text.count("{") > MAX_JSON_DEPTH and json_depth(text) > MAX_JSON_DEPTH
+
+
+def json_depth(text: str) -> int:
+    """The deepest nesting of arrays and objects in JSON text, brackets inside strings aside."""
+    brackets = _NOT_BRACKET_RE.sub("", _JSON_STRING_RE.sub("", text))
+    return max(itertools.accumulate(map(_DEPTH_STEP.__getitem__, brackets), initial=0))
 
 
 def clean_text(text: str) -> str:

@@ -13,7 +13,7 @@ from django.db import connection
 from django.db.models import F, Q
 from django.utils import timezone
 
-from datasets.importers import ProductRow, RowError
+from datasets.importers import ProductRow, RowError, split_path
 from datasets.models import Dataset, Label, Product
 from labeling.history import label_events_bulk_record
 from labeling.models import Annotation, EventAction, LabelEvent, LabelSource, Task
@@ -45,7 +45,7 @@ class LabelResolver:
                 self._by_key[f"name:{label.name.casefold()}"] = label
 
     def __call__(self, value: str) -> Label | None:
-        key = " > ".join(part.strip() for part in value.split(">")).casefold()
+        key = " > ".join(split_path(value)).casefold()
         return self._by_key.get(key) or self._by_key.get(f"name:{key}")
 
 

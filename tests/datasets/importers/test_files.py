@@ -1,5 +1,6 @@
 import codecs
 import io
+import random
 
 import pytest
 
@@ -183,3 +184,46 @@ def test_suggest_mapping_understands_camel_case():
 
 def test_suggest_mapping_leaves_unknown_columns_out():
     assert suggest_mapping(["Merchant ID", "Cluster Label"]) == {}
+
+
+def random_bytes_without_nul(size: int = 4096) -> bytes:
+    return bytes(byte for byte in random.Random(9).randbytes(size) if byte)
+
+
+@pytest.mark.parametrize("filename", ["products.csv", "feed.json", "upload"])
+def test_binary_without_nul_bytes_is_refused_in_plain_words(filename):
+    with pytest.raises(ImportFormatError) as caught:
+        detect_format(random_bytes_without_nul(), filename)
+    assert str(caught.value) == "This file contains binary data (control characters), not CSV, JSON or JSONL."
+
+
+def test_text_with_a_few_control_characters_is_still_text():
+    data = b"id,title\n" + b"".join(b"%d,Mug\x0b%d\n" % (n, n) for n in range(50)) + b"\x1a"
+    assert detect_format(data, "products.csv") == "csv"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"[" * 10_000,
+        b"[" * 10_000 + b"]" * 10_000,
+        b'{"a":' * 10_000,
+        b'[{"id": 1, "a": ' + b"[" * 100 + b"]" * 100 + b"}]",
+    ],
+)
+def test_json_nested_too_deep_is_refused_up_front(data):
+    with pytest.raises(ImportFormatError, match="more than 64 levels deep"):
+        detect_format(data, "feed.json")
+
+
+def test_the_mapping_preview_of_too_deep_json_is_refused_not_crashed():
+    with pytest.raises(ImportFormatError, match="levels deep"):
+        read_header(io.BytesIO(b"[" * 10_000 + b"]" * 10_000), "feed.json")
+
+
+def test_brackets_inside_json_strings_do_not_count_as_nesting():
+    assert detect_format(b'[{"id": 1, "title": "' + b"[" * 500 + b'"}]', "feed.json") == "json"
+
+
+def test_moderate_nesting_is_accepted():
+    assert detect_format(b'[{"id": 1, "a": ' + b"[" * 20 + b"]" * 20 + b"}]", "feed.json") == "json"

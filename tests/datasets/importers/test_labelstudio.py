@@ -398,3 +398,10 @@ def test_whole_file_problems_raise_from_the_call(data, message):
     with pytest.raises(ImportFormatError) as caught:
         parse_labelstudio(io.BytesIO(data), "export.json")
     assert str(caught.value).startswith(message)
+
+
+def test_a_task_nested_too_deep_is_refused_with_its_item_not_a_crash():
+    padding = [{"data": {"id": f"t{n}", "text": "Lamp " + "x" * 100}} for n in range(600)]  # past the 64 KB head
+    deep = b'{"data": {"id": "d", "text": "Desk", "extra": ' + b"[" * 10_000 + b"]" * 10_000 + b"}}"
+    data = json.dumps(padding).encode()[:-1] + b", " + deep + b"]"
+    assert error(data) == "Item 601: attributes: nested more than 64 levels deep."

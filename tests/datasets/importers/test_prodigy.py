@@ -179,3 +179,11 @@ def test_whole_file_problems_raise_from_the_call(data, message):
     with pytest.raises(ImportFormatError) as caught:
         parse_prodigy(io.BytesIO(data), "annotations.jsonl")
     assert str(caught.value).startswith(message)
+
+
+def test_an_example_nested_too_deep_is_refused_with_its_line_not_a_crash():
+    deep = '{"text": "Lamp", "answer": "ignore", "meta": {"a": ' + "[" * 10_000 + "]" * 10_000 + "}}"
+    # Past the 64 KB head that the upload checks.
+    padding = [example(meta={"id": f"sku-{n}", "note": "x" * 100}, label="Home") for n in range(600)]
+    with pytest.raises(ImportFormatError, match="Line 601: nested more than 64 levels deep"):
+        parse(*padding, deep)

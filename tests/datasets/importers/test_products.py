@@ -1,5 +1,6 @@
 import codecs
 import io
+import json
 from decimal import Decimal
 
 import pytest
@@ -332,3 +333,25 @@ def test_unknown_format_option_is_refused():
 def test_parse_is_lazy_about_rows_but_not_about_the_header():
     with pytest.raises(ImportFormatError):
         parse_products(io.BytesIO(b"Name\nMug\n"), filename="p.csv")  # raised before iterating
+
+
+PADDING = [{"id": f"P{n}", "title": "Lamp " + "x" * 100} for n in range(700)]  # past the 64 KB head
+
+
+def test_a_jsonl_record_nested_too_deep_past_the_head_is_a_row_error():
+    deep = b'{"id": "D", "title": "Deep", "a": ' + b"[" * 10_000 + b"]" * 10_000 + b"}\n"
+    data = b"".join(json.dumps(row).encode() + b"\n" for row in PADDING) + deep
+    items = parse(data, "feed.jsonl")
+    assert errors(items) == [(701, "nested more than 64 levels deep")]
+
+
+def test_a_json_array_item_nested_too_deep_past_the_head_is_a_row_error():
+    deep = b'{"id": "D", "title": "Deep", "a": ' + b"[" * 10_000 + b"]" * 10_000 + b"}"
+    data = json.dumps(PADDING).encode()[:-1] + b", " + deep + b"]"
+    items = parse(data, "feed.json")
+    assert errors(items) == [(701, "nested more than 64 levels deep")]
+
+
+def test_too_deep_json_is_refused_even_with_its_format_given():
+    with pytest.raises(ImportFormatError, match="levels deep"):
+        parse(b"[" * 10_000 + b"]" * 10_000, "feed.json", fmt="json")

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from datasets.importers import ImportFormatError, RowError, TaxonomyRow, parse_taxonomy
+from datasets.importers import ImportFormatError, RowError, TaxonomyRow, parse_taxonomy, split_path
 
 
 def parse(data: bytes, filename: str = "taxonomy.txt", **options) -> list:
@@ -169,3 +169,41 @@ def test_empty_taxonomy_is_refused():
 
 def test_cp1252_taxonomy_is_decoded():
     assert rows(parse("Maison > Cuisine équipée\n".encode("cp1252"))) == [("", ("Maison", "Cuisine équipée"))]
+
+
+@pytest.mark.parametrize(
+    ("path", "levels"),
+    [
+        ("Electronics > Audio > Headphones", ["Electronics", "Audio", "Headphones"]),
+        ("Electronics>Audio", ["Electronics", "Audio"]),
+        ("Tools & <Hardware>", ["Tools & <Hardware>"]),
+        ("Kids <3 Toys", ["Kids <3 Toys"]),
+        ("Home > Tools & <Hardware> > Drills", ["Home", "Tools & <Hardware>", "Drills"]),
+        ("<b>Shoes</b> > Boots", ["<b>Shoes</b>", "Boots"]),
+    ],
+)
+def test_split_path_keeps_markup_inside_names(path, levels):
+    assert split_path(path) == levels
+
+
+def test_category_names_holding_html_are_imported_whole():
+    data = b"Tools & <Hardware>\nTools & <Hardware> > Drills\nKids <3 Toys\n<script>alert(1)</script>\n"
+    assert rows(parse(data)) == [
+        ("", ("Tools & <Hardware>",)),
+        ("", ("Tools & <Hardware>", "Drills")),
+        ("", ("Kids <3 Toys",)),
+        ("", ("<script>alert(1)</script>",)),
+    ]
+
+
+def test_csv_taxonomy_with_html_names():
+    data = b'id,path\n1,Tools & <Hardware>\n2,"Tools & <Hardware> > Drills"\n'
+    assert rows(parse(data, "taxonomy.csv")) == [
+        ("1", ("Tools & <Hardware>",)),
+        ("2", ("Tools & <Hardware>", "Drills")),
+    ]
+
+
+def test_json_taxonomy_nested_too_deep_is_refused():
+    with pytest.raises(ImportFormatError, match="levels deep"):
+        parse(b"[" * 10_000 + b"]" * 10_000, "taxonomy.json")
