@@ -11,6 +11,13 @@ ADMIN = "admin"
 _RANK = {Role.ANNOTATOR: 1, Role.LEAD: 2, ADMIN: 3}
 
 
+def dataset_create_allowed(*, user: AbstractBaseUser) -> bool:
+    """Admins, staff and the leads of a dataset may create datasets: the one rule of the page and the API."""
+    if not user.is_authenticated:
+        return False
+    return user.is_superuser or user.is_staff or Membership.objects.filter(user=user, role=Role.LEAD).exists()
+
+
 def dataset_list(*, user: AbstractBaseUser) -> QuerySet[Dataset]:
     if user.is_superuser:
         return Dataset.objects.all()
@@ -33,12 +40,13 @@ def dataset_get(*, user: AbstractBaseUser, dataset_id: int, role: str = Role.ANN
     return dataset
 
 
-def label_search(*, dataset: Dataset, query: str = "", limit: int = 20) -> QuerySet[Label]:
-    """Labels whose path contains every word of the query, leaves and shallow paths first."""
+def label_search(*, dataset: Dataset, query: str = "", limit: int | None = 20) -> QuerySet[Label]:
+    """Labels whose path contains every word of the query, leaves and shallow paths first; all of them
+    with limit=None (the API pages them)."""
     labels = Label.objects.filter(dataset=dataset)
     for word in query.split():
         labels = labels.filter(path__icontains=word)
-    return labels.annotate(n_children=Count("children")).order_by("n_children", "depth", "path")[:limit]
+    return labels.annotate(n_children=Count("children")).order_by("n_children", "depth", "path", "pk")[:limit]
 
 
 def membership_list(*, dataset: Dataset) -> QuerySet[Membership]:

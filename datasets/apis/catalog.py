@@ -42,7 +42,7 @@ class LabelListApi(APIView):
         dataset = dataset_get(user=request.user, dataset_id=dataset_id)
         search = request.query_params.get("search", "")
         if search:
-            return Response(LabelSerializer(label_search(dataset=dataset, query=search), many=True).data)
+            return paginate(request, self, label_search(dataset=dataset, query=search, limit=None), LabelSerializer)
         return paginate(request, self, dataset.labels.order_by("path"), LabelSerializer)
 
 

@@ -26,6 +26,15 @@ EXTENSIONS: dict[str, str] = {
     "parquet": "parquet",
     "labelstudio": "labelstudio.json",
 }
+# Named here rather than guessed from the extension: the guess depends on the machine's mime.types.
+CONTENT_TYPES: dict[str, str] = {
+    "csv": "text/csv; charset=utf-8",
+    "jsonl": "application/jsonl; charset=utf-8",
+    "json": "application/json",
+    "spacy": "application/octet-stream",
+    "parquet": "application/vnd.apache.parquet",
+    "labelstudio": "application/json",
+}
 
 
 def write_export(rows: Iterable[Row], out: BinaryIO, *, fmt: str, labels: Sequence[str] | None = None) -> int:
@@ -48,4 +57,4 @@ def write_export(rows: Iterable[Row], out: BinaryIO, *, fmt: str, labels: Sequen
     raise ValueError(f"Unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}.")
 
 
-__all__ = ["BASE_COLUMNS", "EXTENSIONS", "FORMATS", "dumps", "write_export"]
+__all__ = ["BASE_COLUMNS", "CONTENT_TYPES", "EXTENSIONS", "FORMATS", "dumps", "write_export"]

@@ -113,14 +113,21 @@ def test_detail_shows_progress_and_an_absolute_download_url_once_ready(lead_api,
     after = lead_api.get(url).json()
     assert (after["status"], after["progress"], after["row_count"]) == ("succeeded", 1.0, 3)
     assert after["download_url"] == f"http://testserver{reverse('api-export-download', args=[export.pk])}"
-    assert sum(after["split_counts"].values()) == 3
+    assert sum(after["split_counts"][part] for part in ("train", "dev", "test")) == 3
+
+
+def test_detail_carries_the_split_warnings(lead_api, voted):
+    queued = export_create(dataset=voted, user=None, fmt="jsonl", policy="final", options={"split": "0.8,0.1,0.1"})
+    export = export_run(export_id=queued.pk)
+    detail = lead_api.get(reverse("api-export-detail", args=[export.pk])).json()
+    assert detail["split_counts"]["warnings"][1] == "test is empty: 10% of 3 products is 0.3, which rounds to none."
 
 
 def test_download_before_ready_is_a_409(lead_api, voted):
     export = export_create(dataset=voted, user=None, fmt="csv", policy="final")
     response = lead_api.get(reverse("api-export-download", args=[export.pk]))
     assert response.status_code == 409
-    assert response.json() == {"detail": "The export is not ready: queued."}
+    assert response.json() == {"detail": "The export is not ready: queued.", "extra": {}}
 
 
 def test_download_serves_the_stored_bytes_with_their_sha256(lead_api, voted):
