@@ -35,24 +35,50 @@ def model_version_active(*, dataset: Dataset) -> ModelVersion | None:
 MIN_RATE_HOURS = 1.0
 
 
+# The keys of `metrics` that `models_app.ml.headline` reads: everything but the per-class figures and the confusion.
+HEADLINE_KEYS = (
+    "n", "evaluated_on", "folds", "accuracy", "accuracy_interval", "macro_f1", "level_accuracy",
+    "level_accuracy_intervals",
+)
+
+
+def _with_headline_keys(versions: QuerySet[ModelVersion]) -> QuerySet[ModelVersion]:
+    return versions.annotate(**{f"metric_{key}": KeyTransform(key, "metrics") for key in HEADLINE_KEYS})
+
+
+def headline_metrics(version: ModelVersion) -> dict:
+    """The headline keys of a version annotated by `_with_headline_keys`, as the metrics dict they came from."""
+    return {key: value for key in HEADLINE_KEYS if (value := getattr(version, f"metric_{key}")) is not None}
+
+
 def model_version_table(*, dataset: Dataset, limit: int = 20) -> QuerySet[ModelVersion]:
     """The newest versions with their headline figures; the heavy JSON (confusion matrices) stays in the database."""
-    return (
-        model_version_list(dataset=dataset)
-        .defer("config", "split", "metrics", "timings")
-        .annotate(accuracy=KeyTransform("accuracy", "metrics"), macro_f1=KeyTransform("macro_f1", "metrics"))
-    )[:limit]
+    versions = model_version_list(dataset=dataset).defer("config", "split", "metrics", "timings")
+    return _with_headline_keys(versions)[:limit]
 
 
-def learning_curve(*, dataset: Dataset) -> list[tuple[int, float]]:
-    """(labels trained on, holdout accuracy) of every succeeded version, fewest labels first."""
-    rows = (
-        ModelVersion.objects.filter(dataset=dataset, status=VersionStatus.SUCCEEDED)
-        .annotate(accuracy=KeyTransform("accuracy", "metrics"))
-        .order_by("label_count", "number")
-        .values_list("label_count", "accuracy")
-    )
-    return [(count, float(accuracy)) for count, accuracy in rows if isinstance(accuracy, int | float)]
+def learning_curve(*, dataset: Dataset) -> tuple[list[list], list[dict]]:
+    """The measured points of succeeded versions, fewest labels first, and the versions measured too little to plot.
+
+    A point is [labels trained on, accuracy, interval low, interval high]; a version with too few held-out labels
+    gives no point (its figure would be noise read as exact) but {"number", "labels", "reason"}.
+    """
+    from models_app.ml import headline
+
+    versions = _with_headline_keys(
+        ModelVersion.objects.filter(dataset=dataset, status=VersionStatus.SUCCEEDED).defer(
+            "config", "split", "metrics", "timings"
+        )
+    ).order_by("label_count", "number")
+    points, withheld = [], []
+    for version in versions:
+        shown = headline(headline_metrics(version))
+        if shown["withheld"]:
+            withheld.append({"number": version.number, "labels": version.label_count, "reason": shown["withheld"]})
+        else:
+            low, high = shown["accuracy_interval"]
+            points.append([version.label_count, float(shown["accuracy"]), low, high])
+    return points, withheld
 
 
 def labeling_rate(*, dataset: Dataset, hours: float = 24) -> float:
@@ -77,17 +103,18 @@ def labeling_rate(*, dataset: Dataset, hours: float = 24) -> float:
 def forecast_for(*, dataset: Dataset, target: float) -> dict:
     """The learning-curve forecast for `target` accuracy, with the hours its further labels take at the current rate.
 
+    Only versions measured on enough held-out labels are points of the curve (see `learning_curve`).
     The curve counts labeled products; with overlap each product takes `overlap` annotations, hence the factor.
     """
     # Imported here: the first use of models_app.ml's forecast loads SciPy, which only this page needs.
     from models_app.ml import forecast
 
-    points = learning_curve(dataset=dataset)
-    result = forecast(points=points, target=target)
+    points, withheld = learning_curve(dataset=dataset)
+    result = forecast(points=[(labels, accuracy) for labels, accuracy, *_ in points], target=target)
     rate = labeling_rate(dataset=dataset)
     more = result.get("more_labels")
     hours = more * dataset.overlap / rate if more is not None and rate > 0 else None
-    return {**result, "points": points, "target": target, "rate": rate, "hours": hours}
+    return {**result, "points": points, "withheld": withheld, "target": target, "rate": rate, "hours": hours}
 
 
 def model_version_report(*, version: ModelVersion, max_classes: int = 25) -> dict:

@@ -1,12 +1,30 @@
 """Stratified, seeded train/dev/test assignment: part of a snapshot, so it must be reproducible.
 
-Each class is shuffled by its own generator, seeded with (seed, class), so adding products of one class
-never moves the products of another. Within a class the dev and test counts are rounded from the
-fractions and train takes the rest, so a class of one product always lands in train.
+Rounding per class fails small classes: at 80/10/10 a class of 4 rounds 0.4 dev and 0.4 test
+products to none, so 33 products in classes of 2-4 all landed in train. The parts are sized on the
+whole export instead, and then shared out among the classes:
+
+1. Part sizes by largest remainder (Hamilton): each part gets the floor of its share of the n
+   products, and the products left over go to the parts with the largest fractional remainders
+   (the earlier part on a tie). 33 products at 80/10/10 give 27/3/3; every part is within one
+   product of its exact share.
+2. Each class keeps one product in train (a category missing from train cannot be learned), so at
+   most n - classes products can go to dev and test; test gives way first when that is short.
+3. Each class is shuffled by its own generator, seeded with (seed, class). The product at position
+   k of a class of s gets the priority (k + 0.5) / s (Sainte-Laguë), position 0 being the one kept
+   for train; test takes the highest priorities, then dev the next. A class thus gives test, and
+   dev and test together, their share of its own products within one (dev within two); small
+   classes take turns for the products their shares add up to; equal priorities of classes of
+   commensurate sizes are ordered by a seeded draw per class, then by class id.
+
+The result depends on the keys, classes, fractions and seed only, never on the input order. A
+class's selected products are a prefix of its own shuffle, so adding products of another class
+moves a product of this one only where the rounding shifts by one.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -32,31 +50,87 @@ def parse_fractions(value: str | Sequence[float]) -> tuple[float, float, float]:
     return parts[0], parts[1], parts[2]
 
 
+def split_sizes(n: int, fractions: Sequence[float]) -> list[int]:
+    """The parts' sizes for n products by largest remainder; they add up to n."""
+    quotas = [n * fraction for fraction in fractions]
+    # Rounded first: 0.1 * 30 is 3.0000000000000004 in floating point, and 0.7 * 10 is 7.000000000000001.
+    exact = [round(quota, 9) for quota in quotas]
+    sizes = [math.floor(quota) for quota in exact]
+    by_remainder = sorted(range(len(sizes)), key=lambda i: (-(exact[i] - sizes[i]), i))
+    for i in by_remainder[: n - sum(sizes)]:
+        sizes[i] += 1
+    return sizes
+
+
+def _capped(sizes: list[int], spare: int) -> tuple[int, int]:
+    """Dev and test sizes within the `spare` products classes can give up; test gives way first."""
+    dev = min(sizes[1], spare)
+    return dev, min(sizes[2], spare - dev)
+
+
 def assign_splits(keys: np.ndarray, strata: np.ndarray, fractions: tuple[float, float, float], seed: int) -> np.ndarray:
-    """A split code (index into SPLIT_NAMES) for every key, stratified by `strata`.
+    """A split code (index into SPLIT_NAMES) for every key, stratified by `strata` (see the module's docstring).
 
     `keys` are unique ids (task ids); the result does not depend on their order in the input.
     """
     keys = np.asarray(keys, dtype=np.int64)
     strata = np.asarray(strata, dtype=np.int64)
-    codes = np.zeros(len(keys), dtype=np.int8)
-    if not len(keys):
+    n = len(keys)
+    codes = np.zeros(n, dtype=np.int8)
+    if not n:
         return codes
     order = np.lexsort((keys, strata))  # by class, then by key: the input order does not matter
-    sorted_strata = strata[order]
-    boundaries = np.flatnonzero(np.diff(sorted_strata)) + 1
-    for members in np.split(order, boundaries):
+    boundaries = np.flatnonzero(np.diff(strata[order])) + 1
+    classes = np.split(order, boundaries)
+    rank = np.empty(n, dtype=np.int64)
+    size = np.empty(n, dtype=np.int64)
+    draw = np.empty(n, dtype=np.float64)
+    for members in classes:
         stratum = int(strata[members[0]])
         rng = np.random.default_rng([seed, stratum & 0xFFFFFFFF, stratum >> 32 & 0xFFFFFFFF])
-        shuffled = members[rng.permutation(len(members))]
-        size = len(members)
-        n_dev = round(size * fractions[1])
-        n_test = round(size * fractions[2])
-        overflow = n_dev + n_test - (size - 1)
-        if overflow > 0:  # a tiny class keeps at least one example for training; test gives way first
-            from_test = min(n_test, overflow)
-            n_test -= from_test
-            n_dev -= overflow - from_test
-        codes[shuffled[:n_dev]] = 1
-        codes[shuffled[n_dev : n_dev + n_test]] = 2
+        rank[members[rng.permutation(len(members))]] = np.arange(len(members))
+        size[members] = len(members)
+        draw[members] = rng.random()
+    dev, test = _capped(split_sizes(n, fractions), n - len(classes))
+    if not dev + test:
+        return codes
+    candidates = np.flatnonzero(rank > 0)
+    # 2k+1 over 2s: equal fractions from different classes are the same float, so they tie exactly.
+    lowest_first = -(2 * rank[candidates] + 1) / (2 * size[candidates])
+    if dev + test < len(candidates):
+        # Only the best dev + test (and whatever ties the last of them) need ordering: a partition, not a sort.
+        cutoff = np.partition(lowest_first, dev + test - 1)[dev + test - 1]
+        inside = lowest_first <= cutoff
+        candidates, lowest_first = candidates[inside], lowest_first[inside]
+    ranked = candidates[np.lexsort((strata[candidates], -draw[candidates], lowest_first))]
+    codes[ranked[:test]] = 2
+    codes[ranked[test : test + dev]] = 1
     return codes
+
+
+def split_warnings(codes: np.ndarray, fractions: Sequence[float]) -> list[str]:
+    """What a lead should know about an assignment: a part asked for that came out empty or short.
+
+    Rounding alone never puts a part more than one product from its share; a part is short when the
+    classes could not spare the products (each keeps one in train).
+    """
+    n = len(codes)
+    if not n:
+        return []
+    counts = np.bincount(np.asarray(codes, dtype=np.int64), minlength=len(SPLIT_NAMES)).tolist()
+    sizes = split_sizes(n, fractions)
+    warnings = []
+    for part in (1, 2):
+        name, fraction, count, size = SPLIT_NAMES[part], fractions[part], counts[part], sizes[part]
+        if fraction == 0:
+            continue
+        if count < size:
+            got = "is empty" if count == 0 else f"has {count} {'product' if count == 1 else 'products'}"
+            warnings.append(
+                f"{name} {got} instead of the {size} asked for ({fraction * 100:g}% of {n}): every category keeps "
+                "at least one product in train, which leaves too few for dev and test."
+            )
+        elif count == 0:
+            share = f"{fraction * 100:g}% of {n} products is {n * fraction:.2g}"
+            warnings.append(f"{name} is empty: {share}, which rounds to none.")
+    return warnings

@@ -17,6 +17,10 @@ from labeling.quality.agreement import label_distribution_distance, wilson_inter
 # Who stands out: thresholds a reviewer would check by hand, only once someone has enough labels.
 MIN_LABELS_TO_JUDGE = 20
 SAME_LABEL_SHARE = 0.8
+# "Fast" is implausibly fast: a median under FAST_SECONDS a label is less than reading a product
+# title takes (8 words at 250-300 words a minute is 1.6-1.9 s), let alone choosing its category,
+# whatever the rest of the team does; or a median under a third of the others' median.
+FAST_SECONDS = 1.5
 FAST_SHARE_OF_TEAM_MEDIAN = 0.33
 UNUSUAL_DISTANCE = 0.5
 
@@ -60,14 +64,14 @@ def annotator_stats(
 
     `not_gold` holds (item, rater) answers on gold items that do not measure the rater (given before the
     item became gold). `flags` names what stands out: "same label" (one label for most answers), "fast" (a median time
-    far under the team's), "unusual labels" (a label distribution far from the team's).
+    under FAST_SECONDS, or far under the rest of the team's), "unusual labels" (a label distribution far from the
+    team's).
     """
     ratings = np.asarray(ratings, dtype=np.int64).reshape(-1, 3)
     seconds = np.asarray(seconds, dtype=np.float64)
     items, raters, labels = ratings[:, 0], ratings[:, 1], ratings[:, 2]
     team_counts = Counter(labels.tolist())
-    known = seconds[~np.isnan(seconds)]
-    team_median = float(np.median(known)) if len(known) else None
+    timed = ~np.isnan(seconds)
     majority = _majority_votes(items, raters, labels)
     gold_items = np.fromiter(gold.keys(), dtype=np.int64, count=len(gold))
     gold_labels = np.fromiter(gold.values(), dtype=np.int64, count=len(gold))
@@ -102,7 +106,12 @@ def annotator_stats(
             others_share = (team_counts[favourite] - favourite_count) / others_total if others_total else 1.0
             if top_share >= SAME_LABEL_SHARE and others_share < SAME_LABEL_SHARE / 2:
                 flags.append("same label")
-            if median is not None and team_median and median < FAST_SHARE_OF_TEAM_MEDIAN * team_median:
+            # The others' median, not the team's: one prolific fast annotator would drag the team's down to theirs.
+            others_seconds = seconds[timed & ~mine]
+            others_median = float(np.median(others_seconds)) if len(others_seconds) else None
+            if median is not None and (
+                median < FAST_SECONDS or (others_median and median < FAST_SHARE_OF_TEAM_MEDIAN * others_median)
+            ):
                 flags.append("fast")
             if distance is not None and distance >= UNUSUAL_DISTANCE:
                 flags.append("unusual labels")

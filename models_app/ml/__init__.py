@@ -11,6 +11,7 @@ from .artifacts import ArtifactError, dump_pipeline, load_pipeline
 from .config import PRESETS, ConfigError, FeatureConfig, ModelConfig
 from .experiments import cross_validate
 from .features import build_pipeline
+from .figures import MIN_EVALUATED, headline
 from .forecast import forecast
 from .metrics import evaluate
 from .scoring import ScoreChunk, score, uncertainty
@@ -18,6 +19,7 @@ from .text import product_text
 from .train import TrainingError, TrainResult, train
 
 __all__ = [
+    "MIN_EVALUATED",
     "PRESETS",
     "ArtifactError",
     "ConfigError",
@@ -31,6 +33,7 @@ __all__ = [
     "dump_pipeline",
     "evaluate",
     "forecast",
+    "headline",
     "load_pipeline",
     "product_text",
     "score",

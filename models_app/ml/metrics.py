@@ -5,10 +5,23 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+from scipy.stats import binomtest
 
 
 def _round(value: float) -> float:
     return round(float(value), 4)
+
+
+def wilson_interval(*, correct: int, n: int, confidence: float = 0.95) -> list[float] | None:
+    """The Wilson score interval of an accuracy of ``correct`` out of ``n``, as [low, high]; None when n is 0.
+
+    Wilson rather than the normal approximation: it stays inside [0, 1] and keeps its coverage at
+    small n and at accuracies near 0 or 1, which is exactly where early models are.
+    """
+    if n == 0:
+        return None
+    interval = binomtest(int(correct), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
+    return [_round(interval.low), _round(interval.high)]
 
 
 def confusion_matrix(*, y_true: Sequence[str], y_pred: Sequence[str], classes: Sequence[str]) -> np.ndarray:
@@ -22,26 +35,24 @@ def confusion_matrix(*, y_true: Sequence[str], y_pred: Sequence[str], classes: S
     return matrix
 
 
-def level_accuracy(
+def level_hits(
     *, y_true: Sequence[str], y_pred: Sequence[str], label_paths: Mapping[str, Sequence[str]]
-) -> tuple[list[float], float]:
-    """Accuracy at each taxonomy depth, and the mean share of each true path that was predicted right.
+) -> tuple[list[int], float]:
+    """Right predictions at each taxonomy depth (counts), and the mean share of each true path predicted right.
 
     At depth d a prediction is right when the first d segments of its path equal the first d of the
     true path (a label missing from ``label_paths`` is a one-segment path of itself); the list runs
     to the deepest path, where it equals plain accuracy if no two labels share a path. The second
     value gives partial credit per example: a wrong leaf under the right parent at depth 2 scores 0.5.
+    Counts rather than shares, so that each depth's accuracy gets its interval.
     """
     paths_true = [tuple(label_paths.get(y, (y,))) for y in y_true]
     paths_pred = [tuple(label_paths.get(y, (y,))) for y in y_pred]
     # The taxonomy's depth, not this sample's, so folds of a cross-validation give lists of one length.
     depth = max((len(p) for p in [*label_paths.values(), *paths_true]), default=0)
-    per_level = [
-        sum(t[:d] == p[:d] for t, p in zip(paths_true, paths_pred, strict=True)) / len(paths_true)
-        for d in range(1, depth + 1)
-    ]
+    hits = [sum(t[:d] == p[:d] for t, p in zip(paths_true, paths_pred, strict=True)) for d in range(1, depth + 1)]
     credit = [_shared_prefix(t, p) / len(t) for t, p in zip(paths_true, paths_pred, strict=True) if t]
-    return [_round(a) for a in per_level], _round(np.mean(credit)) if credit else 0.0
+    return hits, _round(np.mean(credit)) if credit else 0.0
 
 
 def _shared_prefix(a: tuple[str, ...], b: tuple[str, ...]) -> int:
@@ -62,9 +73,11 @@ def evaluate(
 ) -> dict:
     """Metrics of predictions against the truth, every float rounded to 4 decimals.
 
-    Returns {"n", "accuracy", "macro_f1", "per_class": {label: {"precision", "recall", "f1",
-    "support"}}, "confusion": {"labels", "matrix"}} and, when ``label_paths`` is given,
-    "level_accuracy" (list, depth 1 first; see ``level_accuracy``) and "hierarchical_accuracy".
+    Returns {"n", "accuracy", "accuracy_interval" (95% Wilson, [low, high]; None when n is 0),
+    "macro_f1", "per_class": {label: {"precision", "recall", "f1", "support"}}, "confusion":
+    {"labels", "matrix"}} and, when ``label_paths`` is given, "level_accuracy" (list, depth 1 first;
+    see ``level_hits``), "level_accuracy_intervals" (one [low, high] per depth) and
+    "hierarchical_accuracy".
     Undefined precision/recall (no predictions / no support) count as 0. Macro-F1 averages the
     classes that occur in y_true or y_pred, as scikit-learn's ``f1_score(average="macro")`` does.
     """
@@ -82,6 +95,7 @@ def evaluate(
     metrics: dict = {
         "n": n,
         "accuracy": _round(tp.sum() / n) if n else 0.0,
+        "accuracy_interval": wilson_interval(correct=int(tp.sum()), n=n),
         "macro_f1": _round(f1[present].mean()) if present.any() else 0.0,
         "per_class": {
             label: {
@@ -95,7 +109,7 @@ def evaluate(
         "confusion": {"labels": list(classes), "matrix": matrix.tolist()},
     }
     if label_paths is not None and n:
-        metrics["level_accuracy"], metrics["hierarchical_accuracy"] = level_accuracy(
-            y_true=y_true, y_pred=y_pred, label_paths=label_paths
-        )
+        hits, metrics["hierarchical_accuracy"] = level_hits(y_true=y_true, y_pred=y_pred, label_paths=label_paths)
+        metrics["level_accuracy"] = [_round(h / n) for h in hits]
+        metrics["level_accuracy_intervals"] = [wilson_interval(correct=h, n=n) for h in hits]
     return metrics

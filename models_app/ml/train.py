@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import time
+import warnings
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 
 from .config import ModelConfig
 from .features import build_pipeline
+from .figures import MIN_EVALUATED, withheld_reason
 from .metrics import evaluate
 
 MIN_FOR_HOLDOUT = 10
+CV_FOLDS = 5
+# Cross-validation costs about CV_FOLDS trainings. Below this it takes seconds; above it a holdout
+# too small for a figure means the holdout fraction is too small, and a larger one is the cheap fix.
+MAX_CROSS_VALIDATED = 5000
 
 
 class TrainingError(ValueError):
@@ -24,11 +32,16 @@ class TrainingError(ValueError):
 class TrainResult:
     """A fitted pipeline (trained on all labels) and how it was measured.
 
-    metrics: ``evaluate()`` output plus "evaluated_on" ("holdout" or "training") and, when the
-    holdout is partial or missing, "note".
-    split: {"n", "train", "holdout", "seed", "holdout_ids" (indices into the input), "refit_on_all": True}.
+    metrics: ``evaluate()`` output plus "evaluated_on": "holdout" when the holdout has at least
+    MIN_EVALUATED labels, else "cross-validation" (pooled out-of-fold predictions, with "folds"),
+    else None with no figures at all ({"n", "evaluated_on", "accuracy": None, "macro_f1": None}:
+    a figure on a handful of labels misleads more than none); "note" says why when it is not a
+    plain holdout, or when classes were too small to be measured.
+    split: {"n", "train", "holdout", "seed", "holdout_ids" (indices into the input), "refit_on_all": True},
+    and "folds" when cross-validated (then no holdout: "train" is every label).
     timings: seconds; "featurize_fit_s" and "fit_s" are the final fit on all labels (vectorizers,
-    then classifier), "evaluate_s" the holdout model's fit, prediction and metrics, "total_s" all.
+    then classifier), "evaluate_s" the holdout model's or the folds' fits, predictions and metrics,
+    "total_s" all.
     """
 
     pipeline: Pipeline
@@ -82,6 +95,50 @@ def _fit(pipeline: Pipeline, texts: list[str], labels: list[str]) -> tuple[float
     return featurized - started, time.perf_counter() - featurized
 
 
+def _cross_validated(
+    texts: list[str],
+    labels: list[str],
+    classes: list[str],
+    config: ModelConfig,
+    label_paths: Mapping[str, Sequence[str]] | None,
+) -> tuple[dict | None, int, list[str]]:
+    """Metrics of out-of-fold predictions pooled over a stratified k-fold, the labels scored, and notes.
+
+    As in the holdout, the only label of a class is always trained on and never scored: a model that
+    never saw its class cannot get it right, while the deployed model has seen it. None (no metrics)
+    when fewer than MIN_EVALUATED labels can be scored.
+    """
+    counts = Counter(labels)
+    scored = np.array([i for i, label in enumerate(labels) if counts[label] > 1], dtype=np.int64)
+    always_trained = [i for i, label in enumerate(labels) if counts[label] == 1]
+    if len(scored) < MIN_EVALUATED:
+        return None, len(scored), []
+    folds = min(CV_FOLDS, max(counts.values()))
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=config.seed)
+    with warnings.catch_warnings():
+        # Classes smaller than the folds are expected early on; each of their labels is still scored once.
+        warnings.simplefilter("ignore", UserWarning)
+        splits = list(splitter.split(np.zeros(len(scored)), [labels[i] for i in scored]))
+    truth: list[str] = []
+    predicted: list[str] = []
+    for train_part, test_part in splits:
+        train_ids = [*scored[train_part].tolist(), *always_trained]
+        test_ids = scored[test_part].tolist()
+        model = build_pipeline(config)
+        _fit(model, [texts[i] for i in train_ids], [labels[i] for i in train_ids])
+        predicted.extend(model.predict([texts[i] for i in test_ids]).tolist())
+        truth.extend(labels[i] for i in test_ids)
+    metrics = evaluate(y_true=truth, y_pred=predicted, classes=classes, label_paths=label_paths)
+    metrics["evaluated_on"] = "cross-validation"
+    metrics["folds"] = folds
+    notes = [f"measured by {folds}-fold cross-validation over {len(scored)} labels"]
+    if always_trained:
+        single = len(always_trained)
+        classes_word = "class" if single == 1 else "classes"
+        notes.append(f"{single} {classes_word} with a single label trained on but not measured")
+    return metrics, len(scored), notes
+
+
 def train(
     *,
     texts: Sequence[str],
@@ -92,8 +149,9 @@ def train(
     """Train ``config``'s pipeline on (texts, labels); see TrainResult for what comes back.
 
     The holdout metrics describe a model fitted on the other labels; the returned pipeline is then
-    refitted on all labels, because every label helps the deployed model. When no holdout is
-    possible the metrics are measured on the training data (optimistic) and say so.
+    refitted on all labels, because every label helps the deployed model. A holdout too small for a
+    figure (under MIN_EVALUATED labels) gives way to cross-validation over every label, up to
+    MAX_CROSS_VALIDATED labels; with fewer than MIN_EVALUATED labels to score there are no figures.
     ``label_paths`` (label -> taxonomy path) adds accuracy per taxonomy level.
     Raises TrainingError for empty input, mismatched lengths, or fewer than 2 classes.
     """
@@ -107,45 +165,51 @@ def train(
     if len(classes) < 2:
         raise TrainingError(f"training needs at least 2 classes, the labels use {len(classes)}: {classes}")
     train_ids, holdout_ids, notes = holdout_split(labels, fraction=config.holdout, seed=config.seed)
+    split = {
+        "n": len(texts),
+        "train": len(train_ids),
+        "holdout": len(holdout_ids),
+        "seed": config.seed,
+        "holdout_ids": holdout_ids,
+        "refit_on_all": True,
+    }
     try:
-        metrics = None
-        if holdout_ids:
+        if len(holdout_ids) >= MIN_EVALUATED:
             model = build_pipeline(config)
             _fit(model, [texts[i] for i in train_ids], [labels[i] for i in train_ids])
             predicted = model.predict([texts[i] for i in holdout_ids]).tolist()
             truth = [labels[i] for i in holdout_ids]
             metrics = evaluate(y_true=truth, y_pred=predicted, classes=classes, label_paths=label_paths)
             metrics["evaluated_on"] = "holdout"
+        else:
+            held_out = len(holdout_ids)
+            cross_validated, scorable = None, held_out
+            if len(labels) <= MAX_CROSS_VALIDATED:
+                cross_validated, scorable, cv_notes = _cross_validated(texts, labels, classes, config, label_paths)
+            if cross_validated is not None:
+                metrics = cross_validated
+                notes = [f"the holdout would have {held_out} labels, too few for a figure", *cv_notes]
+                split.update(train=len(texts), holdout=0, holdout_ids=[], folds=metrics["folds"])
+            else:
+                metrics = {"n": scorable, "evaluated_on": None, "accuracy": None, "macro_f1": None}
+                notes = [f"{withheld_reason(scorable)}; figures need at least {MIN_EVALUATED}"]
         evaluated = time.perf_counter()
         pipeline = build_pipeline(config)
         featurize_s, fit_s = _fit(pipeline, texts, labels)
-        if metrics is None:
-            predicted = pipeline.predict(texts).tolist()
-            metrics = evaluate(y_true=labels, y_pred=predicted, classes=classes, label_paths=label_paths)
-            metrics["evaluated_on"] = "training"
-            notes.append("metrics are measured on the training data and are optimistic")
     except ValueError as exc:  # e.g. an empty vocabulary when every text is blank
         raise TrainingError(f"training failed: {exc}") from exc
     if notes:
         metrics["note"] = "; ".join(notes)
     finished = time.perf_counter()
-    evaluate_s = evaluated - started if holdout_ids else finished - evaluated - featurize_s - fit_s
     return TrainResult(
         pipeline=pipeline,
         classes=classes,
         metrics=metrics,
-        split={
-            "n": len(texts),
-            "train": len(train_ids),
-            "holdout": len(holdout_ids),
-            "seed": config.seed,
-            "holdout_ids": holdout_ids,
-            "refit_on_all": True,
-        },
+        split=split,
         timings={
             "featurize_fit_s": round(featurize_s, 3),
             "fit_s": round(fit_s, 3),
-            "evaluate_s": round(evaluate_s, 3),
+            "evaluate_s": round(evaluated - started, 3),
             "total_s": round(finished - started, 3),
         },
     )

@@ -32,6 +32,9 @@ def test_a_lead_exports_and_downloads_the_stored_bytes(page, celery_worker, tmp_
     # The table polls while the worker builds the snapshot, then offers the download.
     export = Export.objects.get(dataset=dataset)
     page.wait_for_selector(f"#export-{export.pk} [data-status='succeeded']", timeout=60_000)
+    # The banner that said "queued" follows the export to the end.
+    assert f"Export {export.pk} is ready: 8 rows." in page.inner_text("#export-banner")
+    assert "queued" not in page.inner_text("body").lower()
     with page.expect_download() as download:
         page.click(f"#export-{export.pk} >> text=Download")
     path = tmp_path / "export.jsonl"

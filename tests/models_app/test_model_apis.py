@@ -48,4 +48,34 @@ def test_training_on_demand_runs_in_the_worker(celery_worker, labeled_catalog):
     wait_until_finished(version)
     assert (version.status, version.is_active) == (VersionStatus.SUCCEEDED, True)
     detail = api.get(reverse("api-model-detail", args=[version.pk])).json()
-    assert detail["metrics"]["accuracy"] >= 0
+    assert detail["figures"]["withheld"] == "too few held-out labels: 24"
+
+
+@pytest.mark.django_db
+def test_a_version_measured_on_one_product_has_no_figures_but_why(labeled_catalog):
+    version = ModelVersion.objects.create(
+        dataset=labeled_catalog, number=1, status=VersionStatus.SUCCEEDED,
+        metrics={"n": 1, "accuracy": 0.0, "macro_f1": 0.0, "level_accuracy": [1.0, 0.0], "evaluated_on": "holdout"},
+    )
+    api = client_for(member(labeled_catalog, "lead", Role.LEAD))
+    figures = api.get(reverse("api-model-detail", args=[version.pk])).json()["figures"]
+    assert (figures["accuracy"], figures["level_accuracy"], figures["n"]) == (None, [], 1)
+    assert figures["withheld"] == "too few held-out labels: 1"
+
+
+@pytest.mark.django_db
+def test_a_versions_figures_carry_n_and_the_interval(labeled_catalog):
+    ModelVersion.objects.create(
+        dataset=labeled_catalog, number=1, status=VersionStatus.SUCCEEDED,
+        metrics={"n": 200, "accuracy": 0.93, "macro_f1": 0.9, "evaluated_on": "holdout"},
+    )
+    api = client_for(member(labeled_catalog, "lead", Role.LEAD))
+    figures = api.get(reverse("api-model-list", args=[labeled_catalog.pk])).json()["results"][0]["figures"]
+    assert (figures["n"], figures["accuracy"], figures["accuracy_interval"]) == (200, 0.93, [0.8859, 0.9578])
+
+
+@pytest.mark.django_db
+def test_a_queued_version_has_no_figures_yet(labeled_catalog):
+    version = ModelVersion.objects.create(dataset=labeled_catalog, number=1)
+    api = client_for(member(labeled_catalog, "lead", Role.LEAD))
+    assert api.get(reverse("api-model-detail", args=[version.pk])).json()["figures"] is None

@@ -3,7 +3,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from datasets.exporters.splits import SPLIT_NAMES, assign_splits, parse_fractions
+from datasets.exporters.splits import SPLIT_NAMES, assign_splits, parse_fractions, split_sizes, split_warnings
 
 
 def test_parse_fractions_reads_the_command_line_form():
@@ -71,3 +71,93 @@ def test_tiny_classes_keep_an_example_for_training(size):
 
 def test_names_are_train_dev_test():
     assert SPLIT_NAMES == ("train", "dev", "test")
+
+
+def test_33_products_in_classes_of_3_are_not_all_put_in_train():
+    keys, strata = make_classes(dict.fromkeys(range(11), 3))
+    assert np.bincount(assign_splits(keys, strata, (0.8, 0.1, 0.1), seed=0)).tolist() == [27, 3, 3]
+
+
+def test_a_class_of_two_gives_at_most_one_product_away_from_train():
+    keys, strata = make_classes(dict.fromkeys(range(15), 2))
+    codes = assign_splits(keys, strata, (0.8, 0.1, 0.1), seed=0)
+    assert np.bincount(codes).tolist() == [24, 3, 3]
+    assert all((codes[strata == label] == 0).sum() >= 1 for label in range(15))
+
+
+def test_small_classes_take_turns_for_dev_and_test():
+    keys, strata = make_classes(dict.fromkeys(range(11), 3))
+    codes = assign_splits(keys, strata, (0.8, 0.1, 0.1), seed=0)
+    assert max(Counter(strata[codes != 0].tolist()).values()) == 1  # six classes give one product each
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_every_part_is_within_one_product_of_its_share_when_classes_can_spare_them(seed):
+    rng = np.random.default_rng(seed)
+    sizes = {label: int(size) for label, size in enumerate(rng.integers(2, 40, size=12))}
+    keys, strata = make_classes(sizes)
+    fractions = (0.7, 0.2, 0.1)
+    counts = np.bincount(assign_splits(keys, strata, fractions, seed=seed), minlength=3)
+    assert all(abs(count - len(keys) * fraction) < 1 for count, fraction in zip(counts, fractions, strict=True))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_each_class_gives_test_and_dev_with_test_their_share_within_one_product(seed):
+    rng = np.random.default_rng(seed)
+    sizes = {label: int(size) for label, size in enumerate(rng.integers(2, 200, size=8))}
+    keys, strata = make_classes(sizes)
+    codes = assign_splits(keys, strata, (0.7, 0.2, 0.1), seed=seed)
+    for label, size in sizes.items():
+        counts = np.bincount(codes[strata == label], minlength=3)
+        assert abs(counts[2] - size * 0.1) < 1 and abs(counts[1] + counts[2] - size * 0.3) < 1
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_each_class_gives_dev_its_share_within_two_products(seed):
+    rng = np.random.default_rng(seed)
+    sizes = {label: int(size) for label, size in enumerate(rng.integers(2, 200, size=8))}
+    keys, strata = make_classes(sizes)
+    codes = assign_splits(keys, strata, (0.7, 0.2, 0.1), seed=seed)
+    for label, size in sizes.items():
+        assert abs((codes[strata == label] == 1).sum() - size * 0.2) < 2
+
+
+def test_sizes_go_by_largest_remainder():
+    assert split_sizes(33, (0.8, 0.1, 0.1)) == [27, 3, 3]  # 26.4, 3.3, 3.3: the spare product to train's .4
+
+
+def test_a_tie_of_remainders_goes_to_the_earlier_part():
+    assert split_sizes(5, (0.8, 0.1, 0.1)) == [4, 1, 0]
+
+
+def test_sizes_always_add_up():
+    assert all(sum(split_sizes(n, (0.7, 0.2, 0.1))) == n for n in range(200))
+
+
+def test_no_warning_when_every_part_has_its_share():
+    keys, strata = make_classes(dict.fromkeys(range(11), 3))
+    assert split_warnings(assign_splits(keys, strata, (0.8, 0.1, 0.1), seed=0), (0.8, 0.1, 0.1)) == []
+
+
+def test_a_part_too_small_to_round_to_a_product_is_warned_about():
+    codes = assign_splits(*make_classes({1: 5}), (0.8, 0.1, 0.1), seed=0)
+    assert split_warnings(codes, (0.8, 0.1, 0.1)) == ["test is empty: 10% of 5 products is 0.5, which rounds to none."]
+
+
+def test_parts_the_classes_cannot_spare_are_warned_about():
+    codes = assign_splits(*make_classes(dict.fromkeys(range(33), 1)), (0.8, 0.1, 0.1), seed=0)
+    assert split_warnings(codes, (0.8, 0.1, 0.1)) == [
+        f"{part} is empty instead of the 3 asked for (10% of 33): every category keeps at least one product in "
+        "train, which leaves too few for dev and test."
+        for part in ("dev", "test")
+    ]
+
+
+def test_a_short_part_says_how_many_it_got():
+    codes = assign_splits(*make_classes({**dict.fromkeys(range(30), 1), 99: 3}), (0.8, 0.1, 0.1), seed=0)
+    assert split_warnings(codes, (0.8, 0.1, 0.1))[0].startswith("dev has 2 products instead of the 3 asked for")
+
+
+def test_a_part_not_asked_for_is_not_warned_about():
+    codes = assign_splits(*make_classes({1: 5}), (0.8, 0.2, 0.0), seed=0)
+    assert split_warnings(codes, (0.8, 0.2, 0.0)) == []

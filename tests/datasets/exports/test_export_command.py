@@ -53,7 +53,7 @@ def test_split_adds_the_split_column_and_its_counts(voted, tmp_path):
     rows = rows_of(out)
     assert {row["split"] for row in rows} <= {"train", "dev", "test"}
     assert all(row["split"] for row in rows)
-    assert sum(summary["split_counts"].values()) == summary["rows"] == len(rows)
+    assert sum(summary["split_counts"][part] for part in ("train", "dev", "test")) == summary["rows"] == len(rows)
 
 
 def test_replaces_an_existing_file_only_when_complete(voted, tmp_path):

@@ -50,8 +50,8 @@ def test_a_lead_sees_the_page_with_its_form(lead_client, voted):
 def test_posting_the_form_queues_an_export_and_redirects_back(lead_client, voted):
     response = lead_client.post(page_url(voted), form_data(split="0.8,0.1,0.1", seed="7", include_flagged="on"))
     assert response.status_code == 302
-    assert response["Location"] == page_url(voted)
     export = Export.objects.get()
+    assert response["Location"] == f"{page_url(voted)}?export={export.pk}"
     assert (export.status, export.created_by.username) == (ExportStatus.QUEUED, "lead")
     params = export.params
     assert (params["split"], params["seed"], params["include_flagged"]) == ([0.8, 0.1, 0.1], 7, True)
@@ -113,3 +113,30 @@ def test_an_annotator_sees_no_link_and_gets_403(annotator_client, voted):
     assert annotator_client.post(page_url(voted), form_data()).status_code == 403
     assert annotator_client.get(reverse("datasets:export-download", args=[export.pk])).status_code == 403
     assert Export.objects.count() == 1
+
+
+def test_the_banner_of_an_export_says_ready_once_it_is_ready(lead_client, voted):
+    location = lead_client.post(page_url(voted), form_data(split="0.8,0.1,0.1"))["Location"]
+    export = export_run(export_id=Export.objects.get().pk)
+    polled = lead_client.get(location, headers=HTMX).content.decode()
+    assert f"Export {export.pk} is ready: 3 rows." in polled
+    assert "queued" not in polled
+
+
+def test_the_banner_says_queued_while_the_export_waits(lead_client, voted):
+    location = lead_client.post(page_url(voted), form_data())["Location"]
+    page = lead_client.get(location).content.decode()
+    assert f"Export {Export.objects.get().pk} is queued; the worker builds it." in page
+
+
+def test_the_poll_keeps_following_the_export_of_the_banner(lead_client, voted):
+    location = lead_client.post(page_url(voted), form_data())["Location"]
+    assert f'hx-get="{location}"' in lead_client.get(location).content.decode()
+
+
+def test_a_ready_export_shows_its_split_warning(lead_client, voted):
+    queued = export_create(dataset=voted, user=None, fmt="csv", policy="final", options={"split": "0.8,0.1,0.1"})
+    export_run(export_id=queued.pk)
+    page = lead_client.get(page_url(voted)).content.decode()
+    assert '<div class="hint split-warning">dev is empty: 10% of 3 products is 0.3, which rounds to none.</div>' in page
+    assert "train 3 · dev 0 · test 0" in page

@@ -10,6 +10,7 @@ from django.core.files.storage import default_storage
 from django.utils.text import slugify
 
 from config.errors import ApplicationError
+from datasets.exporters.splits import SPLIT_NAMES
 from datasets.models import Export, ExportStatus, Label
 from datasets.services.exports import export_create, export_params_clean, export_run, export_write
 from labeling.models import Annotation, AnnotationStatus, LabelSource, Task
@@ -201,7 +202,32 @@ def test_split_is_stratified_and_recorded(imported_labels):
         ("Small", "train"): 16, ("Small", "dev"): 2, ("Small", "test"): 2,
     }
     _, result = exported(imported_labels, split=[0.8, 0.1, 0.1], seed=7)
-    assert result.split_counts == {"dev": 40, "test": 40, "train": 320}
+    assert result.split_counts == {"train": 320, "dev": 40, "test": 40, "warnings": []}
+
+
+def test_a_split_of_a_few_products_in_small_classes_puts_some_in_dev_and_test():
+    # The trial: 33 products in 11 categories of 3, 80/10/10. Rounded per class, all 33 went to train.
+    dataset = DatasetFactory()
+    for n in range(11):
+        label = LabelFactory(dataset=dataset, name=f"L{n}", path=f"Root > L{n}")
+        for task in TaskFactory.create_batch(3, dataset=dataset):
+            Annotation.objects.create(dataset=dataset, task=task, label=label, source="import", source_name="seed")
+    Task.objects.filter(dataset=dataset).update(annotation_count=1, is_complete=True)
+    _, result = exported(dataset, split=[0.8, 0.1, 0.1], seed=0)
+    assert result.split_counts == {"train": 27, "dev": 3, "test": 3, "warnings": []}
+
+
+def test_a_split_part_that_comes_out_empty_is_recorded_with_a_warning(voted):
+    _, result = exported(voted, split=[0.8, 0.1, 0.1], seed=0)  # 3 final rows: 10% of 3 rounds to none
+    assert result.split_counts == {
+        "train": 3,
+        "dev": 0,
+        "test": 0,
+        "warnings": [
+            "dev is empty: 10% of 3 products is 0.3, which rounds to none.",
+            "test is empty: 10% of 3 products is 0.3, which rounds to none.",
+        ],
+    }
 
 
 def test_split_is_the_same_for_the_same_seed_and_differs_for_another(imported_labels):
@@ -263,7 +289,7 @@ def test_a_snapshot_stores_the_file_with_its_count_and_hash(voted):
     with default_storage.open(export.file.name, "rb") as stored:
         data = stored.read()
     assert hashlib.sha256(data).hexdigest() == export.sha256 and len(data) == export.size_bytes
-    assert export.params["split"] == [0.8, 0.1, 0.1] and sum(export.split_counts.values()) == 3
+    assert export.params["split"] == [0.8, 0.1, 0.1] and sum(export.split_counts[part] for part in SPLIT_NAMES) == 3
     assert export.filename == f"{slugify(voted.name)}-export-{export.pk}-final.jsonl" and export.progress == 1.0
 
 

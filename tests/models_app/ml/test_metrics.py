@@ -1,8 +1,9 @@
 import json
 
 import pytest
+from statsmodels.stats.proportion import proportion_confint
 
-from models_app.ml.metrics import evaluate
+from models_app.ml.metrics import evaluate, wilson_interval
 
 # Truth a a a b b c; predictions a a b b c c -> confusion [[2,1,0],[0,1,1],[0,0,1]].
 Y_TRUE = ["a", "a", "a", "b", "b", "c"]
@@ -72,3 +73,27 @@ def test_level_accuracy_averages_over_examples():
 def test_a_label_outside_classes_is_refused():
     with pytest.raises(ValueError, match="labels not in classes: d"):
         evaluate(y_true=["a"], y_pred=["d"], classes=["a"])
+
+
+def test_accuracy_carries_its_wilson_interval():
+    expected = [round(x, 4) for x in proportion_confint(4, 6, method="wilson")]
+    assert metrics()["accuracy_interval"] == expected
+
+
+def test_each_taxonomy_level_carries_its_wilson_interval():
+    result = evaluate(
+        y_true=["headphones", "headphones", "phones"],
+        y_pred=["headphones", "speakers", "headphones"],
+        classes=list(PATHS),
+        label_paths=PATHS,
+    )
+    expected = [[round(x, 4) for x in proportion_confint(hits, 3, method="wilson")] for hits in (2, 1)]
+    assert result["level_accuracy_intervals"] == expected
+
+
+def test_no_labels_have_no_interval():
+    assert wilson_interval(correct=0, n=0) is None
+
+
+def test_one_wrong_label_has_an_interval_up_to_79_percent():
+    assert wilson_interval(correct=0, n=1) == [0.0, 0.7935]

@@ -1,4 +1,7 @@
+import importlib
+
 import pytest
+from statsmodels.stats.proportion import proportion_confint
 
 from models_app.ml.config import ModelConfig
 from models_app.ml.train import TrainingError, holdout_split, train
@@ -8,8 +11,18 @@ WORDS = {
     "phones": ["smartphone", "iphone", "galaxy phone", "android phone"],
     "shoes": ["sneakers", "running shoes", "boots", "sandals"],
 }
-TEXTS = [f"Brand{i} {words[i % 4]} model {i}" for words in WORDS.values() for i in range(8)]
-LABELS = [label for label in WORDS for _ in range(8)]
+
+
+def catalog(per_class: int) -> tuple[list[str], list[str]]:
+    texts = [f"Brand{i} {words[i % 4]} model {i}" for words in WORDS.values() for i in range(per_class)]
+    return texts, [label for label in WORDS for _ in range(per_class)]
+
+
+TEXTS, LABELS = catalog(8)  # 24 labels: too few for any figure
+BIG_TEXTS, BIG_LABELS = catalog(60)  # 180 labels: a holdout of 36
+MID_TEXTS, MID_LABELS = catalog(11)  # 33 labels: a holdout of 6, so cross-validation
+# The package's `train` is the function; the module holds the constants.
+train_module = importlib.import_module("models_app.ml.train")
 PATHS = {"audio": ["Electronics", "Audio"], "phones": ["Electronics", "Phones"], "shoes": ["Fashion", "Shoes"]}
 
 
@@ -29,41 +42,92 @@ def test_holdout_is_reproducible_with_the_seed():
     assert holdout_split(LABELS, fraction=0.2, seed=3) == holdout_split(LABELS, fraction=0.2, seed=3)
 
 
-def test_train_measures_on_the_holdout():
-    result = train(texts=TEXTS, labels=LABELS, config=ModelConfig())
-    assert (result.metrics["evaluated_on"], result.metrics["n"], result.metrics["accuracy"]) == ("holdout", 6, 1.0)
+def test_train_measures_on_a_holdout_of_at_least_30_labels():
+    result = train(texts=BIG_TEXTS, labels=BIG_LABELS, config=ModelConfig())
+    assert (result.metrics["evaluated_on"], result.metrics["n"], result.metrics["accuracy"]) == ("holdout", 36, 1.0)
+
+
+def test_holdout_metrics_carry_the_accuracy_interval():
+    metrics = train(texts=BIG_TEXTS, labels=BIG_LABELS, config=ModelConfig()).metrics
+    assert metrics["accuracy_interval"] == [0.9036, 1.0]  # Wilson, 36 of 36
 
 
 def test_train_records_the_split_and_the_refit_on_all_labels():
-    split = train(texts=TEXTS, labels=LABELS, config=ModelConfig(seed=4)).split
-    assert (split["n"], split["train"], split["holdout"], split["seed"], split["refit_on_all"]) == (24, 18, 6, 4, True)
-    assert split["holdout_ids"] == holdout_split(LABELS, fraction=0.2, seed=4)[1]
+    split = train(texts=BIG_TEXTS, labels=BIG_LABELS, config=ModelConfig(seed=4)).split
+    assert (split["n"], split["train"], split["holdout"], split["seed"]) == (180, 144, 36, 4)
+    assert split["refit_on_all"] is True
+    assert split["holdout_ids"] == holdout_split(BIG_LABELS, fraction=0.2, seed=4)[1]
 
 
 def test_the_returned_pipeline_knows_a_class_seen_once():
-    result = train(texts=[*TEXTS, "Canon EOS camera"], labels=[*LABELS, "cameras"], config=ModelConfig())
+    result = train(texts=[*BIG_TEXTS, "Canon EOS camera"], labels=[*BIG_LABELS, "cameras"], config=ModelConfig())
     assert result.classes == list(result.pipeline.classes_) == ["audio", "cameras", "phones", "shoes"]
     assert "cameras" in result.metrics["note"]
 
 
-def test_too_few_labels_are_measured_on_the_training_data_and_say_so():
-    result = train(texts=["red shoe", "blue shoe", "black phone"], labels=["s", "s", "p"], config=ModelConfig())
-    assert result.metrics["evaluated_on"] == "training"
-    assert result.metrics["note"] == (
-        "too few labels for a holdout (3 < 10); metrics are measured on the training data and are optimistic"
+def test_a_holdout_under_30_labels_gives_way_to_cross_validation_over_every_label():
+    metrics = train(texts=MID_TEXTS, labels=MID_LABELS, config=ModelConfig()).metrics
+    assert (metrics["evaluated_on"], metrics["n"], metrics["folds"]) == ("cross-validation", 33, 5)
+    assert metrics["note"] == (
+        "the holdout would have 6 labels, too few for a figure; measured by 5-fold cross-validation over 33 labels"
     )
-    assert result.split["holdout"] == 0
+
+
+def test_cross_validated_metrics_carry_the_interval_of_every_label_scored():
+    metrics = train(texts=MID_TEXTS, labels=MID_LABELS, config=ModelConfig()).metrics
+    matrix = metrics["confusion"]["matrix"]
+    correct, scored = sum(matrix[i][i] for i in range(len(matrix))), sum(map(sum, matrix))
+    assert scored == 33
+    assert metrics["accuracy_interval"] == [round(x, 4) for x in proportion_confint(correct, 33, method="wilson")]
+
+
+def test_cross_validation_records_its_folds_and_no_holdout_in_the_split():
+    split = train(texts=MID_TEXTS, labels=MID_LABELS, config=ModelConfig()).split
+    assert (split["train"], split["holdout"], split["holdout_ids"], split["folds"]) == (33, 0, [], 5)
+
+
+def test_cross_validation_never_scores_the_only_label_of_a_class():
+    metrics = train(
+        texts=[*MID_TEXTS, "Canon EOS camera"], labels=[*MID_LABELS, "cameras"], config=ModelConfig()
+    ).metrics
+    assert (metrics["n"], metrics["per_class"]["cameras"]["support"]) == (33, 0)
+    assert metrics["note"].endswith("1 class with a single label trained on but not measured")
+
+
+def test_cross_validation_is_reproducible_with_the_seed():
+    def measure() -> dict:
+        return train(texts=MID_TEXTS, labels=MID_LABELS, config=ModelConfig(seed=5)).metrics
+
+    assert measure() == measure()
+
+
+def test_fewer_than_30_labels_give_no_figures_and_say_why():
+    result = train(texts=TEXTS, labels=LABELS, config=ModelConfig())
+    assert result.metrics == {
+        "n": 24,
+        "evaluated_on": None,
+        "accuracy": None,
+        "macro_f1": None,
+        "note": "too few held-out labels: 24; figures need at least 30",
+    }
+
+
+def test_a_large_dataset_with_a_tiny_holdout_is_not_cross_validated(monkeypatch):
+    monkeypatch.setattr(train_module, "MAX_CROSS_VALIDATED", 30)
+    metrics = train(texts=MID_TEXTS, labels=MID_LABELS, config=ModelConfig()).metrics
+    assert (metrics["evaluated_on"], metrics["n"], metrics["accuracy"]) == (None, 6, None)
 
 
 def test_train_adds_level_accuracy_with_label_paths():
-    metrics = train(texts=TEXTS, labels=LABELS, config=ModelConfig(), label_paths=PATHS).metrics
-    assert metrics["level_accuracy"] == [1.0, 1.0]
+    metrics = train(texts=BIG_TEXTS, labels=BIG_LABELS, config=ModelConfig(), label_paths=PATHS).metrics
+    assert (metrics["level_accuracy"], metrics["level_accuracy_intervals"]) == ([1.0, 1.0], [[0.9036, 1.0]] * 2)
 
 
 def test_train_reports_every_timing():
-    timings = train(texts=TEXTS, labels=LABELS, config=ModelConfig()).timings
+    timings = train(texts=BIG_TEXTS, labels=BIG_LABELS, config=ModelConfig()).timings
     assert set(timings) == {"featurize_fit_s", "fit_s", "evaluate_s", "total_s"}
-    assert timings["total_s"] >= timings["featurize_fit_s"] + timings["fit_s"]
+    # Each is rounded to the millisecond, so the sum may exceed the rounded total by one.
+    assert timings["total_s"] >= timings["featurize_fit_s"] + timings["fit_s"] - 0.001
 
 
 def test_one_class_is_refused():
