@@ -55,6 +55,12 @@ def test_the_api_reads_a_clean_import_as_a_success(api, dataset):
     assert (data["outcome"], data["outcome_display"]) == ("succeeded", "Succeeded")
 
 
+def test_the_dataset_page_lists_an_import_with_rejected_rows_as_such(client, lead, dataset):
+    finished(dataset, b"id,title\n1,Lamp\n2,\n")
+    client.force_login(lead)
+    assert "Finished with 1 rejected row" in client.get(reverse("datasets:detail", args=[dataset.pk])).content.decode()
+
+
 def test_the_page_warns_of_rejected_rows_and_links_the_report(client, lead, dataset):
     job = finished(dataset, b"id,title\n1,Lamp\n2,\n3,\n")
     client.force_login(lead)
