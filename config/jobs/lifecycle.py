@@ -38,6 +38,14 @@ class JobStopped(Exception):
     """The job was cancelled or taken over by another worker: stop and write nothing more."""
 
 
+_STATE_WORDS = {"queued": "waiting", "succeeded": "finished", "draft": "a draft", "scoring": "running"}
+
+
+def job_state(job: Job) -> str:
+    """The job's state as a sentence says it: "This export is finished"."""
+    return _STATE_WORDS.get(job.status, job.status)
+
+
 def job_is_stale(job: Job, now: datetime | None = None) -> bool:
     """No sign of life from the worker for longer than JOB_STALE_SECONDS."""
     last = job.heartbeat_at or job.started_at or job.created_at
@@ -201,7 +209,7 @@ def job_cancel(job: J, *, by: str) -> J:
     with transaction.atomic():
         job = type(job).objects.select_for_update().get(pk=job.pk)
         if not job.can_cancel:
-            state = job.get_status_display().lower()
+            state = job_state(job)
             raise ConflictError(f"This {job.noun} is {state}; only a waiting or running one can be cancelled.")
         was_running = job.is_running
         job.status = JobStatus.CANCELLED
@@ -218,7 +226,7 @@ def job_requeue(job: J) -> J:
     with transaction.atomic():
         job = type(job).objects.select_for_update().get(pk=job.pk)
         if not job.can_retry:
-            state = job.get_status_display().lower()
+            state = job_state(job)
             raise ConflictError(f"This {job.noun} is {state}; only a failed or cancelled one can be retried.")
         before = {"status": job.status, "message": job.message, "finished_at": job.finished_at}
         job.status = JobStatus.QUEUED

@@ -18,7 +18,7 @@ from django.db.models import Count, F, Max
 
 from config.errors import ConflictError
 from config.jobs.dispatch import job_enqueue, job_nudge
-from config.jobs.lifecycle import JobRun, job_execute
+from config.jobs.lifecycle import JobRun, job_execute, job_state
 from datasets.models import Dataset, Label
 from labeling.models import Annotation, AnnotationStatus, LabelSource, QualityReport, QualityStatus, Task
 from labeling.quality import agreement
@@ -47,7 +47,7 @@ def quality_report_request(*, dataset: Dataset, user: AbstractBaseUser | None) -
 def quality_report_retry(*, report: QualityReport, user: AbstractBaseUser | None) -> QualityReport:
     """Compute again after a failed or cancelled report: a new report (or the one already waiting)."""
     if not report.can_retry:
-        state = report.get_status_display().lower()
+        state = job_state(report)
         raise ConflictError(f"This quality report is {state}; only a failed or cancelled one can be retried.")
     return quality_report_request(dataset=report.dataset, user=user)
 

@@ -14,7 +14,7 @@ from django.db.models import Count
 
 from config.errors import ApplicationError, ConflictError
 from config.jobs.dispatch import job_enqueue
-from config.jobs.lifecycle import JobRun, job_execute
+from config.jobs.lifecycle import JobRun, job_execute, job_state
 from datasets.models import Dataset
 from datasets.services.datasets import dataset_update
 from labeling.models import Annotation, AnnotationStatus
@@ -116,7 +116,7 @@ def experiment_create(
 def experiment_retry(*, experiment: Experiment, user: AbstractBaseUser | None) -> Experiment:
     """Run a failed or cancelled experiment again: a new one with the same configs, folds and seed."""
     if not experiment.can_retry:
-        state = experiment.get_status_display().lower()
+        state = job_state(experiment)
         raise ConflictError(f"This experiment is {state}; only a failed or cancelled one can be retried.")
     return _queue(
         dataset=experiment.dataset,

@@ -17,7 +17,7 @@ from django.db.models import Max
 
 from config.errors import ConflictError
 from config.jobs.dispatch import job_enqueue, job_nudge, job_send
-from config.jobs.lifecycle import JobRun, job_execute
+from config.jobs.lifecycle import JobRun, job_execute, job_state
 from datasets.models import Dataset
 from labeling.models import Annotation, AnnotationStatus
 from models_app.ml import ModelConfig, dump_pipeline, train
@@ -62,7 +62,7 @@ def model_version_retry(*, version: ModelVersion, user: AbstractBaseUser | None)
     """Train again after a failed or cancelled run: a new version (or the one already waiting), with the
     dataset's current settings; a finished version never changes."""
     if not version.can_retry:
-        state = version.get_status_display().lower()
+        state = job_state(version)
         raise ConflictError(f"This training run is {state}; only a failed or cancelled one can be retried.")
     return training_request(dataset=version.dataset, user=user)
 

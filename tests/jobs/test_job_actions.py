@@ -72,7 +72,7 @@ def test_cancelling_a_finished_job_is_a_conflict(kind, dataset):
     job = make(kind, dataset, JobStatus.SUCCEEDED)
     response = api_for(member(dataset, "lead", Role.LEAD)).post(reverse(URL[kind].format("cancel"), args=[job.pk]))
     assert response.status_code == 409
-    assert "only a waiting or running one can be cancelled" in response.json()["detail"]
+    assert f"This {job.noun} is finished; only a waiting or running one can be cancelled." == response.json()["detail"]
 
 
 @pytest.mark.parametrize("kind", ["import", "export"])
