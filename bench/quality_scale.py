@@ -58,7 +58,7 @@ from labeling.quality.report import quality_report_request, quality_report_run
 
 dataset = Dataset.objects.get(pk=int(sys.argv[1]))
 started = time.perf_counter()
-report = quality_report_run(report_id=quality_report_request(dataset=dataset, user=None).pk)
+report = quality_report_run(report_id=quality_report_request(dataset=dataset, user=None, enqueue=False).pk)
 figures = report.figures
 print(json.dumps({
     "status": report.status, "seconds": time.perf_counter() - started,

@@ -114,7 +114,7 @@ def main() -> int:
     team = annotators_parse(team_spec)
     run = simulate_team(dataset=dataset, truth=truth_read(paths["truth"]), team=team,
                         answers=products * 3, seed=seed, flag_rate=0.01, spread_days=5)
-    report = quality_report_run(report_id=quality_report_request(dataset=dataset, user=None).pk)
+    report = quality_report_run(report_id=quality_report_request(dataset=dataset, user=None, enqueue=False).pk)
     seconds = time.perf_counter() - started
     result = {"products": products, "gold": promoted, "team": team_spec, "seed": seed, "run": run,
               "seconds": round(seconds, 1), "figures": report.figures}

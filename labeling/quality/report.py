@@ -29,16 +29,23 @@ logger = logging.getLogger(__name__)
 FETCH_ROWS = 20_000
 
 
-def quality_report_request(*, dataset: Dataset, user: AbstractBaseUser | None) -> QualityReport:
-    """Queue a computation in the worker, or return the one already waiting (re-sent if it waited long)."""
+def quality_report_request(
+    *, dataset: Dataset, user: AbstractBaseUser | None, enqueue: bool = True
+) -> QualityReport:
+    """Queue a computation in the worker, or return the one already waiting (re-sent if it waited long).
+
+    enqueue=False leaves the computation to the caller (commands and benchmarks compute in their own process).
+    """
     waiting = QualityReport.objects.filter(dataset=dataset, status=QualityStatus.QUEUED).first()
     if waiting is not None:
-        job_nudge(waiting)
+        if enqueue:
+            job_nudge(waiting)
         return waiting
     try:
         with transaction.atomic():
             report = QualityReport.objects.create(dataset=dataset, requested_by=user)
-            job_enqueue(report)
+            if enqueue:
+                job_enqueue(report)
     except IntegrityError:  # another request queued one between the check and the insert
         return QualityReport.objects.get(dataset=dataset, status=QualityStatus.QUEUED)
     return report

@@ -69,7 +69,7 @@ def test_an_inline_script_is_refused_and_reported(watch, transactional_db):
 def test_every_page_of_a_lead_runs_its_scripts_under_the_policy(watch, transactional_db):
     team = quality_team()
     dataset, task = team.dataset, team.tasks[0]
-    quality_report_run(report_id=quality_report_request(dataset=dataset, user=None).pk)
+    quality_report_run(report_id=quality_report_request(dataset=dataset, user=None, enqueue=False).pk)
     page = watch.page
     log_in(page, "lead")
 

@@ -43,7 +43,7 @@ class Command(BaseCommand):
             )
         except ApplicationError as error:
             raise CommandError(error.message) from error
-        report = quality_report_run(report_id=quality_report_request(dataset=dataset, user=None).pk)
+        report = quality_report_run(report_id=quality_report_request(dataset=dataset, user=None, enqueue=False).pk)
         figures = report.figures
         if options["out"]:
             options["out"].write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
