@@ -1,11 +1,15 @@
 """Reads scoped by membership: another dataset's id is a 404, a lower role a 403."""
 
+from typing import TypeVar
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Model, OuterRef, QuerySet, Subquery
 from django.http import Http404
 
 from datasets.models import Dataset, Export, ImportJob, Label, Membership, Role
+
+M = TypeVar("M", bound=Model)
 
 ADMIN = "admin"
 _RANK = {Role.ANNOTATOR: 1, Role.LEAD: 2, ADMIN: 3}
@@ -57,12 +61,18 @@ def import_job_list(*, dataset: Dataset) -> QuerySet[ImportJob]:
     return ImportJob.objects.filter(dataset=dataset)
 
 
+def lead_object_get(queryset: QuerySet[M], *, user: AbstractBaseUser, pk: int, missing: str) -> M:
+    """One record of a dataset (a job, say), for the dataset's leads: 404 if there is none or it is another
+    dataset's, 403 for its annotators."""
+    record = queryset.filter(pk=pk).first()
+    if record is None:
+        raise Http404(missing)
+    dataset_get(user=user, dataset_id=record.dataset_id, role=Role.LEAD)
+    return record
+
+
 def import_job_get(*, user: AbstractBaseUser, job_id: int) -> ImportJob:
-    job = ImportJob.objects.filter(pk=job_id).select_related("dataset").first()
-    if job is None:
-        raise Http404("No such import.")
-    dataset_get(user=user, dataset_id=job.dataset_id, role=Role.LEAD)
-    return job
+    return lead_object_get(ImportJob.objects.select_related("dataset"), user=user, pk=job_id, missing="No such import.")
 
 
 def export_list(*, dataset: Dataset, status: str | None = None, fmt: str | None = None) -> QuerySet[Export]:
@@ -75,8 +85,5 @@ def export_list(*, dataset: Dataset, status: str | None = None, fmt: str | None 
 
 
 def export_get(*, user: AbstractBaseUser, export_id: int) -> Export:
-    export = Export.objects.filter(pk=export_id).select_related("dataset", "created_by").first()
-    if export is None:
-        raise Http404("No such export.")
-    dataset_get(user=user, dataset_id=export.dataset_id, role=Role.LEAD)
-    return export
+    exports = Export.objects.select_related("dataset", "created_by")
+    return lead_object_get(exports, user=user, pk=export_id, missing="No such export.")

@@ -2,10 +2,9 @@
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q
-from django.http import Http404
 
-from datasets.models import Dataset, Role
-from datasets.selectors import dataset_get
+from datasets.models import Dataset
+from datasets.selectors import lead_object_get
 from labeling.models import Annotation, QualityReport, QualityStatus
 
 
@@ -42,8 +41,5 @@ def quality_report_failed(*, dataset: Dataset) -> QualityReport | None:
 
 def quality_report_get(*, user: AbstractBaseUser, report_id: int) -> QualityReport:
     """One report, for the leads of its dataset (404 for others, 403 for its annotators)."""
-    report = QualityReport.objects.filter(pk=report_id).select_related("dataset").first()
-    if report is None:
-        raise Http404("No such quality report.")
-    dataset_get(user=user, dataset_id=report.dataset_id, role=Role.LEAD)
-    return report
+    reports = QualityReport.objects.select_related("dataset")
+    return lead_object_get(reports, user=user, pk=report_id, missing="No such quality report.")

@@ -4,11 +4,10 @@ from datetime import timedelta
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Min, QuerySet
 from django.db.models.fields.json import KeyTransform
-from django.http import Http404
 from django.utils import timezone
 
-from datasets.models import Dataset, Label, Role
-from datasets.selectors import dataset_get
+from datasets.models import Dataset, Label
+from datasets.selectors import lead_object_get
 from labeling.models import Annotation, AnnotationStatus
 from models_app.models import Experiment, ModelVersion, VersionStatus
 
@@ -18,11 +17,7 @@ def model_version_list(*, dataset: Dataset) -> QuerySet[ModelVersion]:
 
 
 def model_version_get(*, user: AbstractBaseUser, version_id: int) -> ModelVersion:
-    version = ModelVersion.objects.filter(pk=version_id).first()
-    if version is None:
-        raise Http404("No such model version.")
-    dataset_get(user=user, dataset_id=version.dataset_id, role=Role.LEAD)
-    return version
+    return lead_object_get(ModelVersion.objects.all(), user=user, pk=version_id, missing="No such model version.")
 
 
 def model_version_active(*, dataset: Dataset) -> ModelVersion | None:
@@ -220,8 +215,5 @@ def experiment_list(*, dataset: Dataset) -> QuerySet[Experiment]:
 
 
 def experiment_get(*, user: AbstractBaseUser, experiment_id: int) -> Experiment:
-    experiment = Experiment.objects.filter(pk=experiment_id).select_related("dataset", "requested_by").first()
-    if experiment is None:
-        raise Http404("No such experiment.")
-    dataset_get(user=user, dataset_id=experiment.dataset_id, role=Role.LEAD)
-    return experiment
+    experiments = Experiment.objects.select_related("dataset", "requested_by")
+    return lead_object_get(experiments, user=user, pk=experiment_id, missing="No such experiment.")

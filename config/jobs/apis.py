@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -24,9 +25,8 @@ class JobActionApi(APIView):
 
     job_action: ClassVar[str] = ""  # "cancel" or "retry": set per URL with as_view(job_action=...)
     serializer_class: ClassVar[type[serializers.Serializer]]
-
-    def get_job(self, request: Request, **kwargs: Any) -> Job:
-        raise NotImplementedError
+    # Each kind's view: the job named by the URL, for a lead of its dataset (404 outside, 403 below lead).
+    get_job: Callable[..., Job]
 
     def retry(self, job: Job, user: AbstractBaseUser) -> Job:
         """The same job queued again; kinds whose finished runs never change (training) make a new one."""

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from config.errors import ConflictError
@@ -77,10 +78,7 @@ def job_claim(job_class: type[J], job_id: int, *, ready: Callable[[J], bool] | N
             if not job_is_stale(job, now):
                 return None
             if not _may_resume(job):
-                job_class.objects.filter(pk=job.pk).update(
-                    status=JobStatus.FAILED, message=_interrupted_message(job)[:5000], finished_at=now,
-                    interruptions=job.interruptions + 1,
-                )
+                _give_up(job_class.objects.filter(pk=job.pk), job, now, _interrupted_message(job))
                 return None
             job.interruptions += 1
             job.message = RESUMED.format(count=job.interruptions, limit=settings.JOB_MAX_INTERRUPTIONS)
@@ -257,12 +255,15 @@ def job_recover(job: Job, now: datetime) -> bool:
             with transaction.atomic():
                 count = job.interruptions + 1
                 message = RESUMED.format(count=count, limit=settings.JOB_MAX_INTERRUPTIONS)
-                return bool(
-                    stale.update(status=JobStatus.QUEUED, interruptions=count, message=message, dispatched_at=now)
-                )
+                return bool(stale.update(status=JobStatus.QUEUED, interruptions=count, message=message))
         except IntegrityError:
             message = NOT_RESUMED.format(noun=job.noun)
     else:
         message = _interrupted_message(job)
-    stale.update(status=JobStatus.FAILED, interruptions=job.interruptions + 1, message=message[:5000], finished_at=now)
+    _give_up(stale, job, now, message)
     return False
+
+
+def _give_up(rows: QuerySet[Job], job: Job, now: datetime, message: str) -> None:
+    """Fail a job whose worker died, counting that interruption too."""
+    rows.update(status=JobStatus.FAILED, interruptions=job.interruptions + 1, message=message[:5000], finished_at=now)

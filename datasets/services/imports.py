@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from config.errors import ApplicationError
 from config.jobs.dispatch import job_enqueue
-from config.jobs.lifecycle import JobRun, JobStopped, job_execute
+from config.jobs.lifecycle import JobRun, job_execute
 from datasets.importers import (
     AnnotatedRow,
     ImportFormatError,
@@ -144,9 +144,9 @@ def _run(job: ImportJob, run: JobRun) -> None:
     try:
         with job.file.open("rb") as stream:
             if job.kind == ImportKind.TAXONOMY:
-                _run_taxonomy(job, stream)
+                _run_taxonomy(job, stream, run)
             elif job.kind in ANNOTATED_KINDS:
-                _run_annotated(job, stream)
+                _run_annotated(job, stream, run)
             else:
                 _run_products(job, stream, run)
     except ImportFormatError as error:
@@ -168,7 +168,7 @@ def _summary(job: ImportJob) -> str:
 
 
 def _record_batch(
-    job: ImportJob,
+    run: JobRun,
     *,
     records: int,
     result: BatchResult,
@@ -176,6 +176,7 @@ def _record_batch(
     position: int,
     lines: LineCount | None = None,
 ) -> None:
+    job = run.job
     ImportRowError.objects.bulk_create(
         [
             ImportRowError(
@@ -188,7 +189,7 @@ def _record_batch(
     line_counts = {"lines_read": lines.read, "lines_skipped": lines.skipped} if lines else {}
     # Fenced by the claim: a worker that lost this job (cancelled, or presumed dead and replaced) rolls its
     # batch back instead of counting it twice.
-    counted = ImportJob.objects.filter(pk=job.pk, attempts=job.attempts, status=ImportStatus.RUNNING).update(
+    counted = run.update(
         records_done=F("records_done") + records,
         created_count=F("created_count") + result.created,
         updated_count=F("updated_count") + result.updated,
@@ -198,7 +199,7 @@ def _record_batch(
         **line_counts,
     )
     if not counted:
-        raise JobStopped("the import is no longer this worker's")
+        run.check()
 
 
 def _batches(items: Iterator[ProductRow | RowError], size: int) -> Iterator[list[ProductRow | RowError]]:
@@ -244,7 +245,7 @@ def _run_products(job: ImportJob, stream: BinaryIO, run: JobRun) -> None:
                 dataset=job.dataset, rows=rows, resolve_label=resolver, label_source=options.get("label_source", "")
             )
             _record_batch(
-                job,
+                run,
                 records=len(batch),
                 result=result,
                 errors=errors + label_errors,
@@ -261,12 +262,12 @@ def _relax_commit() -> None:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
-def _run_taxonomy(job: ImportJob, stream: BinaryIO) -> None:
+def _run_taxonomy(job: ImportJob, stream: BinaryIO, run: JobRun) -> None:
     rows = parse_taxonomy(stream, filename=job.filename, fmt=job.options.get("format"))
     with transaction.atomic():
         created, updated, errors = taxonomy_upsert(dataset=job.dataset, rows=rows)
         _record_batch(
-            job,
+            run,
             records=created + updated + len(errors),
             result=BatchResult(created=created, updated=updated),
             errors=errors,
@@ -304,7 +305,7 @@ def _unknown_labels_error(unknown: dict[str, int], unit: str) -> ImportFormatErr
     )
 
 
-def _run_annotated(job: ImportJob, stream: BinaryIO) -> None:
+def _run_annotated(job: ImportJob, stream: BinaryIO, run: JobRun) -> None:
     """A Label Studio or Prodigy export, whole or not at all: any problem rolls every batch back."""
     parse = parse_labelstudio if job.kind == ImportKind.LABELSTUDIO else parse_prodigy
     records = parse(stream, job.filename)
@@ -343,7 +344,7 @@ def _run_annotated(job: ImportJob, stream: BinaryIO) -> None:
                 totals.labels += imported_labels_write(dataset=job.dataset, labels=chosen, source_name=source)
         if unknown:
             raise _unknown_labels_error(unknown, unit)
-        _record_batch(job, records=count, result=totals, errors=[], position=job.bytes_total)
+        _record_batch(run, records=count, result=totals, errors=[], position=job.bytes_total)
 
 
 def import_error_report(*, job: ImportJob) -> Iterator[str]:

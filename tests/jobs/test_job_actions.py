@@ -4,7 +4,6 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from config.celery import app
 from config.jobs.models import JobStatus
 from datasets.models import Export, ImportJob, ImportStatus, Role
 from labeling.models import QualityReport
@@ -12,13 +11,6 @@ from models_app.models import Experiment, ModelVersion, VersionStatus
 from tests.factories import DatasetFactory, member
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def sent(monkeypatch) -> list[tuple[str, list]]:
-    messages: list[tuple[str, list]] = []
-    monkeypatch.setattr(app, "send_task", lambda name, args, **kwargs: messages.append((name, args)))
-    return messages
 
 
 @pytest.fixture
@@ -44,6 +36,11 @@ def make(kind: str, dataset, status: str, **fields):
     if kind == "experiment":
         return Experiment.objects.create(dataset=dataset, configs={"default": {}}, status=status, **fields)
     return QualityReport.objects.create(dataset=dataset, status=status, **fields)
+
+
+@pytest.fixture(autouse=True)
+def _recorded(sent) -> None:
+    """No message of these tests reaches a broker."""
 
 
 URL = {

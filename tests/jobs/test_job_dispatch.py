@@ -31,13 +31,6 @@ def broker_down(monkeypatch) -> None:
 
 
 @pytest.fixture
-def sent(monkeypatch) -> list[tuple[str, list]]:
-    messages: list[tuple[str, list]] = []
-    monkeypatch.setattr(app, "send_task", lambda name, args, **kwargs: messages.append((name, args)))
-    return messages
-
-
-@pytest.fixture
 def lead_api(labeled_catalog) -> APIClient:
     api = APIClient()
     api.force_authenticate(member(labeled_catalog, "lead", Role.LEAD))

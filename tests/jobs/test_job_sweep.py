@@ -5,7 +5,6 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from config.celery import app
 from config.jobs.models import JobStatus
 from config.jobs.sweeper import jobs_sweep
 from datasets.models import Export
@@ -14,14 +13,6 @@ from models_app.models import ModelVersion, VersionStatus
 from tests.factories import DatasetFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def sent(monkeypatch) -> list[tuple[str, list]]:
-    """What reached the broker: the real send is replaced by a recording (the broker is Celery's, not ours)."""
-    messages: list[tuple[str, list]] = []
-    monkeypatch.setattr(app, "send_task", lambda name, args, **kwargs: messages.append((name, args)))
-    return messages
 
 
 def ago(seconds: float) -> object:
