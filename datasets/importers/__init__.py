@@ -2,7 +2,8 @@
 
 files: opening and sniffing; lines: physical lines, every one accounted for; records: record streams
 per format; values: per-value checks; mapping: column -> field; products and taxonomy: the validated
-rows; labelstudio and prodigy: labeled exports of other tools (annotated: what they share).
+rows; pairs: product pairs for matching; labelstudio and prodigy: labeled exports of other tools
+(annotated: what they share).
 """
 
 from .annotated import AnnotatedRow
@@ -10,6 +11,7 @@ from .files import ImportFormatError, RowError, detect_format, open_text
 from .labelstudio import parse_labelstudio
 from .lines import LineCount
 from .mapping import PRODUCT_FIELDS, suggest_mapping
+from .pairs import PairRow, PairSide, ProductRef, pair_key, parse_pairs
 from .prodigy import parse_prodigy
 from .products import FIELD_LIMITS, ProductRow, parse_products, read_header
 from .taxonomy import TaxonomyRow, parse_taxonomy, split_path
@@ -20,12 +22,17 @@ __all__ = [
     "AnnotatedRow",
     "ImportFormatError",
     "LineCount",
+    "PairRow",
+    "PairSide",
+    "ProductRef",
     "ProductRow",
     "RowError",
     "TaxonomyRow",
     "detect_format",
     "open_text",
+    "pair_key",
     "parse_labelstudio",
+    "parse_pairs",
     "parse_prodigy",
     "parse_products",
     "parse_taxonomy",

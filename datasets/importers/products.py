@@ -90,6 +90,49 @@ def parse_products(
 
     `counts` follows the physical lines (items of a JSON array) behind the records yielded so far.
     """
+    upload = open_upload(stream, filename=filename, fmt=fmt, delimiter=delimiter, counts=counts)
+    try:
+        fields, label = resolve_mapping(upload.columns, mapping, label_column)
+    except BaseException:
+        upload.text.close()
+        raise
+    return _validated(upload.text, upload.reduced(fields, label), upload.encoding, upload.unit)
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """An upload opened for reading: its header (or the keys of its first objects) and its raw records.
+
+    Whoever reads the records closes `text` when done, or on giving up before reading them.
+    """
+
+    text: TextIO
+    encoding: str
+    fmt: str
+    columns: list[str]
+    records: Iterator
+
+    @property
+    def unit(self) -> str:
+        """What a record's number counts, for messages: lines, or items of a JSON array."""
+        return "item" if self.fmt == "json" else "line"
+
+    def reduced(self, fields: dict[str, str], label: str) -> Iterator[_Record | RowError]:
+        """The records as (line, values by field name, other columns, label, bad-text reason) or RowError.
+
+        `fields` maps a name to a column; `values` holds the mapped ones (stripped text, a JSON number
+        stays a number for a field named "price"); every other non-empty column lands in the attributes.
+        """
+        if self.fmt == "csv":
+            return _csv_records(self.records, self.columns, fields, label, self.encoding)
+        return _json_records(self.records, fields, label)
+
+
+def open_upload(
+    stream: BinaryIO, *, filename: str = "", fmt: str | None = None, delimiter: str | None = None,
+    counts: LineCount | None = None,
+) -> Upload:
+    """Sniff, decode and open a CSV, JSON or JSON Lines upload; whole-file problems raise ImportFormatError."""
     head = read_head(stream)
     if fmt is None:
         fmt = detect_format(head, filename)
@@ -105,14 +148,10 @@ def parse_products(
             _, columns, records = open_csv(text, delimiter, counts)
         else:
             columns, _, records = open_json(text, fmt, encoding, _PEEK_RECORDS, counts)
-        fields, label = resolve_mapping(columns, mapping, label_column)
     except BaseException:
         text.close()
         raise
-    if fmt == "csv":
-        return _validated(text, _csv_records(records, columns, fields, label, encoding), encoding, "line")
-    unit = "line" if fmt == "jsonl" else "item"
-    return _validated(text, _json_records(records, fields, label), encoding, unit)
+    return Upload(text, encoding, fmt, columns, records)
 
 
 def _csv_records(
@@ -124,7 +163,7 @@ def _csv_records(
     taken = {position for _, position in positions} | {label_at}
     # Unmapped columns are kept as attributes, never dropped.
     extra = [(i, name) for i, name in enumerate(columns) if i not in taken]
-    id_at = columns.index(fields["external_id"])
+    id_at = columns.index(fields["external_id"]) if "external_id" in fields else -1
     for item in records:
         if item.__class__ is RowError:
             yield item
@@ -133,7 +172,7 @@ def _csv_records(
         if len(row) != width:
             # Trailing empty cells ("a,b,c,") are a common export quirk, not extra data.
             if len(row) > width and any(value.strip() for value in row[width:]):
-                external_id = clean_text(row[id_at].strip()[: FIELD_LIMITS["external_id"]])
+                external_id = clean_text(row[id_at].strip()[: FIELD_LIMITS["external_id"]]) if id_at >= 0 else ""
                 yield RowError(line, f"row has {len(row)} fields, header has {width}", external_id)
                 continue
             row = row[:width] + [""] * (width - len(row))
@@ -212,18 +251,7 @@ def _build(
         problems.append("missing external_id")
     if not title:
         problems.append("missing title")
-    for name, value in values.items():  # only the mapped fields, usually few
-        limit = _LENGTH_LIMITS.get(name)
-        if limit and len(value) > limit:
-            problems.append(f"{name} longer than {limit} characters")
-    price, price_currency = parse_price(get("price"), problems)
-    currency: str = get("currency", "")
-    if currency:
-        currency = currency.upper()
-        if len(currency) != 3 or not (currency.isascii() and currency.isalpha()):
-            problems.append(f"invalid currency {quote(currency)} (expected a 3-letter code such as EUR)")
-    else:
-        currency = price_currency  # "12.99 EUR" with no currency column
+    price, currency = check_fields(values, problems)
     if problems:
         return RowError(line, "; ".join(problems), clean_text(external_id[: FIELD_LIMITS["external_id"]]))
     # Only rows that land claim their id, so fixing a rejected row never turns a later one into a duplicate.
@@ -234,3 +262,24 @@ def _build(
         line, external_id, title, get("description", ""), get("brand", ""), price, currency,
         get("image_url", ""), get("url", ""), attributes, label,
     )
+
+
+def check_fields(values: dict[str, Any], problems: list[str]) -> tuple[Decimal | None, str]:
+    """(price, currency) of a record's field values, appending to `problems` what is wrong with them.
+
+    Checks the length limits, the price and the currency code; the currency written next to the price
+    ("12.99 EUR") stands in when there is no currency value.
+    """
+    for name, value in values.items():  # only the mapped fields, usually few
+        limit = _LENGTH_LIMITS.get(name)
+        if limit and len(value) > limit:
+            problems.append(f"{name} longer than {limit} characters")
+    price, price_currency = parse_price(values.get("price"), problems)
+    currency: str = values.get("currency", "")
+    if currency:
+        currency = currency.upper()
+        if len(currency) != 3 or not (currency.isascii() and currency.isalpha()):
+            problems.append(f"invalid currency {quote(currency)} (expected a 3-letter code such as EUR)")
+    else:
+        currency = price_currency
+    return price, currency
