@@ -3,7 +3,7 @@
 Every row repeats a real title (PriceRunner by default) with a varied id, merchant and price and, after
 the first pass over the source, small title variations (colour, size, pack, edition, a dropped word).
 The same source, N and BENCH_SEED give the same file byte for byte. With no real catalog (a fresh
-clone), the source is the built-in demo generator, datasets.demo.demo_products.
+clone), the source is the built-in demo generator, workspace.demo.demo_products.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def _read_csv(path: Path, rng: random.Random) -> list[Base]:
 
 
 def _demo_bases() -> list[Base]:
-    from datasets.demo import demo_products  # standard library only: no Django setup needed
+    from workspace.demo import demo_products  # standard library only: no Django setup needed
 
     return [
         Base(
@@ -177,4 +177,4 @@ def catalog(count: int) -> Path:
 
 
 def describe(path: Path) -> dict[str, object]:
-    return {"path": str(path), "bytes": path.stat().st_size, "source": str(source_path() or "datasets.demo")}
+    return {"path": str(path), "bytes": path.stat().st_size, "source": str(source_path() or "workspace.demo")}

@@ -53,7 +53,7 @@ def _new_dataset(count: int) -> int:
 
 def _job_times(dataset_id: int) -> dict[str, object]:
     """What the import job recorded: progress and its own timings (the command's wall clock also has startup)."""
-    from datasets.models import ImportJob
+    from workspace.models import ImportJob
 
     job = ImportJob.objects.filter(dataset_id=dataset_id).order_by("-id").first()
     if job is None:

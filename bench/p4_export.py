@@ -45,8 +45,8 @@ def high_water_mb():
 
 
 django.setup()
-from datasets.models import Export
-from datasets.services.exports import export_params_clean, export_run
+from workspace.models import Export
+from workspace.services.exports import export_params_clean, export_run
 from django.db import connection
 
 baseline_mb = high_water_mb()

@@ -67,12 +67,12 @@ def _files(rows: list[tuple[str, str, str]], gold: int, seed: int) -> dict[str, 
 def _import(dataset, path, kind: str, **options) -> None:
     from django.core.files import File
 
-    from datasets.services.imports import import_job_create, import_job_run
+    from workspace.services.imports import import_job_create, import_job_run
 
     with path.open("rb") as handle:
         job = import_job_create(dataset=dataset, user=None, kind=kind, file=File(handle, name=path.name),
                                 options=options, start=False)
-    from datasets.models import ImportStatus
+    from workspace.models import ImportStatus
 
     job.status = ImportStatus.QUEUED
     job.save(update_fields=["status"])
@@ -96,8 +96,7 @@ def main() -> int:
     from datasets.models import Dataset
     from labeling.gold import gold_promote_imported
     from labeling.quality.report import quality_report_request, quality_report_run
-    from labeling.simulation import annotators_parse, simulate_team
-    from models_app.services.simulation import truth_read
+    from labeling.simulation import annotators_parse, simulate_team, truth_read
 
     started = time.perf_counter()
     dataset = Dataset.objects.create(

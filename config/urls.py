@@ -13,19 +13,20 @@ api_patterns = [
     path("", include("datasets.apis.urls")),
     path("", include("labeling.apis.urls")),
     path("", include("models_app.apis.urls")),
+    path("", include("workspace.apis.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file: the Content-Security-Policy runs no inline script.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
 ]
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="datasets:list", permanent=False)),
+    path("", RedirectView.as_view(pattern_name="workspace:list", permanent=False)),
     path("healthz", healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
-    path("datasets/", include("datasets.urls")),
+    path("datasets/", include("workspace.urls")),
     path("", include("labeling.urls")),
     path("", include("models_app.urls")),
 ]

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from datasets.models import Dataset, ImportJob, ImportRowError, Label, Membership, Product
+from datasets.models import Dataset, Label, Membership, Product
 
 
 class MembershipInline(admin.TabularInline):
@@ -37,19 +37,3 @@ class ProductAdmin(admin.ModelAdmin):
     list_filter = ["dataset"]
     search_fields = ["external_id", "title", "brand"]
     show_full_result_count = False
-
-
-@admin.register(ImportJob)
-class ImportJobAdmin(admin.ModelAdmin):
-    list_display = ["filename", "dataset", "kind", "status", "created_count", "updated_count", "error_count"]
-    list_filter = ["status", "kind"]
-    readonly_fields = [f.name for f in ImportJob._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-
-@admin.register(ImportRowError)
-class ImportRowErrorAdmin(admin.ModelAdmin):
-    list_display = ["job", "line", "external_id", "reason"]
-    raw_id_fields = ["job"]

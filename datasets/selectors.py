@@ -1,5 +1,7 @@
 """Reads scoped by membership: another dataset's id is a 404, a lower role a 403."""
 
+from collections import Counter
+from collections.abc import Iterable
 from typing import TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -7,7 +9,9 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Model, OuterRef, QuerySet, Subquery
 from django.http import Http404
 
-from datasets.models import Dataset, Export, ImportJob, Label, Membership, Role
+from config.errors import ApplicationError
+from datasets.importers import split_path
+from datasets.models import Dataset, Label, Membership, Product, Role
 
 M = TypeVar("M", bound=Model)
 
@@ -53,12 +57,55 @@ def label_search(*, dataset: Dataset, query: str = "", limit: int | None = 20) -
     return labels.annotate(n_children=Count("children")).order_by("n_children", "depth", "path", "pk")[:limit]
 
 
+def label_list(*, dataset: Dataset) -> QuerySet[Label]:
+    return Label.objects.filter(dataset=dataset).order_by("path")
+
+
+def label_get(*, dataset: Dataset, pk: int) -> Label:
+    """A label of this dataset by id: another dataset's label is as unknown as a missing one."""
+    label = Label.objects.filter(dataset=dataset, pk=pk).first()
+    if label is None:
+        raise ApplicationError("No such label in this dataset.", extra={"label": pk})
+    return label
+
+
+def label_find(*, pk: int) -> Label | None:
+    """A label by id whatever its dataset, for a service that says itself when it belongs to another one."""
+    return Label.objects.filter(pk=pk).first()
+
+
+def product_list(*, dataset: Dataset) -> QuerySet[Product]:
+    return Product.objects.filter(dataset=dataset).order_by("pk")
+
+
+def product_ids(*, dataset: Dataset, external_ids: Iterable[str]) -> dict[str, int]:
+    """The id of each of these products the dataset holds, by external id; the others are left out."""
+    return dict(
+        Product.objects.filter(dataset=dataset, external_id__in=list(external_ids)).values_list("external_id", "pk")
+    )
+
+
+class LabelResolver:
+    """Finds a taxonomy node from an imported label value: its full path, its code, or a unique leaf name."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        all_labels = list(Label.objects.filter(dataset=dataset))
+        names = Counter(label.name.casefold() for label in all_labels)
+        self._by_key: dict[str, Label] = {}
+        for label in all_labels:
+            self._by_key[label.path.casefold()] = label
+            if label.code:
+                self._by_key.setdefault(label.code.casefold(), label)
+            if names[label.name.casefold()] == 1:
+                self._by_key[f"name:{label.name.casefold()}"] = label
+
+    def __call__(self, value: str) -> Label | None:
+        key = " > ".join(split_path(value)).casefold()
+        return self._by_key.get(key) or self._by_key.get(f"name:{key}")
+
+
 def membership_list(*, dataset: Dataset) -> QuerySet[Membership]:
     return Membership.objects.filter(dataset=dataset).select_related("user").order_by("role", "user__username")
-
-
-def import_job_list(*, dataset: Dataset) -> QuerySet[ImportJob]:
-    return ImportJob.objects.filter(dataset=dataset)
 
 
 def lead_object_get(queryset: QuerySet[M], *, user: AbstractBaseUser, pk: int, missing: str) -> M:
@@ -69,21 +116,3 @@ def lead_object_get(queryset: QuerySet[M], *, user: AbstractBaseUser, pk: int, m
         raise Http404(missing)
     dataset_get(user=user, dataset_id=record.dataset_id, role=Role.LEAD)
     return record
-
-
-def import_job_get(*, user: AbstractBaseUser, job_id: int) -> ImportJob:
-    return lead_object_get(ImportJob.objects.select_related("dataset"), user=user, pk=job_id, missing="No such import.")
-
-
-def export_list(*, dataset: Dataset, status: str | None = None, fmt: str | None = None) -> QuerySet[Export]:
-    exports = Export.objects.filter(dataset=dataset).select_related("created_by").order_by("-created_at", "-id")
-    if status:
-        exports = exports.filter(status=status)
-    if fmt:
-        exports = exports.filter(format=fmt)
-    return exports
-
-
-def export_get(*, user: AbstractBaseUser, export_id: int) -> Export:
-    exports = Export.objects.select_related("dataset", "created_by")
-    return lead_object_get(exports, user=user, pk=export_id, missing="No such export.")

@@ -15,6 +15,10 @@ from datasets.models import Dataset
 from labeling.models import Annotation, AnnotationStatus, LabelSource, Task
 
 
+def gold_item_count(*, dataset: Dataset) -> int:
+    return Task.objects.filter(dataset=dataset, is_gold=True).count()
+
+
 def gold_sources(*, dataset: Dataset) -> list[dict]:
     """The import sources whose labels could become gold, with how many labeled tasks each has."""
     rows = (

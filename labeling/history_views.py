@@ -1,4 +1,5 @@
-"""A task's label history for leads: the product, its current answers and review, and every event, oldest first."""
+"""A task's label history for leads: its product (or pair), its current answers and review, and every event, oldest
+first."""
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -8,8 +9,8 @@ from django.views.decorators.http import require_GET
 
 from datasets.models import Role
 from datasets.selectors import dataset_get
-from labeling.models import Annotation, Task
-from labeling.selectors import task_get, task_history
+from labeling.kinds import kind_get
+from labeling.selectors import task_answers, task_get, task_history, task_with_review
 
 
 @login_required
@@ -22,14 +23,18 @@ def task_history_page(request: HttpRequest, dataset_id: int, task_id: int) -> Ht
     task = task_get(user=request.user, task_id=task_id)
     if task.dataset_id != dataset.pk:
         raise Http404("No such task in this dataset.")
-    # A reverse one-to-one that select_related found empty raises AttributeError: getattr gives None.
-    task = Task.objects.select_related("product", "gold_label", "review__label", "review__reviewer").get(pk=task.pk)
+    task = task_with_review(task=task)
+    kind = kind_get(dataset.task_type)
     context = {
         "dataset": dataset,
+        "kind": kind,
         "task": task,
+        "title": kind.task_title(task=task),
         "product": task.product,
-        "answers": Annotation.objects.filter(task=task).select_related("user", "label").order_by("created_at", "id"),
+        "answers": task_answers(task=task),
         "review": getattr(task, "review", None),
         "events": task_history(task=task),
     }
+    if kind.multi_item:  # shown with the kind's item partial, as on the annotate and review pages
+        context |= kind.item_context(task=task)
     return render(request, "labeling/history.html", context)

@@ -7,10 +7,20 @@ from datasets.models import Dataset, Label, Product
 
 
 class Task(models.Model):
-    """A unit of queue work: one product to categorize."""
+    """A unit of queue work: one product (categorization), or several products in roles (a pair to match).
+
+    A single-product task names its product; a multi-item task has no `product`, its products are `TaskItem`
+    rows and `item_key` (the products' ids in order, whatever their roles) keeps it unique in the dataset.
+    """
 
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="tasks")
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="tasks")
+    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.CASCADE, related_name="tasks")
+    item_key = models.CharField(
+        max_length=64, null=True, blank=True, help_text="A multi-item task's product ids, sorted: '12:45'."
+    )
+    attributes = models.JSONField(
+        null=True, blank=True, help_text="What an imported multi-item task brings besides its products (a split)."
+    )
     is_gold = models.BooleanField(default=False)
     gold_label = models.ForeignKey(Label, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     gold_since = models.DateTimeField(
@@ -35,6 +45,13 @@ class Task(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["dataset", "product"], name="task_unique_product"),
+            models.UniqueConstraint(
+                fields=["dataset", "item_key"], condition=Q(item_key__isnull=False), name="task_unique_items"
+            ),
+            models.CheckConstraint(
+                condition=Q(product__isnull=False, item_key=None) | Q(product=None, item_key__isnull=False),
+                name="task_product_or_items",
+            ),
             models.CheckConstraint(condition=~Q(is_gold=True, gold_label=None), name="task_gold_has_label"),
         ]
         indexes = [
@@ -51,7 +68,23 @@ class Task(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"task {self.pk} ({self.product_id})"
+        return f"task {self.pk} ({self.product_id or self.item_key})"
+
+
+class TaskItem(models.Model):
+    """A product of a multi-item task in its role ("left", "right"); the roles are the task kind's."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="items")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="task_items")
+    role = models.CharField(max_length=16)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["task", "role"], name="task_item_unique_role")]
+        # Every pair a product is in: for the product's page, and for deletes that cascade.
+        indexes = [models.Index(fields=["product"], name="task_item_product")]
+
+    def __str__(self) -> str:
+        return f"{self.role} of task {self.task_id}: product {self.product_id}"
 
 
 class Lease(models.Model):

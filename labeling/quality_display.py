@@ -32,16 +32,17 @@ def gold_text(row: dict[str, Any]) -> str:
     return f"{percent(row['gold_accuracy'])} ({low * 100:.0f}-{high * 100:.0f}%) of {row['gold_items']}"
 
 
-def summary(figures: dict[str, Any]) -> list[dict[str, str]]:
+def summary(figures: dict[str, Any], items: str = "products") -> list[dict[str, str]]:
+    """The headline figures; `items` names what a task is ("products", or "pairs" for matching)."""
     fleiss = figures.get("fleiss") or {}
     if fleiss.get("items"):
-        fleiss_note = f"{fleiss['items']:,} products with {fleiss['raters_per_item']} answers each"
+        fleiss_note = f"{fleiss['items']:,} {items} with {fleiss['raters_per_item']} answers each"
     else:
-        fleiss_note = "needs products with 2+ answers"
+        fleiss_note = f"needs {items} with 2+ answers"
     return [
         {"name": "Answers", "value": count(figures.get("answers", 0))},
-        {"name": "Products", "value": count(figures.get("items", 0))},
-        {"name": "Products with 2+ answers", "value": count(figures.get("items_with_overlap", 0))},
+        {"name": items.capitalize(), "value": count(figures.get("items", 0))},
+        {"name": f"{items.capitalize()} with 2+ answers", "value": count(figures.get("items_with_overlap", 0))},
         {"name": "Percent agreement", "value": percent(figures.get("percent_agreement"), 1)},
         {"name": "Fleiss' kappa", "value": decimal(fleiss.get("kappa")), "note": fleiss_note},
         {"name": "Krippendorff's alpha", "value": decimal(figures.get("alpha"))},
@@ -180,10 +181,10 @@ def _named(path: str) -> dict[str, str]:
     return {"path": path, "parent": parent, "leaf": leaf}
 
 
-def dashboard(figures: dict[str, Any]) -> dict[str, Any]:
+def dashboard(figures: dict[str, Any], items: str = "products") -> dict[str, Any]:
     series = charts(figures)
     return {
-        "summary": summary(figures),
+        "summary": summary(figures, items),
         "levels": levels(figures),
         "charts": series,
         "chart_tables": chart_tables(series),

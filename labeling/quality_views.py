@@ -14,8 +14,8 @@ from config.errors import ApplicationError
 from config.jobs.views import job_action_response
 from datasets.models import Dataset, Role
 from datasets.selectors import dataset_get
-from labeling.gold import gold_promote_imported, gold_sources
-from labeling.models import Task
+from labeling.gold import gold_item_count, gold_promote_imported, gold_sources
+from labeling.kinds import kind_get
 from labeling.quality.report import quality_report_latest, quality_report_request, quality_report_retry
 from labeling.quality_display import count, dashboard
 from labeling.quality_selectors import (
@@ -38,6 +38,7 @@ def _status_context(dataset: Dataset) -> dict:
     latest = quality_report_latest(dataset=dataset)
     return {
         "dataset": dataset,
+        "kind": kind_get(dataset.task_type),
         "latest": latest,
         "included": count(latest.figures.get("answers", 0)) if latest else "",
         "pending": quality_report_pending(dataset=dataset),
@@ -62,9 +63,8 @@ def quality_page(request: HttpRequest, dataset_id: int) -> HttpResponse:
             return HttpResponseClientRefresh()
         return render(request, "labeling/quality.html#status", context)
     latest = context["latest"]
-    context["figures"] = dashboard(latest.figures) if latest else None
-    context["gold"] = {"items": Task.objects.filter(dataset=dataset, is_gold=True).count(),
-                       "sources": gold_sources(dataset=dataset)}
+    context["figures"] = dashboard(latest.figures, items=context["kind"].task_noun_plural) if latest else None
+    context["gold"] = {"items": gold_item_count(dataset=dataset), "sources": gold_sources(dataset=dataset)}
     return render(request, "labeling/quality.html", context)
 
 
@@ -82,7 +82,8 @@ def quality_gold(request: HttpRequest, dataset_id: int) -> HttpResponse:
     except ApplicationError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"{promoted} products from {source!r} are now gold items, served unannounced.")
+        noun = kind_get(dataset.task_type).task_noun_plural
+        messages.success(request, f"{promoted} {noun} from {source!r} are now gold items, served unannounced.")
     return redirect("labeling:quality", dataset_id=dataset.pk)
 
 

@@ -3,17 +3,23 @@
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from config.errors import ApplicationError
-from datasets.models import Dataset, Label, Role
-from datasets.selectors import dataset_get
+from datasets.models import Dataset, Role
+from datasets.selectors import dataset_get, label_find, label_list
+from labeling.kinds import TaskKind, kind_get
 from labeling.models import Review, Task
 from labeling.review import review_decide
-from labeling.selectors import review_context, review_queue_count, review_queue_next
+from labeling.selectors import (
+    dataset_task_get,
+    review_context,
+    review_queue_count,
+    review_queue_next,
+)
 
 SHORTCUT_KEYS = 9
 
@@ -24,20 +30,21 @@ class DecisionForm(forms.Form):
     gold = forms.BooleanField(required=False)
 
 
-def _task_of(dataset: Dataset, task_id: int | None) -> Task:
-    task = (
-        Task.objects.filter(pk=task_id, dataset=dataset).select_related("product").first()
-        if task_id is not None
-        else None
-    )
-    if task is None:
-        raise Http404("No such task in this dataset.")
-    return task
-
-
 def _id(value: str | None) -> int | None:
     # ASCII digits only: int() would take "+1" or " 1".
     return int(value) if value and value.isascii() and value.isdigit() else None
+
+
+def _choice_options(kind: TaskKind, dataset: Dataset, context: dict) -> list[dict]:
+    """A kind with fixed answers (match, no match) offers exactly those, on their own keys, with their votes."""
+    labels = {label.code: label for label in label_list(dataset=dataset)}
+    votes = {vote["label"].pk: vote["votes"] for vote in context["votes"]}
+    options = []
+    for choice in kind.choices:
+        if choice.code in labels:
+            label = labels[choice.code]
+            options.append({"label": label, "votes": votes.get(label.pk, 0), "kind": "answer", "key": choice.key})
+    return options
 
 
 def _options(context: dict) -> list[dict]:
@@ -63,10 +70,19 @@ def _render(
     error: str = "",
     posted: dict | None = None,
 ) -> HttpResponse:
-    context = {"dataset": dataset, "remaining": review_queue_count(dataset=dataset), "decided": decided, "error": error}
+    kind = kind_get(dataset.task_type)
+    context = {
+        "dataset": dataset,
+        "kind": kind,
+        "remaining": review_queue_count(dataset=dataset),
+        "decided": decided,
+        "decided_title": kind.task_title(task=decided.task) if decided else "",
+        "error": error,
+    }
     if task is not None:
         context |= review_context(task=task)
-        context["options"] = _options(context)
+        context |= kind.item_context(task=task)
+        context["options"] = _choice_options(kind, dataset, context) if kind.choices else _options(context)
         review = context["review"]
         context["chosen"] = (posted or {}).get("label") or (review.label_id if review else None)
         context["note"] = (posted or {}).get("note", review.note if review else "")
@@ -80,7 +96,7 @@ def review_page(request: HttpRequest, dataset_id: int) -> HttpResponse:
     """The first waiting task (or the next after `?after=`), or `?task=` any task of the dataset, reviewed or not."""
     dataset = dataset_get(user=request.user, dataset_id=dataset_id, role=Role.LEAD)
     if "task" in request.GET:
-        task = _task_of(dataset, _id(request.GET["task"]))
+        task = dataset_task_get(dataset=dataset, task_id=_id(request.GET["task"]))
     else:
         task = review_queue_next(dataset=dataset, after=_id(request.GET.get("after")))
     return _render(request, dataset, task)
@@ -90,13 +106,13 @@ def review_page(request: HttpRequest, dataset_id: int) -> HttpResponse:
 @require_POST
 def review_decide_page(request: HttpRequest, dataset_id: int, task_id: int) -> HttpResponse:
     dataset = dataset_get(user=request.user, dataset_id=dataset_id, role=Role.LEAD)
-    task = _task_of(dataset, task_id)
+    task = dataset_task_get(dataset=dataset, task_id=task_id)
     form = DecisionForm(request.POST)
     try:
         if not form.is_valid():
             raise ApplicationError(" ".join(message for errors in form.errors.values() for message in errors))
         data = form.cleaned_data
-        label = Label.objects.filter(pk=data["label"]).first()
+        label = label_find(pk=data["label"])
         if label is None:
             raise ApplicationError("That label does not exist.")
         review = review_decide(task=task, reviewer=request.user, label=label, note=data["note"], gold=data["gold"])
@@ -107,6 +123,6 @@ def review_decide_page(request: HttpRequest, dataset_id: int, task_id: int) -> H
         posted = {"label": _id(request.POST.get("label")), "note": request.POST.get("note", "")}
         return _render(request, dataset, task, error=error.message, posted=posted)
     if not request.htmx:
-        messages.success(request, f"Decided: {task.product.title} is {label.path}.")
+        messages.success(request, f"Decided: {kind_get(dataset.task_type).task_title(task=task)} is {label.path}.")
         return redirect(f"{reverse('labeling:review', args=[dataset.pk])}?after={task.pk}")
     return _render(request, dataset, review_queue_next(dataset=dataset, after=task.pk), decided=review)

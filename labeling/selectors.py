@@ -1,11 +1,12 @@
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, prefetch_related_objects
 from django.http import Http404
 
-from datasets.models import Dataset, Label, Membership
-from labeling.models import Annotation, AnnotationStatus, LabelEvent, Task
+from datasets.models import Dataset, Label, Membership, Product
+from labeling.models import Annotation, AnnotationStatus, LabelEvent, Task, TaskItem
 from labeling.queue import random_key
 
 
@@ -60,6 +61,32 @@ def task_get(*, user: AbstractBaseUser, task_id: int) -> Task:
     if task is None or not (user.is_superuser or task.member_role):
         raise Http404("No such task.")
     return task
+
+
+def dataset_task_get(*, dataset: Dataset, task_id: int | None) -> Task:
+    """A task of this dataset with its product (a lead's page names it); another dataset's, or none, is a 404."""
+    task = None
+    if task_id is not None:
+        task = Task.objects.filter(pk=task_id, dataset=dataset).select_related("product").first()
+    if task is None:
+        raise Http404("No such task in this dataset.")
+    return task
+
+
+def task_items(*, task: Task) -> dict[str, Product]:
+    """A multi-item task's products by role, in one query (none when they were prefetched); {} for a
+    single-product task, whose product is `task.product`."""
+    if task.product_id is not None:
+        return {}
+    task_items_prefetch(tasks=[task])
+    return {item.role: item.product for item in task.items.all()}
+
+
+def task_items_prefetch(*, tasks: Iterable[Task]) -> None:
+    """Load the products of the multi-item tasks among `tasks` (a page of a list) in one query, so `task_items`
+    then reads them without another; single-product tasks cost nothing."""
+    multi = [task for task in tasks if task.product_id is None]
+    prefetch_related_objects(multi, Prefetch("items", queryset=TaskItem.objects.select_related("product")))
 
 
 def suggestions_visible(*, dataset: Dataset, task: Task) -> bool:
@@ -118,7 +145,11 @@ def annotation_list(
     if flagged is not None:
         annotations = annotations.filter(flagged=flagged)
     if external_id is not None:
-        annotations = annotations.filter(task__product__external_id=external_id)
+        # The product's own task, or any multi-item task (a pair) it is one of the items of.
+        products = Product.objects.filter(dataset=dataset, external_id=external_id)
+        annotations = annotations.filter(
+            Q(task__product__in=products) | Q(task__in=TaskItem.objects.filter(product__in=products).values("task_id"))
+        )
     if since is not None:
         annotations = annotations.filter(updated_at__gte=since)
     return annotations.select_related("label", "user", "task__product").order_by("-updated_at", "-id")
@@ -144,12 +175,50 @@ def review_queue_next(*, dataset: Dataset, after: int | None = None) -> Task | N
     return queue.first()
 
 
+def review_queue_counted(*, dataset: Dataset) -> QuerySet[Task]:
+    """The review queue with each task's submitted answers and the flagged ones among them counted."""
+    submitted = Q(annotations__status=AnnotationStatus.SUBMITTED)
+    return review_queue(dataset=dataset).annotate(
+        answer_count=Count("annotations", filter=submitted),
+        flagged_count=Count("annotations", filter=submitted & Q(annotations__flagged=True)),
+    )
+
+
+def review_votes(*, task_ids: list[int]) -> dict[int, list[dict]]:
+    """The votes per label of these tasks, in one query, most voted first."""
+    rows = (
+        Annotation.objects.filter(task_id__in=task_ids, status=AnnotationStatus.SUBMITTED, label__isnull=False)
+        .values("task_id", "label_id", "label__path")
+        .annotate(votes=Count("pk"))
+        .order_by("task_id", "-votes", "label__path")
+    )
+    votes: dict[int, list[dict]] = {}
+    for row in rows:
+        votes.setdefault(row["task_id"], []).append(
+            {"label": row["label_id"], "path": row["label__path"], "votes": row["votes"]}
+        )
+    return votes
+
+
+def task_with_review(*, task: Task) -> Task:
+    """The task read again with its product, gold label and review (label, reviewer) in one query.
+
+    A reverse one-to-one that select_related found empty raises an AttributeError: read it with
+    `getattr(task, "review", None)`.
+    """
+    return Task.objects.select_related("product", "gold_label", "review__label", "review__reviewer").get(pk=task.pk)
+
+
+def task_answers(*, task: Task) -> QuerySet[Annotation]:
+    """Every answer of the task, oldest first, with its user and label."""
+    return Annotation.objects.filter(task=task).select_related("user", "label").order_by("created_at", "id")
+
+
 def review_context(*, task: Task) -> dict:
     """What a reviewer weighs: the product, every answer, the votes per label (most first), the model's
     suggestions, the current decision and the gold status."""
-    # A reverse one-to-one that select_related found empty raises an AttributeError: getattr gives None.
-    task = Task.objects.select_related("product", "gold_label", "review__label", "review__reviewer").get(pk=task.pk)
-    answers = list(Annotation.objects.filter(task=task).select_related("user", "label").order_by("created_at", "id"))
+    task = task_with_review(task=task)
+    answers = list(task_answers(task=task))
     votes: dict[int, dict] = {}
     for answer in answers:
         answer.who = answer.user.get_username() if answer.user else answer.source_name

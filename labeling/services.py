@@ -1,33 +1,20 @@
 """The only way annotations change: submit, skip, undo. Each owns its transaction and writes history."""
 
-import logging
 from functools import partial
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from config.errors import ApplicationError, ServiceUnavailableError
+from config.errors import ApplicationError
 from datasets.models import Dataset, Label
 from labeling.history import label_event_record
 from labeling.models import Annotation, AnnotationStatus, EventAction, Lease, Task
 from labeling.queue import lease_grant
 from labeling.review import review_flags_refresh
-
-logger = logging.getLogger(__name__)
+from labeling.signals import answers_submitted
 
 MAX_ACTIVE_SECONDS = 24 * 3600
-
-
-def _training_check(dataset: Dataset) -> None:
-    # Imported here: models_app reads labeling's models, so a top-level import would be circular.
-    from models_app.services.training import training_maybe_trigger
-
-    try:
-        training_maybe_trigger(dataset=dataset)
-    except ServiceUnavailableError:
-        # The answer is saved; the run was withdrawn and the next answer asks again.
-        logger.warning("automatic training of %s not requested: the broker is unreachable", dataset.pk)
 
 
 def _lock_task(task: Task) -> Task:
@@ -106,7 +93,7 @@ def annotation_submit(
         if flagged or task.annotation_count > 1 or task.needs_review:  # a lone clean answer cannot disagree
             review_flags_refresh(task_ids=[task.pk])
         Lease.objects.filter(task=task, user=user).delete()
-        transaction.on_commit(partial(_training_check, task.dataset))
+        transaction.on_commit(partial(answers_submitted.send, sender=Annotation, dataset=task.dataset))
         label_event_record(
             task=task,
             action=action,

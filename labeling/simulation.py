@@ -8,17 +8,23 @@ quality dashboard should catch. Used to try the quality figures on a real catalo
 
 from __future__ import annotations
 
+import csv
+import json
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.db.models import F
 from django.utils import timezone
 
 from config.errors import ApplicationError
-from datasets.models import Dataset, Label, Membership, Role
-from datasets.services.products import LabelResolver
+from datasets.models import Dataset, Label, Role
+from datasets.selectors import LabelResolver
+from datasets.services.datasets import membership_set
+from labeling.kinds import kind_get
 from labeling.models import Annotation, Task
 from labeling.queue import task_lease_next
 from labeling.services import annotation_skip, annotation_submit
@@ -57,6 +63,27 @@ def annotators_parse(spec: str) -> list[SimulatedAnnotator]:
     return team
 
 
+def truth_read(path: Path | str, *, id_column: str = "external_id", label_column: str = "label") -> dict[str, str]:
+    """external_id -> label value from a CSV (header row) or JSONL file; headers are stripped of spaces."""
+    path = Path(path)
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        head = handle.read(1024).lstrip()
+        handle.seek(0)
+        if path.suffix.lower() in (".jsonl", ".ndjson") or head.startswith("{"):
+            rows: Iterable[dict] = (json.loads(line) for line in handle if line.strip())
+        else:
+            reader = csv.reader(handle)
+            header = [name.strip() for name in next(reader, [])]
+            rows = (dict(zip(header, row, strict=False)) for row in reader)
+        truth = {}
+        for n, row in enumerate(rows, 1):
+            if id_column not in row or label_column not in row:
+                raise ApplicationError(f"{path}: record {n} has no {id_column!r} or {label_column!r} column.")
+            if str(row[label_column]).strip():
+                truth[str(row[id_column]).strip()] = str(row[label_column]).strip()
+    return truth
+
+
 class _Answerer:
     def __init__(self, member: SimulatedAnnotator, labels: list[Label], rng: random.Random) -> None:
         self.member = member
@@ -82,6 +109,18 @@ class _Answerer:
         return self.rng.lognormvariate(0, 0.5) * self.member.seconds / 1.1331
 
 
+def simulate_team_check(*, dataset: Dataset) -> None:
+    """The team answers one product a task from a truth of product labels: a multi-item kind (matching pairs) has
+    no such truth, so it is refused before anything is read or written."""
+    kind = kind_get(dataset.task_type)
+    if kind.multi_item:
+        raise ApplicationError(
+            f"{dataset.name!r} is a {kind.title.lower()} dataset; the simulated team labels single products from "
+            "a truth of product labels, so it runs on categorization datasets only.",
+            extra={"task_type": dataset.task_type},
+        )
+
+
 def simulate_team(
     *,
     dataset: Dataset,
@@ -97,6 +136,7 @@ def simulate_team(
     `spread_days` spreads the simulated answers' times evenly over that many past days, so the
     activity charts have a history to show (only the simulation's own answers are moved).
     """
+    simulate_team_check(dataset=dataset)
     resolve = LabelResolver(dataset)
     true_label = {external_id: resolve(value) for external_id, value in truth.items()}
     unknown = sorted(value for external_id, value in truth.items() if true_label[external_id] is None)
@@ -108,7 +148,7 @@ def simulate_team(
     members = []
     for member in team:
         user, _ = user_model.objects.get_or_create(username=f"{USER_PREFIX}{member.name}")
-        Membership.objects.get_or_create(dataset=dataset, user=user, defaults={"role": Role.ANNOTATOR})
+        membership_set(dataset=dataset, username=user.username, role=Role.ANNOTATOR)
         members.append((user, _Answerer(member, leaves, random.Random(rng.random()))))
     external_ids = dict(Task.objects.filter(dataset=dataset).values_list("pk", "product__external_id"))
     first_id = (Annotation.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
@@ -156,3 +196,14 @@ def _spread(dataset: Dataset, first_id: int, count: int, days: int, started: dat
     for n, answer in enumerate(answers):
         answer.created_at = answer.updated_at = start + step * n
     Annotation.objects.bulk_update(answers, ["created_at", "updated_at"], batch_size=1000)
+
+
+def tasks_completion_set(*, task_ids: list[int], complete: bool) -> None:
+    """Take tasks out of the queue (or put them back) for a simulation that must not be served them."""
+    for start in range(0, len(task_ids), 5000):
+        Task.objects.filter(pk__in=task_ids[start : start + 5000]).update(is_complete=complete)
+
+
+def tasks_random_keys_set(*, keys: dict[int, int]) -> None:
+    """Give tasks the queue order of another seed (a simulation's), and later their own back."""
+    Task.objects.bulk_update([Task(pk=pk, random_key=key) for pk, key in keys.items()], ["random_key"], batch_size=2000)

@@ -8,14 +8,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from config.errors import ApplicationError
-from datasets.models import Dataset, Label
-from datasets.selectors import dataset_get, label_search
+from datasets.models import Dataset
+from datasets.selectors import dataset_get, label_get, label_search
+from labeling.kinds import kind_get
 from labeling.models import Task
 from labeling.queue import task_lease_next
-from labeling.selectors import recent_labels, task_get, task_suggestions, user_progress
+from labeling.selectors import task_get, user_progress
 from labeling.services import annotation_skip, annotation_submit, annotation_undo
-
-SHORTCUT_KEYS = 9
 
 
 class AnswerForm(forms.Form):
@@ -25,27 +24,18 @@ class AnswerForm(forms.Form):
     suggestions_shown = forms.BooleanField(required=False)
 
 
-def _shortcuts(*, suggestions: list[dict], recent: list[Label]) -> list[dict]:
-    """Keys 1-9: the model's suggestions first, then recent labels not already offered."""
-    shortcuts = [{"label": s["label"], "probability": s["probability"], "kind": "suggestion"} for s in suggestions]
-    offered = {s["label"].pk for s in shortcuts}
-    shortcuts += [
-        {"label": label, "probability": None, "kind": "recent"} for label in recent if label.pk not in offered
-    ]
-    return [{"key": i + 1, **s} for i, s in enumerate(shortcuts[:SHORTCUT_KEYS])]
-
-
 def _render_task(request: HttpRequest, dataset: Dataset, task: Task | None, error: str = "") -> HttpResponse:
-    suggestions = task_suggestions(dataset=dataset, task=task) if task else []
+    """The generic frame (counts, actions, help) around the partials of the dataset's task kind."""
+    kind = kind_get(dataset.task_type)
     context = {
         "dataset": dataset,
+        "kind": kind,
         "task": task,
-        "product": task.product if task else None,
-        "shortcuts": _shortcuts(suggestions=suggestions, recent=recent_labels(dataset=dataset, user=request.user)),
-        "suggestions_shown": bool(suggestions),
         "progress": user_progress(dataset=dataset, user=request.user),
         "error": error,
     }
+    if task is not None:
+        context |= kind.page_context(dataset=dataset, task=task, user=request.user)
     template = "labeling/annotate.html#task" if request.htmx else "labeling/annotate.html"
     return render(request, template, context, status=400 if error else 200)
 
@@ -73,23 +63,23 @@ def task_submit(request: HttpRequest, task_id: int) -> HttpResponse:
     if not form.is_valid():
         return _after_action(request, task.dataset, error="The answer was not understood; please try again.")
     data = form.cleaned_data
-    label = None
-    if data["label"] is not None:
-        label = Label.objects.filter(pk=data["label"], dataset_id=task.dataset_id).first()
+    dataset = task.dataset
     try:
-        if data["label"] is not None and label is None:
-            raise ApplicationError("That label is not part of this dataset.")
+        label = label_get(dataset=dataset, pk=data["label"]) if data["label"] is not None else None
+        answer = kind_get(dataset.task_type).answer_clean(
+            dataset=dataset, label=label, value=None, flagged=data["flagged"]
+        )
         annotation_submit(
             task=task,
             user=request.user,
-            label=label,
-            flagged=data["flagged"],
+            label=answer.label,
+            flagged=answer.flagged,
             active_seconds=data["active_seconds"],
             suggestions_shown=data["suggestions_shown"],
         )
     except ApplicationError as error:
-        return _after_action(request, task.dataset, error=error.message)
-    return _after_action(request, task.dataset)
+        return _after_action(request, dataset, error=error.message)
+    return _after_action(request, dataset)
 
 
 @login_required

@@ -15,7 +15,7 @@ from datasets.models import Dataset, Role
 from datasets.selectors import dataset_get
 from models_app.ml import PRESETS, ConfigError, ModelConfig
 from models_app.models import Experiment
-from models_app.selectors import experiment_get, experiment_list
+from models_app.selectors import experiment_get, experiment_in_dataset, experiment_list
 from models_app.services.experiments import (
     CURRENT,
     MAX_CONFIGS,
@@ -109,10 +109,10 @@ def _chosen(dataset: Dataset, raw: str, recent: list[Experiment]) -> Experiment 
     """The experiment named by ?experiment=, else the newest one."""
     if not raw:
         return recent[0] if recent else None
-    experiment = experiment_list(dataset=dataset).filter(pk=int(raw)).first() if raw.isdigit() else None
-    if experiment is None:
+    # ASCII digits only: str.isdigit() takes "²", which int() refuses.
+    if not (raw.isascii() and raw.isdigit()):
         raise Http404("No such experiment in this dataset.")
-    return experiment
+    return experiment_in_dataset(dataset=dataset, experiment_id=int(raw))
 
 
 @login_required

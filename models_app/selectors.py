@@ -1,14 +1,11 @@
-from collections import Counter, defaultdict
-from datetime import timedelta
-
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Min, QuerySet
+from django.db.models import QuerySet
 from django.db.models.fields.json import KeyTransform
-from django.utils import timezone
+from django.http import Http404
 
 from datasets.models import Dataset, Label
 from datasets.selectors import lead_object_get
-from labeling.models import Annotation, AnnotationStatus
+from labeling.label_stats import labeling_rate
 from models_app.models import Experiment, ModelVersion, VersionStatus
 
 
@@ -25,10 +22,6 @@ def model_version_active(*, dataset: Dataset) -> ModelVersion | None:
 
 
 # The model page: the versions table, the learning curve and its forecast, one version's report.
-
-# A rate measured over less than this is mostly noise (a burst of quick labels), so it counts as this long.
-MIN_RATE_HOURS = 1.0
-
 
 # The keys of `metrics` that `models_app.ml.headline` reads: everything but the per-class figures and the confusion.
 HEADLINE_KEYS = (
@@ -74,25 +67,6 @@ def learning_curve(*, dataset: Dataset) -> tuple[list[list], list[dict]]:
             low, high = shown["accuracy_interval"]
             points.append([version.label_count, float(shown["accuracy"]), low, high])
     return points, withheld
-
-
-def labeling_rate(*, dataset: Dataset, hours: float = 24) -> float:
-    """Labels submitted by people per hour over the last `hours` (or since labeling began, if later).
-
-    Imports are not labeling work and flags without a label teach the model nothing, so neither counts.
-    """
-    now = timezone.now()
-    since = now - timedelta(hours=hours)
-    human = Annotation.objects.filter(
-        dataset=dataset, user__isnull=False, status=AnnotationStatus.SUBMITTED, label__isnull=False
-    )
-    recent = human.filter(created_at__gte=since).aggregate(count=Count("pk"), first=Min("created_at"))
-    if not recent["count"]:
-        return 0.0
-    if not human.filter(created_at__lt=since).exists():
-        since = recent["first"]
-    elapsed = max((now - since).total_seconds() / 3600, MIN_RATE_HOURS)
-    return recent["count"] / elapsed
 
 
 def forecast_for(*, dataset: Dataset, target: float) -> dict:
@@ -172,46 +146,16 @@ def _cell(count: int, total: int, *, diagonal: bool, true: dict, predicted: dict
     }
 
 
-def suggestion_influence(*, dataset: Dataset) -> dict[str, dict[str, float | int | None]]:
-    """How answers differ when suggestions were shown or hidden: agreement with gold and with the task's majority.
-
-    A large gap between the two groups means suggestions sway annotators (anchoring).
-    """
-    rows = (
-        Annotation.objects.filter(
-            dataset=dataset, user__isnull=False, status=AnnotationStatus.SUBMITTED, label__isnull=False
-        )
-        .values_list("task_id", "label_id", "suggestions_shown", "task__gold_label_id")
-        .iterator(chunk_size=5000)
-    )
-    answers = list(rows)
-    votes: dict[int, Counter] = defaultdict(Counter)
-    for task_id, label_id, _, _ in answers:
-        votes[task_id][label_id] += 1
-    groups = {True: Counter(), False: Counter()}
-    for task_id, label_id, shown, gold_id in answers:
-        group = groups[shown]
-        group["answers"] += 1
-        if gold_id is not None:
-            group["gold"] += 1
-            group["gold_agree"] += label_id == gold_id
-        top = votes[task_id].most_common(2)
-        if top[0][1] >= 2 and (len(top) == 1 or top[0][1] > top[1][1]):
-            # Only tasks with a strict majority: a tie says nothing about who agreed.
-            group["majority"] += 1
-            group["majority_agree"] += label_id == top[0][0]
-    return {
-        "shown" if shown else "hidden": {
-            "answers": group["answers"],
-            "gold_accuracy": round(group["gold_agree"] / group["gold"], 4) if group["gold"] else None,
-            "majority_agreement": round(group["majority_agree"] / group["majority"], 4) if group["majority"] else None,
-        }
-        for shown, group in groups.items()
-    }
-
-
 def experiment_list(*, dataset: Dataset) -> QuerySet[Experiment]:
     return Experiment.objects.filter(dataset=dataset).select_related("requested_by")
+
+
+def experiment_in_dataset(*, dataset: Dataset, experiment_id: int) -> Experiment:
+    """One experiment of a dataset the caller already scoped; another dataset's is a 404 like a missing one."""
+    experiment = experiment_list(dataset=dataset).filter(pk=experiment_id).first()
+    if experiment is None:
+        raise Http404("No such experiment in this dataset.")
+    return experiment
 
 
 def experiment_get(*, user: AbstractBaseUser, experiment_id: int) -> Experiment:

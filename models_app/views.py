@@ -13,6 +13,7 @@ from config.errors import ApplicationError
 from config.jobs.views import job_action_response
 from datasets.models import Dataset, Role
 from datasets.selectors import dataset_get
+from labeling.label_stats import suggestion_influence
 from models_app.ml import MIN_EVALUATED, headline
 from models_app.models import ModelVersion, VersionStatus
 from models_app.selectors import (
@@ -22,7 +23,6 @@ from models_app.selectors import (
     model_version_get,
     model_version_report,
     model_version_table,
-    suggestion_influence,
 )
 from models_app.services.training import model_version_retry, training_request
 

@@ -2,7 +2,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from datasets.models import Dataset, Label, Membership, Product, Role
-from labeling.models import Task
+from labeling.models import Task, TaskItem
 from labeling.queue import random_key
 
 
@@ -21,6 +21,21 @@ class DatasetFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Dataset {n}")
     random_fraction = 0.0
+
+
+class MatchingDatasetFactory(DatasetFactory):
+    """A matching dataset with its two labels, as dataset creation makes them: "1" match and "0" no match."""
+
+    class Meta:
+        skip_postgeneration_save = True
+
+    task_type = "matching"
+
+    @factory.post_generation
+    def labels(obj, create: bool, extracted: object, **kwargs: object) -> None:
+        if create:
+            for code, name in (("1", "match"), ("0", "no match")):
+                LabelFactory(dataset=obj, code=code, name=name, path=name)
 
 
 class MembershipFactory(factory.django.DjangoModelFactory):
@@ -64,3 +79,15 @@ def member(dataset: Dataset, username: str, role: str = Role.ANNOTATOR):
     user = UserFactory(username=username)
     MembershipFactory(dataset=dataset, user=user, role=role)
     return user
+
+
+def pair_task(dataset: Dataset, left: Product, right: Product, **fields: object) -> Task:
+    """A matching task: no product of its own, the pair's ids as its key, a left and a right item."""
+    key = ":".join(str(pk) for pk in sorted((left.pk, right.pk)))
+    task = Task.objects.create(
+        dataset=dataset, item_key=key, random_key=random_key(seed=dataset.seed, external_id=f"pair:{key}"), **fields
+    )
+    TaskItem.objects.bulk_create(
+        [TaskItem(task=task, product=left, role="left"), TaskItem(task=task, product=right, role="right")]
+    )
+    return task

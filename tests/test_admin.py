@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from tests.factories import TaskFactory, UserFactory
+from tests.factories import MatchingDatasetFactory, ProductFactory, TaskFactory, UserFactory, pair_task
 
 pytestmark = pytest.mark.django_db
 
@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
         "datasets_dataset",
         "datasets_product",
         "datasets_label",
-        "datasets_importjob",
+        "workspace_importjob",
         "labeling_task",
         "labeling_annotation",
         "labeling_labelevent",
@@ -27,3 +27,26 @@ def test_admin_changelists_render_for_an_admin(client, model):
 def test_label_history_cannot_be_edited_in_the_admin(client):
     client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
     assert client.get(reverse("admin:labeling_labelevent_add")).status_code == 403
+
+
+def test_the_task_list_names_a_pair_by_its_items_without_a_query_per_row(client, django_assert_max_num_queries):
+    dataset = MatchingDatasetFactory()
+    for n in range(5):
+        left = ProductFactory(dataset=dataset, title=f"Left offer {n}")
+        pair_task(dataset, left, ProductFactory(dataset=dataset, title=f"Right offer {n}"))
+    TaskFactory(product=ProductFactory(title="A lone product"))
+    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+    # The session, the user, the count, the page with its products and datasets, its items, the dataset filter.
+    with django_assert_max_num_queries(6):
+        html = client.get(reverse("admin:labeling_task_changelist")).content.decode()
+    assert "left: Left offer 3 ↔ right: Right offer 3" in html and "A lone product" in html
+
+
+def test_a_pair_shows_its_items_inline_in_the_admin(client):
+    dataset = MatchingDatasetFactory()
+    left, right = ProductFactory(dataset=dataset), ProductFactory(dataset=dataset)
+    task = pair_task(dataset, left, right)
+    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+    html = client.get(reverse("admin:labeling_task_change", args=[task.pk])).content.decode()
+    assert 'name="items-0-role"' in html and 'name="items-1-role"' in html
+    assert f'name="items-0-product" value="{left.pk}"' in html or f'value="{left.pk}" name="items-0-product"' in html

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 ROOT = Path(settings.BASE_DIR)
 TEMPLATES = sorted(
     path
-    for pattern in ("templates/**/*.html", "*/templates/**/*.html")
+    for pattern in ("templates/**/*.html", "*/templates/**/*.html", "labeling/kinds/*/templates/**/*.html")
     for path in ROOT.glob(pattern)
     if ".venv" not in path.parts
 )
@@ -35,7 +35,7 @@ def test_anonymous_pages_carry_the_policy(client, name):
 def test_a_lead_page_carries_the_policy(client):
     dataset = DatasetFactory()
     client.force_login(member(dataset, "lead", Role.LEAD))
-    response = client.get(reverse("datasets:detail", args=[dataset.pk]))
+    response = client.get(reverse("workspace:detail", args=[dataset.pk]))
     assert response.status_code == 200 and "Content-Security-Policy" in response
 
 

@@ -20,7 +20,7 @@ def two_datasets():
 
 @pytest.mark.parametrize(
     "name",
-    ["datasets:detail", "labeling:annotate", "labeling:label-search"],
+    ["workspace:detail", "labeling:annotate", "labeling:label-search"],
 )
 def test_pages_of_another_dataset_are_404(client, two_datasets, name):
     _, b, ann = two_datasets
@@ -78,7 +78,7 @@ def test_an_annotator_cannot_import_from_the_page(client, two_datasets):
     client.force_login(ann)
     upload = SimpleUploadedFile("p.csv", b"id,title\n1,x\n", content_type="text/csv")
     assert (
-        client.post(reverse("datasets:import-upload", args=[a.pk]), {"kind": "products", "file": upload}).status_code
+        client.post(reverse("workspace:import-upload", args=[a.pk]), {"kind": "products", "file": upload}).status_code
         == 403
     )
 
@@ -104,7 +104,7 @@ def test_a_lead_can_manage_members(two_datasets):
 def test_anonymous_requests_are_refused(two_datasets, client):
     a, _, _ = two_datasets
     assert APIClient().get(reverse("api-dataset-detail", args=[a.pk])).status_code in (401, 403)
-    assert client.get(reverse("datasets:detail", args=[a.pk])).status_code == 302
+    assert client.get(reverse("workspace:detail", args=[a.pk])).status_code == 302
 
 
 # The whole matrix of dataset and membership endpoints: who gets what, for each role.
@@ -167,8 +167,8 @@ def test_an_annotator_cannot_create_a_dataset_through_the_api(matrix):
 def test_the_create_page_and_the_api_follow_one_rule(client, matrix):
     _, users = matrix
     client.force_login(users["annotator"])
-    assert client.get(reverse("datasets:create")).status_code == 403
-    assert client.post(reverse("datasets:create"), {"name": "Mine"}).status_code == 403
+    assert client.get(reverse("workspace:create")).status_code == 403
+    assert client.post(reverse("workspace:create"), {"name": "Mine"}).status_code == 403
     assert not Dataset.objects.filter(name="Mine").exists()
 
 
@@ -212,7 +212,7 @@ def test_adding_an_unknown_username_answers_like_adding_one_you_may_not_add(matr
 def test_the_member_page_answers_an_unknown_username_like_an_admin(client, matrix):
     dataset, users = matrix
     client.force_login(users["lead"])
-    url = reverse("datasets:member-add", args=[dataset.pk])
+    url = reverse("workspace:member-add", args=[dataset.pk])
     replies = []
     for username in ("root", "nobody-at-all"):
         response = client.post(url, {"username": username, "role": "lead"}, follow=True)

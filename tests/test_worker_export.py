@@ -8,9 +8,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from datasets.models import Export, ImportJob
 from tests.conftest import wait_until_finished
 from tests.factories import DatasetFactory, LabelFactory, member
+from workspace.models import Export, ImportJob
 
 
 @pytest.mark.worker

@@ -5,9 +5,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from datasets.models import ImportJob, Product
+from datasets.models import Product
 from tests.conftest import wait_until_finished
 from tests.factories import DatasetFactory, member
+from workspace.models import ImportJob
 
 
 @pytest.mark.worker

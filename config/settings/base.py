@@ -7,6 +7,10 @@ import environ
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
+# Each task kind keeps its page partials and scripts in its own folder (labeling/kinds/<kind>/).
+KIND_DIRS = sorted(
+    path for path in (BASE_DIR / "labeling" / "kinds").iterdir() if path.is_dir() and not path.name.startswith("_")
+)
 VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
@@ -35,6 +39,7 @@ INSTALLED_APPS = [
     "datasets",
     "labeling",
     "models_app",
+    "workspace",
 ]
 
 MIDDLEWARE = [
@@ -59,7 +64,7 @@ WSGI_APPLICATION = "config.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [BASE_DIR / "templates", *(kind / "templates" for kind in KIND_DIRS)],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -104,7 +109,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [BASE_DIR / "static", *(kind / "static" for kind in KIND_DIRS if (kind / "static").is_dir())]
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
 MEDIA_URL = "media/"
@@ -136,7 +141,7 @@ CONTENT_SECURITY_POLICY = {
 }
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "datasets:list"
+LOGIN_REDIRECT_URL = "workspace:list"
 LOGOUT_REDIRECT_URL = "login"
 
 # Brute-force protection (django-axes) for every password login: the login page and the Django admin's.

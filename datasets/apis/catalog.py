@@ -6,7 +6,7 @@ from rest_framework.views import APIView
 
 from config.pagination import Pagination, paginate
 from datasets.models import Label, Product, Role
-from datasets.selectors import dataset_get, label_search
+from datasets.selectors import dataset_get, label_list, label_search, product_list
 
 
 class LabelSerializer(serializers.ModelSerializer):
@@ -43,7 +43,7 @@ class LabelListApi(APIView):
         search = request.query_params.get("search", "")
         if search:
             return paginate(request, self, label_search(dataset=dataset, query=search, limit=None), LabelSerializer)
-        return paginate(request, self, dataset.labels.order_by("path"), LabelSerializer)
+        return paginate(request, self, label_list(dataset=dataset), LabelSerializer)
 
 
 class ProductListApi(APIView):
@@ -51,4 +51,4 @@ class ProductListApi(APIView):
     @extend_schema(responses=ProductSerializer(many=True))
     def get(self, request: Request, dataset_id: int) -> Response:
         dataset = dataset_get(user=request.user, dataset_id=dataset_id, role=Role.LEAD)
-        return paginate(request, self, Product.objects.filter(dataset=dataset).order_by("pk"), ProductSerializer)
+        return paginate(request, self, product_list(dataset=dataset), ProductSerializer)

@@ -1,9 +1,11 @@
 """Pure export writers (no Django): stream export rows into the formats training code loads.
 
-A row is a plain dict (see `common.BASE_COLUMNS`, plus `attributes`, optional `annotator` and
-`suggestions`). The export service reads rows with `.iterator()` and passes them here. Output is
-deterministic - sorted keys, fixed separators, no timestamps - so a snapshot re-downloads
-byte-identical. Every format streams (Parquet one row group at a time) except spacy (see `spacy_docbin`).
+A row is a plain dict: a product's (see `common.BASE_COLUMNS`, plus `attributes`, optional `annotator` and
+`suggestions`), or a pair's (`left_*`, `right_*`, `label`...). The caller gives the column order of the
+tabular formats (`common.Columns`; product rows by default); spacy and labelstudio read product rows, ditto
+pair rows. Output is deterministic - sorted keys, fixed separators, no timestamps - so a snapshot
+re-downloads byte-identical. Every format streams (Parquet one row group at a time) except spacy (see
+`spacy_docbin`).
 """
 
 from __future__ import annotations
@@ -11,12 +13,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import BinaryIO
 
-from .common import BASE_COLUMNS, Row, dumps
+from . import ditto
+from .common import BASE_COLUMNS, PRODUCT_ROWS, Columns, Row, dumps
 from .labelstudio import write_labelstudio
 from .parquet import write_parquet
 from .spacy_docbin import write_spacy
 from .tabular import write_csv, write_json, write_jsonl
 
+# The formats of product rows; ditto is for pair rows only.
 FORMATS: tuple[str, ...] = ("csv", "jsonl", "json", "spacy", "parquet", "labelstudio")
 EXTENSIONS: dict[str, str] = {
     "csv": "csv",
@@ -25,6 +29,7 @@ EXTENSIONS: dict[str, str] = {
     "spacy": "spacy",
     "parquet": "parquet",
     "labelstudio": "labelstudio.json",
+    "ditto": ditto.EXTENSION,
 }
 # Named here rather than guessed from the extension: the guess depends on the machine's mime.types.
 CONTENT_TYPES: dict[str, str] = {
@@ -34,16 +39,25 @@ CONTENT_TYPES: dict[str, str] = {
     "spacy": "application/octet-stream",
     "parquet": "application/vnd.apache.parquet",
     "labelstudio": "application/json",
+    "ditto": ditto.CONTENT_TYPE,
 }
 
 
-def write_export(rows: Iterable[Row], out: BinaryIO, *, fmt: str, labels: Sequence[str] | None = None) -> int:
+def write_export(
+    rows: Iterable[Row],
+    out: BinaryIO,
+    *,
+    fmt: str,
+    labels: Sequence[str] | None = None,
+    columns: Columns = PRODUCT_ROWS,
+) -> int:
     """Write `rows` to the binary file `out` in `fmt`; returns the number of rows written.
 
-    `labels` (every taxonomy path) is required for spacy only. Raises ValueError for an unknown format.
+    `labels` (every taxonomy path) is required for spacy only; `columns` orders the columns of csv and parquet
+    (JSON and JSONL write each row's keys sorted). Raises ValueError for an unknown format.
     """
     if fmt == "csv":
-        return write_csv(rows, out)
+        return write_csv(rows, out, columns)
     if fmt == "jsonl":
         return write_jsonl(rows, out)
     if fmt == "json":
@@ -51,10 +65,21 @@ def write_export(rows: Iterable[Row], out: BinaryIO, *, fmt: str, labels: Sequen
     if fmt == "spacy":
         return write_spacy(rows, out, labels)
     if fmt == "parquet":
-        return write_parquet(rows, out)
+        return write_parquet(rows, out, columns)
     if fmt == "labelstudio":
         return write_labelstudio(rows, out)
-    raise ValueError(f"Unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}.")
+    if fmt == "ditto":
+        return ditto.write_ditto(rows, out)
+    raise ValueError(f"Unknown export format {fmt!r}; expected one of {', '.join(EXTENSIONS)}.")
 
 
-__all__ = ["BASE_COLUMNS", "CONTENT_TYPES", "EXTENSIONS", "FORMATS", "dumps", "write_export"]
+__all__ = [
+    "BASE_COLUMNS",
+    "CONTENT_TYPES",
+    "EXTENSIONS",
+    "FORMATS",
+    "PRODUCT_ROWS",
+    "Columns",
+    "dumps",
+    "write_export",
+]

@@ -1,4 +1,4 @@
-"""Shared pieces of the export writers: the one JSON encoding and the fixed column order.
+"""Shared pieces of the export writers: the one JSON encoding and the column order (`Columns`, the caller's).
 
 A snapshot must re-download byte-identical, so every writer encodes JSON through `dumps` (sorted keys,
 fixed separators) and nothing here reads a clock or depends on dict insertion order.
@@ -7,6 +7,7 @@ fixed separators) and nothing here reads a clock or depends on dict insertion or
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, BinaryIO
 
@@ -21,7 +22,37 @@ PRODUCT_COLUMNS: tuple[str, ...] = (
 BASE_COLUMNS: tuple[str, ...] = (*PRODUCT_COLUMNS, "label", "label_id", "label_code", "split", "gold")
 # Present only when the export asks for them (raw annotations, vote counts, flagged items, suggestions).
 OPTIONAL_COLUMNS: tuple[str, ...] = ("annotator", "source", "votes", "agreement", "flagged")
-JSON_COLUMNS: tuple[str, ...] = ("attributes", "suggestions")
+
+
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """The columns of an export and their order, given by the caller (the task kind) to every tabular writer.
+
+    Written: `fixed` always; then the `optional` plain columns the first row has; then `json_objects` always
+    (JSON objects, `{}` when missing: attributes); then the `json_lists` the first row has (suggestions).
+    `types` names a column's Parquet type where its name alone would mislead: a pair's `label` is 1 or 0, not a
+    path. Types are "decimal", "int", "float", "bool" or "string".
+    """
+
+    fixed: tuple[str, ...]
+    optional: tuple[str, ...] = OPTIONAL_COLUMNS
+    json_objects: tuple[str, ...] = ("attributes",)
+    json_lists: tuple[str, ...] = ("suggestions",)
+    types: tuple[tuple[str, str], ...] = ()
+
+    def of(self, first: Row | None) -> list[str]:
+        """The columns of a uniform row stream: the service passes uniform rows, so the first row decides."""
+        present = first or {}
+        columns = list(self.fixed)
+        columns += [name for name in self.optional if name in present]
+        columns += self.json_objects
+        columns += [name for name in self.json_lists if name in present]
+        return columns
+
+
+# Rows of one product each (categorization): every writer's default.
+PRODUCT_ROWS = Columns(fixed=BASE_COLUMNS)
+
 _OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
 
 
@@ -69,13 +100,6 @@ def peek(rows: Iterable[Row]) -> tuple[Row | None, Iterator[Row]]:
     return first, chained()
 
 
-def columns_of(first: Row | None) -> list[str]:
-    """Every column of a uniform row stream, in the fixed order: base, optional, then JSON-valued.
-
-    The service passes uniform rows, so the first row decides (a stream cannot look ahead).
-    """
-    present = first or {}
-    columns = list(BASE_COLUMNS)
-    columns += [name for name in OPTIONAL_COLUMNS if name in present]
-    columns += [name for name in JSON_COLUMNS if name == "attributes" or name in present]
-    return columns
+def columns_of(first: Row | None, columns: Columns = PRODUCT_ROWS) -> list[str]:
+    """Every column of a uniform row stream, in `columns`' order (see `Columns.of`)."""
+    return columns.of(first)

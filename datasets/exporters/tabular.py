@@ -8,12 +8,12 @@ import re
 from collections.abc import Iterable
 from typing import Any, BinaryIO
 
-from .common import JSON_COLUMNS, Row, columns_of, dumpb, dumps, peek, write_json_array
+from .common import PRODUCT_ROWS, Columns, Row, columns_of, dumpb, dumps, peek, write_json_array
 
 
-def csv_columns(first: Row | None) -> list[str]:
+def csv_columns(first: Row | None, columns: Columns = PRODUCT_ROWS) -> list[str]:
     """The header: fixed base columns, optional plain columns, then the JSON-encoded columns."""
-    return columns_of(first)
+    return columns_of(first, columns)
 
 
 # Spreadsheets run a cell that starts with one of these as a formula (OWASP "CSV injection"); tab and
@@ -37,19 +37,22 @@ def neutralize_formula(text: str) -> str:
     return text
 
 
-def _csv_cell(name: str, value: Any) -> str:
-    if name in JSON_COLUMNS:
+def _csv_cell(value: Any, empty_json: Any) -> str:
+    if empty_json is not None:
         # Nested values as one JSON cell: CSV has no nesting, and JSON round-trips exactly.
-        return dumps(value if value is not None else ({} if name == "attributes" else []))
+        return dumps(value if value is not None else empty_json)
     if isinstance(value, bool):
         return "true" if value else "false"  # what pandas and most CSV readers take for booleans
     # None becomes an empty cell rather than the string "None".
     return "" if value is None else neutralize_formula(str(value))
 
 
-def write_csv(rows: Iterable[Row], out: BinaryIO) -> int:
+def write_csv(rows: Iterable[Row], out: BinaryIO, columns: Columns = PRODUCT_ROWS) -> int:
     first, stream = peek(rows)
-    columns = csv_columns(first)
+    header = csv_columns(first, columns)
+    # Each column's JSON for a missing value ({} or []), None for a plain column.
+    empty = {name: {} for name in columns.json_objects} | {name: [] for name in columns.json_lists}
+    cells_of = [(name, empty.get(name)) for name in header]
     # csv.writer needs a text file; a reused StringIO turns each row into bytes we write directly.
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -62,11 +65,11 @@ def write_csv(rows: Iterable[Row], out: BinaryIO) -> int:
         buffer.seek(0)
         buffer.truncate()
 
-    writer.writerow(columns)
+    writer.writerow(header)
     flush()
     count = 0
     for row in stream:
-        cells = [_csv_cell(name, row.get(name)) for name in columns]
+        cells = [_csv_cell(row.get(name), empty_json) for name, empty_json in cells_of]
         (quoting_writer if any("\r" in cell for cell in cells) else writer).writerow(cells)
         flush()
         count += 1

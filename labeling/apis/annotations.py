@@ -1,3 +1,4 @@
+from contextlib import suppress
 from datetime import datetime
 
 from django.utils import timezone
@@ -10,11 +11,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import ApplicationError
-from config.pagination import Pagination, paginate
-from datasets.models import Label, Product, Role
-from datasets.selectors import dataset_get
+from config.pagination import Pagination
+from datasets.models import Dataset, Label, Product, Role
+from datasets.selectors import dataset_get, label_get
+from labeling.kinds import kind_get
 from labeling.models import Annotation, AnnotationStatus, LabelSource
-from labeling.selectors import annotation_list
+from labeling.selectors import annotation_list, task_items_prefetch
 
 FLAGGED = {"true": True, "false": False}
 
@@ -23,6 +25,11 @@ class AnnotationProductSerializer(serializers.ModelSerializer):
     class Meta:
         model = Product
         fields = ["external_id", "title"]
+
+
+class AnnotationItemSerializer(serializers.Serializer):
+    role = serializers.CharField(help_text="The product's role in the task: 'left' or 'right' for a matching pair.")
+    product = AnnotationProductSerializer()
 
 
 class AnnotationLabelSerializer(serializers.ModelSerializer):
@@ -44,7 +51,10 @@ class AnnotationStatusField(serializers.CharField):
 
 
 class AnnotationListOutputSerializer(serializers.ModelSerializer):
-    product = AnnotationProductSerializer(source="task.product")
+    product = AnnotationProductSerializer(
+        source="task.product", allow_null=True, help_text="The answered product; null for a multi-item task."
+    )
+    items = serializers.SerializerMethodField()
     status = AnnotationStatusField()
     label = AnnotationLabelSerializer(allow_null=True, help_text="Null for a skip or a flag without a label.")
     annotator = serializers.CharField(
@@ -57,6 +67,7 @@ class AnnotationListOutputSerializer(serializers.ModelSerializer):
             "id",
             "task",
             "product",
+            "items",
             "label",
             "status",
             "flagged",
@@ -68,6 +79,13 @@ class AnnotationListOutputSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
+
+    @extend_schema_field(AnnotationItemSerializer(many=True))
+    def get_items(self, annotation: Annotation) -> list[dict]:
+        """A multi-item task's products in their roles (a matching pair: left, then right); empty when the task
+        has one product."""
+        items = self.context["kind"].task_products(task=annotation.task)
+        return AnnotationItemSerializer(items, many=True).data
 
 
 def _choice(request: Request, name: str, values: list[str]) -> str | None:
@@ -88,20 +106,19 @@ def _flagged(request: Request) -> bool | None:
     return FLAGGED[value.lower()]
 
 
-def _label_id(request: Request, dataset_id: int) -> int | None:
+def _label_id(request: Request, dataset: Dataset) -> int | None:
     value = request.query_params.get("label") or None
     if value is None:
         return None
     # ASCII digits only: int() takes "+1" or " 1", and str.isdigit() takes "²" which int() refuses.
-    if (
-        not (value.isascii() and value.isdigit())
-        or not Label.objects.filter(pk=int(value), dataset_id=dataset_id).exists()
-    ):
-        raise ApplicationError(
-            f"Unknown label {value!r}; choose the id of a label of this dataset (see its labels list).",
-            extra={"label": value},
-        )
-    return int(value)
+    if value.isascii() and value.isdigit():
+        # Unknown here is said as for a value that is no id at all: with the way to find the ids.
+        with suppress(ApplicationError):
+            return label_get(dataset=dataset, pk=int(value)).pk
+    raise ApplicationError(
+        f"Unknown label {value!r}; choose the id of a label of this dataset (see its labels list).",
+        extra={"label": value},
+    )
 
 
 def _since(request: Request) -> datetime | None:
@@ -133,7 +150,11 @@ class AnnotationListApi(APIView):
             OpenApiParameter("status", str, enum=AnnotationStatus.values, description="Only answers in this status."),
             OpenApiParameter("source", str, enum=LabelSource.values, description="Only answers from this source."),
             OpenApiParameter("flagged", bool, description="Only flagged (true) or unflagged (false) answers."),
-            OpenApiParameter("product", str, description="Only answers for this product (its external_id)."),
+            OpenApiParameter(
+                "product",
+                str,
+                description="Only answers for this product (its external_id), and for the pairs it is one of.",
+            ),
             OpenApiParameter(
                 "since", OpenApiTypes.DATETIME, description="Only answers changed at or after this ISO 8601 time."
             ),
@@ -154,11 +175,15 @@ class AnnotationListApi(APIView):
             dataset=dataset,
             user_id=user_id,
             username=username,
-            label_id=_label_id(request, dataset.pk),
+            label_id=_label_id(request, dataset),
             status=_choice(request, "status", AnnotationStatus.values),
             source=_choice(request, "source", LabelSource.values),
             flagged=_flagged(request),
             external_id=request.query_params.get("product") or None,
             since=_since(request),
         )
-        return paginate(request, self, annotations, AnnotationListOutputSerializer)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(annotations, request, view=self)
+        task_items_prefetch(tasks=[annotation.task for annotation in page])
+        context = {"kind": kind_get(dataset.task_type)}
+        return paginator.get_paginated_response(AnnotationListOutputSerializer(page, many=True, context=context).data)

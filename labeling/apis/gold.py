@@ -6,8 +6,7 @@ from rest_framework.views import APIView
 
 from datasets.models import Role
 from datasets.selectors import dataset_get
-from labeling.gold import gold_promote_imported, gold_sources
-from labeling.models import Task
+from labeling.gold import gold_item_count, gold_promote_imported, gold_sources
 
 
 class GoldPromoteInputSerializer(serializers.Serializer):
@@ -32,7 +31,7 @@ class GoldApi(APIView):
     @extend_schema(responses=_SOURCES, description="Gold items so far, and the import sources that could add some.")
     def get(self, request: Request, dataset_id: int) -> Response:
         dataset = dataset_get(user=request.user, dataset_id=dataset_id, role=Role.LEAD)
-        gold_items = Task.objects.filter(dataset=dataset, is_gold=True).count()
+        gold_items = gold_item_count(dataset=dataset)
         return Response({"gold_items": gold_items, "sources": gold_sources(dataset=dataset)})
 
     @extend_schema(

@@ -1,20 +1,19 @@
 """The review queue and decisions for a lead's scripts: the same selectors and service as the review page."""
 
-from django.db.models import Count, Q
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.errors import ApplicationError
 from config.pagination import Pagination
 from datasets.models import Label, Role
-from datasets.selectors import dataset_get
-from labeling.apis.annotations import AnnotationProductSerializer
-from labeling.models import Annotation, AnnotationStatus, Review, Task
+from datasets.selectors import dataset_get, label_get
+from labeling.apis.annotations import AnnotationItemSerializer, AnnotationProductSerializer
+from labeling.kinds import kind_get
+from labeling.models import Review, Task
 from labeling.review import review_decide
-from labeling.selectors import review_queue, task_get
+from labeling.selectors import review_queue_counted, review_votes, task_get, task_items_prefetch
 
 
 class ReviewVoteSerializer(serializers.Serializer):
@@ -25,35 +24,31 @@ class ReviewVoteSerializer(serializers.Serializer):
 
 class ReviewQueueItemSerializer(serializers.ModelSerializer):
     task = serializers.IntegerField(source="pk")
-    product = AnnotationProductSerializer()
+    title = serializers.SerializerMethodField()
+    product = AnnotationProductSerializer(allow_null=True, help_text="The task's product; null for a multi-item task.")
+    items = serializers.SerializerMethodField()
     answers = serializers.IntegerField(source="answer_count", help_text="Submitted answers, imports included.")
     flagged = serializers.IntegerField(source="flagged_count", help_text="Submitted answers carrying a flag.")
     votes = serializers.SerializerMethodField()
 
     class Meta:
         model = Task
-        fields = ["task", "product", "answers", "flagged", "votes"]
+        fields = ["task", "title", "product", "items", "answers", "flagged", "votes"]
+
+    def get_title(self, task: Task) -> str:
+        """The product's title, or a pair's titles: "left title ↔ right title"."""
+        return self.context["kind"].task_title(task=task)
+
+    @extend_schema_field(AnnotationItemSerializer(many=True))
+    def get_items(self, task: Task) -> list[dict]:
+        """A multi-item task's products in their roles (a matching pair: left, then right); empty when the task
+        has one product."""
+        return AnnotationItemSerializer(self.context["kind"].task_products(task=task), many=True).data
 
     @extend_schema_field(ReviewVoteSerializer(many=True))
     def get_votes(self, task: Task) -> list[dict]:
         """The labels answered, most voted first."""
         return ReviewVoteSerializer(self.context["votes"].get(task.pk, []), many=True).data
-
-
-def _votes(task_ids: list[int]) -> dict[int, list[dict]]:
-    """The votes per label of these tasks, in one query, most voted first."""
-    rows = (
-        Annotation.objects.filter(task_id__in=task_ids, status=AnnotationStatus.SUBMITTED, label__isnull=False)
-        .values("task_id", "label_id", "label__path")
-        .annotate(votes=Count("pk"))
-        .order_by("task_id", "-votes", "label__path")
-    )
-    votes: dict[int, list[dict]] = {}
-    for row in rows:
-        votes.setdefault(row["task_id"], []).append(
-            {"label": row["label_id"], "path": row["label__path"], "votes": row["votes"]}
-        )
-    return votes
 
 
 class ReviewQueueApi(APIView):
@@ -66,14 +61,10 @@ class ReviewQueueApi(APIView):
     )
     def get(self, request: Request, dataset_id: int) -> Response:
         dataset = dataset_get(user=request.user, dataset_id=dataset_id, role=Role.LEAD)
-        submitted = Q(annotations__status=AnnotationStatus.SUBMITTED)
-        tasks = review_queue(dataset=dataset).annotate(
-            answer_count=Count("annotations", filter=submitted),
-            flagged_count=Count("annotations", filter=submitted & Q(annotations__flagged=True)),
-        )
         paginator = Pagination()
-        page = paginator.paginate_queryset(tasks, request, view=self)
-        context = {"votes": _votes([task.pk for task in page])}
+        page = paginator.paginate_queryset(review_queue_counted(dataset=dataset), request, view=self)
+        task_items_prefetch(tasks=page)
+        context = {"votes": review_votes(task_ids=[task.pk for task in page]), "kind": kind_get(dataset.task_type)}
         return paginator.get_paginated_response(ReviewQueueItemSerializer(page, many=True, context=context).data)
 
 
@@ -108,12 +99,10 @@ class TaskReviewApi(APIView):
     )
     def post(self, request: Request, task_id: int) -> Response:
         task = task_get(user=request.user, task_id=task_id)
-        dataset_get(user=request.user, dataset_id=task.dataset_id, role=Role.LEAD)
+        dataset = dataset_get(user=request.user, dataset_id=task.dataset_id, role=Role.LEAD)
         serializer = ReviewInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        label = Label.objects.filter(pk=data["label"]).first()
-        if label is None:
-            raise ApplicationError("No such label.", extra={"label": data["label"]})
+        label = label_get(dataset=dataset, pk=data["label"])
         review = review_decide(task=task, reviewer=request.user, label=label, note=data["note"], gold=data["gold"])
         return Response(ReviewOutputSerializer(review).data)

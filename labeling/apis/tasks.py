@@ -6,8 +6,8 @@ from rest_framework.views import APIView
 
 from config.errors import ApplicationError
 from datasets.apis.catalog import ProductSerializer
-from datasets.models import Label
-from datasets.selectors import dataset_get
+from datasets.selectors import dataset_get, label_get
+from labeling.kinds import KINDS, kind_get
 from labeling.models import Annotation, Task
 from labeling.queue import task_lease_next
 from labeling.selectors import task_get, task_suggestions
@@ -20,13 +20,30 @@ class SuggestionSerializer(serializers.Serializer):
     probability = serializers.FloatField()
 
 
-class TaskOutputSerializer(serializers.ModelSerializer):
+class TaskItemSerializer(serializers.Serializer):
+    role = serializers.CharField(help_text="The product's role in the task: 'left' or 'right' for a matching pair.")
     product = ProductSerializer()
+
+
+class TaskOutputSerializer(serializers.ModelSerializer):
+    # A string, not an enum: an enum named "kind" would rename the import kinds' enum in the schema.
+    kind = serializers.CharField(
+        source="dataset.task_type", read_only=True, help_text=f"The dataset's task kind: {', '.join(sorted(KINDS))}."
+    )
+    product = ProductSerializer(allow_null=True, help_text="The product to label; null for a multi-item task.")
+    items = serializers.SerializerMethodField()
     suggestions = serializers.SerializerMethodField()
 
     class Meta:
         model = Task
-        fields = ["id", "dataset", "product", "annotation_count", "is_complete", "suggestions"]
+        fields = ["id", "dataset", "kind", "product", "items", "annotation_count", "is_complete", "suggestions"]
+
+    @extend_schema_field(TaskItemSerializer(many=True))
+    def get_items(self, task: Task) -> list[dict]:
+        """A multi-item task's products in their roles (a matching pair: left, then right); empty when the
+        task has one product."""
+        items = kind_get(task.dataset.task_type).task_products(task=task)
+        return TaskItemSerializer(items, many=True).data
 
     @extend_schema_field(SuggestionSerializer(many=True))
     def get_suggestions(self, task: Task) -> list[dict]:
@@ -42,8 +59,17 @@ class AnnotationOutputSerializer(serializers.ModelSerializer):
 
 
 class SubmitInputSerializer(serializers.Serializer):
-    label = serializers.IntegerField(required=False, allow_null=True)
-    flagged = serializers.BooleanField(default=False)
+    label = serializers.IntegerField(
+        required=False, allow_null=True, help_text="The chosen label's id. Give `label` or `answer`, not both."
+    )
+    answer = serializers.CharField(
+        required=False,
+        allow_null=True,
+        max_length=100,
+        help_text="The answer as a value of the task kind, instead of a label id. Matching: 'match' (or '1'), "
+        "'no match' (or '0'), or 'unsure' (flagged without a label, for a reviewer to decide).",
+    )
+    flagged = serializers.BooleanField(default=False, help_text="Bad data or unsure: the task goes to review.")
     active_seconds = serializers.FloatField(required=False, allow_null=True, min_value=0)
     suggestions_shown = serializers.BooleanField(default=False)
 
@@ -66,20 +92,23 @@ class TaskNextApi(APIView):
 class TaskSubmitApi(APIView):
     @extend_schema(request=SubmitInputSerializer, responses={201: AnnotationOutputSerializer})
     def post(self, request: Request, task_id: int) -> Response:
+        """Answer a task with a label id or a value of its kind ("match", "unsure"...), and optionally a flag."""
         task = task_get(user=request.user, task_id=task_id)
         serializer = SubmitInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        label = None
-        if data.get("label") is not None:
-            label = Label.objects.filter(pk=data["label"], dataset_id=task.dataset_id).first()
-            if label is None:
-                raise ApplicationError("No such label in this dataset.", extra={"label": data["label"]})
+        dataset = task.dataset
+        if data.get("label") is not None and data.get("answer") is not None:
+            raise ApplicationError("Give either label or answer, not both.", extra={"fields": ["label", "answer"]})
+        label = label_get(dataset=dataset, pk=data["label"]) if data.get("label") is not None else None
+        answer = kind_get(dataset.task_type).answer_clean(
+            dataset=dataset, label=label, value=data.get("answer"), flagged=data["flagged"]
+        )
         annotation = annotation_submit(
             task=task,
             user=request.user,
-            label=label,
-            flagged=data["flagged"],
+            label=answer.label,
+            flagged=answer.flagged,
             active_seconds=data.get("active_seconds"),
             suggestions_shown=data["suggestions_shown"],
         )
@@ -104,4 +133,4 @@ class TaskUndoApi(APIView):
         """Reopen your most recent answer in this dataset; the task is leased back to you."""
         dataset = dataset_get(user=request.user, dataset_id=dataset_id)
         task = annotation_undo(dataset=dataset, user=request.user)
-        return Response(TaskOutputSerializer(Task.objects.select_related("product").get(pk=task.pk)).data)
+        return Response(TaskOutputSerializer(task_get(user=request.user, task_id=task.pk)).data)

@@ -1,8 +1,9 @@
 from django.urls import path
 
-from labeling.apis import annotations, gold, quality, review, tasks
+from labeling.apis import annotations, gold, progress, quality, review, tasks
 
 urlpatterns = [
+    path("datasets/<int:dataset_id>/progress/", progress.DatasetProgressApi.as_view(), name="api-dataset-progress"),
     path("datasets/<int:dataset_id>/tasks/next/", tasks.TaskNextApi.as_view(), name="api-task-next"),
     path("datasets/<int:dataset_id>/tasks/undo/", tasks.TaskUndoApi.as_view(), name="api-task-undo"),
     path("tasks/<int:task_id>/submit/", tasks.TaskSubmitApi.as_view(), name="api-task-submit"),

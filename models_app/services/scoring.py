@@ -1,52 +1,13 @@
 """Rescoring: the active model's top-3 suggestions and uncertainty for every open task, written in bulk."""
 
-import csv
-import io
-import json
 from collections.abc import Callable, Sequence
 
-from django.db import connection, transaction
-
 from datasets.models import Dataset
-from labeling.models import Task
+from labeling.scores import task_scores_write
 from models_app.ml import score
 from models_app.services.examples import open_task_texts
 
 SUGGESTIONS = 3
-
-_STAGE = """
-CREATE TEMP TABLE IF NOT EXISTS task_score_stage (
-    task_id bigint PRIMARY KEY, suggestions jsonb, uncertainty double precision, priority double precision
-)
-"""
-_APPLY = """
-UPDATE labeling_task AS task
-SET suggestions = stage.suggestions, uncertainty = stage.uncertainty, priority = stage.priority
-FROM task_score_stage AS stage
-WHERE task.id = stage.task_id
-"""
-
-
-def _write_postgres(rows: Sequence[tuple[int, list, float, float]]) -> None:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(
-        (task_id, json.dumps(suggestions), uncertainty, priority)
-        for task_id, suggestions, uncertainty, priority in rows
-    )
-    buffer.seek(0)
-    with connection.cursor() as cursor:
-        cursor.execute(_STAGE)
-        cursor.execute("TRUNCATE task_score_stage")
-        cursor.cursor.copy_expert("COPY task_score_stage FROM STDIN WITH (FORMAT csv)", buffer)
-        cursor.execute(_APPLY)
-
-
-def _write_generic(rows: Sequence[tuple[int, list, float, float]]) -> None:
-    Task.objects.bulk_update(
-        [Task(pk=task_id, suggestions=s, uncertainty=u, priority=p) for task_id, s, u, p in rows],
-        ["suggestions", "uncertainty", "priority"],
-        batch_size=1000,
-    )
 
 
 def tasks_rescore(
@@ -62,7 +23,6 @@ def tasks_rescore(
 
     `check()` runs before each page is written, so a cancelled run stops between pages.
     """
-    write = _write_postgres if connection.vendor == "postgresql" else _write_generic
     scored = 0
     for task_ids, texts in open_task_texts(dataset=dataset, fields=fields):
         for chunk in score(pipeline=pipeline, texts=texts, k=SUGGESTIONS, strategy=strategy, chunk_size=len(texts)):
@@ -78,7 +38,6 @@ def tasks_rescore(
                 )
             ]
             check()
-            with transaction.atomic():
-                write(rows)
+            task_scores_write(dataset=dataset, rows=rows)
             scored += len(rows)
     return scored

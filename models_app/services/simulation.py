@@ -12,51 +12,30 @@ its tasks' random order are restored at the end, whatever happens; the oracle's 
 
 from __future__ import annotations
 
-import csv
-import json
 import random
 import time
 from collections.abc import Callable, Iterable
-from pathlib import Path
 
 import numpy as np
 from django.contrib.auth import get_user_model
 
 from config.errors import ApplicationError
-from datasets.models import Dataset, Membership, Role
-from datasets.services.products import LabelResolver
+from datasets.models import Dataset, Role
+from datasets.selectors import LabelResolver
+from datasets.services.datasets import dataset_settings_write, membership_set
+from labeling.kinds import kind_get
+from labeling.kinds.categorization.training import training_records
 from labeling.models import Task
 from labeling.queue import random_key, task_lease_next
 from labeling.services import annotation_submit
+from labeling.simulation import tasks_completion_set, tasks_random_keys_set
 from models_app import ml
 from models_app.models import TrainingTrigger, VersionStatus
 from models_app.services import training
-from models_app.services.examples import PRODUCT_FIELDS
 
 ORACLE = "simulation-oracle"
 STRATEGIES = ("margin", "entropy", "least_confidence", "random")
 SETTINGS = ("retrain_every", "random_fraction", "gold_fraction", "uncertainty_strategy", "seed")
-
-
-def truth_read(path: Path | str, *, id_column: str = "external_id", label_column: str = "label") -> dict[str, str]:
-    """external_id -> label value from a CSV (header row) or JSONL file; headers are stripped of spaces."""
-    path = Path(path)
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        head = handle.read(1024).lstrip()
-        handle.seek(0)
-        if path.suffix.lower() in (".jsonl", ".ndjson") or head.startswith("{"):
-            rows: Iterable[dict] = (json.loads(line) for line in handle if line.strip())
-        else:
-            reader = csv.reader(handle)
-            header = [name.strip() for name in next(reader, [])]
-            rows = (dict(zip(header, row, strict=False)) for row in reader)
-        truth = {}
-        for n, row in enumerate(rows, 1):
-            if id_column not in row or label_column not in row:
-                raise ApplicationError(f"{path}: record {n} has no {id_column!r} or {label_column!r} column.")
-            if str(row[label_column]).strip():
-                truth[str(row[id_column]).strip()] = str(row[label_column]).strip()
-    return truth
 
 
 def heldout_split(truth: dict[str, str], *, fraction: float, seed: int) -> set[str]:
@@ -80,12 +59,8 @@ def checkpoints(*, labels: int, batch: int, schedule: Iterable[int] = ()) -> lis
 
 
 def _texts(task_ids: list[int], fields: tuple[str, ...]) -> dict[int, str]:
-    values = [f"product__{field}" for field in fields if field in PRODUCT_FIELDS]
-    rows = Task.objects.filter(pk__in=task_ids).values_list("pk", *values)
-    return {
-        pk: ml.product_text({f.removeprefix("product__"): v for f, v in zip(values, rest, strict=True)}, fields)
-        for pk, *rest in rows
-    }
+    ids, records = training_records(task_ids=task_ids, fields=fields)
+    return {pk: ml.product_text(record, fields) for pk, record in zip(ids, records, strict=True)}
 
 
 def _measure(version, heldout: dict[int, str], truth_of: dict[int, str]) -> dict:
@@ -103,6 +78,18 @@ def _measure(version, heldout: dict[int, str], truth_of: dict[int, str]) -> dict
     return {"accuracy": metrics["accuracy"], "macro_f1": metrics["macro_f1"], "eval_s": time.perf_counter() - started}
 
 
+def simulate_labeling_check(*, dataset: Dataset) -> None:
+    """The oracle's run trains models on its answers: a kind no model trains on yet (matching) is refused before
+    anything is read or written."""
+    kind = kind_get(dataset.task_type)
+    if not kind.trainable:
+        raise ApplicationError(
+            f"{dataset.name!r} is a {kind.title.lower()} dataset, and no model trains on its answers yet; "
+            "the active-learning simulation runs on categorization datasets only.",
+            extra={"task_type": dataset.task_type},
+        )
+
+
 def simulate_labeling(
     *,
     dataset: Dataset,
@@ -117,6 +104,7 @@ def simulate_labeling(
     progress: Callable[[dict], None] | None = None,
 ) -> dict:
     """Run the oracle to `labels` labels and return the report (see the module docstring)."""
+    simulate_labeling_check(dataset=dataset)
     if strategy not in STRATEGIES:
         raise ApplicationError(f"strategy must be one of {', '.join(STRATEGIES)}.")
     if labels < 1 or batch < 1 or not 0 < heldout < 1 or not 0 <= random_share <= 1:
@@ -145,7 +133,7 @@ def simulate_labeling(
     saved = {name: getattr(dataset, name) for name in SETTINGS}
     saved_keys = dict(Task.objects.filter(pk__in=pool_tasks).values_list("pk", "random_key"))
     oracle = get_user_model().objects.get_or_create(username=ORACLE)[0]
-    Membership.objects.get_or_create(dataset=dataset, user=oracle, defaults={"role": Role.ANNOTATOR})
+    membership_set(dataset=dataset, username=ORACLE, role=Role.ANNOTATOR)
     curve: list[dict] = []
     started = time.perf_counter()
     labeled, label_s = 0, 0.0
@@ -154,10 +142,10 @@ def simulate_labeling(
         dataset.random_fraction = 1.0 if strategy == "random" else random_share
         if strategy != "random":
             dataset.uncertainty_strategy = strategy
-        dataset.save(update_fields=list(SETTINGS))
-        _complete(excluded, True)
+        dataset_settings_write(dataset=dataset, fields=SETTINGS)
+        tasks_completion_set(task_ids=excluded, complete=True)
         external = {pk: e for e, pk in tasks.items()}
-        _random_keys_write({pk: random_key(seed=seed, external_id=external[pk]) for pk in pool_tasks})
+        tasks_random_keys_set(keys={pk: random_key(seed=seed, external_id=external[pk]) for pk in pool_tasks})
         random.seed(seed)  # task_lease_next draws gold / random share with the module's generator
         for target in checkpoints(labels=labels, batch=batch, schedule=schedule):
             step = time.perf_counter()
@@ -178,9 +166,10 @@ def simulate_labeling(
     finally:
         for name, value in saved.items():
             setattr(dataset, name, value)
-        dataset.save(update_fields=list(SETTINGS))
-        _complete(excluded, False)  # all were open before, and none could be served meanwhile
-        _random_keys_write(saved_keys)
+        dataset_settings_write(dataset=dataset, fields=SETTINGS)
+        # All were open before, and none could be served meanwhile.
+        tasks_completion_set(task_ids=excluded, complete=False)
+        tasks_random_keys_set(keys=saved_keys)
     last = curve[-1] if curve else {}
     return {
         "dataset": dataset.pk,
@@ -220,11 +209,3 @@ def _train_point(dataset: Dataset, oracle, labeled: int, heldout: dict[int, str]
         point["error"] = version.message[:300]
     return point
 
-
-def _complete(task_ids: list[int], value: bool) -> None:
-    for start in range(0, len(task_ids), 5000):
-        Task.objects.filter(pk__in=task_ids[start : start + 5000]).update(is_complete=value)
-
-
-def _random_keys_write(keys: dict[int, int]) -> None:
-    Task.objects.bulk_update([Task(pk=pk, random_key=key) for pk, key in keys.items()], ["random_key"], batch_size=2000)

@@ -15,11 +15,12 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Max
 
-from config.errors import ConflictError
+from config.errors import ApplicationError, ConflictError
 from config.jobs.dispatch import job_enqueue, job_nudge, job_send
 from config.jobs.lifecycle import JobRun, job_execute, job_state
 from datasets.models import Dataset
-from labeling.models import Annotation, AnnotationStatus
+from labeling.kinds import kind_get
+from labeling.label_stats import annotation_last_id, labels_since_count
 from models_app.ml import ModelConfig, dump_pipeline, train
 from models_app.models import ModelVersion, TrainingTrigger, VersionStatus
 from models_app.services.examples import training_examples
@@ -39,8 +40,13 @@ def training_request(
 
     The new run is sent to the workers at once even when another run is busy: the worker leaves it
     queued until that one ends, which sends it again. enqueue=False leaves the run to the caller (the
-    labeling simulation trains in its own process).
+    labeling simulation trains in its own process). A dataset whose task kind has no models yet is refused.
     """
+    kind = kind_get(dataset.task_type)
+    if not kind.trainable:
+        raise ApplicationError(
+            f"Models for {kind.title.lower()} are not available yet.", extra={"task_type": dataset.task_type}
+        )
     with transaction.atomic():
         Dataset.objects.select_for_update().filter(pk=dataset.pk).first()
         versions = ModelVersion.objects.filter(dataset=dataset)
@@ -73,15 +79,13 @@ def training_maybe_trigger(*, dataset: Dataset) -> ModelVersion | None:
     Counted from the newest run whatever became of it, and never while one waits or runs: a run that
     fails (too few labels, a bad config) must not be requested again on every following submit.
     """
-    if not dataset.retrain_every:
+    if not dataset.retrain_every or not kind_get(dataset.task_type).trainable:
         return None
     latest = ModelVersion.objects.filter(dataset=dataset).order_by("-number").first()
     if latest is not None and not latest.is_finished:
         return None
     since = latest.last_annotation_id if latest else 0
-    new_labels = Annotation.objects.filter(
-        dataset=dataset, status=AnnotationStatus.SUBMITTED, label__isnull=False, pk__gt=since
-    )[: dataset.retrain_every].count()
+    new_labels = labels_since_count(dataset=dataset, after_id=since, limit=dataset.retrain_every)
     if new_labels < dataset.retrain_every:
         return None
     return training_request(dataset=dataset, trigger=TrainingTrigger.AUTO)
@@ -107,7 +111,7 @@ def model_version_train(*, version_id: int) -> ModelVersion | None:
 def _train_and_score(version: ModelVersion, run: JobRun) -> None:
     dataset = version.dataset
     # The label count the next automatic trigger starts from, kept even if this run fails.
-    run.update(last_annotation_id=Annotation.objects.filter(dataset=dataset).aggregate(last=Max("pk"))["last"] or 0)
+    run.update(last_annotation_id=annotation_last_id(dataset=dataset))
     config = ModelConfig.from_dict(version.config or dataset.model_config)
     started = time.perf_counter()
     examples = training_examples(dataset=dataset, fields=config.features.fields)

@@ -62,10 +62,10 @@
     if ($("answer-label").value === button.getAttribute("data-label-id")) submit(); else pick(button);
   }
 
-  function toggleFlag() {
+  function toggleFlag() { var input = $("answer-flagged"); if (input) setFlag(input.value !== "true"); }
+  function setFlag(on) {
     var input = $("answer-flagged"), button = $("flag-button"), state = $("flag-state");
     if (!input) return;
-    var on = input.value !== "true";
     input.value = on ? "true" : "false";
     if (button) button.setAttribute("aria-pressed", String(on));
     if (state) state.hidden = !on;
@@ -79,6 +79,12 @@
     if (!ready()) { showHint(true); return; }
     writeSeconds();
     if (form.requestSubmit) form.requestSubmit(button); else button.click();
+  }
+  // A button marked data-submit-key answers in one press or click: choose (or flag, for data-flag) and submit.
+  function answerNow(button) {
+    if (busy) return;
+    if (button.getAttribute("data-flag") === "true") { $("answer-label").value = ""; setFlag(true); } else pick(button);
+    submit();
   }
   function click(id) { var button = $(id); if (button && !busy) { writeSeconds(); button.click(); } }
 
@@ -147,7 +153,9 @@
     if (key === "Enter" && target.closest && target.closest("button, a, summary")) return;
     event.preventDefault();
     if (busy) return;
-    if (/^[1-9]$/.test(key)) chooseShortcut(key);
+    var direct = /^[1-9]$/.test(key) && document.querySelector('#task-panel [data-submit-key="' + key + '"]');
+    if (direct) answerNow(direct);
+    else if (/^[1-9]$/.test(key)) chooseShortcut(key);
     else if (key === "Enter") submit();
     else if (key === "s" || key === "S") click("skip-button");
     else if (key === "u" || key === "U") click("undo-button");
@@ -156,8 +164,12 @@
 
   document.addEventListener("click", function (event) {
     var target = event.target.closest ? event.target : event.target.parentElement;
+    var direct = target.closest("#task-panel [data-submit-key]");
     var option = target.closest("#task-panel button[data-label-id]");
-    if (option) {
+    if (direct) {
+      event.preventDefault(); // the answer goes through the form's hidden fields, as from the keyboard
+      answerNow(direct);
+    } else if (option) {
       if (option.closest("#label-results")) pickFromResults(option); else { pick(option); focusPanel(); }
     } else if (target.closest("#flag-button")) {
       toggleFlag(); focusPanel();
@@ -185,6 +197,11 @@
     var elt = event.detail.elt, form = $("answer-form");
     if (!form || elt === $("label-search") || !(elt === form || form.contains(elt))) return;
     if (elt === form && !ready()) { event.preventDefault(); showHint(true); return; }
+    if (elt === form) {
+      // The chosen answer is the hidden fields' (htmx would also send the last answer button focused or clicked).
+      event.detail.parameters.label = $("answer-label").value;
+      event.detail.parameters.flagged = $("answer-flagged").value;
+    }
     event.detail.parameters.active_seconds = seconds();
   });
 
@@ -239,7 +256,7 @@
     document.title = counts + " · " + panel.getAttribute("data-dataset") + " · Shelfmark";
     if (!swapped) return;
     var error = panel.querySelector(".error");
-    announce(error ? error.textContent : (id ? "Next product. " : "Nothing left to label. ") + counts);
+    announce(error ? error.textContent : (id ? "Next task. " : "Nothing left to label. ") + counts);
     if (panel.getBoundingClientRect().top < 0) panel.scrollIntoView();
     focusPanel();
   }

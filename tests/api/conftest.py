@@ -13,9 +13,7 @@ from hypothesis.configuration import set_hypothesis_home_dir
 from rest_framework.authtoken.models import Token
 
 from config.jobs.lifecycle import job_cancel
-from datasets.models import ImportKind, Role
-from datasets.services.exports import export_create, export_run
-from datasets.services.imports import import_job_create, import_job_run
+from datasets.models import Role
 from labeling.gold import gold_promote_imported
 from labeling.quality.report import quality_report_request, quality_report_run
 from labeling.review import review_decide
@@ -23,6 +21,9 @@ from labeling.services import annotation_skip, annotation_submit
 from models_app.services.experiments import experiment_create, experiment_run
 from models_app.services.training import model_version_train, training_request
 from tests.factories import DatasetFactory, LabelFactory, UserFactory, member
+from workspace.models import ImportKind
+from workspace.services.exports import export_create, export_run
+from workspace.services.imports import import_job_create, import_job_run
 
 # Hypothesis caches what it learns (constants of our modules) in ./.hypothesis: keep the checkout clean.
 set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "shelfmark-hypothesis")

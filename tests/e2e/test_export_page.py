@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from datasets.models import Export
 from labeling.models import Annotation, Task
 from tests.conftest import log_in
 from tests.factories import DatasetFactory, LabelFactory, TaskFactory, member
+from workspace.models import Export
 
 
 @pytest.mark.browser

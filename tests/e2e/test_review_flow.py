@@ -6,11 +6,11 @@ import json
 import pytest
 
 from datasets.models import Role
-from datasets.services.exports import export_params_clean, export_write
 from labeling.models import EventAction, LabelEvent
 from labeling.services import annotation_submit
 from tests.conftest import log_in
 from tests.factories import DatasetFactory, LabelFactory, ProductFactory, TaskFactory, member
+from workspace.services.exports import export_params_clean, export_write
 
 
 @pytest.mark.browser

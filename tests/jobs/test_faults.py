@@ -27,12 +27,13 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from config.jobs.models import JobStatus
-from datasets.models import Export, ImportJob, ImportKind, ImportStatus, Product, Role
-from datasets.services.imports import import_job_create
+from datasets.models import Product, Role
 from labeling.models import QualityReport, Task
 from models_app.models import ModelVersion, VersionStatus
 from tests.conftest import IN_CI, require
 from tests.factories import DatasetFactory, member
+from workspace.models import Export, ImportJob, ImportKind, ImportStatus
+from workspace.services.imports import import_job_create
 
 ROOT = Path(settings.BASE_DIR)
 pytestmark = [pytest.mark.worker, pytest.mark.postgres]

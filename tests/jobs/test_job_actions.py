@@ -5,10 +5,11 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from config.jobs.models import JobStatus
-from datasets.models import Export, ImportJob, ImportStatus, Role
+from datasets.models import Role
 from labeling.models import QualityReport
 from models_app.models import Experiment, ModelVersion, VersionStatus
 from tests.factories import DatasetFactory, member
+from workspace.models import Export, ImportJob, ImportStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -136,8 +137,8 @@ def test_a_draft_import_can_be_cancelled(dataset):
 
 
 PAGE = {
-    "import": "datasets:import-action",
-    "export": "datasets:export-action",
+    "import": "workspace:import-action",
+    "export": "workspace:export-action",
     "model": "models_app:version-action",
     "experiment": "models_app:experiment-action",
     "quality": "labeling:quality-report-action",
@@ -162,13 +163,13 @@ def test_the_page_buttons_cancel_and_retry(kind, dataset, client):
 def test_a_page_action_on_a_job_in_the_wrong_state_says_why(dataset, client):
     client.force_login(member(dataset, "lead", Role.LEAD))
     job = make("export", dataset, JobStatus.SUCCEEDED)
-    response = client.post(reverse("datasets:export-action", args=[job.pk, "cancel"]), follow=True)
+    response = client.post(reverse("workspace:export-action", args=[job.pk, "cancel"]), follow=True)
     assert "only a waiting or running one can be cancelled" in response.content.decode()
 
 
 SHOWN_ON = {
-    "import": lambda job: reverse("datasets:import-detail", args=[job.pk]),
-    "export": lambda job: reverse("datasets:exports", args=[job.dataset_id]),
+    "import": lambda job: reverse("workspace:import-detail", args=[job.pk]),
+    "export": lambda job: reverse("workspace:exports", args=[job.dataset_id]),
     "model": lambda job: reverse("models_app:page", args=[job.dataset_id]),
     "experiment": lambda job: reverse("models_app:experiments", args=[job.dataset_id]) + f"?experiment={job.pk}",
     "quality": lambda job: reverse("labeling:quality", args=[job.dataset_id]),

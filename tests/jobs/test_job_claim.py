@@ -7,9 +7,9 @@ from django.utils import timezone
 
 from config.jobs.lifecycle import job_claim
 from config.jobs.models import JobStatus
-from datasets.models import ImportJob, ImportStatus
 from labeling.models import QualityReport
 from tests.factories import DatasetFactory
+from workspace.models import ImportJob, ImportStatus
 
 pytestmark = pytest.mark.django_db
 

@@ -11,11 +11,12 @@ from rest_framework.test import APIClient
 
 from config.celery import app
 from config.jobs.models import JobStatus
-from datasets.models import Export, ImportJob, Role
+from datasets.models import Role
 from labeling.models import QualityReport
 from labeling.queue import task_lease_next
 from models_app.models import Experiment, ModelVersion
 from tests.factories import member
+from workspace.models import Export, ImportJob
 
 transactional = pytest.mark.django_db(transaction=True)
 

@@ -7,10 +7,10 @@ from django.utils import timezone
 
 from config.jobs.models import JobStatus
 from config.jobs.sweeper import jobs_sweep
-from datasets.models import Export
 from labeling.models import QualityReport
 from models_app.models import ModelVersion, VersionStatus
 from tests.factories import DatasetFactory
+from workspace.models import Export
 
 pytestmark = pytest.mark.django_db
 

@@ -8,10 +8,19 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from datasets.models import Role
-from datasets.services.products import imported_labels_write
+from labeling.imports import imported_answers_write
 from labeling.models import Annotation
 from labeling.services import annotation_skip, annotation_submit
-from tests.factories import DatasetFactory, LabelFactory, TaskFactory, UserFactory, member
+from tests.factories import (
+    DatasetFactory,
+    LabelFactory,
+    MatchingDatasetFactory,
+    ProductFactory,
+    TaskFactory,
+    UserFactory,
+    member,
+    pair_task,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +38,7 @@ def answered(catalog):
     annotation_submit(task=tasks[1], user=ann1, label=phones, flagged=True)
     annotation_skip(task=tasks[2], user=ann1)
     annotation_submit(task=tasks[3], user=ann2, label=shoes)
-    imported_labels_write(dataset=catalog, labels={tasks[4].product.external_id: shoes}, source_name="legacy")
+    imported_answers_write(dataset=catalog, answers={tasks[4].pk: shoes}, source_name="legacy")
     return catalog
 
 
@@ -210,3 +219,61 @@ def test_the_query_count_does_not_grow_with_the_page(catalog, django_assert_max_
     with django_assert_max_num_queries(4):
         response = listing(api, catalog, page_size=page_size, label=labels[0].pk)
     assert len(response.json()["results"]) == min(page_size, 10)
+
+
+@pytest.fixture
+def matched(db):
+    """Two pairs sharing their left product: ann1 says match to the first and no match to the second."""
+    dataset = MatchingDatasetFactory()
+    labels = {label.name: label for label in dataset.labels.all()}
+    shared, first, second = (
+        ProductFactory(dataset=dataset, external_id=external_id, title=title)
+        for external_id, title in (("S", "Acme phone"), ("F", "ACME phone 16GB"), ("X", "Bose speaker"))
+    )
+    pairs = [pair_task(dataset, shared, first), pair_task(dataset, second, ProductFactory(dataset=dataset))]
+    ann1 = member(dataset, "ann1")
+    member(dataset, "lead", role=Role.LEAD)
+    annotation_submit(task=pairs[0], user=ann1, label=labels["match"])
+    annotation_submit(task=pairs[1], user=ann1, label=labels["no match"])
+    return dataset, pairs
+
+
+def test_a_pair_row_has_no_product_and_lists_its_items_left_then_right(matched):
+    dataset, pairs = matched
+    rows = {row["task"]: row for row in listing(client_of(dataset, "lead"), dataset).json()["results"]}
+    row = rows[pairs[0].pk]
+    assert row["product"] is None
+    assert row["items"] == [
+        {"role": "left", "product": {"external_id": "S", "title": "Acme phone"}},
+        {"role": "right", "product": {"external_id": "F", "title": "ACME phone 16GB"}},
+    ]
+    assert row["label"]["path"] == "match"
+
+
+def test_a_single_product_row_has_no_items(answered):
+    rows = listing(client_of(answered, "lead"), answered).json()["results"]
+    assert all(row["items"] == [] and row["product"] is not None for row in rows)
+
+
+@pytest.mark.parametrize(("external_id", "expected"), [("S", 0), ("F", 0), ("X", 1), ("nope", None)])
+def test_the_product_filter_finds_the_pairs_a_product_is_in(matched, external_id, expected):
+    dataset, pairs = matched
+    rows = listing(client_of(dataset, "lead"), dataset, product=external_id).json()["results"]
+    assert [row["task"] for row in rows] == ([] if expected is None else [pairs[expected].pk])
+
+
+def test_the_query_count_does_not_grow_with_a_page_of_pairs(django_assert_max_num_queries):
+    dataset = MatchingDatasetFactory()
+    match = dataset.labels.get(code="1")
+    lead = member(dataset, "lead", role=Role.LEAD)
+    users = [member(dataset, f"ann{n}") for n in range(3)]
+    for n in range(12):
+        task = pair_task(dataset, ProductFactory(dataset=dataset), ProductFactory(dataset=dataset))
+        annotation_submit(task=task, user=users[n % 3], label=match)
+    api = APIClient()
+    api.force_authenticate(lead)
+    # The dataset with the user's role, the count, the page, the page's items with their products.
+    with django_assert_max_num_queries(4):
+        response = listing(api, dataset, page_size=10)
+    assert len(response.json()["results"]) == 10
+    assert all(len(row["items"]) == 2 for row in response.json()["results"])

@@ -7,12 +7,20 @@ from django.db import DatabaseError, transaction
 from django.urls import reverse
 
 from datasets.models import Role
-from datasets.services.products import imported_labels_write
+from labeling.imports import imported_answers_write
 from labeling.models import EventAction, LabelEvent, LabelSource
 from labeling.review import review_decide
 from labeling.selectors import task_history
 from labeling.services import annotation_submit, annotation_undo
-from tests.factories import DatasetFactory, LabelFactory, ProductFactory, TaskFactory, member
+from tests.factories import (
+    DatasetFactory,
+    LabelFactory,
+    MatchingDatasetFactory,
+    ProductFactory,
+    TaskFactory,
+    member,
+    pair_task,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +33,7 @@ def story(db):
     product = ProductFactory(dataset=dataset, title="Walnut desk lamp", brand="Lumen", external_id="SKU-7")
     task = TaskFactory(dataset=dataset, product=product)
     ann1, ann2, lead = member(dataset, "ann1"), member(dataset, "ann2"), member(dataset, "lead", Role.LEAD)
-    imported_labels_write(dataset=dataset, labels={"SKU-7": labels["A"]}, source_name="legacy-feed")
+    imported_answers_write(dataset=dataset, answers={task.pk: labels["A"]}, source_name="legacy-feed")
     annotation_submit(task=task, user=ann1, label=labels["B"])
     annotation_submit(task=task, user=ann1, label=labels["C"])
     annotation_submit(task=task, user=ann2, label=labels["A"], flagged=True)
@@ -120,3 +128,42 @@ def test_postgres_refuses_to_delete_a_label_event(story, postgres):
         LabelEvent.objects.filter(pk=event.pk).delete()
     assert LabelEvent.objects.filter(pk=event.pk).exists()
 
+
+
+@pytest.fixture
+def pair_story(db):
+    """A pair: ann1 says match then no match, ann2 is unsure, the lead decides match."""
+    dataset = MatchingDatasetFactory(overlap=3)
+    labels = {label.name: label for label in dataset.labels.all()}
+    left = ProductFactory(dataset=dataset, title="Acme phone 16GB black", external_id="L-1")
+    right = ProductFactory(dataset=dataset, title="ACME phone 16 GB", external_id="R-2")
+    task = pair_task(dataset, left, right, attributes={"split": "train"})
+    ann1, ann2, lead = member(dataset, "ann1"), member(dataset, "ann2"), member(dataset, "lead", Role.LEAD)
+    annotation_submit(task=task, user=ann1, label=labels["match"])
+    annotation_submit(task=task, user=ann1, label=labels["no match"])
+    annotation_submit(task=task, user=ann2, label=None, flagged=True)
+    review_decide(task=task, reviewer=lead, label=labels["match"])
+    return {"dataset": dataset, "task": task, "lead": lead}
+
+
+def test_a_pair_history_shows_the_pair_side_by_side(pair_story, client):
+    client.force_login(pair_story["lead"])
+    html = client.get(page_url(pair_story)).content.decode()
+    assert "<title>History · Acme phone 16GB black ↔ ACME phone 16 GB" in html
+    assert 'id="pair"' in html and 'id="left-external-id">L-1<' in html and 'id="right-external-id">R-2<' in html
+    assert 'id="product-title"' not in html  # the single-product facts are not shown for a pair
+    facts = html[html.index('id="task-facts"') :]
+    assert f"#{pair_story['task'].pk}" in facts and "<dt>split</dt><dd>train</dd>" in facts
+
+
+def test_a_pair_history_shows_match_and_no_match(pair_story, client):
+    client.force_login(pair_story["lead"])
+    html = client.get(page_url(pair_story)).content.decode()
+    assert rows(html) == [
+        "ann1|Create|— → match|Human|",
+        "ann1|Change|match → no match|Human|",
+        "ann2|Create|— → —|Human|flagged",
+        "lead|Review|— → match|Review|",
+    ]
+    review = html[html.index('id="review"') : html.index("</section>", html.index('id="review"'))]
+    assert "<strong>match</strong>, decided by lead" in review

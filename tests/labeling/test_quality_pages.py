@@ -7,11 +7,12 @@ import pytest
 from django.urls import reverse
 
 from datasets.models import Role
+from labeling.imports import imported_answers_write
 from labeling.models import QualityReport, QualityStatus
 from labeling.quality.report import quality_report_request, quality_report_run
 from labeling.quality_display import DASH, decimal, gold_text, percent
 from labeling.services import annotation_submit
-from tests.factories import DatasetFactory, TaskFactory, member
+from tests.factories import DatasetFactory, MatchingDatasetFactory, ProductFactory, TaskFactory, member, pair_task
 from tests.labeling.quality_team import quality_team
 
 pytestmark = pytest.mark.django_db
@@ -229,7 +230,49 @@ def test_outsiders_do_not_find_the_quality_page(client, team):
 
 
 def test_the_dataset_page_links_to_quality_for_leads_only(client, team):
-    detail = reverse("datasets:detail", args=[team.dataset.pk])
+    detail = reverse("workspace:detail", args=[team.dataset.pk])
     assert page_url(team.dataset) in lead_client(client, team).get(detail).content.decode()
     client.force_login(team.annotator)
     assert page_url(team.dataset) not in client.get(detail).content.decode()
+
+
+@pytest.fixture
+def matching_team():
+    """Ten pairs answered by three annotators (Cohen's kappa needs ten in common; ann3 says no match to two the
+    others match), and an import labeling two."""
+    dataset = MatchingDatasetFactory(name="Pairs", overlap=3)
+    labels = {label.name: label for label in dataset.labels.all()}
+    lead = member(dataset, "lead", Role.LEAD)
+    users = [member(dataset, f"ann{n}") for n in (1, 2, 3)]
+    pairs = [
+        pair_task(dataset, ProductFactory(dataset=dataset), ProductFactory(dataset=dataset)) for _ in range(10)
+    ]
+    for n, pair in enumerate(pairs):
+        for user in users:
+            differs = user.username == "ann3" and n < 2
+            annotation_submit(task=pair, user=user, label=labels["no match" if differs or n >= 6 else "match"])
+    imported_answers_write(dataset=dataset, answers={pairs[0].pk: labels["match"], pairs[9].pk: labels["no match"]},
+                           source_name="offers-feed")
+    return dataset, lead
+
+
+def test_a_matching_dataset_counts_pairs_and_shows_its_two_class_agreement(client, matching_team):
+    dataset, lead = matching_team
+    report = computed(dataset)
+    client.force_login(lead)
+    html = client.get(page_url(dataset)).content.decode()
+    summary = section(html, "summary")
+    assert "<dt>Pairs</dt><dd>10</dd>" in summary and "<dt>Pairs with 2+ answers</dt><dd>10</dd>" in summary
+    assert "products" not in summary.lower()
+    assert decimal(report.figures["fleiss"]["kappa"]) in summary and decimal(report.figures["alpha"]) in summary
+    confusion = section(html, "confusion")
+    assert 'title="match"' in confusion and 'title="no match"' in confusion
+    assert "Pairs both answered" in section(html, "pairs")
+    assert "offers-feed (2 pairs)" in section(html, "gold")
+
+
+def test_gold_promoted_from_an_import_of_pairs_is_announced_as_pairs(client, matching_team):
+    dataset, lead = matching_team
+    client.force_login(lead)
+    response = client.post(reverse("labeling:quality-gold", args=[dataset.pk]), {"source": "offers-feed"}, follow=True)
+    assert "2 pairs from &#x27;offers-feed&#x27; are now gold items" in response.content.decode()

@@ -8,7 +8,15 @@ from datasets.models import Role
 from labeling.models import EventAction, LabelEvent, Review
 from labeling.selectors import review_queue
 from labeling.services import annotation_submit
-from tests.factories import DatasetFactory, LabelFactory, TaskFactory, member
+from tests.factories import (
+    DatasetFactory,
+    LabelFactory,
+    MatchingDatasetFactory,
+    ProductFactory,
+    TaskFactory,
+    member,
+    pair_task,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -110,19 +118,19 @@ def test_a_decided_task_can_be_decided_again(disputed):
     assert LabelEvent.objects.filter(task=split, action=EventAction.REVIEW).count() == 2
 
 
-def test_a_label_of_another_dataset_is_a_400_with_the_service_message(disputed):
+def test_a_label_of_another_dataset_is_a_400_as_unknown_as_a_missing_one(disputed):
     foreign = LabelFactory(dataset=DatasetFactory())
     response = client_of(disputed["dataset"], "lead").post(
         review_url(disputed["split"]), {"label": foreign.pk}, format="json"
     )
     assert response.status_code == 400
-    assert response.json() == {"detail": "This label belongs to another dataset.", "extra": {"label": foreign.pk}}
+    assert response.json() == {"detail": "No such label in this dataset.", "extra": {"label": foreign.pk}}
     assert not Review.objects.exists()
 
 
 def test_an_unknown_or_missing_label_is_a_400(disputed):
     api = client_of(disputed["dataset"], "lead")
-    assert decide(api, disputed["split"], label=999_999).json()["detail"] == "No such label."
+    assert decide(api, disputed["split"], label=999_999).json()["detail"] == "No such label in this dataset."
     missing = decide(api, disputed["split"], note="?")
     assert missing.status_code == 400 and "label" in missing.json()["extra"]["fields"]
 
@@ -146,3 +154,46 @@ def test_anonymous_requests_are_refused(disputed):
     api = APIClient()
     assert api.get(queue_url(disputed["dataset"])).status_code == 401
     assert decide(api, disputed["split"], label=disputed["labels"]["A"].pk).status_code == 401
+
+
+def test_a_single_product_in_the_queue_is_titled_by_its_product_and_has_no_items(disputed):
+    first = client_of(disputed["dataset"], "lead").get(queue_url(disputed["dataset"])).json()["results"][0]
+    assert (first["title"], first["items"]) == (disputed["split"].product.title, [])
+
+
+@pytest.fixture
+def disputed_pairs(db):
+    """Three pairs on which ann1 says match and ann2 no match."""
+    dataset = MatchingDatasetFactory(overlap=2)
+    labels = {label.name: label for label in dataset.labels.all()}
+    ann1, ann2 = member(dataset, "ann1"), member(dataset, "ann2")
+    member(dataset, "lead", Role.LEAD)
+    pairs = []
+    for n in range(3):
+        left = ProductFactory(dataset=dataset, external_id=f"L{n}", title=f"Acme phone {n}")
+        right = ProductFactory(dataset=dataset, external_id=f"R{n}", title=f"ACME phone {n} GB")
+        pairs.append(pair_task(dataset, left, right))
+        annotation_submit(task=pairs[-1], user=ann1, label=labels["match"])
+        annotation_submit(task=pairs[-1], user=ann2, label=labels["no match"])
+    return dataset, pairs
+
+
+def test_a_pair_in_the_queue_carries_its_items_and_a_readable_title(disputed_pairs):
+    dataset, pairs = disputed_pairs
+    first = client_of(dataset, "lead").get(queue_url(dataset)).json()["results"][0]
+    assert first["task"] == pairs[0].pk
+    assert (first["title"], first["product"]) == ("Acme phone 0 ↔ ACME phone 0 GB", None)
+    assert first["items"] == [
+        {"role": "left", "product": {"external_id": "L0", "title": "Acme phone 0"}},
+        {"role": "right", "product": {"external_id": "R0", "title": "ACME phone 0 GB"}},
+    ]
+    assert sorted(vote["path"] for vote in first["votes"]) == ["match", "no match"]
+
+
+def test_a_queue_of_pairs_takes_no_query_per_pair(disputed_pairs, django_assert_max_num_queries):
+    dataset, _ = disputed_pairs
+    api = client_of(dataset, "lead")
+    # The dataset with the role, the count, the page, the votes, the items with their products.
+    with django_assert_max_num_queries(5):
+        body = api.get(queue_url(dataset)).json()
+    assert body["count"] == 3 and all(len(row["items"]) == 2 for row in body["results"])

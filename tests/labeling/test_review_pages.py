@@ -220,10 +220,10 @@ def test_an_anonymous_visitor_is_sent_to_log_in(disputed, client):
 
 def test_the_dataset_page_links_a_lead_to_the_review_with_its_count(disputed, client):
     dataset = disputed["dataset"]
-    html = login(client, dataset, "lead").get(reverse("datasets:detail", args=[dataset.pk])).content.decode()
+    html = login(client, dataset, "lead").get(reverse("workspace:detail", args=[dataset.pk])).content.decode()
     assert f'href="{page_url(dataset)}">Review (2)</a>' in html
     client.logout()
-    html = login(client, dataset, "ann1").get(reverse("datasets:detail", args=[dataset.pk])).content.decode()
+    html = login(client, dataset, "ann1").get(reverse("workspace:detail", args=[dataset.pk])).content.decode()
     assert "Review (" not in html
 
 

@@ -1,11 +1,11 @@
 """A simulated team through the real queue: overlap respected, the spammer stands out in the report."""
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from labeling.models import Annotation, Task
 from labeling.simulation import annotators_parse, simulate_team
-from tests.factories import DatasetFactory, LabelFactory, ProductFactory, TaskFactory
+from tests.factories import DatasetFactory, LabelFactory, MatchingDatasetFactory, ProductFactory, TaskFactory, pair_task
 
 pytestmark = pytest.mark.django_db
 
@@ -85,3 +85,13 @@ def test_gold_promoted_before_the_run_measures_the_team(catalog_with_truth):
     gold = {row["name"]: (row["gold_items"], row["gold_accuracy"]) for row in figures["annotators"]}
     assert gold["sim-ann"] == (4, 1.0) and gold["sim-bea"] == (4, 1.0)
     assert gold["import: checked"][0] == 0  # the source that defined the gold is not tested by it
+
+
+def test_the_command_refuses_a_matching_dataset_before_reading_the_truth(tmp_path):
+    dataset = MatchingDatasetFactory(name="Pairs")
+    pair = pair_task(dataset, ProductFactory(dataset=dataset), ProductFactory(dataset=dataset))
+    truth_file = tmp_path / "truth.csv"
+    truth_file.write_text("left_id,right_id,label\nA,B,1\n")  # a pairs truth: no product ids to answer from
+    with pytest.raises(CommandError, match=r"'Pairs' is a product matching dataset.*categorization datasets only"):
+        call_command("simulate_team", dataset=str(dataset.pk), truth=truth_file, annotators="ann:0.9:6")
+    assert not Annotation.objects.filter(task=pair).exists()

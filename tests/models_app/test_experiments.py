@@ -225,6 +225,24 @@ def test_an_annotator_is_refused_the_page(client, labeled_catalog):
     assert client.get(page_url(labeled_catalog)).status_code == 403
 
 
+def test_the_page_shows_the_experiment_the_url_names(client, labeled_catalog, lead):
+    named = experiment_create(dataset=labeled_catalog, user=lead, names=["words_only"], folds=2)
+    named.status = ExperimentStatus.CANCELLED
+    named.save(update_fields=["status"])
+    experiment_create(dataset=labeled_catalog, user=lead, names=["default"], folds=2)
+    client.force_login(lead)
+    response = client.get(page_url(labeled_catalog), {"experiment": named.pk})
+    assert response.context["experiment"] == named
+
+
+@pytest.mark.parametrize("raw", ["other", "²", "abc"])
+def test_an_experiment_of_another_dataset_or_no_id_is_a_404(client, labeled_catalog, lead, raw):
+    foreign = Experiment.objects.create(dataset=DatasetFactory(), configs={}, folds=2)
+    client.force_login(lead)
+    response = client.get(page_url(labeled_catalog), {"experiment": foreign.pk if raw == "other" else raw})
+    assert response.status_code == 404
+
+
 # The API
 
 

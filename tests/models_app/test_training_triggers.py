@@ -1,5 +1,8 @@
 import pytest
+from kombu.exceptions import OperationalError
 
+from config.celery import app
+from labeling.models import Annotation
 from labeling.queue import task_lease_next
 from labeling.services import annotation_submit
 from models_app.models import ModelVersion, TrainingTrigger, VersionStatus
@@ -64,3 +67,19 @@ def test_a_failed_run_is_not_requested_again_before_enough_new_labels(
     with django_capture_on_commit_callbacks(execute=True):
         submit_labels(labeled_catalog, 1, ben)
     assert ModelVersion.objects.filter(dataset=labeled_catalog).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_broker_that_refuses_the_run_does_not_fail_the_submit(labeled_catalog, monkeypatch, caplog):
+    def refuse(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(app, "send_task", refuse)
+    labeled_catalog.retrain_every = 1
+    labeled_catalog.save()
+    user = member(labeled_catalog, "ann")
+    task = task_lease_next(dataset=labeled_catalog, user=user)
+    annotation_submit(task=task, user=user, label=labeled_catalog.labels.first())
+    assert Annotation.objects.filter(task=task, user=user).exists()
+    assert not ModelVersion.objects.filter(dataset=labeled_catalog).exists()
+    assert "automatic training" in caplog.text and "broker is unreachable" in caplog.text

@@ -4,10 +4,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from config.errors import ApplicationError
-from datasets.management.commands._importing import find_dataset
+from datasets.management.commands._dataset import find_dataset
 from labeling.quality.report import quality_report_request, quality_report_run
-from labeling.simulation import annotators_parse, simulate_team
-from models_app.services.simulation import truth_read
+from labeling.simulation import annotators_parse, simulate_team, simulate_team_check, truth_read
 
 
 class Command(BaseCommand):
@@ -35,6 +34,7 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: object) -> None:
         dataset = find_dataset(options["dataset"])
         try:
+            simulate_team_check(dataset=dataset)
             team = annotators_parse(options["annotators"])
             truth = truth_read(options["truth"], id_column=options["id_column"], label_column=options["label_column"])
             run = simulate_team(

@@ -4,8 +4,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from config.errors import ApplicationError
-from datasets.management.commands._importing import find_dataset
-from models_app.services.simulation import STRATEGIES, simulate_labeling, truth_read
+from datasets.management.commands._dataset import find_dataset
+from labeling.simulation import truth_read
+from models_app.services.simulation import STRATEGIES, simulate_labeling, simulate_labeling_check
 
 
 class Command(BaseCommand):
@@ -36,6 +37,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         dataset = find_dataset(options["dataset"])
+        try:
+            simulate_labeling_check(dataset=dataset)
+        except ApplicationError as error:
+            raise CommandError(error.message) from error
         try:
             schedule = [int(item) for item in options["schedule"].split(",") if item.strip()]
         except ValueError as error:

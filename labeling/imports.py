@@ -1,0 +1,70 @@
+"""Imported answers: labels that arrive with a file (a labeled column, a Label Studio or Prodigy export).
+
+An imported answer is an annotation without a user, one per source and task; importing the source again
+changes it in place. Set-based: a few statements per batch, never a query per answer.
+"""
+
+from django.db.models import F, Q
+from django.utils import timezone
+
+from datasets.models import Dataset, Label
+from labeling.history import label_events_bulk_record
+from labeling.models import Annotation, EventAction, LabelEvent, LabelSource, Task
+from labeling.review import review_flags_refresh
+
+
+def imported_answers_write(*, dataset: Dataset, answers: dict[int, Label], source_name: str) -> int:
+    """Record `answers` (task id -> label) from import source `source_name`; returns how many were new or changed."""
+    current = {
+        annotation.task_id: annotation
+        for annotation in Annotation.objects.filter(task_id__in=list(answers), user=None, source_name=source_name)
+    }
+    new, changed, events = [], [], []
+    now = timezone.now()
+    for task_id, label in answers.items():
+        annotation = current.get(task_id)
+        if annotation is None:
+            new.append(
+                Annotation(
+                    dataset=dataset, task_id=task_id, user=None, label=label,
+                    source=LabelSource.IMPORT, source_name=source_name,
+                )
+            )
+            events.append((task_id, EventAction.IMPORT, None, label))
+        elif annotation.label_id != label.pk:
+            events.append((task_id, EventAction.CHANGE, annotation.label_id, label))
+            annotation.label = label
+            annotation.updated_at = now  # bulk_update skips auto_now
+            changed.append(annotation)
+    Annotation.objects.bulk_create(new)
+    Annotation.objects.bulk_update(changed, ["label", "updated_at"])
+    if new:
+        counted = [annotation.task_id for annotation in new]
+        Task.objects.filter(pk__in=counted).update(annotation_count=F("annotation_count") + 1)
+        Task.objects.filter(pk__in=counted, annotation_count__gte=dataset.overlap).update(is_complete=True)
+    touched = [annotation.task_id for annotation in new] + [annotation.task_id for annotation in changed]
+    if touched:
+        # Only tasks with several answers can disagree: a first import of labels costs no refresh.
+        review_flags_refresh(
+            task_ids=Task.objects.filter(Q(annotation_count__gt=1) | Q(needs_review=True), pk__in=touched)
+            .values_list("pk", flat=True)
+        )
+    label_events_bulk_record(
+        [
+            LabelEvent(
+                dataset=dataset, task_id=task_id, action=action, old_label_id=old_label_id, new_label=label,
+                source=LabelSource.IMPORT, source_name=source_name,
+            )
+            for task_id, action, old_label_id, label in events
+        ]
+    )
+    return len(new) + len(changed)
+
+
+def task_ids_by_external_id(*, dataset: Dataset, external_ids: list[str]) -> dict[str, int]:
+    """The task of each single-product task's product, by the product's external id."""
+    return dict(
+        Task.objects.filter(dataset=dataset, product__external_id__in=external_ids).values_list(
+            "product__external_id", "pk"
+        )
+    )

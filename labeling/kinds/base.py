@@ -1,0 +1,146 @@
+"""What every task kind provides, and what the shared layers (queue, answers, review, quality, exports,
+training) ask of it.
+
+Most kinds answer with one choice from a label set: categorization picks a node of the dataset's
+taxonomy, matching picks "match" or "no match" from the fixed set the kind creates with the dataset.
+Their answers are `Label` rows, so the queue, the vote tally in SQL, review, gold, history and the
+agreement figures are shared and stay set-based; a kind says what its tasks hold, how an answer is
+read, how it is shown and how its resolved answers become export rows and training examples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from config.errors import ApplicationError
+from datasets.exporters import PRODUCT_ROWS, Columns
+from datasets.importers import ProductRow
+from datasets.models import Dataset, Label
+from datasets.selectors import product_ids
+from datasets.services.products import products_upsert
+from labeling.selectors import task_items
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A fixed answer of a kind: its label is created with every dataset of the kind."""
+
+    code: str  # the label's code, the value written to exports ("1", "0")
+    name: str  # the label's name and path ("match")
+    key: str  # the key that gives this answer on the page ("1")
+    aliases: tuple[str, ...] = ()  # other spellings accepted in files and the API ("yes", "true")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer read and checked by its kind: a label of the dataset, a flag, or both."""
+
+    label: Label | None
+    flagged: bool = False
+
+
+class TaskKind:
+    """A task kind: subclasses live in their own folder under labeling/kinds/ and register in KINDS."""
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    # What one task is called where tasks are counted or listed ("3 products labeled", "3 pairs labeled").
+    task_noun: ClassVar[str] = "product"
+    task_noun_plural: ClassVar[str] = "products"
+    # Who the products of a task are: roles[0] is `Task.product`, the others are `TaskItem` rows.
+    roles: ClassVar[tuple[str, ...]] = ("product",)
+    # Fixed answers, created as the dataset's labels; empty when the dataset brings its own taxonomy.
+    choices: ClassVar[tuple[Choice, ...]] = ()
+    # Page partials: the task's items, the answer controls and the lines of the keyboard help.
+    item_template: ClassVar[str]
+    answer_template: ClassVar[str]
+    help_template: ClassVar[str]
+    # Whether a model can be trained on its answers yet.
+    trainable: ClassVar[bool] = False
+    # Exports (kinds/<name>/export.py): the file formats offered, and the column order of the tabular ones.
+    export_formats: ClassVar[tuple[str, ...]]
+    export_columns: ClassVar[Columns] = PRODUCT_ROWS
+    # Whether each product is a task of its own, made when the product is imported (so a product file may
+    # bring answers). Otherwise imported products wait, without tasks, for what pairs them (a pairs file).
+    tasks_per_product: ClassVar[bool] = False
+
+    @property
+    def multi_item(self) -> bool:
+        return len(self.roles) > 1
+
+    def products_write(self, *, dataset: Dataset, rows: Sequence[ProductRow]) -> int:
+        """Create or update `rows` by external_id (unique within `rows`), with their tasks when the kind has one
+        per product; returns how many products are new."""
+        existing = product_ids(dataset=dataset, external_ids=[row.external_id for row in rows])
+        products_upsert(dataset=dataset, rows=rows)
+        return len(rows) - len(existing)
+
+    def answer_clean(self, *, dataset: Dataset, label: Label | None, value: str | None, flagged: bool) -> Answer:
+        """Read an answer given as a label (from the page's or the API's `label` id) or a value (a code,
+        name or alias of a fixed choice); refuse what the kind cannot take."""
+        if value is not None:
+            label = self.choice_label(dataset=dataset, value=value)
+        if label is not None and label.dataset_id != dataset.pk:
+            raise ApplicationError("That label is not part of this dataset.", extra={"label": label.pk})
+        if label is None and not flagged:
+            raise ApplicationError("Choose a label, or flag the task.")
+        return Answer(label=label, flagged=flagged)
+
+    def choice_label(self, *, dataset: Dataset, value: str) -> Label:
+        """The dataset's label for a fixed choice given by its code, name or an alias."""
+        if not self.choices:
+            raise ApplicationError(
+                f"A {self.title.lower()} answer is a label id, not a value.", extra={"value": value}
+            )
+        wanted = value.strip().casefold()
+        for choice in self.choices:
+            if wanted in (choice.code.casefold(), choice.name.casefold(), *(a.casefold() for a in choice.aliases)):
+                label = Label.objects.filter(dataset=dataset, code=choice.code).first()
+                if label is None:  # made with the dataset: only a hand-edited taxonomy lacks it
+                    raise ApplicationError(
+                        f"This dataset has no label for {choice.name!r} (code {choice.code}); a lead must restore it.",
+                        extra={"value": value},
+                    )
+                return label
+        allowed = ", ".join(choice.name for choice in self.choices)
+        raise ApplicationError(f"Unknown answer {value!r}; choose one of: {allowed}.", extra={"value": value})
+
+    def export_query(self, *, dataset: Dataset, params: dict[str, Any], with_items: bool) -> tuple[str, dict[str, Any]]:
+        """An export's SQL and its parameters under the export's label policy (built on the one resolve). Its rows
+        come in task order and start with the columns `labeling.kinds.export` names (task id, label id...);
+        `with_items` adds what `export_rows` shapes, without it the split pass reads the label of each task."""
+        raise NotImplementedError
+
+    def export_rows(
+        self,
+        *,
+        dataset: Dataset,
+        params: dict[str, Any],
+        records: Iterable[tuple],
+        split_of: Callable[[int], str] | None,
+    ) -> Iterator[dict[str, Any]]:
+        """The export's rows, in `export_columns`' names, from the records of `export_query(with_items=True)`;
+        `split_of` names a task's split when the export has one."""
+        raise NotImplementedError
+
+    def task_products(self, *, task: Any) -> list[dict[str, Any]]:
+        """A multi-item task's products as [{"role", "product"}] in the kind's role order (left, then right);
+        [] for a single-product task. Lists prefetch them with `task_items_prefetch` first."""
+        products = task_items(task=task)
+        return [{"role": role, "product": products[role]} for role in self.roles if role in products]
+
+    def task_title(self, *, task: Any) -> str:
+        """How lists and messages name a task: its product's title, or its items' titles ("left ↔ right")."""
+        if task.product_id is not None:
+            return task.product.title
+        return " ↔ ".join(item["product"].title for item in self.task_products(task=task))
+
+    def page_context(self, *, dataset: Dataset, task: Any, user: Any) -> dict[str, Any]:
+        """What the kind's partials need beyond the task itself."""
+        return {}
+
+    def item_context(self, *, task: Any) -> dict[str, Any]:
+        """What the item partial alone needs: the review page shows the task's items without the answer controls."""
+        return {}

@@ -1,0 +1,3 @@
+from labeling.kinds.categorization.kind import CategorizationKind
+
+KIND = CategorizationKind()

@@ -1,0 +1,45 @@
+"""What a model reads of a categorization task: its product's fields, as records for `models_app.ml.product_text`."""
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from datasets.models import Dataset
+from labeling.models import Task
+
+# The product fields a model may read; others named in a model's config are left out.
+PRODUCT_FIELDS = ("title", "description", "brand", "attributes", "url", "currency")
+
+
+def _columns(fields: Sequence[str]) -> list[str]:
+    return [f"product__{field}" for field in fields if field in PRODUCT_FIELDS]
+
+
+def _records(rows: list[tuple], columns: list[str]) -> tuple[list[int], list[dict[str, Any]]]:
+    names = [column.removeprefix("product__") for column in columns]
+    return [row[0] for row in rows], [dict(zip(names, row[1:], strict=True)) for row in rows]
+
+
+def training_records(*, task_ids: Sequence[int], fields: Sequence[str]) -> tuple[list[int], list[dict[str, Any]]]:
+    """The tasks' ids and product records, in task id order; a task deleted meanwhile is left out. Give a few
+    thousand ids at a time: they are one query's parameters."""
+    columns = _columns(fields)
+    rows = list(Task.objects.filter(pk__in=task_ids).order_by("pk").values_list("pk", *columns))
+    return _records(rows, columns)
+
+
+def open_task_records(
+    *, dataset: Dataset, fields: Sequence[str], chunk_size: int = 20_000
+) -> Iterator[tuple[list[int], list[dict[str, Any]]]]:
+    """(task ids, product records) of every open task, by keyset pages so memory stays flat at a million tasks."""
+    columns = _columns(fields)
+    last = 0
+    while True:
+        rows = list(
+            Task.objects.filter(dataset=dataset, is_complete=False, pk__gt=last)
+            .order_by("pk")
+            .values_list("pk", *columns)[:chunk_size]
+        )
+        if not rows:
+            return
+        last = rows[-1][0]
+        yield _records(rows, columns)

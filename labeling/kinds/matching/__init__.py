@@ -1,0 +1,3 @@
+from labeling.kinds.matching.kind import MatchingKind
+
+KIND = MatchingKind()

@@ -1,0 +1,41 @@
+"""What the matching partials need: the pair with what differs marked, and the three answers with the model's odds."""
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+
+from datasets.models import Dataset
+from datasets.selectors import label_list
+from labeling.kinds.base import Choice
+from labeling.kinds.matching.compare import offers_compare
+from labeling.models import Task
+from labeling.selectors import task_items, task_suggestions
+
+
+def item_context(*, task: Task) -> dict[str, Any]:
+    products = task_items(task=task)
+    left, right = products.get("left"), products.get("right")
+    comparison = offers_compare(left, right) if left is not None and right is not None else None
+    return {"left": left, "right": right, "comparison": comparison}
+
+
+def page_context(
+    *, dataset: Dataset, task: Task, user: AbstractBaseUser, choices: tuple[Choice, ...]
+) -> dict[str, Any]:
+    suggestions = task_suggestions(dataset=dataset, task=task)
+    return {
+        **item_context(task=task),
+        "answers": answer_buttons(dataset=dataset, choices=choices, suggestions=suggestions),
+        "suggestions_shown": bool(suggestions),
+    }
+
+
+def answer_buttons(*, dataset: Dataset, choices: tuple[Choice, ...], suggestions: list[dict]) -> list[dict]:
+    """Match and no match with their labels, keys and the model's probability when it is shown."""
+    labels = {label.code: label for label in label_list(dataset=dataset)}
+    probabilities = {s["label"].pk: s["probability"] for s in suggestions}
+    return [
+        {"choice": choice, "label": labels[choice.code], "probability": probabilities.get(labels[choice.code].pk)}
+        for choice in choices
+        if choice.code in labels
+    ]

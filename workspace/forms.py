@@ -1,0 +1,128 @@
+from collections.abc import Sequence
+from typing import Any
+
+from django import forms
+
+from datasets.models import Dataset, Role
+from datasets.services.datasets import EDITABLE_FIELDS
+from labeling.kinds import KINDS
+from labeling.resolve import LabelPolicy
+from workspace.models import ExportFormat, ImportKind
+from workspace.services.exports import DEFAULTS as EXPORT_DEFAULTS
+
+
+class DatasetForm(forms.ModelForm):
+    class Meta:
+        model = Dataset
+        fields = [field for field in EDITABLE_FIELDS if field != "model_config"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+
+class DatasetCreateForm(DatasetForm):
+    """The settings, and the task kind: chosen once, at creation, from the kinds the registry knows."""
+
+    task_type = forms.ChoiceField(
+        choices=[(kind.name, kind.title) for kind in KINDS.values()], label="Task kind", initial="categorization"
+    )
+    field_order = ["name", "task_type"]
+
+
+class MemberForm(forms.Form):
+    username = forms.CharField(max_length=150)
+    role = forms.ChoiceField(choices=Role.choices)
+
+
+class UploadForm(forms.Form):
+    kind = forms.ChoiceField(choices=ImportKind.choices, initial=ImportKind.PRODUCTS)
+    file = forms.FileField()
+    create_labels = forms.BooleanField(
+        required=False,
+        label="Create missing labels",
+        help_text="Label Studio and Prodigy: add labels the taxonomy lacks instead of refusing the file.",
+    )
+
+    def __init__(self, *args, kinds: list[str], **kwargs) -> None:
+        """`kinds`: the import kinds the dataset's task kind takes."""
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [(value, label) for value, label in ImportKind.choices if value in kinds]
+        if ImportKind.PAIRS in kinds:
+            self.fields["kind"].initial = ImportKind.PAIRS  # what a matching dataset's tasks come from
+        if ImportKind.LABELSTUDIO not in kinds and ImportKind.PRODIGY not in kinds:
+            del self.fields["create_labels"]
+
+
+class MappingForm(forms.Form):
+    """One choice per product field, filled from the file's columns."""
+
+    FIELDS = ("external_id", "title", "description", "brand", "price", "currency", "image_url", "url")
+
+    def __init__(self, *args, columns: list[str], suggested: dict[str, str], labels: bool = True, **kwargs) -> None:
+        """`labels`: whether the file may bring labels (a kind with a task per product)."""
+        super().__init__(*args, **kwargs)
+        choices = [("", "(none: keep in attributes)")] + [(c, c) for c in columns]
+        for field in self.FIELDS:
+            self.fields[field] = forms.ChoiceField(
+                choices=choices, required=field in ("external_id", "title"), initial=suggested.get(field, "")
+            )
+        if not labels:
+            return
+        self.fields["label_column"] = forms.ChoiceField(
+            choices=[("", "(no pre-labeled column)")] + [(c, c) for c in columns],
+            required=False,
+            help_text="A column whose values are taxonomy paths, codes or leaf names, imported as existing labels.",
+        )
+        self.fields["label_source"] = forms.CharField(
+            max_length=100, required=False, initial="import", help_text="Names where these labels came from."
+        )
+
+    def options(self) -> dict:
+        data = self.cleaned_data
+        mapping = {field: data[field] for field in self.FIELDS if data.get(field)}
+        options = {"mapping": mapping}
+        if data.get("label_column"):
+            options["label_column"] = data["label_column"]
+            options["label_source"] = data.get("label_source") or "import"
+        return options
+
+
+class ExportForm(forms.Form):
+    """A snapshot's parameters; the export service checks their values and its message lands on the form.
+
+    `formats` are the ones the dataset's task kind offers: the others are not choices at all; without
+    `suggestions` (a kind with no models yet) there is no suggestions box either.
+    """
+
+    format = forms.ChoiceField(choices=ExportFormat.choices, initial=ExportFormat.JSONL)
+    policy = forms.ChoiceField(choices=LabelPolicy.choices, initial=LabelPolicy.FINAL, label="Label policy")
+    min_agreement = forms.FloatField(
+        required=False,
+        initial=EXPORT_DEFAULTS["min_agreement"],
+        widget=forms.NumberInput(attrs={"step": "0.05"}),
+        help_text="Majority: the share of votes the top label needs (0 to 1).",
+    )
+    min_votes = forms.IntegerField(
+        required=False, initial=EXPORT_DEFAULTS["min_votes"], help_text="Majority: the votes the top label needs."
+    )
+    include_flagged = forms.BooleanField(required=False, label="Include flagged items")
+    include_suggestions = forms.BooleanField(required=False, label="Include the model's suggestions")
+    split = forms.CharField(
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"placeholder": "0.8,0.1,0.1"}),
+        help_text="Train, dev and test fractions; empty for no split column.",
+    )
+    seed = forms.IntegerField(required=False, initial=EXPORT_DEFAULTS["seed"], help_text="Seeds the split.")
+
+    def __init__(self, *args: Any, formats: Sequence[str], suggestions: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["format"].choices = [(value, label) for value, label in ExportFormat.choices if value in formats]
+        if not suggestions:
+            del self.fields["include_suggestions"]
+
+    def options(self) -> dict:
+        """The service's options; an empty field keeps its default."""
+        data = self.cleaned_data
+        options = {key: data.get(key) for key in ("min_agreement", "min_votes", "seed")}
+        options |= {key: bool(data.get(key)) for key in ("include_flagged", "include_suggestions")}
+        options["split"] = data.get("split", "").strip() or None
+        return options

@@ -1,0 +1,42 @@
+import json
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from config.errors import ApplicationError
+from datasets.models import Dataset
+from labeling.kinds import KINDS
+from workspace.services.datasets import dataset_create
+
+
+class Command(BaseCommand):
+    help = "Create a dataset of a task kind; the lead (or, without one, the first admin) becomes its first lead."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("name")
+        parser.add_argument("--kind", default="categorization", choices=sorted(KINDS), help="The task kind.")
+        parser.add_argument("--lead", help="Username of the dataset's first lead (default: the first admin).")
+        parser.add_argument("--overlap", type=int, help="Answers each task needs (default 1).")
+
+    def handle(self, *args: object, **options: object) -> None:
+        existing = Dataset.objects.filter(name=options["name"]).first()
+        if existing is not None:
+            # The other commands find a dataset by its name: two of one name would be ambiguous there.
+            raise CommandError(f"A dataset named {options['name']!r} already exists (id {existing.pk}).")
+        users = get_user_model().objects.filter(is_active=True)
+        if options["lead"]:
+            lead = users.filter(username=options["lead"]).first()
+            if lead is None:
+                raise CommandError(f"No active user {options['lead']!r}.")
+        else:
+            lead = users.filter(is_superuser=True).order_by("pk").first()
+            if lead is None:
+                raise CommandError("Name the dataset's lead with --lead (there is no admin to default to).")
+        settings = {"task_type": options["kind"]}
+        if options["overlap"] is not None:
+            settings["overlap"] = options["overlap"]
+        try:
+            dataset = dataset_create(user=lead, name=options["name"], **settings)
+        except ApplicationError as error:
+            raise CommandError(error.message) from error
+        self.stdout.write(json.dumps({"dataset": dataset.pk, "name": dataset.name, "kind": dataset.task_type}))

@@ -1,0 +1,14 @@
+from django.core.management.base import BaseCommand, CommandParser
+
+from workspace.management.commands._importing import add_arguments, run_import
+from workspace.models import ImportKind
+
+
+class Command(BaseCommand):
+    help = "Import a taxonomy (Google Product Taxonomy text, CSV id,path, or JSON) into a dataset."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        add_arguments(parser)
+
+    def handle(self, *args: object, **options: object) -> None:
+        run_import(self, kind=ImportKind.TAXONOMY, options=options, import_options={})

@@ -1,0 +1,114 @@
+"""Demo users, a generated demo catalog and demo pairs to match, for `make run`. Never run this on a production
+database."""
+
+import csv
+import io
+
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
+
+from datasets.importers import TaxonomyRow
+from datasets.models import Dataset, Role, TaskType
+from datasets.services.datasets import membership_set
+from datasets.services.taxonomy import taxonomy_upsert
+from labeling.kinds.matching.demo import demo_pairs
+from workspace.demo import demo_catalog_csv, demo_taxonomy
+from workspace.models import ImportKind
+from workspace.services.datasets import dataset_create
+from workspace.services.imports import import_job_create, import_job_run
+
+DEMO_DATASET = "Demo catalog"
+DEMO_MATCHING = "Demo matching"
+# One pair in this many keeps its label in the file: answers of an earlier tool, imported from source "seed".
+LABELED_EVERY = 4
+# username -> (password, is_superuser, role in the demo dataset)
+DEMO_USERS = {
+    "admin": ("shelfmark-admin", True, None),
+    "lead": ("shelfmark-lead", False, Role.LEAD),
+    "annotator": ("shelfmark-annotator", False, Role.ANNOTATOR),
+    "annotator2": ("shelfmark-annotator", False, Role.ANNOTATOR),
+}
+
+
+class Command(BaseCommand):
+    help = "Create demo users (admin, lead, annotator, annotator2), the demo catalog and the demo pairs, once each."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--products", type=int, default=3000)
+        parser.add_argument("--pairs", type=int, default=200)
+
+    def handle(self, *args: object, **options: object) -> None:
+        users = self._users()
+        if Dataset.objects.filter(name=DEMO_DATASET).exists():
+            self.stdout.write("Demo catalog already loaded.")
+        else:
+            self._catalog(users, options["products"])
+        if Dataset.objects.filter(name=DEMO_MATCHING).exists():
+            self.stdout.write("Demo pairs already loaded.")
+        else:
+            self._matching(users, options["pairs"])
+
+    def _catalog(self, users: dict, count: int) -> None:
+        with transaction.atomic():
+            dataset = self._dataset(
+                users,
+                name=DEMO_DATASET,
+                description="Generated products to try Shelfmark: categorize each one into the shop taxonomy.",
+            )
+            taxonomy_upsert(
+                dataset=dataset,
+                rows=[
+                    TaxonomyRow(line=n, code=code, path=tuple(path.split(" > ")))
+                    for n, (code, path) in enumerate(demo_taxonomy(), start=1)
+                ],
+            )
+        csv_text = demo_catalog_csv(count, with_category=False)
+        job = self._import(users, dataset, ImportKind.PRODUCTS, ContentFile(csv_text.encode(), name="demo-catalog.csv"))
+        self.stdout.write(f"Demo catalog loaded: {job.message}")
+
+    def _matching(self, users: dict, count: int) -> None:
+        dataset = self._dataset(
+            users,
+            name=DEMO_MATCHING,
+            task_type=TaskType.MATCHING,
+            description="Generated shop offers in pairs: say whether the two sides are the same product.",
+        )
+        rows = demo_pairs(count=count, seed=11)
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({**row, "label": row["label"] if n % LABELED_EVERY == 0 else ""} for n, row in enumerate(rows))
+        file = ContentFile(buffer.getvalue().encode(), name="demo-pairs.csv")
+        job = self._import(users, dataset, ImportKind.PAIRS, file, options={"label_source": "seed"})
+        self.stdout.write(f"Demo pairs loaded: {job.message}")
+
+    def _dataset(self, users: dict, **settings: object) -> Dataset:
+        """A demo dataset led by "lead", with the other demo users in their demo roles."""
+        with transaction.atomic():
+            dataset = dataset_create(user=users["lead"], **settings)
+            for username, (_, _, role) in DEMO_USERS.items():
+                if role and username != "lead":
+                    membership_set(dataset=dataset, username=username, role=role)
+        return dataset
+
+    def _import(self, users: dict, dataset: Dataset, kind: str, file: ContentFile, options: dict | None = None):
+        """Import `file` here and now: the demo is there when `make run` starts the server."""
+        job = import_job_create(dataset=dataset, user=users["lead"], kind=kind, file=file, options=options, start=False)
+        job.status = "queued"
+        job.save(update_fields=["status"])
+        return import_job_run(job_id=job.pk)
+
+    def _users(self) -> dict:
+        model = get_user_model()
+        users = {}
+        for username, (password, superuser, _) in DEMO_USERS.items():
+            user, created = model.objects.get_or_create(
+                username=username, defaults={"is_superuser": superuser, "is_staff": superuser}
+            )
+            if created:
+                user.set_password(password)
+                user.save()
+            users[username] = user
+        return users

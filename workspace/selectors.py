@@ -1,0 +1,30 @@
+"""Reads of the jobs, scoped like their dataset: only its leads see its imports and exports."""
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import QuerySet
+
+from datasets.models import Dataset
+from datasets.selectors import lead_object_get
+from workspace.models import Export, ImportJob
+
+
+def import_job_list(*, dataset: Dataset) -> QuerySet[ImportJob]:
+    return ImportJob.objects.filter(dataset=dataset)
+
+
+def import_job_get(*, user: AbstractBaseUser, job_id: int) -> ImportJob:
+    return lead_object_get(ImportJob.objects.select_related("dataset"), user=user, pk=job_id, missing="No such import.")
+
+
+def export_list(*, dataset: Dataset, status: str | None = None, fmt: str | None = None) -> QuerySet[Export]:
+    exports = Export.objects.filter(dataset=dataset).select_related("created_by").order_by("-created_at", "-id")
+    if status:
+        exports = exports.filter(status=status)
+    if fmt:
+        exports = exports.filter(format=fmt)
+    return exports
+
+
+def export_get(*, user: AbstractBaseUser, export_id: int) -> Export:
+    exports = Export.objects.select_related("dataset", "created_by")
+    return lead_object_get(exports, user=user, pk=export_id, missing="No such export.")

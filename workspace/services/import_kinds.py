@@ -1,0 +1,51 @@
+"""Which files a dataset takes, by its task kind: read from what the kind says of itself, so a new kind needs
+no line here unless it brings a new kind of file.
+
+A matching dataset takes pairs files, and product files without labels: their products are stored without
+tasks, ready for a pairs file that names them by id (`left_id,right_id`). Whatever needs a task per
+product (labels in a product file, Label Studio and Prodigy exports) or a taxonomy of its own is refused.
+"""
+
+from typing import Any
+
+from config.errors import ApplicationError
+from datasets.models import Dataset
+from labeling.kinds import TaskKind, kind_get
+from labeling.kinds.matching import KIND as MATCHING
+from workspace.models import ImportKind
+
+ANNOTATED_KINDS = (ImportKind.LABELSTUDIO, ImportKind.PRODIGY)
+
+
+def import_kinds_for(*, dataset: Dataset) -> list[str]:
+    """The import kinds the dataset takes, for the upload form."""
+    task_kind = kind_get(dataset.task_type)
+    return [kind for kind in ImportKind.values if _refusal(task_kind, kind, {}) is None]
+
+
+def import_kind_check(*, dataset: Dataset, kind: str, options: dict[str, Any]) -> None:
+    """Refuse, with the reason, a file the dataset's kind cannot take."""
+    reason = _refusal(kind_get(dataset.task_type), kind, options)
+    if reason is not None:
+        raise ApplicationError(reason, extra={"kind": kind, "task_type": dataset.task_type})
+
+
+def _refusal(task_kind: TaskKind, kind: str, options: dict[str, Any]) -> str | None:
+    title = task_kind.title.lower()
+    if kind == ImportKind.PAIRS and task_kind.name != MATCHING.name:
+        return f"A pairs file goes into a {MATCHING.title.lower()} dataset; this one is {title}."
+    if task_kind.choices and (kind == ImportKind.TAXONOMY or options.get("create_labels")):
+        fixed = " and ".join(repr(choice.name) for choice in task_kind.choices)
+        return f"A {title} dataset has fixed labels ({fixed}): it takes no taxonomy and creates no labels."
+    if not task_kind.tasks_per_product:
+        if kind in ANNOTATED_KINDS:
+            return (
+                f"A {ImportKind(kind).label.split(' (')[0]} file labels products one by one; the tasks of a "
+                f"{title} dataset are not single products. Import a pairs file."
+            )
+        if kind == ImportKind.PRODUCTS and options.get("label_column"):
+            return (
+                f"In a {title} dataset products have no task of their own, so a product file brings no labels: "
+                "import it without a label column, and the labels with a pairs file."
+            )
+    return None

@@ -1,0 +1,45 @@
+"""One batch of parsed products: their labels resolved, the products (and their tasks) written by the dataset's
+task kind, the labels recorded as imported answers by labeling.
+
+Called inside the batch's transaction; a few bulk statements per batch, never a query per row.
+"""
+
+from datasets.importers import ProductRow, RowError
+from datasets.models import Dataset, Label
+from datasets.selectors import LabelResolver
+from labeling.imports import imported_answers_write, task_ids_by_external_id
+from labeling.kinds import kind_get
+from workspace.services.import_batches import BatchResult
+
+
+def product_batch_write(
+    *, dataset: Dataset, rows: list[ProductRow], resolve_label: LabelResolver | None, label_source: str
+) -> tuple[BatchResult, list[RowError]]:
+    errors: list[RowError] = []
+    labels: dict[str, Label] = {}
+    if resolve_label is not None:
+        kept = []
+        for row in rows:
+            if row.label:
+                label = resolve_label(row.label)
+                if label is None:
+                    errors.append(RowError(row.line, f"unknown label {row.label!r}", row.external_id))
+                    continue
+                labels[row.external_id] = label
+            kept.append(row)
+        rows = kept
+    if not rows:
+        return BatchResult(), errors
+
+    created = kind_get(dataset.task_type).products_write(dataset=dataset, rows=rows)
+    result = BatchResult(created=created, updated=len(rows) - created)
+    if labels:
+        result.labels = product_labels_write(dataset=dataset, labels=labels, source_name=label_source)
+    return result, errors
+
+
+def product_labels_write(*, dataset: Dataset, labels: dict[str, Label], source_name: str) -> int:
+    """Labels by product external id, as answers to the products' tasks (a kind with one task per product)."""
+    tasks = task_ids_by_external_id(dataset=dataset, external_ids=list(labels))
+    answers = {tasks[external_id]: label for external_id, label in labels.items()}
+    return imported_answers_write(dataset=dataset, answers=answers, source_name=source_name)
