@@ -4,13 +4,16 @@ import logging
 
 from config.errors import ServiceUnavailableError
 from datasets.models import Dataset
-from models_app.services.training import training_maybe_trigger
 
 logger = logging.getLogger(__name__)
 
 
 def training_check(sender: object, *, dataset: Dataset, **kwargs: object) -> None:
     """After answers: request a training run if enough new labels arrived."""
+    # Imported at the first answer, not when Django starts: training pulls in scikit-learn (150 MB, 2 s),
+    # which commands and processes that never see an answer should not pay for.
+    from models_app.services.training import training_maybe_trigger
+
     try:
         training_maybe_trigger(dataset=dataset)
     except ServiceUnavailableError:
