@@ -13,7 +13,9 @@ import os
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bench import data
 from bench.common import env_float, env_int, latency_summary, log
@@ -160,7 +162,8 @@ def _measure(setup: QueueSetup, name: str, seconds: float, think: float) -> dict
     return result
 
 
-def run(scale: int) -> dict[str, object]:
+def run(scale: int, *, load: Callable[[Path, list], QueueSetup] = load_dataset, name: str = "p2") -> dict[str, object]:
+    """Measure at 10k and at `scale` tasks made by `load` (a catalog's products; p2_matching: pairs)."""
     seconds = env_float("P2_SECONDS", 30.0)
     think = env_float("P2_THINK", 1.0)
     reset()
@@ -168,8 +171,8 @@ def run(scale: int) -> dict[str, object]:
     results: dict[str, object] = {"annotators": len(users), "warmup_seconds": WARMUP, "think_seconds": think}
     scales = [SMALL] if scale == SMALL else [SMALL, scale]
     for count in scales:
-        setup = load_dataset(data.catalog(count), users)
-        measured = _measure(setup, f"p2-{count}", seconds, think)
+        setup = load(data.catalog(count), users)
+        measured = _measure(setup, f"{name}-{count}", seconds, think)
         measured["diagnostics"] = diagnose(setup, users[0])
         results[str(count)] = measured
     small = results[str(SMALL)]["pair"]["p95_ms"]

@@ -29,13 +29,13 @@ def _p1_rows(p1: dict) -> list[str]:
     ]
 
 
-def _p2_rows(p2: dict) -> list[str]:
+def _p2_rows(p2: dict, name: str = "P2", unit: str = "products") -> list[str]:
     scale = p2["scale"]
     note = "" if scale == MILLION else f" (at {scale:,}; the target is at 1M)"
     return [
-        f"| P2 | next + submit p95, 16 annotators, {scale:,} products{note} | {_n(p2['pair_p95_ms_at_scale'], 1)} ms "
+        f"| {name} | next + submit p95, 16 annotators, {scale:,} {unit}{note} | {_n(p2['pair_p95_ms_at_scale'], 1)} ms "
         f"| < {p2['target_p95_ms']:.0f} ms | {_verdict(p2['pass_p95'])} |",
-        f"| P2 | p95 at {scale:,} / p95 at 10,000 | {_n(p2['ratio'], 2)} "
+        f"| {name} | p95 at {scale:,} / p95 at 10,000 | {_n(p2['ratio'], 2)} "
         f"({_n(p2['pair_p95_ms_at_scale'], 1)} / {_n(p2['pair_p95_ms_at_10k'], 1)} ms) "
         f"| <= {p2['target_ratio']} | {_verdict(p2['pass_ratio'])} |",
     ]
@@ -139,10 +139,10 @@ def _p1_details(p1: dict) -> list[str]:
     return lines
 
 
-def _p2_details(p2: dict) -> list[str]:
-    lines = ["", f"### P2: latency over HTTP ({p2['annotators']} annotators, think {p2['think_seconds']} s, "
+def _p2_details(p2: dict, name: str = "P2", unit: str = "products") -> list[str]:
+    lines = ["", f"### {name}: latency over HTTP ({p2['annotators']} annotators, think {p2['think_seconds']} s, "
              f"warm-up {p2['warmup_seconds']:.0f} s discarded)", "",
-             "| products | request | count | p50 ms | p95 ms | p99 ms | max ms | errors |",
+             f"| {unit} | request | count | p50 ms | p95 ms | p99 ms | max ms | errors |",
              "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for key in [key for key in p2 if key.isdigit()]:
         run = p2[key]
@@ -154,7 +154,7 @@ def _p2_details(p2: dict) -> list[str]:
                          f"| {errors} |")
     lines += ["", "One next + submit in-process after the run (no HTTP, no concurrency): queries, time, time in SQL, "
               "and the claim query's execution time from EXPLAIN ANALYZE.", "",
-              "| products | pairs/s over HTTP | queries next / submit | next ms (SQL) | submit ms (SQL) | claim ms "
+              f"| {unit} | pairs/s over HTTP | queries next / submit | next ms (SQL) | submit ms (SQL) | claim ms "
               "| 204s | reconnects |", "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for key in [key for key in p2 if key.isdigit()]:
         run, diag = p2[key], p2[key].get("diagnostics", {})
@@ -169,7 +169,7 @@ def _p2_details(p2: dict) -> list[str]:
     for key in [key for key in p2 if key.isdigit()]:
         waits = p2[key].get("lock_waits") or {}
         top = "; ".join(f"`{lock}` x{count}" for lock, count in (waits.get("top_waits") or {}).items()) or "none"
-        lines.append(f"- {p2[key]['products']:,} products: a backend waited on a lock in "
+        lines.append(f"- {p2[key]['products']:,} {unit}: a backend waited on a lock in "
                      f"{_n(100 * (waits.get('share_of_samples_with_a_wait') or 0), 0)}% of {_n(waits.get('samples'))} "
                      f"samples (mean {_n(waits.get('mean_waiting_backends'), 2)} waiting); {top}")
     for key in [key for key in p2 if key.isdigit()]:
@@ -194,6 +194,12 @@ def markdown(results: dict) -> str:
     p1, p2 = results.get("p1"), results.get("p2")
     lines += _p1_rows(p1) if p1 else ["| P1 | import vs `psql \\copy` | not run | >= 0.5 | - |"]
     lines += _p2_rows(p2) if p2 else ["| P2 | next + submit p95 | not run | < 50 ms, ratio <= 1.5 | - |"]
+    p2m = results.get("p2m")
+    lines += (
+        _p2_rows(p2m, "P2m", "pairs (matching)")
+        if p2m
+        else ["| P2m | next + submit p95, pairs (matching) | not run | < 50 ms, ratio <= 1.5 | - |"]
+    )
     p3, p4, p5 = results.get("p3"), results.get("p4"), results.get("p5")
     lines += _p3_rows(p3) if p3 else ["| P3 | train on 10k labels + rescore 1M | not run | < 120 s | - |"]
     lines += _p4_rows(p4) if p4 else ["| P4 | export 1M labeled rows as JSONL | not run | >= 100k rows/s, < 300 MB | - |"]  # noqa: E501
@@ -202,13 +208,15 @@ def markdown(results: dict) -> str:
         lines += _p1_details(p1)
     if p2:
         lines += _p2_details(p2)
+    if p2m:
+        lines += _p2_details(p2m, "P2m", "pairs")
     if p3:
         lines += _p3_details(p3)
     if p4:
         lines += _p4_details(p4)
     if p5:
         lines += _p5_details(p5)
-    dated = [f"{name.upper()} {results[name]['measured']}" for name in ("p1", "p2", "p3", "p4", "p5")
+    dated = [f"{name.upper()} {results[name]['measured']}" for name in ("p1", "p2", "p2m", "p3", "p4", "p5")
              if isinstance(results.get(name), dict) and results[name].get("measured")]
     if dated:
         lines += ["", f"Merged results (MERGE=1), measured at: {'; '.join(dated)}."]

@@ -30,7 +30,7 @@ from bench.common import (
 )
 from bench.report import markdown
 
-CHOICES = ("p1", "p2", "p3", "p4", "p5")
+CHOICES = ("p1", "p2", "p2m", "p3", "p4", "p5")
 
 
 def _selected() -> list[str]:
@@ -55,7 +55,7 @@ def _parameters(scale: int, only: list[str]) -> dict[str, object]:
         "P5_LABELS": env_int("P5_LABELS", 1000),
         "P5_STRATEGIES": os.environ.get("P5_STRATEGIES", "margin"),
         "P5_CATALOGS": os.environ.get("P5_CATALOGS", "pricerunner,pricerunner-cooling,wdc4"),
-        "source": str(data.source_path() or "datasets.demo.demo_products (no real catalog found)"),
+        "source": str(data.source_path() or "workspace.demo.demo_products (no real catalog found)"),
     }
 
 
@@ -100,7 +100,7 @@ def main() -> int:
     }
     log(f"SCALE={scale:,}, running {', '.join(only)} on {results['machine']['postgres']}")
     path = None
-    if {"p1", "p2", "p3", "p4"} & set(only):  # P5 samples the real catalogs itself
+    if {"p1", "p2", "p2m", "p3", "p4"} & set(only):  # P5 samples the real catalogs itself
         path = data.catalog(scale)
         results["catalog"] = data.describe(path)
     log(f"recreating and migrating the bench database ({recreate_database():.1f} s)")
@@ -111,6 +111,8 @@ def main() -> int:
             results["p1"] = _attempt("p1", results, lambda: _p1(path, scale))
         if "p2" in only:
             results["p2"] = _attempt("p2", results, lambda: _p2(scale))
+        if "p2m" in only:
+            results["p2m"] = _attempt("p2m", results, lambda: _p2m(scale))
         if "p3" in only:
             results["p3"] = _attempt("p3", results, lambda: _p3(path, scale))
         if "p4" in only:
@@ -169,6 +171,13 @@ def _p2(scale: int) -> dict:
     scales = "10,000" if scale == p2_queue.SMALL else f"10,000 and {scale:,}"
     log(f"P2: next + submit over HTTP at {scales} products")
     return p2_queue.run(scale)
+
+
+def _p2m(scale: int) -> dict:
+    from bench import p2_matching
+
+    log(f"P2m: next + submit of pairs over HTTP at 10,000 and {scale:,} pairs")
+    return p2_matching.run(scale)
 
 
 def _p3(path, scale: int) -> dict:
