@@ -97,6 +97,7 @@ def _normalized(value: Any) -> str:
 class _Layout:
     fields: dict[str, str]  # "left:title" -> its column, as Upload.reduced takes them
     label: str  # the label column, "" for none
+    read_labels: bool  # False: the label column is set aside unread (pairs to label afresh)
     sides: dict[str, tuple[str, str]]  # column -> (side or "" for the pair, attribute name)
 
     def side_of(self, column: str) -> tuple[str, str]:
@@ -113,18 +114,20 @@ def parse_pairs(
     fmt: str | None = None,
     delimiter: str | None = None,
     label_column: str | None = None,
+    read_labels: bool = True,
     counts: LineCount | None = None,
 ) -> Iterator[PairRow | RowError]:
     """Stream validated pairs; whole-file problems raise ImportFormatError from the call itself.
 
     `label_column`: None takes a column named "label" when there is one, "" reads no labels.
+    `read_labels=False` sets the label column aside unread: no label, and no attribute that would show it.
     `counts` follows the physical lines (items of a JSON array), so rows + errors + counts.skipped == counts.read.
     Row errors: a side with fields but no title, bad field values, an unknown label, both sides the same
     product, and a pair already seen earlier in the file (in either order).
     """
     upload = open_upload(stream, filename=filename, fmt=fmt, delimiter=delimiter, counts=counts)
     try:
-        layout = _layout(upload.columns, label_column)
+        layout = _layout(upload.columns, label_column, read_labels)
     except BaseException:
         upload.text.close()
         raise
@@ -139,7 +142,7 @@ def _side_of(column: str) -> tuple[str, str]:
     return "", column
 
 
-def _layout(columns: list[str], label_column: str | None) -> _Layout:
+def _layout(columns: list[str], label_column: str | None, read_labels: bool = True) -> _Layout:
     shown = ", ".join(columns[:_SHOWN_COLUMNS]) + (", …" if len(columns) > _SHOWN_COLUMNS else "")
     if label_column is None:
         label = next((column for column in columns if normalize_column(column) == "label"), "")
@@ -158,7 +161,7 @@ def _layout(columns: list[str], label_column: str | None) -> _Layout:
                 f"No {side}_title or {side}_id column: found columns {shown}. A pairs file describes each "
                 "product in left_ and right_ columns (left_title, left_brand, ...) or names it by left_id and right_id."
             )
-    return _Layout(fields, label, sides)
+    return _Layout(fields, label, read_labels, sides)
 
 
 def _pairs(upload: Upload, layout: _Layout) -> Iterator[PairRow | RowError]:
@@ -189,7 +192,7 @@ def _pair(
         (side_attributes[side] if side else pair_attributes)[name] = value
     left = _side("left", line, side_values["left"], side_attributes["left"], problems)
     right = _side("right", line, side_values["right"], side_attributes["right"], problems)
-    matched = _label(label, problems) if label else None
+    matched = _label(label, problems) if label and layout.read_labels else None
     if left is None or right is None or problems:
         return RowError(line, "; ".join(problems), _given_ids(side_values))
     if left.external_id == right.external_id:

@@ -32,6 +32,8 @@ def run_pairs(job: ImportJob, stream: BinaryIO, run: JobRun) -> None:
         fmt=options.get("format"),
         delimiter=options.get("delimiter"),
         label_column=options.get("label_column"),
+        # labels=false: pairs to label afresh; the file's answers are neither imported nor kept in sight.
+        read_labels=options.get("labels", True),
         counts=counts,
     )
     labels = _choice_labels(job.dataset)

@@ -39,7 +39,7 @@ from workspace.services.import_kinds import ANNOTATED_KINDS, import_kind_check
 from workspace.services.import_pairs import run_pairs
 from workspace.services.products import product_batch_write
 
-OPTION_KEYS = {"format", "delimiter", "mapping", "label_column", "label_source", "create_labels"}
+OPTION_KEYS = {"format", "delimiter", "mapping", "label_column", "label_source", "create_labels", "labels"}
 
 
 def _clean_options(kind: str, options: dict[str, Any]) -> dict[str, Any]:
@@ -54,8 +54,11 @@ def _clean_options(kind: str, options: dict[str, Any]) -> dict[str, Any]:
         raise ApplicationError("mapping must map field names to column names.")
     if kind == ImportKind.PAIRS or (kind == ImportKind.PRODUCTS and options.get("label_column")):
         options.setdefault("label_source", "import")
-    if not isinstance(options.get("create_labels", False), bool):
-        raise ApplicationError("create_labels must be true or false.")
+    for flag in ("create_labels", "labels"):
+        if not isinstance(options.get(flag, False), bool):
+            raise ApplicationError(f"{flag} must be true or false.")
+    if options.get("labels") is False and kind != ImportKind.PAIRS:
+        raise ApplicationError("labels=false is for pairs files; leave out label_column to import no labels.")
     if kind in ANNOTATED_KINDS:
         options.setdefault("label_source", kind)
     return options

@@ -103,6 +103,12 @@ def test_the_label_column_can_be_named():
     assert row.label is True and row.attributes == {}
 
 
+def test_labels_set_aside_are_neither_read_nor_kept_as_an_attribute():
+    (pair,) = pairs(parse("left_title,right_title,label,split\nA,B,oops,test\n", read_labels=False))
+    assert pair.label is None
+    assert pair.attributes == {"split": "test"}
+
+
 def test_a_named_label_column_missing_from_the_file_is_refused():
     with pytest.raises(ImportFormatError, match="Label column 'is_match' is not in the file"):
         parse("left_title,right_title,label\nMug,Cup,1\n", label_column="is_match")

@@ -50,3 +50,15 @@ def test_a_pairs_file_into_a_categorization_dataset_is_refused(tmp_path):
     path.write_text(PAIRS)
     with pytest.raises(CommandError, match="A pairs file goes into a product matching dataset"):
         import_pairs(path, "--dataset", "catalog")
+
+
+def test_no_labels_imports_the_pairs_to_label_afresh_without_their_answers(tmp_path):
+    dataset = MatchingDatasetFactory(name="offers")
+    path = tmp_path / "pairs.csv"
+    path.write_text(PAIRS)
+    summary = import_pairs(path, "--dataset", "offers", "--no-labels")
+    assert (summary["created"], summary["labels"], summary["rejected"]) == (3, 0, 0)
+    assert not Annotation.objects.exists()
+    assert Task.objects.filter(dataset=dataset, is_complete=False).count() == 3
+    # The file's answers stay out of sight: not kept as a pair attribute an annotator could read.
+    assert all("label" not in task.attributes for task in Task.objects.all())

@@ -17,6 +17,9 @@ class Command(BaseCommand):
             "--label-column", help="Column saying match (1) or no match (0); default: a column named 'label'."
         )
         parser.add_argument("--label-source", default="import", help="Name of the source of those labels.")
+        parser.add_argument(
+            "--no-labels", action="store_true", help="Import the pairs without the file's labels, to label them afresh."
+        )
 
     def handle(self, *args: object, **options: object) -> None:
         import_options = {
@@ -24,4 +27,6 @@ class Command(BaseCommand):
             "label_column": options["label_column"],
             "label_source": options["label_source"],
         }
+        if options["no_labels"]:
+            import_options["labels"] = False
         run_import(self, kind=ImportKind.PAIRS, options=options, import_options=import_options)
