@@ -1,4 +1,4 @@
-"""Product categorization with scikit-learn and spaCy: configs, training, metrics, scoring, forecasts.
+"""Product categorization and matching with scikit-learn and spaCy: configs, training, metrics, scoring, forecasts.
 
 Pure Python, never imports Django: the services move data between the ORM and these functions.
 spaCy is imported on first tokenization only (it costs seconds); scikit-learn and SciPy on import.
@@ -7,12 +7,13 @@ spaCy is imported on first tokenization only (it costs seconds); scikit-learn an
 (imported below after its module), which is what ``from models_app.ml import train`` should give.
 """
 
-from .artifacts import ArtifactError, dump_pipeline, load_pipeline
-from .config import PRESETS, ConfigError, FeatureConfig, ModelConfig
+from .artifacts import ArtifactError, dump_matcher, dump_pipeline, load_matcher, load_pipeline
+from .config import PRESETS, ConfigError, FeatureConfig, MatcherConfig, ModelConfig
 from .experiments import cross_validate
 from .features import build_pipeline
 from .figures import MIN_EVALUATED, headline
 from .forecast import forecast
+from .matcher import Matcher, MatcherResult, PairScores, pair_uncertainty, score_pairs, train_matcher
 from .metrics import evaluate
 from .scoring import ScoreChunk, score, uncertainty
 from .text import product_text
@@ -24,19 +25,28 @@ __all__ = [
     "ArtifactError",
     "ConfigError",
     "FeatureConfig",
+    "Matcher",
+    "MatcherConfig",
+    "MatcherResult",
     "ModelConfig",
+    "PairScores",
     "ScoreChunk",
     "TrainResult",
     "TrainingError",
     "build_pipeline",
     "cross_validate",
+    "dump_matcher",
     "dump_pipeline",
     "evaluate",
     "forecast",
     "headline",
+    "load_matcher",
     "load_pipeline",
+    "pair_uncertainty",
     "product_text",
     "score",
+    "score_pairs",
     "train",
+    "train_matcher",
     "uncertainty",
 ]

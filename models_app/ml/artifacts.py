@@ -1,4 +1,4 @@
-"""A fitted pipeline to bytes and back, with a header that refuses artifacts this code cannot load."""
+"""A fitted pipeline or matcher to bytes and back, with a header that refuses artifacts this code cannot load."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import json
 import joblib
 import sklearn
 from sklearn.pipeline import Pipeline
+
+from .matcher import Matcher
 
 MAGIC = b"SHELFMARK-PIPELINE\n"
 FORMAT_VERSION = 1
@@ -24,9 +26,18 @@ def dump_pipeline(pipeline: Pipeline) -> bytes:
 
     The header {"format", "sklearn"} is readable without unpickling (``read_header``).
     """
-    header = json.dumps({"format": FORMAT_VERSION, "sklearn": sklearn.__version__}).encode() + b"\n"
+    return _dump(pipeline, {})
+
+
+def dump_matcher(matcher: Matcher) -> bytes:
+    """Serialize a fitted matcher as ``dump_pipeline`` does; its header also says {"kind": "matcher"}."""
+    return _dump(matcher, {"kind": "matcher"})
+
+
+def _dump(model: object, extra: dict) -> bytes:
+    header = json.dumps({"format": FORMAT_VERSION, "sklearn": sklearn.__version__, **extra}).encode() + b"\n"
     buffer = io.BytesIO()
-    joblib.dump(pipeline, buffer, compress=COMPRESS)
+    joblib.dump(model, buffer, compress=COMPRESS)
     return MAGIC + header + buffer.getvalue()
 
 
@@ -52,6 +63,23 @@ def load_pipeline(data: bytes, *, allow_sklearn_mismatch: bool = False) -> Pipel
     clear request to retrain. Artifacts come only from our own storage, written by our workers;
     unpickling is not safe for bytes from anywhere else.
     """
+    pipeline = _load(data, allow_sklearn_mismatch=allow_sklearn_mismatch)
+    if not isinstance(pipeline, Pipeline):
+        raise ArtifactError(f"artifact holds a {type(pipeline).__name__}, not a Pipeline")
+    return pipeline
+
+
+def load_matcher(data: bytes, *, allow_sklearn_mismatch: bool = False) -> Matcher:
+    """Load bytes made by ``dump_matcher``, refusing what ``load_pipeline`` refuses, and a categorizer's pipeline."""
+    if read_header(data).get("kind") != "matcher":
+        raise ArtifactError("artifact holds no matcher (a categorizer's pipeline?)")
+    matcher = _load(data, allow_sklearn_mismatch=allow_sklearn_mismatch)
+    if not isinstance(matcher, Matcher):
+        raise ArtifactError(f"artifact holds a {type(matcher).__name__}, not a Matcher")
+    return matcher
+
+
+def _load(data: bytes, *, allow_sklearn_mismatch: bool) -> object:
     header = read_header(data)
     if header.get("format") != FORMAT_VERSION:
         raise ArtifactError(
@@ -62,8 +90,4 @@ def load_pipeline(data: bytes, *, allow_sklearn_mismatch: bool = False) -> Pipel
             f"artifact made with scikit-learn {header.get('sklearn')}, this process runs {sklearn.__version__}; "
             "retrain the model"
         )
-    payload = io.BytesIO(data[data.index(b"\n", len(MAGIC)) + 1 :])
-    pipeline = joblib.load(payload)
-    if not isinstance(pipeline, Pipeline):
-        raise ArtifactError(f"artifact holds a {type(pipeline).__name__}, not a Pipeline")
-    return pipeline
+    return joblib.load(io.BytesIO(data[data.index(b"\n", len(MAGIC)) + 1 :]))

@@ -115,6 +115,55 @@ class ModelConfig:
             raise ConfigError(str(exc)) from exc
 
 
+MATCHER_FIELDS = ("title", "brand", "description", "attributes", "price")
+MATCHER_CLASSIFIERS = ("hgb", "logreg")
+
+
+@dataclass(frozen=True)
+class MatcherConfig:
+    """What a pair matcher compares and how it decides.
+
+    fields: the product fields compared. Each text field ("title", "brand", "description",
+    "attributes") gets its own similarities and a missing indicator; "brand" also an equality;
+    "price" the log price ratio (with the currency). Model numbers and sizes are read from "title"
+    and "attributes". At least one text field.
+    classifier: "hgb" (histogram gradient-boosted trees, sigmoid-calibrated on 3 folds) or "logreg"
+    (logistic regression on standardized features, calibrated as it is).
+    holdout: fraction of the labels held out (stratified) to measure the model and choose the
+    threshold, in [0, 0.5].
+    """
+
+    fields: tuple[str, ...] = MATCHER_FIELDS
+    classifier: str = "hgb"
+    holdout: float = 0.2
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "fields", _str_tuple("fields", self.fields))
+        unknown = [name for name in self.fields if name not in MATCHER_FIELDS]
+        if unknown:
+            raise ConfigError(f"fields must be among {MATCHER_FIELDS}, got {', '.join(map(repr, unknown))}")
+        if len(set(self.fields)) != len(self.fields):
+            raise ConfigError(f"fields must not repeat, got {list(self.fields)!r}")
+        if self.fields == ("price",):
+            raise ConfigError("fields need at least one text field besides price")
+        if self.classifier not in MATCHER_CLASSIFIERS:
+            raise ConfigError(f"classifier must be one of {MATCHER_CLASSIFIERS}, got {self.classifier!r}")
+        if isinstance(self.holdout, bool) or not isinstance(self.holdout, int | float) or not 0 <= self.holdout <= 0.5:
+            raise ConfigError(f"holdout must be a fraction between 0 and 0.5, got {self.holdout!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-serializable dict (tuples become lists) that ``from_dict`` accepts."""
+        return {**asdict(self), "fields": list(self.fields)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> MatcherConfig:
+        """Build and validate a config; missing keys take the defaults, unknown keys raise ConfigError."""
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"a matcher config must be a mapping, got {type(data).__name__}")
+        _reject_unknown(data, cls, "matcher config")
+        return cls(**data)
+
+
 def _reject_unknown(data: Mapping[str, Any], cls: type, what: str) -> None:
     unknown = sorted(set(data) - {f.name for f in fields(cls)})
     if unknown:

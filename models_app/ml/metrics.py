@@ -1,4 +1,4 @@
-"""Classification metrics as plain JSON-ready dicts, including accuracy at each taxonomy level."""
+"""Classification metrics as plain JSON-ready dicts: accuracy at each taxonomy level, a matcher's F1 at a threshold."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 from scipy.stats import binomtest
+from sklearn.metrics import average_precision_score
 
 
 def _round(value: float) -> float:
@@ -113,3 +114,68 @@ def evaluate(
         metrics["level_accuracy"] = [_round(h / n) for h in hits]
         metrics["level_accuracy_intervals"] = [wilson_interval(correct=h, n=n) for h in hits]
     return metrics
+
+
+# Thresholds of the precision-recall points stored with a matcher: enough to draw the curve, small enough to store.
+PR_CURVE_THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(1, 20))
+
+
+def best_f1_threshold(*, y_true: Sequence[int], probabilities: Sequence[float]) -> float:
+    """The threshold (match when p >= threshold) of the highest F1 on these labels.
+
+    It lies halfway between the lowest probability called a match and the next lower one, not on the
+    former: the same F1 here, and a margin on both sides for pairs the holdout did not have.
+    """
+    y, p = np.asarray(y_true, dtype=np.int64), np.asarray(probabilities, dtype=np.float64)
+    if not y.any():
+        raise ValueError("choosing a threshold needs at least one match")
+    cuts = np.unique(p)[::-1]  # every distinct probability, highest first: each is a candidate threshold
+    positives = y.sum()
+    order = np.argsort(-p, kind="stable")
+    # Pairs called matches at each cut: all with p >= cut; counting in sorted order gives tp and calls at once.
+    calls = np.searchsorted(-p[order], -cuts, side="right")
+    tp = np.concatenate([[0], np.cumsum(y[order])])[calls]
+    f1 = 2 * tp / (calls + positives)
+    best = int(np.argmax(f1))  # the first best: the highest threshold among equals, the fewest calls
+    lower = cuts[best + 1] if best + 1 < len(cuts) else 0.0
+    return float((cuts[best] + lower) / 2)
+
+
+def match_metrics(*, y_true: Sequence[int], probabilities: Sequence[float], threshold: float) -> dict:
+    """Precision, recall and F1 of "match when p >= threshold", rounded to 4 decimals.
+
+    Returns {"n", "positives", "threshold", "precision", "recall", "f1", "average_precision",
+    "counts": {"tp", "fp", "fn", "tn"}, "pr_curve": [{"threshold", "precision", "recall"}, ...]}
+    (one point per PR_CURVE_THRESHOLDS; precision None where nothing is called a match).
+    Undefined precision or recall counts as 0 in the headline figures.
+    """
+    y, p = np.asarray(y_true, dtype=bool), np.asarray(probabilities, dtype=np.float64)
+    if len(y) != len(p):
+        raise ValueError(f"y_true has {len(y)} labels and probabilities {len(p)}")
+    predicted = p >= threshold
+    tp, fp = int((predicted & y).sum()), int((predicted & ~y).sum())
+    fn, tn = int((~predicted & y).sum()), int((~predicted & ~y).sum())
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {
+        "n": len(y),
+        "positives": int(y.sum()),
+        "threshold": _round(threshold),
+        "precision": _round(precision),
+        "recall": _round(recall),
+        "f1": _round(f1),
+        "average_precision": _round(average_precision_score(y, p)) if y.any() else 0.0,
+        "counts": {"tp": tp, "fp": fp, "fn": fn, "tn": tn},
+        "pr_curve": [_pr_point(y, p, cut) for cut in PR_CURVE_THRESHOLDS],
+    }
+
+
+def _pr_point(y: np.ndarray, p: np.ndarray, threshold: float) -> dict:
+    called = p >= threshold
+    hits = int((called & y).sum())
+    return {
+        "threshold": threshold,
+        "precision": _round(hits / called.sum()) if called.any() else None,
+        "recall": _round(hits / y.sum()) if y.any() else 0.0,
+    }

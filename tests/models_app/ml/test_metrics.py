@@ -3,7 +3,7 @@ import json
 import pytest
 from statsmodels.stats.proportion import proportion_confint
 
-from models_app.ml.metrics import evaluate, wilson_interval
+from models_app.ml.metrics import best_f1_threshold, evaluate, match_metrics, wilson_interval
 
 # Truth a a a b b c; predictions a a b b c c -> confusion [[2,1,0],[0,1,1],[0,0,1]].
 Y_TRUE = ["a", "a", "a", "b", "b", "c"]
@@ -97,3 +97,38 @@ def test_no_labels_have_no_interval():
 
 def test_one_wrong_label_has_an_interval_up_to_79_percent():
     assert wilson_interval(correct=0, n=1) == [0.0, 0.7935]
+
+
+def test_the_best_f1_threshold_lies_halfway_to_the_next_lower_probability():
+    assert best_f1_threshold(y_true=[1, 1, 0, 0], probabilities=[0.9, 0.8, 0.3, 0.1]) == pytest.approx(0.55)
+
+
+def test_the_best_f1_threshold_may_call_a_non_match_to_reach_a_match():
+    # Calling the top one: F1 2/3; the top three (one wrong): 0.8; all four: 2/3.
+    y_true, probabilities = [1, 0, 1, 0], [0.9, 0.7, 0.6, 0.2]
+    assert best_f1_threshold(y_true=y_true, probabilities=probabilities) == pytest.approx((0.6 + 0.2) / 2)
+
+
+def test_tied_probabilities_are_called_together():
+    assert best_f1_threshold(y_true=[1, 0, 0], probabilities=[0.7, 0.7, 0.1]) == pytest.approx(0.4)
+
+
+def test_a_threshold_needs_a_match():
+    with pytest.raises(ValueError, match="at least one match"):
+        best_f1_threshold(y_true=[0, 0], probabilities=[0.1, 0.2])
+
+
+def test_match_metrics_count_the_pairs_at_the_threshold():
+    figures = match_metrics(y_true=[1, 1, 0, 0, 1], probabilities=[0.9, 0.4, 0.6, 0.1, 0.8], threshold=0.5)
+    assert figures["counts"] == {"tp": 2, "fp": 1, "fn": 1, "tn": 1}
+    assert (figures["precision"], figures["recall"], figures["f1"]) == (0.6667, 0.6667, 0.6667)
+    assert figures["n"] == 5 and figures["positives"] == 3 and figures["threshold"] == 0.5
+    json.dumps(figures)
+
+
+def test_the_precision_recall_curve_has_a_point_per_fixed_threshold():
+    curve = match_metrics(y_true=[1, 0], probabilities=[0.42, 0.12], threshold=0.5)["pr_curve"]
+    assert [point["threshold"] for point in curve][:3] == [0.05, 0.1, 0.15]
+    assert curve[1] == {"threshold": 0.1, "precision": 0.5, "recall": 1.0}
+    assert curve[2] == {"threshold": 0.15, "precision": 1.0, "recall": 1.0}
+    assert curve[-1] == {"threshold": 0.95, "precision": None, "recall": 0.0}
