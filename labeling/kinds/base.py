@@ -10,6 +10,7 @@ read, how it is shown and how its resolved answers become export rows and traini
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -41,7 +42,7 @@ class Answer:
     flagged: bool = False
 
 
-class TaskKind:
+class TaskKind(ABC):
     """A task kind: subclasses live in their own folder under labeling/kinds/ and register in KINDS."""
 
     name: ClassVar[str]
@@ -59,6 +60,8 @@ class TaskKind:
     help_template: ClassVar[str]
     # Whether a model can be trained on its answers yet.
     trainable: ClassVar[bool] = False
+    # Whether its exports can carry the model's suggestions (include_suggestions).
+    exports_suggestions: ClassVar[bool] = False
     # Exports (kinds/<name>/export.py): the file formats offered, and the column order of the tabular ones.
     export_formats: ClassVar[tuple[str, ...]]
     export_columns: ClassVar[Columns] = PRODUCT_ROWS
@@ -107,12 +110,13 @@ class TaskKind:
         allowed = ", ".join(choice.name for choice in self.choices)
         raise ApplicationError(f"Unknown answer {value!r}; choose one of: {allowed}.", extra={"value": value})
 
+    @abstractmethod
     def export_query(self, *, dataset: Dataset, params: dict[str, Any], with_items: bool) -> tuple[str, dict[str, Any]]:
         """An export's SQL and its parameters under the export's label policy (built on the one resolve). Its rows
         come in task order and start with the columns `labeling.kinds.export` names (task id, label id...);
         `with_items` adds what `export_rows` shapes, without it the split pass reads the label of each task."""
-        raise NotImplementedError
 
+    @abstractmethod
     def export_rows(
         self,
         *,
@@ -123,7 +127,6 @@ class TaskKind:
     ) -> Iterator[dict[str, Any]]:
         """The export's rows, in `export_columns`' names, from the records of `export_query(with_items=True)`;
         `split_of` names a task's split when the export has one."""
-        raise NotImplementedError
 
     def task_products(self, *, task: Any) -> list[dict[str, Any]]:
         """A multi-item task's products as [{"role", "product"}] in the kind's role order (left, then right);
