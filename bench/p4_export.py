@@ -46,7 +46,8 @@ def high_water_mb():
 
 django.setup()
 from workspace.models import Export
-from workspace.services.exports import export_params_clean, export_run
+from workspace.services.export_params import export_params_clean
+from workspace.services.exports import export_run
 from django.db import connection
 
 baseline_mb = high_water_mb()

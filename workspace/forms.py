@@ -8,7 +8,7 @@ from datasets.services.datasets import EDITABLE_FIELDS
 from labeling.kinds import KINDS
 from labeling.resolve import LabelPolicy
 from workspace.models import ExportFormat, ImportKind
-from workspace.services.exports import DEFAULTS as EXPORT_DEFAULTS
+from workspace.services.export_params import DEFAULTS as EXPORT_DEFAULTS
 
 
 class DatasetForm(forms.ModelForm):

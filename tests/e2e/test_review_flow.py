@@ -10,7 +10,8 @@ from labeling.models import EventAction, LabelEvent
 from labeling.services import annotation_submit
 from tests.conftest import log_in
 from tests.factories import DatasetFactory, LabelFactory, ProductFactory, TaskFactory, member
-from workspace.services.exports import export_params_clean, export_write
+from workspace.services.export_params import export_params_clean
+from workspace.services.exports import export_write
 
 
 @pytest.mark.browser

@@ -24,106 +24,21 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Q
 from django.utils.text import slugify
 
-from config.errors import ApplicationError
 from config.jobs.dispatch import job_enqueue
 from config.jobs.lifecycle import JobRun, job_execute
 from datasets.exporters import EXTENSIONS, write_export
-from datasets.exporters.splits import SPLIT_NAMES, parse_fractions, split_warnings
+from datasets.exporters.splits import SPLIT_NAMES, split_warnings
 from datasets.models import Dataset, Label
 from labeling.kinds import kind_get
 from labeling.models import Annotation, AnnotationStatus, Task
 from labeling.resolve import LabelPolicy
 from workspace.models import Export, ExportFormat, ExportStatus
+from workspace.services.export_params import export_params_clean
 from workspace.services.export_rows import ExportReader, export_rows, split_codes
 
 logger = logging.getLogger(__name__)
 
 PROGRESS_EVERY = 20_000
-DEFAULTS: dict[str, Any] = {
-    "min_agreement": 0.5,
-    "min_votes": 1,
-    "include_flagged": False,
-    "include_suggestions": False,
-    "split": None,
-    "seed": 0,
-}
-
-
-# -- parameters ------------------------------------------------------------------------------------
-
-
-def export_params_clean(
-    *, fmt: str, policy: str, options: dict[str, Any] | None = None, dataset: Dataset | None = None
-) -> dict[str, Any]:
-    """Every parameter of a snapshot, normalized, defaults filled in; ApplicationError names a bad one.
-
-    With the `dataset`, also what its task kind cannot export (a format it does not offer, suggestions it has not).
-    """
-    if fmt not in ExportFormat.values:
-        raise ApplicationError(f"Unknown export format {fmt!r}; choose one of {', '.join(ExportFormat.values)}.")
-    if dataset is not None:
-        _kind_check(dataset, fmt, options or {})
-    if policy not in LabelPolicy.values:
-        raise ApplicationError(f"Unknown label policy {policy!r}; choose one of {', '.join(LabelPolicy.values)}.")
-    options = {key: value for key, value in (options or {}).items() if value is not None}
-    unknown = set(options) - set(DEFAULTS)
-    if unknown:
-        raise ApplicationError(f"Unknown export options: {', '.join(sorted(unknown))}.")
-    params = {"format": fmt, "policy": policy, **DEFAULTS, **options}
-    if not _is_number(params["min_agreement"]) or not 0 < params["min_agreement"] <= 1:
-        raise ApplicationError("min_agreement must be a number above 0 and at most 1 (a share of the votes).")
-    params["min_agreement"] = float(params["min_agreement"])
-    if not _is_whole(params["min_votes"]) or params["min_votes"] < 1:
-        raise ApplicationError("min_votes must be a whole number, at least 1.")
-    if not _is_whole(params["seed"]) or not 0 <= params["seed"] < 2**32:
-        raise ApplicationError("seed must be a whole number between 0 and 4294967295.")
-    params["min_votes"], params["seed"] = int(params["min_votes"]), int(params["seed"])
-    for flag in ("include_flagged", "include_suggestions"):
-        if not isinstance(params[flag], bool):
-            raise ApplicationError(f"{flag} must be true or false.")
-    if params["split"] in (None, ""):
-        params["split"] = None
-    elif isinstance(params["split"], str) or (
-        isinstance(params["split"], list | tuple) and all(_is_number(part) for part in params["split"])
-    ):
-        try:
-            params["split"] = list(parse_fractions(params["split"]))
-        except ValueError as error:
-            raise ApplicationError(str(error)) from error
-    else:
-        raise ApplicationError('split must be three fractions (train, dev, test) such as "0.8,0.1,0.1".')
-    if fmt == ExportFormat.SPACY and policy == LabelPolicy.RAW:
-        # Exclusive textcat takes one class per text; raw rows would give a product several.
-        raise ApplicationError("The spaCy format needs one label per product: choose the final or majority policy.")
-    if fmt == ExportFormat.DITTO and params["split"]:
-        # One file of lines `left \t right \t label`: the split would be computed and then lost.
-        raise ApplicationError(
-            "Ditto's text format has no split column: export without a split, or choose CSV, JSON Lines, JSON or "
-            "Parquet, whose split column gives each pair's part."
-        )
-    return params
-
-
-def _kind_check(dataset: Dataset, fmt: str, options: dict[str, Any]) -> None:
-    kind = kind_get(dataset.task_type)
-    if fmt not in kind.export_formats:
-        asked, offered = ExportFormat(fmt).label, ", ".join(ExportFormat(name).label for name in kind.export_formats)
-        raise ApplicationError(
-            f"A {kind.title.lower()} dataset cannot be exported as {asked}; choose one of: {offered}.",
-            extra={"format": fmt, "formats": list(kind.export_formats)},
-        )
-    if options.get("include_suggestions") and not kind.trainable:
-        raise ApplicationError(f"{kind.title} has no model suggestions to export.", extra={"include_suggestions": True})
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _is_whole(value: Any) -> bool:
-    return _is_number(value) and float(value).is_integer()
-
-
 def export_create(
     *, dataset: Dataset, user: AbstractBaseUser | None, fmt: str, policy: str, options: dict[str, Any] | None = None
 ) -> Export:

@@ -10,7 +10,8 @@ from datasets.models import Label, Product
 from labeling.models import Annotation, LabelSource, Task
 from tests.factories import DatasetFactory, LabelFactory, UserFactory
 from workspace.models import ImportKind, ImportStatus
-from workspace.services.exports import export_params_clean, export_write
+from workspace.services.export_params import export_params_clean
+from workspace.services.exports import export_write
 from workspace.services.imports import import_job_create, import_job_run
 
 pytestmark = pytest.mark.django_db

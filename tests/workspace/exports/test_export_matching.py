@@ -23,7 +23,8 @@ from labeling.models import Task
 from tests.factories import DatasetFactory, MatchingDatasetFactory, ProductFactory, pair_task
 from tests.workspace.exports.conftest import answer, review
 from workspace.models import Export, ExportFormat
-from workspace.services.exports import export_create, export_params_clean, export_run, export_write
+from workspace.services.export_params import export_params_clean
+from workspace.services.exports import export_create, export_run, export_write
 
 pytestmark = pytest.mark.django_db
 

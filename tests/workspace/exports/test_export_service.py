@@ -15,7 +15,8 @@ from datasets.models import Label
 from labeling.models import Annotation, AnnotationStatus, LabelSource, Task
 from tests.factories import DatasetFactory, LabelFactory, TaskFactory
 from workspace.models import Export, ExportStatus
-from workspace.services.exports import export_create, export_params_clean, export_run, export_write
+from workspace.services.export_params import export_params_clean
+from workspace.services.exports import export_create, export_run, export_write
 
 pytestmark = pytest.mark.django_db
 

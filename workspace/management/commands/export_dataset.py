@@ -7,7 +7,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from config.errors import ApplicationError
 from datasets.management.commands._dataset import find_dataset
-from workspace.services.exports import export_params_clean, export_write
+from workspace.services.export_params import export_params_clean
+from workspace.services.exports import export_write
 
 
 class Command(BaseCommand):
