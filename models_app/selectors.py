@@ -27,6 +27,8 @@ def model_version_active(*, dataset: Dataset) -> ModelVersion | None:
 HEADLINE_KEYS = (
     "n", "evaluated_on", "folds", "accuracy", "accuracy_interval", "macro_f1", "level_accuracy",
     "level_accuracy_intervals",
+    # A matcher's (models_app.ml.match_metrics): its figures at its threshold.
+    "threshold", "precision", "recall", "f1", "average_precision",
 )
 
 

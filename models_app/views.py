@@ -15,6 +15,7 @@ from datasets.models import Dataset, Role
 from datasets.selectors import dataset_get
 from labeling.label_stats import suggestion_influence
 from models_app.ml import MIN_EVALUATED, headline
+from models_app.ml.figures import withheld_reason
 from models_app.models import ModelVersion, VersionStatus
 from models_app.selectors import (
     forecast_for,
@@ -89,7 +90,7 @@ def _versions_context(dataset: Dataset) -> dict:
         ended = version.finished_at or (timezone.now() if version.started_at else None)
         version.duration = duration_text((ended - version.started_at).total_seconds() if version.started_at else None)
         measured = headline_metrics(version)
-        version.figures = _shown(headline(measured)) if "n" in measured else None
+        version.figures = _figures_shown(measured) if "n" in measured else None
     return {
         "dataset": dataset,
         "versions": versions,
@@ -132,10 +133,31 @@ def _shown(shown: dict) -> dict:
     }
 
 
+def _matcher_shown(metrics: dict) -> dict:
+    """A matcher's figures (models_app.ml.match_metrics) as text: precision, recall and F1 at its threshold."""
+    if metrics.get("f1") is None or metrics["n"] < MIN_EVALUATED:
+        return {"withheld": withheld_reason(metrics["n"]), "matcher": True}
+    return {
+        "withheld": "",
+        "matcher": True,
+        "precision": _percent(metrics["precision"]),
+        "recall": _percent(metrics["recall"]),
+        "f1": f"{metrics['f1']:.3f}",
+        "threshold": f"{metrics['threshold']:.2f}",
+        "average_precision": f"{metrics['average_precision']:.3f}" if metrics.get("average_precision") else "",
+        "measured_on": _measured_on({"folds": None, "evaluated_on": None, **metrics}),
+    }
+
+
+def _figures_shown(metrics: dict) -> dict:
+    # A matcher's metrics have an F1 and no accuracy: a categorizer's have an accuracy (or nothing measured).
+    return _matcher_shown(metrics) if "f1" in metrics else _shown(headline(metrics))
+
+
 def _figures(version: ModelVersion) -> dict:
     metrics, timings = version.metrics or {}, version.timings or {}
     return {
-        **_shown(headline(metrics)),
+        **_figures_shown(metrics),
         "labels": f"{version.label_count:,}",
         "scored": f"{version.scored_count:,}",
         "note": metrics.get("note", ""),
@@ -166,7 +188,9 @@ def model_page(request: HttpRequest, dataset_id: int) -> HttpResponse:
         "active": active,
         "figures": figures,
         # Per-class figures and a confusion matrix of a handful of products mislead as much as the accuracy would.
-        "report": model_version_report(version=active) if figures and not figures["withheld"] else None,
+        "report": model_version_report(version=active)
+        if figures and not figures["withheld"] and not figures.get("matcher")
+        else None,
         "forecast": forecast,
         "forecast_sentence": _forecast_sentence(forecast),
         "target_percent": f"{target * 100:g}",

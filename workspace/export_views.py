@@ -90,7 +90,7 @@ def export_page(request: HttpRequest, dataset_id: int) -> HttpResponse:
     if request.htmx and request.method == "GET":
         return render(request, "workspace/exports.html#snapshots", _snapshots(dataset, watched_id))
     kind = kind_get(dataset.task_type)
-    form = ExportForm(request.POST or None, formats=kind.export_formats, suggestions=kind.trainable)
+    form = ExportForm(request.POST or None, formats=kind.export_formats, suggestions=kind.exports_suggestions)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -90,7 +90,12 @@ def build_classifier(config: MatcherConfig, *, seed: int, labels: np.ndarray) ->
     if config.classifier == "logreg":
         # Unweighted: class weights would shift the probabilities away from the real match rate.
         return make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=1000, random_state=seed))
-    trees = HistGradientBoostingClassifier(max_iter=100, learning_rate=0.1, l2_regularization=1.0, random_state=seed)
+    # The first runs of a dataset see a few dozen pairs: with the default 20 samples a leaf, trees fitted on
+    # a calibration fold of ~26 could not split at all and answered the same for every pair.
+    leaf = int(np.clip(len(labels) // 20, 2, 20))
+    trees = HistGradientBoostingClassifier(
+        max_iter=100, learning_rate=0.1, l2_regularization=1.0, min_samples_leaf=leaf, random_state=seed
+    )
     folds = min(CALIBRATION_FOLDS, int(np.bincount(labels).min()))
     if folds < 2:  # a class of one label: nothing to calibrate on, the trees' own probabilities it is
         return trees

@@ -79,12 +79,12 @@ def _measure(version, heldout: dict[int, str], truth_of: dict[int, str]) -> dict
 
 
 def simulate_labeling_check(*, dataset: Dataset) -> None:
-    """The oracle's run trains models on its answers: a kind no model trains on yet (matching) is refused before
-    anything is read or written."""
+    """The oracle's run trains categorizers on its answers: another kind (matching) is refused before anything
+    is read or written."""
     kind = kind_get(dataset.task_type)
-    if not kind.trainable:
+    if kind.name != "categorization":
         raise ApplicationError(
-            f"{dataset.name!r} is a {kind.title.lower()} dataset, and no model trains on its answers yet; "
+            f"{dataset.name!r} is a {kind.title.lower()} dataset; "
             "the active-learning simulation runs on categorization datasets only.",
             extra={"task_type": dataset.task_type},
         )

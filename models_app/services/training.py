@@ -10,8 +10,6 @@ import time
 from collections import Counter
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Max
 
@@ -23,7 +21,9 @@ from labeling.kinds import kind_get
 from labeling.label_stats import annotation_last_id, labels_since_count
 from models_app.ml import ModelConfig, dump_pipeline, train
 from models_app.models import ModelVersion, TrainingTrigger, VersionStatus
+from models_app.services.activation import version_activate, version_store
 from models_app.services.examples import training_examples
+from models_app.services.matching import matcher_train_and_score
 from models_app.services.scoring import tasks_rescore
 
 logger = logging.getLogger(__name__)
@@ -110,6 +110,9 @@ def model_version_train(*, version_id: int) -> ModelVersion | None:
 
 def _train_and_score(version: ModelVersion, run: JobRun) -> None:
     dataset = version.dataset
+    if kind_get(dataset.task_type).name == "matching":
+        matcher_train_and_score(version, run)
+        return
     # The label count the next automatic trigger starts from, kept even if this run fails.
     run.update(last_annotation_id=annotation_last_id(dataset=dataset))
     config = ModelConfig.from_dict(version.config or dataset.model_config)
@@ -119,21 +122,15 @@ def _train_and_score(version: ModelVersion, run: JobRun) -> None:
     run.check()
     result = train(texts=examples.texts, labels=examples.labels, config=config, label_paths=examples.label_paths)
     trained = time.perf_counter()
-    version.artifact.save(
-        f"dataset-{dataset.pk}-v{version.number}.pkl", ContentFile(dump_pipeline(result.pipeline)), save=False
-    )
-    artifact = version.artifact.name
-    if not run.update(
+    version_store(
+        run,
+        artifact=dump_pipeline(result.pipeline),
         config=config.to_dict(),
         label_count=len(examples.labels),
         last_annotation_id=examples.last_annotation_id,
         split=result.split,
         metrics=result.metrics,
-        artifact=artifact,
-        status=VersionStatus.SCORING,
-    ):
-        default_storage.delete(artifact)
-        run.check()
+    )
 
     counts = Counter(examples.labels)
     warm = min(counts.values()) >= dataset.cold_start_examples
@@ -145,20 +142,9 @@ def _train_and_score(version: ModelVersion, run: JobRun) -> None:
         prioritize=warm,
         check=run.check,
     )
-    finished = time.perf_counter()
-    timings = {
-        **result.timings,
-        "gather_s": round(gathered - started, 3),
-        "train_s": round(trained - gathered, 3),
-        "rescore_s": round(finished - trained, 3),
-        "total_s": round(finished - started, 3),
-        "cold_start": not warm,
-    }
-    with transaction.atomic():
-        ModelVersion.objects.filter(dataset=dataset, is_active=True).update(is_active=False)
-        if not run.finish(VersionStatus.SUCCEEDED, "", is_active=True, scored_count=scored, timings=timings):
-            transaction.set_rollback(True)  # cancelled at the last moment: the previous model stays active
-    run.check()
+    version_activate(
+        run, timings=result.timings, started=started, gathered=gathered, trained=trained, scored=scored, warm=warm
+    )
 
 
 def _continue_queue(dataset_id: int) -> None:

@@ -99,6 +99,6 @@ def test_the_command_refuses_a_matching_dataset_before_reading_the_truth(tmp_pat
     pair = pair_task(dataset, ProductFactory(dataset=dataset), ProductFactory(dataset=dataset))
     truth = tmp_path / "truth.csv"
     truth.write_text("left_id,right_id,label\nA,B,1\n")
-    with pytest.raises(CommandError, match=r"'Pairs' is a product matching dataset.*no model trains on its answers"):
+    with pytest.raises(CommandError, match=r"'Pairs' is a product matching dataset.*categorization datasets only"):
         simulate(dataset, truth, tmp_path / "out.json")
     assert not Annotation.objects.filter(task=pair).exists() and not (tmp_path / "out.json").exists()

@@ -16,15 +16,17 @@ from datasets.models import Dataset, TaskType
 from datasets.services import datasets
 from datasets.services.taxonomy import taxonomy_upsert
 from labeling.kinds import kind_get
-from models_app.ml.config import ConfigError, ModelConfig
+from models_app.ml.config import ConfigError, MatcherConfig, ModelConfig
 
 
-def model_config_validate(config: Any) -> None:
+def model_config_validate(config: Any, *, task_type: str) -> None:
+    """Refuse model settings the dataset's training would: a matcher's for pairs, a categorizer's otherwise."""
     # Not an object is datasets' own error (the column holds one); here only what training would refuse.
     if not isinstance(config, dict):
         return
+    parse = MatcherConfig.from_dict if task_type == TaskType.MATCHING else ModelConfig.from_dict
     try:
-        ModelConfig.from_dict(config)
+        parse(config)
     except ConfigError as error:
         raise ApplicationError(f"Model settings: {error}", extra={"model_config": str(error)}) from error
 
@@ -34,7 +36,7 @@ def dataset_create(*, user: AbstractBaseUser, name: str, **settings: Any) -> Dat
     settings training accepts; its creator becomes its first lead."""
     kind = kind_get(settings.setdefault("task_type", TaskType.CATEGORIZATION))
     if "model_config" in settings:
-        model_config_validate(settings["model_config"])
+        model_config_validate(settings["model_config"], task_type=kind.name)
     with transaction.atomic():
         dataset = datasets.dataset_create(user=user, name=name, **settings)
         if kind.choices:
@@ -48,5 +50,5 @@ def dataset_create(*, user: AbstractBaseUser, name: str, **settings: Any) -> Dat
 
 def dataset_update(*, dataset: Dataset, **changes: Any) -> Dataset:
     if "model_config" in changes:
-        model_config_validate(changes["model_config"])
+        model_config_validate(changes["model_config"], task_type=dataset.task_type)
     return datasets.dataset_update(dataset=dataset, **changes)

@@ -17,6 +17,7 @@ class CategorizationKind(TaskKind):
     answer_template: ClassVar[str] = "labeling/kinds/categorization/answer.html"
     help_template: ClassVar[str] = "labeling/kinds/categorization/help.html"
     trainable: ClassVar[bool] = True
+    exports_suggestions: ClassVar[bool] = True
     export_formats: ClassVar[tuple[str, ...]] = export.FORMATS
     tasks_per_product: ClassVar[bool] = True
 

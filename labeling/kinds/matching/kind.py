@@ -28,6 +28,7 @@ class MatchingKind(TaskKind):
     help_template: ClassVar[str] = "labeling/kinds/matching/help.html"
     export_formats: ClassVar[tuple[str, ...]] = export.FORMATS
     export_columns: ClassVar[Columns] = export.COLUMNS
+    trainable: ClassVar[bool] = True  # a pair matcher (models_app.ml.matcher), trained on the resolved pairs
 
     def answer_clean(self, *, dataset: Dataset, label: Label | None, value: str | None, flagged: bool) -> Answer:
         if value is not None and value.strip().casefold() in UNSURE:

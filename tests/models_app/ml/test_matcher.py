@@ -54,6 +54,14 @@ def test_training_separates_an_easy_set_and_measures_it_on_the_holdout():
     assert ((probabilities >= result.matcher.threshold) == np.array(new_labels, dtype=bool)).all()
 
 
+def test_the_default_trees_learn_from_the_few_dozen_pairs_of_a_first_run():
+    left, right, labels = easy_pairs(20)  # 40 labels, as a dataset's first automatic run sees
+    result = train_matcher(left=left, right=right, labels=labels, config=MatcherConfig(), seed=0)
+    new_left, new_right, new_labels = easy_pairs(20, start=300)
+    probabilities = result.matcher.predict_proba(new_left, new_right)
+    assert ((probabilities >= result.matcher.threshold) == np.array(new_labels, dtype=bool)).mean() >= 0.9
+
+
 def test_probabilities_are_float32_in_zero_one():
     matcher = train_matcher(left=LEFT, right=RIGHT, labels=LABELS, config=LOGREG).matcher
     probabilities = matcher.predict_proba(LEFT, RIGHT)

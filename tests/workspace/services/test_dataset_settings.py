@@ -49,3 +49,13 @@ def test_a_form_posted_null_model_settings_is_a_400_not_a_500():
     response = api.patch(reverse("api-dataset-detail", args=[dataset.pk]), {"model_config": "null"}, format="multipart")
     assert response.status_code == 400
     assert "model_config" in response.json()["detail"]
+
+
+def test_a_matching_dataset_takes_a_matchers_settings_and_refuses_a_categorizers():
+    lead = UserFactory()
+    dataset = dataset_create(user=lead, name="pairs", task_type="matching", model_config={"classifier": "hgb"})
+    assert dataset.model_config == {"classifier": "hgb"}
+    with pytest.raises(ApplicationError, match="Model settings"):
+        dataset_update(dataset=dataset, model_config={"classifier": "hgb", "ngrams": [1, 2]})
+    dataset.refresh_from_db()
+    assert dataset.model_config == {"classifier": "hgb"}

@@ -1,0 +1,92 @@
+"""A matching dataset's training run: a pair matcher trained on the resolved pairs, then every open pair rescored.
+
+The run's lifecycle is the categorizer's (models_app.services.training): the same job, fencing, cancel
+checks between pages, and activation only once every open pair is scored.
+"""
+
+import time
+from collections import Counter
+from collections.abc import Callable
+
+from config.jobs.lifecycle import JobRun
+from datasets.models import Dataset, Label
+from labeling.kinds.matching.kind import MATCH, NO_MATCH
+from labeling.kinds.matching.training import open_pair_records, training_pairs
+from labeling.label_stats import annotation_last_id
+from labeling.scores import task_scores_write
+from models_app.ml import ConfigError, Matcher, MatcherConfig, TrainingError, dump_matcher, score_pairs, train_matcher
+from models_app.models import ModelVersion
+from models_app.services.activation import version_activate, version_store
+
+# Below this many labels of either answer a matcher is neither fitted nor calibrated with any sense.
+MIN_PER_CLASS = 2
+
+
+def matcher_config(data: dict | None) -> MatcherConfig:
+    """The dataset's model settings when they are a matcher's; otherwise (a categorizer's settings, carried
+    over or left as they were) the matcher's defaults."""
+    try:
+        return MatcherConfig.from_dict(data or {})
+    except ConfigError:
+        return MatcherConfig()
+
+
+def matcher_train_and_score(version: ModelVersion, run: JobRun) -> None:
+    dataset = version.dataset
+    last_id = annotation_last_id(dataset=dataset)
+    # The label count the next automatic trigger starts from, kept even if this run fails.
+    run.update(last_annotation_id=last_id)
+    config = matcher_config(version.config or dataset.model_config)
+    started = time.perf_counter()
+    left, right, labels = training_pairs(dataset=dataset, upto_annotation_id=last_id)
+    gathered = time.perf_counter()
+    counts = Counter(labels)
+    if min(counts[1], counts[0]) < MIN_PER_CLASS:
+        raise TrainingError(
+            f"a matcher needs at least {MIN_PER_CLASS} labeled pairs of each answer; "
+            f"there are {counts[1]} match and {counts[0]} no match"
+        )
+    run.check()
+    result = train_matcher(left=left, right=right, labels=labels, config=config, seed=dataset.seed)
+    trained = time.perf_counter()
+    version_store(
+        run,
+        artifact=dump_matcher(result.matcher),
+        config=config.to_dict(),
+        label_count=len(labels),
+        last_annotation_id=last_id,
+        split=result.split,
+        metrics=result.metrics,
+    )
+
+    warm = min(counts.values()) >= dataset.cold_start_examples
+    scored = pairs_rescore(dataset=dataset, matcher=result.matcher, prioritize=warm, check=run.check)
+    version_activate(
+        run, timings=result.timings, started=started, gathered=gathered, trained=trained, scored=scored, warm=warm
+    )
+
+
+def pairs_rescore(
+    *, dataset: Dataset, matcher: Matcher, prioritize: bool, check: Callable[[], None] = lambda: None
+) -> int:
+    """Score every open pair: both answers' probabilities as suggestions (match first), the uncertainty around
+    the matcher's threshold, and that uncertainty as the priority unless still in the cold start.
+
+    `check()` runs before each page is written, so a cancelled run stops between pages.
+    """
+    label_ids = dict(
+        Label.objects.filter(dataset=dataset, code__in=[MATCH.code, NO_MATCH.code]).values_list("code", "pk")
+    )
+    match_id, no_match_id = label_ids[MATCH.code], label_ids[NO_MATCH.code]
+    scored = 0
+    for task_ids, left, right in open_pair_records(dataset=dataset):
+        for chunk in score_pairs(matcher=matcher, left=left, right=right, chunk_size=len(task_ids)):
+            rows = []
+            for task_id, p, uncertainty in zip(task_ids, chunk.probabilities, chunk.uncertainty, strict=True):
+                p, uncertainty = round(float(p), 4), round(float(uncertainty), 6)
+                suggestions = [[match_id, p], [no_match_id, round(1 - p, 4)]]
+                rows.append((task_id, suggestions, uncertainty, uncertainty if prioritize else 0.0))
+            check()
+            task_scores_write(dataset=dataset, rows=rows)
+            scored += len(rows)
+    return scored
