@@ -18,7 +18,7 @@ from datasets.services.products import products_upsert
 from labeling.imports import imported_answers_write
 from labeling.kinds import kind_get
 from labeling.kinds.matching.kind import MATCH, NO_MATCH
-from labeling.kinds.matching.tasks import PairSpec, pair_key, pair_tasks_upsert
+from labeling.kinds.matching.tasks import PairSpec, pair_item_key, pair_tasks_upsert
 from workspace.models import ImportJob
 from workspace.services.import_batches import BatchResult, records_write
 
@@ -99,7 +99,7 @@ def pair_batch_write(
     )
     result = BatchResult(created=created, updated=len(kept) - created)
     answers = {
-        tasks[pair_key(left, right)]: labels[row.label]
+        tasks[pair_item_key(left, right)]: labels[row.label]
         for row, (left, right) in zip(kept, sides, strict=True)
         if row.label is not None
     }

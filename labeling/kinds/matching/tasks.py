@@ -19,7 +19,7 @@ class PairSpec:
     attributes: dict[str, Any] = field(default_factory=dict)  # the pair's own columns (a benchmark's split)
 
 
-def pair_key(left_id: int, right_id: int) -> str:
+def pair_item_key(left_id: int, right_id: int) -> str:
     """The order-free identity of a pair: 'a:b' with a < b."""
     low, high = sorted((left_id, right_id))
     return f"{low}:{high}"
@@ -30,13 +30,13 @@ def pair_tasks_upsert(*, dataset: Dataset, pairs: Sequence[PairSpec]) -> tuple[d
 
     A pair the dataset already holds, in either order, keeps its task and its sides; its attributes are
     replaced by the new ones when it brings any (a re-import, as for products). Returns each pair's task id
-    by `pair_key`, and how many tasks are new.
+    by `pair_item_key`, and how many tasks are new.
     """
     wanted: dict[str, PairSpec] = {}
     for pair in pairs:
         if pair.left_id == pair.right_id:
             raise ApplicationError("A product cannot be paired with itself.", extra={"product": pair.left_id})
-        wanted[pair_key(pair.left_id, pair.right_id)] = pair
+        wanted[pair_item_key(pair.left_id, pair.right_id)] = pair
     with transaction.atomic():
         existing = dict(Task.objects.filter(dataset=dataset, item_key__in=list(wanted)).values_list("item_key", "pk"))
         new_keys = [key for key in wanted if key not in existing]

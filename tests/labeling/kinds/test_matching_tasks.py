@@ -2,7 +2,7 @@ import pytest
 from django.db import IntegrityError
 
 from config.errors import ApplicationError
-from labeling.kinds.matching.tasks import PairSpec, pair_key, pair_tasks_upsert
+from labeling.kinds.matching.tasks import PairSpec, pair_item_key, pair_tasks_upsert
 from labeling.models import Task, TaskItem
 from tests.factories import DatasetFactory, ProductFactory
 
@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_pair_key_is_the_same_in_either_order():
-    assert pair_key(45, 12) == pair_key(12, 45) == "12:45"
+    assert pair_item_key(45, 12) == pair_item_key(12, 45) == "12:45"
 
 
 def test_each_pair_becomes_one_task_with_a_left_and_a_right_item():
@@ -22,7 +22,7 @@ def test_each_pair_becomes_one_task_with_a_left_and_a_right_item():
     )
 
     assert created == 2
-    task = Task.objects.get(pk=tasks[pair_key(a.pk, b.pk)])
+    task = Task.objects.get(pk=tasks[pair_item_key(a.pk, b.pk)])
     assert task.product is None
     assert task.attributes == {"split": "test"}
     assert dict(TaskItem.objects.filter(task=task).values_list("role", "product_id")) == {"left": a.pk, "right": b.pk}
