@@ -62,7 +62,10 @@ def learning_curve(*, dataset: Dataset) -> tuple[list[list], list[dict]]:
     ).order_by("label_count", "number")
     points, withheld = [], []
     for version in versions:
-        shown = headline(headline_metrics(version))
+        metrics = headline_metrics(version)
+        if "threshold" in metrics:
+            continue  # a matcher's: F1 at a threshold is no accuracy, and this curve forecasts accuracy
+        shown = headline(metrics)
         if shown["withheld"]:
             withheld.append({"number": version.number, "labels": version.label_count, "reason": shown["withheld"]})
         else:

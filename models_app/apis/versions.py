@@ -28,7 +28,8 @@ class ModelLevelFigureSerializer(serializers.Serializer):
 
 
 class ModelFiguresSerializer(serializers.Serializer):
-    """The figures to show of `metrics`: none (and why) when fewer than 30 labels were held out."""
+    """The figures to show of `metrics`: none (and why) when fewer than 30 labels were held out. A categorizer
+    has an accuracy; a matcher has precision, recall and F1 at its threshold."""
 
     n = serializers.IntegerField(help_text="Labels the figures were measured on (held out, or scored out of fold).")
     evaluated_on = serializers.ChoiceField(choices=["holdout", "cross-validation", "training"], allow_null=True)
@@ -37,6 +38,11 @@ class ModelFiguresSerializer(serializers.Serializer):
     accuracy_interval = _interval_field()
     macro_f1 = serializers.FloatField(allow_null=True)
     level_accuracy = ModelLevelFigureSerializer(many=True)
+    precision = serializers.FloatField(allow_null=True, help_text="A matcher's, at its threshold.")
+    recall = serializers.FloatField(allow_null=True, help_text="A matcher's, at its threshold.")
+    f1 = serializers.FloatField(allow_null=True, help_text="A matcher's, at its threshold.")
+    threshold = serializers.FloatField(allow_null=True, help_text="A matcher's: p(match) from which a pair matches.")
+    average_precision = serializers.FloatField(allow_null=True, help_text="A matcher's, over every threshold.")
     withheld = serializers.CharField(
         allow_null=True, help_text='Why there are no figures, e.g. "too few held-out labels: 7".'
     )

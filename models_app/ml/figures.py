@@ -15,6 +15,8 @@ from typing import Any
 from .metrics import wilson_interval
 
 MIN_EVALUATED = 30
+# What a matcher is measured by, at its threshold, where a categorizer has an accuracy.
+MATCHER_KEYS = ("precision", "recall", "f1", "threshold", "average_precision")
 
 
 def withheld_reason(n: int) -> str:
@@ -25,7 +27,9 @@ def headline(metrics: Mapping[str, Any]) -> dict[str, Any]:
     """What the pages and the API show of a training's metrics: figures with their 95% interval, or why none.
 
     Returns {"n", "evaluated_on", "folds", "accuracy", "accuracy_interval", "macro_f1",
-    "level_accuracy": [{"accuracy", "interval"}, ...] (depth 1 first), "withheld"}. When fewer than
+    "level_accuracy": [{"accuracy", "interval"}, ...] (depth 1 first), "withheld"}, and for a matcher
+    (metrics with an "f1": ``match_metrics``) its "precision", "recall", "f1", "threshold" and
+    "average_precision" instead of an accuracy (None for a categorizer). When fewer than
     MIN_EVALUATED labels were held out (or the figures were measured on the training data) the
     figures are None, the level list is empty, and "withheld" says why. Metrics stored before
     intervals were recorded get theirs from the accuracy and n.
@@ -41,10 +45,15 @@ def headline(metrics: Mapping[str, Any]) -> dict[str, Any]:
         "macro_f1": None,
         "level_accuracy": [],
         "withheld": None,
+        **dict.fromkeys(MATCHER_KEYS),
     }
     if metrics.get("evaluated_on") == "training":
         # Figures on the labels a model was fitted on say how well it memorized, not how it labels new products.
         return result | {"withheld": "measured on the training data, not on held-out labels"}
+    if "f1" in metrics:
+        if n < MIN_EVALUATED or not isinstance(metrics["f1"], int | float):
+            return result | {"withheld": withheld_reason(n)}
+        return result | {key: metrics.get(key) for key in MATCHER_KEYS}
     if n < MIN_EVALUATED or not isinstance(accuracy, int | float):
         return result | {"withheld": withheld_reason(n)}
     levels = metrics.get("level_accuracy") or []

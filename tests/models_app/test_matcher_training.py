@@ -130,6 +130,15 @@ def test_the_models_page_shows_precision_recall_and_f1(pairs, client):
     assert "rescored 6 open pairs" in page
 
 
+def test_the_versions_api_gives_a_matchers_figures(pairs, client):
+    version = model_version_train(version_id=training_request(dataset=pairs, enqueue=False).pk)
+    client.force_login(member(pairs, "lead", role="lead"))
+    figures = client.get(reverse("api-model-detail", args=[version.pk])).json()["figures"]
+    assert figures["withheld"] is None and figures["accuracy"] is None
+    assert figures["f1"] == version.metrics["f1"] and figures["threshold"] == version.metrics["threshold"]
+    assert figures["precision"] == version.metrics["precision"] and figures["recall"] == version.metrics["recall"]
+
+
 def test_a_matcher_without_figures_says_why_on_the_models_page(client):
     dataset = labeled_pairs(3, 3)
     version = model_version_train(version_id=training_request(dataset=dataset, enqueue=False).pk)

@@ -67,3 +67,19 @@ def test_a_training_that_measured_nothing_is_withheld_with_its_n():
 def test_the_headline_says_how_it_was_measured(evaluated_on, folds):
     shown = headline({"n": 31, "accuracy": 0.5, "evaluated_on": evaluated_on, "folds": folds})
     assert (shown["evaluated_on"], shown["folds"]) == (evaluated_on, folds)
+
+
+def test_a_matcher_is_shown_by_precision_recall_and_f1_not_accuracy():
+    metrics = {"n": 120, "evaluated_on": "holdout", "threshold": 0.42, "precision": 0.8, "recall": 0.7,
+               "f1": 0.7467, "average_precision": 0.81}
+    shown = headline(metrics)
+    assert shown["withheld"] is None and shown["accuracy"] is None
+    assert (shown["precision"], shown["recall"], shown["f1"], shown["threshold"]) == (0.8, 0.7, 0.7467, 0.42)
+    few = headline({**metrics, "n": MIN_EVALUATED - 1})
+    assert few["withheld"] == f"too few held-out labels: {MIN_EVALUATED - 1}" and few["f1"] is None
+    assert headline({"n": 0, "evaluated_on": None, "f1": None})["withheld"] == "too few held-out labels: 0"
+
+
+def test_a_categorizer_has_no_matcher_figures():
+    shown = headline({"n": 200, "accuracy": 0.93, "macro_f1": 0.91})
+    assert shown["f1"] is None and shown["precision"] is None and shown["accuracy"] == 0.93
