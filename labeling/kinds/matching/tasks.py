@@ -1,13 +1,17 @@
 """How matching tasks are made: one task per pair of products, whatever order the pair comes in."""
 
+import csv
+import io
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+import numpy as np
+from django.db import connection, transaction
 
 from config.errors import ApplicationError
-from datasets.models import Dataset
+from datasets.models import Dataset, Product
 from labeling.models import Task, TaskItem
 from labeling.queue import random_key
 
@@ -70,3 +74,180 @@ def pair_tasks_upsert(*, dataset: Dataset, pairs: Sequence[PairSpec]) -> tuple[d
             batch_size=2000,
         )
     return existing | created, len(new_keys)
+
+
+# Generated candidates come by the million: one transaction per batch keeps locks, WAL and memory bounded.
+PAIR_INSERT_BATCH = 200_000
+_SQLITE_CHUNK = 5_000  # stays under SQLite's bound-variable limit in the IN lookups
+
+# New pairs only: a pair the dataset holds (in either order, imported or generated) keeps its task, sides and
+# attributes. Items are made only for the tasks this statement inserted, joined back by item_key.
+_PAIR_TASKS_INSERT = """
+WITH inserted AS (
+    INSERT INTO labeling_task (
+        dataset_id, item_key, attributes, is_gold, annotation_count, is_complete, priority, random_key,
+        needs_review, created_at
+    )
+    SELECT %(dataset)s, stage.item_key, stage.attributes, false, 0, false, 0, stage.random_key, false, now()
+    FROM pair_task_stage AS stage
+    ON CONFLICT DO NOTHING
+    RETURNING id, item_key
+)
+INSERT INTO labeling_taskitem (task_id, product_id, role)
+SELECT inserted.id, side.product_id, side.role
+FROM inserted
+JOIN pair_task_stage AS stage USING (item_key)
+CROSS JOIN LATERAL (VALUES ('left', stage.left_id), ('right', stage.right_id)) AS side (role, product_id)
+"""
+
+
+def pair_tasks_insert(
+    *,
+    dataset: Dataset,
+    left_ids: Sequence[int] | np.ndarray,
+    right_ids: Sequence[int] | np.ndarray,
+    attributes: Sequence[dict[str, Any] | None] | None = None,
+    batch_size: int = PAIR_INSERT_BATCH,
+    ids_checked: bool = False,
+) -> int:
+    """Tasks for the pairs (left_ids[i], right_ids[i]) the dataset does not hold yet, in either order.
+
+    Made for generated candidates (millions of pairs): existing pairs are left as they are (their task, sides
+    and attributes), a pair repeated in the input counts once (its first occurrence wins), and the pairs go
+    in batches of `batch_size`, each its own transaction (COPY into a staging table and one INSERT on
+    PostgreSQL). The whole input is checked before anything is written: a product paired with itself or an
+    id that is not a product of the dataset refuses it (`ids_checked=True` skips the second check, for ids just
+    read from the dataset's own products: at a million products it costs an index probe per id and batch).
+    Returns how many tasks are new.
+    """
+    left = np.asarray(left_ids, dtype=np.int64).ravel()
+    right = np.asarray(right_ids, dtype=np.int64).ravel()
+    if left.shape != right.shape:
+        raise ApplicationError("left_ids and right_ids must have the same length.")
+    if attributes is not None and len(attributes) != len(left):
+        raise ApplicationError("attributes must have one entry per pair.")
+    if not len(left):
+        return 0
+    same = np.flatnonzero(left == right)
+    if len(same):
+        raise ApplicationError("A product cannot be paired with itself.", extra={"product": int(left[same[0]])})
+    order = _first_occurrences(np.minimum(left, right), np.maximum(left, right))
+    if not ids_checked:
+        _check_products(dataset=dataset, ids=np.unique(np.concatenate((left, right))))
+    created = 0
+    for start in range(0, len(order), batch_size):
+        chosen = order[start : start + batch_size]
+        batch_attributes = None if attributes is None else [attributes[i] for i in chosen.tolist()]
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                created += _insert_postgresql(dataset, left[chosen], right[chosen], batch_attributes)
+            else:
+                created += _insert_orm(dataset, left[chosen], right[chosen], batch_attributes)
+    return created
+
+
+def _first_occurrences(low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Indexes of the first occurrence of each distinct (low, high), in input order."""
+    if int(low.min()) >= 0 and int(high.max()) < 2**31:
+        _, first = np.unique((low << 32) | high, return_index=True)
+    else:
+        _, first = np.unique(np.stack((low, high), axis=1), axis=0, return_index=True)
+    first.sort()
+    return first
+
+
+def _check_products(*, dataset: Dataset, ids: np.ndarray) -> None:
+    """Refuse ids that are not products of the dataset (the foreign key alone would accept another dataset's)."""
+    if connection.vendor == "postgresql":
+        # One array parameter, not one placeholder per id: a batch names a hundred thousand products.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM datasets_product WHERE dataset_id = %s AND id = ANY(%s::bigint[])",
+                [dataset.pk, ids.tolist()],
+            )
+            found = cursor.fetchone()[0]
+    else:
+        found = sum(
+            Product.objects.filter(dataset=dataset, pk__in=ids[start : start + _SQLITE_CHUNK].tolist()).count()
+            for start in range(0, len(ids), _SQLITE_CHUNK)
+        )
+    if found != len(ids):
+        missing = len(ids) - found
+        raise ApplicationError(
+            f"{missing} of the paired ids are not products of this dataset.", extra={"missing": missing}
+        )
+
+
+def _item_keys(left: np.ndarray, right: np.ndarray) -> list[str]:
+    lows, highs = np.minimum(left, right).tolist(), np.maximum(left, right).tolist()
+    return [f"{low}:{high}" for low, high in zip(lows, highs, strict=True)]
+
+
+def _insert_postgresql(
+    dataset: Dataset, left: np.ndarray, right: np.ndarray, attributes: list[dict[str, Any] | None] | None
+) -> int:
+    seed = dataset.seed
+    keys = _item_keys(left, right)
+    texts: list[str | None] = [None] * len(keys)
+    if attributes is not None:
+        texts = [json.dumps(value, ensure_ascii=False) if value else None for value in attributes]
+    buffer = io.StringIO()
+    # None is written as an empty unquoted field, which COPY's csv format reads as NULL (as the ORM writes).
+    csv.writer(buffer).writerows(
+        (key, left_id, right_id, random_key(seed=seed, external_id=f"pair:{key}"), text)
+        for key, left_id, right_id, text in zip(keys, left.tolist(), right.tolist(), texts, strict=True)
+    )
+    buffer.seek(0)
+    with connection.cursor() as cursor:
+        # Generated candidates can be generated again: a batch need not wait for its WAL to reach the disk
+        # (a crash loses at most the last moment's batches, never part of one).
+        cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        cursor.execute("DROP TABLE IF EXISTS pg_temp.pair_task_stage")
+        cursor.execute(
+            "CREATE TEMP TABLE pair_task_stage "
+            "(item_key text, left_id bigint, right_id bigint, random_key bigint, attributes jsonb)"
+        )
+        cursor.cursor.copy_expert("COPY pair_task_stage FROM STDIN WITH (FORMAT csv)", buffer)
+        cursor.execute(_PAIR_TASKS_INSERT, {"dataset": dataset.pk})
+        items = cursor.rowcount
+        cursor.execute("DROP TABLE pg_temp.pair_task_stage")
+    return items // 2
+
+
+def _insert_orm(
+    dataset: Dataset, left: np.ndarray, right: np.ndarray, attributes: list[dict[str, Any] | None] | None
+) -> int:
+    keys = _item_keys(left, right)
+    existing: set[str] = set()
+    for start in range(0, len(keys), _SQLITE_CHUNK):
+        chunk = keys[start : start + _SQLITE_CHUNK]
+        existing.update(Task.objects.filter(dataset=dataset, item_key__in=chunk).values_list("item_key", flat=True))
+    new = [i for i, key in enumerate(keys) if key not in existing]
+    Task.objects.bulk_create(
+        [
+            Task(
+                dataset=dataset,
+                item_key=keys[i],
+                attributes=(attributes[i] or None) if attributes is not None else None,
+                random_key=random_key(seed=dataset.seed, external_id=f"pair:{keys[i]}"),
+            )
+            for i in new
+        ],
+        ignore_conflicts=True,
+        batch_size=2000,
+    )
+    ids: dict[str, int] = {}
+    for start in range(0, len(new), _SQLITE_CHUNK):
+        chunk = [keys[i] for i in new[start : start + _SQLITE_CHUNK]]
+        ids.update(Task.objects.filter(dataset=dataset, item_key__in=chunk).values_list("item_key", "pk"))
+    left_list, right_list = left.tolist(), right.tolist()
+    TaskItem.objects.bulk_create(
+        [
+            TaskItem(task_id=ids[keys[i]], product_id=product_id, role=role)
+            for i in new
+            for role, product_id in (("left", left_list[i]), ("right", right_list[i]))
+        ],
+        ignore_conflicts=True,
+        batch_size=2000,
+    )
+    return len(new)

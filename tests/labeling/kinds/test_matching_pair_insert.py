@@ -1,0 +1,124 @@
+"""pair_tasks_insert: generated candidates written in bulk, new pairs only, on both databases."""
+
+import numpy as np
+import pytest
+
+from config.errors import ApplicationError
+from labeling.kinds.matching.tasks import PairSpec, pair_item_key, pair_tasks_insert, pair_tasks_upsert
+from labeling.models import Task, TaskItem
+from tests.factories import DatasetFactory, ProductFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _sides(dataset) -> dict[str, dict[str, int]]:
+    sides: dict[str, dict[str, int]] = {}
+    for key, role, product in TaskItem.objects.filter(task__dataset=dataset).values_list(
+        "task__item_key", "role", "product_id"
+    ):
+        sides.setdefault(key, {})[role] = product
+    return sides
+
+
+def test_new_pairs_get_a_task_with_their_left_and_right_items_and_the_upsert_random_key():
+    dataset = DatasetFactory(task_type="matching", seed=7)
+    a, b, c = ProductFactory.create_batch(3, dataset=dataset)
+    reference = DatasetFactory(task_type="matching", seed=7)
+    x, y = ProductFactory.create_batch(2, dataset=reference)
+
+    created = pair_tasks_insert(dataset=dataset, left_ids=np.array([c.pk, a.pk]), right_ids=[a.pk, b.pk])
+
+    assert created == 2
+    assert _sides(dataset) == {
+        pair_item_key(a.pk, c.pk): {"left": c.pk, "right": a.pk},
+        pair_item_key(a.pk, b.pk): {"left": a.pk, "right": b.pk},
+    }
+    task = Task.objects.get(dataset=dataset, item_key=pair_item_key(a.pk, b.pk))
+    assert (task.product_id, task.attributes, task.is_gold, task.annotation_count) == (None, None, False, 0)
+    assert (task.is_complete, task.priority, task.needs_review, task.uncertainty) == (False, 0.0, False, None)
+    assert task.created_at is not None
+    # The same key as the upsert of imported pairs gives: the queue's order does not depend on the path.
+    tasks, _ = pair_tasks_upsert(dataset=reference, pairs=[PairSpec(x.pk, y.pk)])
+    expected = Task.objects.get(pk=tasks[pair_item_key(x.pk, y.pk)]).random_key
+    Task.objects.filter(dataset=reference).delete()
+    pair_tasks_insert(dataset=reference, left_ids=[x.pk], right_ids=[y.pk])
+    assert Task.objects.get(dataset=reference).random_key == expected
+
+
+def test_a_pair_already_held_in_either_order_keeps_its_task_sides_and_attributes():
+    dataset = DatasetFactory(task_type="matching")
+    a, b, c = ProductFactory.create_batch(3, dataset=dataset)
+    pair_tasks_upsert(dataset=dataset, pairs=[PairSpec(a.pk, b.pk, {"split": "train"})])
+    before = Task.objects.get()
+
+    created = pair_tasks_insert(
+        dataset=dataset,
+        left_ids=[b.pk, c.pk, a.pk],
+        right_ids=[a.pk, b.pk, b.pk],
+        attributes=[{"source": "blocking"}, {"score": 0.5}, None],
+    )
+
+    assert created == 1
+    after = Task.objects.get(pk=before.pk)
+    assert after.attributes == before.attributes
+    assert (after.random_key, after.created_at) == (before.random_key, before.created_at)
+    sides = _sides(dataset)
+    assert sides[pair_item_key(a.pk, b.pk)] == {"left": a.pk, "right": b.pk}
+    assert sides[pair_item_key(b.pk, c.pk)] == {"left": c.pk, "right": b.pk}
+    assert Task.objects.get(item_key=pair_item_key(b.pk, c.pk)).attributes == {"score": 0.5}
+    assert TaskItem.objects.count() == 4
+    assert pair_tasks_insert(dataset=dataset, left_ids=[a.pk, b.pk], right_ids=[b.pk, c.pk]) == 0
+
+
+def test_a_pair_repeated_in_the_input_counts_once_its_first_occurrence_wins():
+    dataset = DatasetFactory(task_type="matching")
+    a, b = ProductFactory.create_batch(2, dataset=dataset)
+
+    created = pair_tasks_insert(dataset=dataset, left_ids=[b.pk, a.pk, b.pk], right_ids=[a.pk, b.pk, a.pk])
+
+    assert created == 1
+    assert _sides(dataset) == {pair_item_key(a.pk, b.pk): {"left": b.pk, "right": a.pk}}
+
+
+def test_batches_each_write_their_pairs():
+    dataset = DatasetFactory(task_type="matching")
+    products = [p.pk for p in ProductFactory.create_batch(6, dataset=dataset)]
+    left = [products[i] for i in range(6) for j in range(i + 1, 6)]
+    right = [products[j] for i in range(6) for j in range(i + 1, 6)]
+
+    assert pair_tasks_insert(dataset=dataset, left_ids=left, right_ids=right, batch_size=4) == 15
+
+    assert Task.objects.filter(dataset=dataset).count() == 15
+    assert TaskItem.objects.filter(task__dataset=dataset, role="left").count() == 15
+    assert TaskItem.objects.filter(task__dataset=dataset, role="right").count() == 15
+
+
+def test_a_product_paired_with_itself_is_refused_and_nothing_is_written():
+    dataset = DatasetFactory(task_type="matching")
+    a, b = ProductFactory.create_batch(2, dataset=dataset)
+
+    with pytest.raises(ApplicationError, match="itself"):
+        pair_tasks_insert(dataset=dataset, left_ids=[a.pk, b.pk], right_ids=[b.pk, b.pk], batch_size=1)
+
+    assert not Task.objects.exists()
+
+
+def test_ids_of_another_dataset_are_refused_and_nothing_is_written():
+    dataset = DatasetFactory(task_type="matching")
+    a, b = ProductFactory.create_batch(2, dataset=dataset)
+    stranger = ProductFactory(dataset=DatasetFactory(task_type="matching"))
+
+    with pytest.raises(ApplicationError, match="not products of this dataset"):
+        pair_tasks_insert(dataset=dataset, left_ids=[a.pk, a.pk], right_ids=[b.pk, stranger.pk], batch_size=1)
+
+    assert not Task.objects.exists()
+
+
+def test_lengths_must_agree():
+    dataset = DatasetFactory(task_type="matching")
+    a, b = ProductFactory.create_batch(2, dataset=dataset)
+    with pytest.raises(ApplicationError, match="same length"):
+        pair_tasks_insert(dataset=dataset, left_ids=[a.pk], right_ids=[b.pk, a.pk])
+    with pytest.raises(ApplicationError, match="one entry per pair"):
+        pair_tasks_insert(dataset=dataset, left_ids=[a.pk], right_ids=[b.pk], attributes=[])
+    assert pair_tasks_insert(dataset=dataset, left_ids=[], right_ids=[]) == 0
