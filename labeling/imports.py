@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from datasets.models import Dataset, Label
 from labeling.history import label_events_bulk_record
+from labeling.kinds.matching.checks import pair_conflicts_check_request
 from labeling.models import Annotation, EventAction, LabelEvent, LabelSource, Task
 from labeling.review import review_flags_refresh
 
@@ -49,6 +50,8 @@ def imported_answers_write(*, dataset: Dataset, answers: dict[int, Label], sourc
             task_ids=Task.objects.filter(Q(annotation_count__gt=1) | Q(needs_review=True), pk__in=touched)
             .values_list("pk", flat=True)
         )
+    if touched:
+        pair_conflicts_check_request(dataset=dataset)
     label_events_bulk_record(
         [
             LabelEvent(

@@ -246,3 +246,7 @@ class QualityReport(Job):
 
     def __str__(self) -> str:
         return f"quality report {self.pk} of {self.dataset_id} ({self.status})"
+
+
+# The matching kind's tables live in its folder; imported here so Django finds them in the app.
+from labeling.kinds.matching.models import PairConflict, PairConflictCheck  # noqa: E402, F401

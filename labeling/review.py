@@ -15,9 +15,11 @@ from django.utils import timezone
 from config.errors import ApplicationError
 from datasets.models import Label
 from labeling.history import label_event_record
+from labeling.kinds.matching.checks import pair_conflicts_check_request
 from labeling.models import AnnotationStatus, EventAction, LabelSource, Lease, Review, Task
 
-# A task needs review when nobody decided yet and its submitted answers disagree or include a flag.
+# A task needs review when nobody decided yet and its submitted answers disagree or include a flag, or it is part
+# of an open pair conflict (labeling/kinds/matching/models.py).
 # Portable SQL: SQLite and PostgreSQL both take the correlated subqueries and the boolean result.
 REFRESH_SQL = f"""
 UPDATE labeling_task SET needs_review = (
@@ -31,6 +33,10 @@ UPDATE labeling_task SET needs_review = (
             SELECT COUNT(DISTINCT a.label_id) FROM labeling_annotation a
             WHERE a.task_id = labeling_task.id AND a.status = '{AnnotationStatus.SUBMITTED}'
         ) > 1
+        -- A pair in an open contradiction (A = B, B = C, A != C) waits for a reviewer too.
+        OR EXISTS (
+            SELECT 1 FROM labeling_pairconflict c WHERE c.task_id = labeling_task.id AND c.resolved_at IS NULL
+        )
     )
 )
 WHERE labeling_task.id IN ({{ids}})
@@ -90,4 +96,5 @@ def review_decide(
             source=LabelSource.REVIEW,
             source_name=reviewer.get_username(),
         )
+        pair_conflicts_check_request(dataset=task.dataset)
     return review

@@ -82,6 +82,7 @@ def _render(
     if task is not None:
         context |= review_context(task=task)
         context |= kind.item_context(task=task)
+        context |= kind.review_context(task=task)
         context["options"] = _choice_options(kind, dataset, context) if kind.choices else _options(context)
         review = context["review"]
         context["chosen"] = (posted or {}).get("label") or (review.label_id if review else None)

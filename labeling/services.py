@@ -9,6 +9,7 @@ from django.utils import timezone
 from config.errors import ApplicationError
 from datasets.models import Dataset, Label
 from labeling.history import label_event_record
+from labeling.kinds.matching.checks import pair_conflicts_check_request
 from labeling.models import Annotation, AnnotationStatus, EventAction, Lease, Task
 from labeling.queue import lease_grant
 from labeling.review import review_flags_refresh
@@ -94,6 +95,7 @@ def annotation_submit(
             review_flags_refresh(task_ids=[task.pk])
         Lease.objects.filter(task=task, user=user).delete()
         transaction.on_commit(partial(answers_submitted.send, sender=Annotation, dataset=task.dataset))
+        pair_conflicts_check_request(dataset=task.dataset)
         label_event_record(
             task=task,
             action=action,
@@ -154,4 +156,5 @@ def annotation_undo(*, dataset: Dataset, user: AbstractBaseUser) -> Task:
         if task.needs_review:
             review_flags_refresh(task_ids=[task.pk])
         lease_grant(dataset=dataset, task=task, user=user, now=timezone.now())
+        pair_conflicts_check_request(dataset=dataset)
     return task

@@ -44,6 +44,10 @@ def params_summary(params: dict) -> str:
         parts.append("flagged included")
     if params.get("include_suggestions"):
         parts.append("suggestions")
+    if params.get("cluster_matches"):
+        threshold = params.get("cluster_threshold")
+        parts.append("labeled matches" if threshold is None else f"labeled + predicted matches (p ≥ {threshold:g})")
+        return " · ".join(parts)
     split = params.get("split")
     parts.append(f"split {'/'.join(f'{part:g}' for part in split)}, seed {params['seed']}" if split else "no split")
     return " · ".join(parts)

@@ -6,6 +6,9 @@ from django import forms
 from datasets.models import Dataset, Role
 from datasets.services.datasets import EDITABLE_FIELDS
 from labeling.kinds import KINDS
+from labeling.kinds.matching.clustering import CLUSTER_FORMATS
+from labeling.kinds.matching.clustering import LABELED as CLUSTER_LABELED
+from labeling.kinds.matching.clustering import PREDICTED as CLUSTER_PREDICTED
 from labeling.resolve import LabelPolicy
 from workspace.models import ExportFormat, ImportKind
 from workspace.services.export_params import DEFAULTS as EXPORT_DEFAULTS
@@ -112,12 +115,21 @@ class ExportForm(forms.Form):
         help_text="Train, dev and test fractions; empty for no split column.",
     )
     seed = forms.IntegerField(required=False, initial=EXPORT_DEFAULTS["seed"], help_text="Seeds the split.")
+    cluster_matches = forms.ChoiceField(
+        required=False,
+        choices=[(CLUSTER_LABELED, "Labeled matches only"), (CLUSTER_PREDICTED, "Labeled and predicted matches")],
+        initial=CLUSTER_LABELED,
+        label="Clusters from",
+        help_text="Product clusters formats: predicted matches are the active matcher's, above its threshold.",
+    )
 
     def __init__(self, *args: Any, formats: Sequence[str], suggestions: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["format"].choices = [(value, label) for value, label in ExportFormat.choices if value in formats]
         if not suggestions:
             del self.fields["include_suggestions"]
+        if not set(formats) & set(CLUSTER_FORMATS):
+            del self.fields["cluster_matches"]
 
     def options(self) -> dict:
         """The service's options; an empty field keeps its default."""
@@ -125,4 +137,6 @@ class ExportForm(forms.Form):
         options = {key: data.get(key) for key in ("min_agreement", "min_votes", "seed")}
         options |= {key: bool(data.get(key)) for key in ("include_flagged", "include_suggestions")}
         options["split"] = data.get("split", "").strip() or None
+        if data.get("format") in CLUSTER_FORMATS:
+            options["cluster_matches"] = data.get("cluster_matches") or None
         return options

@@ -30,6 +30,9 @@ EXTENSIONS: dict[str, str] = {
     "parquet": "parquet",
     "labelstudio": "labelstudio.json",
     "ditto": ditto.EXTENSION,
+    # A matching dataset's product clusters (one row per product) in the tabular formats.
+    "clusters_csv": "clusters.csv",
+    "clusters_jsonl": "clusters.jsonl",
 }
 # Named here rather than guessed from the extension: the guess depends on the machine's mime.types.
 CONTENT_TYPES: dict[str, str] = {
@@ -40,6 +43,8 @@ CONTENT_TYPES: dict[str, str] = {
     "parquet": "application/vnd.apache.parquet",
     "labelstudio": "application/json",
     "ditto": ditto.CONTENT_TYPE,
+    "clusters_csv": "text/csv; charset=utf-8",
+    "clusters_jsonl": "application/jsonl; charset=utf-8",
 }
 
 
@@ -56,9 +61,9 @@ def write_export(
     `labels` (every taxonomy path) is required for spacy only; `columns` orders the columns of csv and parquet
     (JSON and JSONL write each row's keys sorted). Raises ValueError for an unknown format.
     """
-    if fmt == "csv":
+    if fmt in ("csv", "clusters_csv"):
         return write_csv(rows, out, columns)
-    if fmt == "jsonl":
+    if fmt in ("jsonl", "clusters_jsonl"):
         return write_jsonl(rows, out)
     if fmt == "json":
         return write_json(rows, out)

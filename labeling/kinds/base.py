@@ -58,6 +58,8 @@ class TaskKind(ABC):
     item_template: ClassVar[str]
     answer_template: ClassVar[str]
     help_template: ClassVar[str]
+    # A partial of the review page with what `review_context` gives (a matching pair's contradictions).
+    review_template: ClassVar[str | None] = None
     # Whether a model can be trained on its answers yet.
     trainable: ClassVar[bool] = False
     # Whether its exports can carry the model's suggestions (include_suggestions).
@@ -127,6 +129,14 @@ class TaskKind(ABC):
     ) -> Iterator[dict[str, Any]]:
         """The export's rows, in `export_columns`' names, from the records of `export_query(with_items=True)`;
         `split_of` names a task's split when the export has one."""
+
+    def export_columns_for(self, *, params: dict[str, Any]) -> Columns:
+        """The column order of this export: `export_columns`, unless a format of the kind writes other rows."""
+        return self.export_columns
+
+    def review_context(self, *, task: Any) -> dict[str, Any]:
+        """What the review page shows of a task beyond its items and answers (`review_template`, if any)."""
+        return {}
 
     def task_products(self, *, task: Any) -> list[dict[str, Any]]:
         """A multi-item task's products as [{"role", "product"}] in the kind's role order (left, then right);

@@ -18,6 +18,8 @@ from datasets.exporters import CONTENT_TYPES
 from datasets.models import Role
 from datasets.selectors import dataset_get
 from labeling.kinds import KINDS
+from labeling.kinds.matching.clustering import LABELED as CLUSTER_LABELED
+from labeling.kinds.matching.clustering import PREDICTED as CLUSTER_PREDICTED
 from labeling.resolve import LabelPolicy
 from workspace.export_views import export_file_response
 from workspace.models import Export, ExportFormat, ExportStatus
@@ -90,6 +92,13 @@ class ExportInputSerializer(serializers.Serializer):
     include_suggestions = serializers.BooleanField(required=False, allow_null=True)
     split = serializers.JSONField(required=False, allow_null=True, help_text=SPLIT_HELP)
     seed = serializers.IntegerField(required=False, allow_null=True, help_text="Seeds the split, 0 to 2**32 - 1.")
+    cluster_matches = serializers.ChoiceField(
+        choices=[CLUSTER_LABELED, CLUSTER_PREDICTED],
+        required=False,
+        allow_null=True,
+        help_text="The product clusters formats only: clusters from labeled matches (the default), or from labeled "
+        "and predicted matches (the active matcher's, above its threshold).",
+    )
 
     def validate_split(self, value: object) -> object:
         numbers = isinstance(value, list) and all(

@@ -8,7 +8,11 @@ from config.errors import ApplicationError
 from datasets.exporters.splits import parse_fractions
 from datasets.models import Dataset
 from labeling.kinds import kind_get
+from labeling.kinds.matching.clustering import CLUSTER_FORMATS
+from labeling.kinds.matching.clustering import LABELED as CLUSTER_LABELED
+from labeling.kinds.matching.clustering import PREDICTED as CLUSTER_PREDICTED
 from labeling.resolve import LabelPolicy
+from models_app.selectors import model_version_active
 from workspace.models import ExportFormat
 
 DEFAULTS: dict[str, Any] = {
@@ -35,10 +39,13 @@ def export_params_clean(
     if policy not in LabelPolicy.values:
         raise ApplicationError(f"Unknown label policy {policy!r}; choose one of {', '.join(LabelPolicy.values)}.")
     options = {key: value for key, value in (options or {}).items() if value is not None}
+    cluster_matches = options.pop("cluster_matches", None)
     unknown = set(options) - set(DEFAULTS)
     if unknown:
         raise ApplicationError(f"Unknown export options: {', '.join(sorted(unknown))}.")
     params = {"format": fmt, "policy": policy, **DEFAULTS, **options}
+    if fmt in CLUSTER_FORMATS or cluster_matches is not None:
+        params |= _cluster_params(fmt, policy, params, cluster_matches, dataset)
     if not _is_number(params["min_agreement"]) or not 0 < params["min_agreement"] <= 1:
         raise ApplicationError("min_agreement must be a number above 0 and at most 1 (a share of the votes).")
     params["min_agreement"] = float(params["min_agreement"])
@@ -71,6 +78,37 @@ def export_params_clean(
             "Parquet, whose split column gives each pair's part."
         )
     return params
+
+
+def _cluster_params(
+    fmt: str, policy: str, params: dict[str, Any], matches: str | None, dataset: Dataset | None
+) -> dict[str, Any]:
+    """A cluster export's own parameters: which matches join products, and the matcher's threshold fixed with the
+    snapshot when predicted matches count."""
+    if fmt not in CLUSTER_FORMATS:
+        raise ApplicationError("cluster_matches applies to the product clusters formats only.")
+    matches = matches or CLUSTER_LABELED
+    if matches not in (CLUSTER_LABELED, CLUSTER_PREDICTED):
+        raise ApplicationError(
+            f"Unknown cluster_matches {matches!r}; choose {CLUSTER_LABELED} (labeled matches only) or "
+            f"{CLUSTER_PREDICTED} (labeled and predicted matches)."
+        )
+    if policy == LabelPolicy.RAW:
+        raise ApplicationError("Clusters need one answer per pair: choose the final or majority policy.")
+    if params["split"] or params["include_suggestions"]:
+        raise ApplicationError("A cluster export has one row per product: it takes no split and no suggestions.")
+    cluster: dict[str, Any] = {"cluster_matches": matches}
+    if matches == CLUSTER_PREDICTED:
+        version = model_version_active(dataset=dataset) if dataset is not None else None
+        threshold = (version.metrics or {}).get("threshold") if version is not None else None
+        if threshold is None:
+            raise ApplicationError(
+                "Predicted matches need an active matcher, and this dataset has none: train one, or export "
+                "labeled matches only.",
+                extra={"cluster_matches": matches},
+            )
+        cluster["cluster_threshold"] = float(threshold)
+    return cluster
 
 
 def _kind_check(dataset: Dataset, fmt: str, options: dict[str, Any]) -> None:

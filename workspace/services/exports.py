@@ -145,14 +145,14 @@ def export_write(
 
         def counted() -> Iterator[dict[str, Any]]:
             for done, row in enumerate(rows, start=1):
-                if row["split"]:
+                if row.get("split"):  # a cluster export's rows have no split
                     split_counts[row["split"]] += 1
                 if on_progress is not None and done % PROGRESS_EVERY == 0:
                     on_progress(done)
                 yield row
 
         labels = _labels_in_use(dataset) if params["format"] == ExportFormat.SPACY else None
-        columns = kind_get(dataset.task_type).export_columns
+        columns = kind_get(dataset.task_type).export_columns_for(params=params)
         count = write_export(counted(), writer, fmt=params["format"], labels=labels, columns=columns)
         writer.flush()
     summary: dict[str, Any] = {}

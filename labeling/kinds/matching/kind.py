@@ -1,12 +1,13 @@
 """Product matching: two offers a task (left and right), answered match, no match, or unsure (a flag)."""
 
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, ClassVar
 
 from config.errors import ApplicationError
 from datasets.exporters import Columns
 from datasets.models import Dataset, Label
 from labeling.kinds.base import Answer, Choice, TaskKind
-from labeling.kinds.matching import export, page
+from labeling.kinds.matching import clustering, export, page
 
 MATCH = Choice(code="1", name="match", key="1", aliases=("match", "yes", "true", "same", "duplicate"))
 NO_MATCH = Choice(
@@ -26,7 +27,9 @@ class MatchingKind(TaskKind):
     item_template: ClassVar[str] = "labeling/kinds/matching/item.html"
     answer_template: ClassVar[str] = "labeling/kinds/matching/answer.html"
     help_template: ClassVar[str] = "labeling/kinds/matching/help.html"
-    export_formats: ClassVar[tuple[str, ...]] = export.FORMATS
+    review_template: ClassVar[str | None] = "labeling/kinds/matching/conflicts.html"
+    # The pairs' formats, then the product clusters' (one row per product, clustering.py).
+    export_formats: ClassVar[tuple[str, ...]] = (*export.FORMATS, *clustering.CLUSTER_FORMATS)
     export_columns: ClassVar[Columns] = export.COLUMNS
     trainable: ClassVar[bool] = True  # a pair matcher (models_app.ml.matcher), trained on the resolved pairs
 
@@ -44,9 +47,30 @@ class MatchingKind(TaskKind):
             raise ApplicationError(f"Unknown answer {value!r}; choose one of: {allowed}.", extra=error.extra) from None
 
     # The kind's modules do the work; the signatures and their contracts are TaskKind's.
-    export_query = staticmethod(export.export_query)
-    export_rows = staticmethod(export.export_rows)
     item_context = staticmethod(page.item_context)
+
+    def export_query(self, *, dataset: Dataset, params: dict[str, Any], with_items: bool) -> tuple[str, dict[str, Any]]:
+        if params["format"] in clustering.CLUSTER_FORMATS:
+            return clustering.cluster_export_query(dataset=dataset)
+        return export.export_query(dataset=dataset, params=params, with_items=with_items)
+
+    def export_rows(
+        self,
+        *,
+        dataset: Dataset,
+        params: dict[str, Any],
+        records: Iterable[tuple],
+        split_of: Callable[[int], str] | None,
+    ) -> Iterator[dict[str, Any]]:
+        if params["format"] in clustering.CLUSTER_FORMATS:
+            return clustering.cluster_export_rows(dataset=dataset, params=params, records=records)
+        return export.export_rows(dataset=dataset, params=params, records=records, split_of=split_of)
+
+    def export_columns_for(self, *, params: dict[str, Any]) -> Columns:
+        return clustering.CLUSTER_COLUMNS if params["format"] in clustering.CLUSTER_FORMATS else self.export_columns
+
+    def review_context(self, *, task: Any) -> dict[str, Any]:
+        return {"pair_conflicts": clustering.pair_conflicts_of(task=task)}
 
     def page_context(self, *, dataset: Any, task: Any, user: Any) -> dict[str, Any]:
         return page.page_context(dataset=dataset, task=task, user=user, choices=self.choices)

@@ -19,7 +19,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--format",
             required=True,
-            help="csv, jsonl, json or parquet; spacy or labelstudio for categorization, ditto for matching.",
+            help="csv, jsonl, json or parquet; spacy or labelstudio for categorization, ditto, clusters_csv or "
+            "clusters_jsonl for matching.",
         )
         parser.add_argument("--out", required=True, type=Path, help="The file to write; replaced once complete.")
         parser.add_argument("--policy", default="final", help="final, majority or raw.")
@@ -29,6 +30,9 @@ class Command(BaseCommand):
         parser.add_argument("--include-suggestions", action="store_true")
         parser.add_argument("--split", help="Train, dev and test fractions, e.g. 0.8,0.1,0.1.")
         parser.add_argument("--seed", type=int, help="Seeds the split.")
+        parser.add_argument(
+            "--cluster-matches", help="Cluster formats: labeled (the default) or predicted (labeled + the matcher's)."
+        )
 
     def handle(self, *args: object, **options: object) -> None:
         out = Path(options["out"])  # call_command hands over keyword values without parsing them
@@ -49,6 +53,7 @@ class Command(BaseCommand):
                     "include_suggestions": options["include_suggestions"],
                     "split": options["split"],
                     "seed": options["seed"],
+                    "cluster_matches": options.get("cluster_matches"),
                 },
             )
         except ApplicationError as error:
