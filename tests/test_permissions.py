@@ -36,6 +36,7 @@ def test_pages_of_another_dataset_are_404(client, two_datasets, name):
         ("post", "api-task-next"),
         ("post", "api-task-undo"),
         ("get", "api-import-list"),
+        ("post", "api-candidate-list"),
         ("get", "api-dataset-progress"),
     ],
 )

@@ -122,6 +122,8 @@ class ExportFormat(models.TextChoices):
     PARQUET = "parquet", "Parquet"
     LABELSTUDIO = "labelstudio", "Label Studio JSON"
     DITTO = "ditto", "Ditto text (pairs)"
+    CLUSTERS_CSV = "clusters_csv", "Product clusters (CSV)"
+    CLUSTERS_JSONL = "clusters_jsonl", "Product clusters (JSON Lines)"
 
 
 # The states of every job; the name stays for the readers of exports.
@@ -169,3 +171,46 @@ class Export(Job):
         if self.status == ExportStatus.SUCCEEDED:
             return 1.0
         return min(0.99, self.rows_done / self.rows_total) if self.rows_total else 0.0
+
+
+class CandidateRun(Job):
+    """One run of candidate generation (blocking) for a matching dataset: its settings, its progress, its report.
+
+    A run's pairs are tasks of the dataset once written; running the same settings again adds none.
+    """
+
+    task_name = "workspace.tasks.candidates_run"
+    noun = "candidate run"
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="candidate_runs")
+    params = models.JSONField(default=dict, help_text="The blocking settings (BlockingConfig.to_dict).")
+    report = models.JSONField(default=dict, blank=True)
+    phase = models.CharField(max_length=16, blank=True, help_text="read, block or write while it runs.")
+    fraction = models.FloatField(default=0.0, help_text="How far the current phase got, 0 to 1.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One run per dataset at a time: two would block the same products and race on the same pairs.
+            models.UniqueConstraint(
+                fields=["dataset"], condition=Q(status__in=["queued", "running"]), name="candidaterun_one_active"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"candidate run {self.pk} of {self.dataset_id} ({self.status})"
+
+    @property
+    def progress(self) -> float:
+        """Overall progress: reading, blocking and writing weighed by their usual share of the time."""
+        if self.status == JobStatus.SUCCEEDED:
+            return 1.0
+        done, weight = CANDIDATE_PHASES.get(self.phase, (0.0, 0.0))
+        return min(0.99, done + weight * self.fraction)
+
+
+# Where each phase starts in a run's overall progress, and its share of it.
+CANDIDATE_PHASES = {"read": (0.0, 0.15), "block": (0.15, 0.55), "write": (0.7, 0.3)}

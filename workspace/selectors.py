@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 
 from datasets.models import Dataset
 from datasets.selectors import lead_object_get
-from workspace.models import Export, ImportJob
+from workspace.models import CandidateRun, Export, ImportJob
 
 
 def import_job_list(*, dataset: Dataset) -> QuerySet[ImportJob]:
@@ -28,3 +28,12 @@ def export_list(*, dataset: Dataset, status: str | None = None, fmt: str | None 
 def export_get(*, user: AbstractBaseUser, export_id: int) -> Export:
     exports = Export.objects.select_related("dataset", "created_by")
     return lead_object_get(exports, user=user, pk=export_id, missing="No such export.")
+
+
+def candidate_run_list(*, dataset: Dataset) -> QuerySet[CandidateRun]:
+    return CandidateRun.objects.filter(dataset=dataset).select_related("created_by").order_by("-created_at", "-id")
+
+
+def candidate_run_get(*, user: AbstractBaseUser, run_id: int) -> CandidateRun:
+    runs = CandidateRun.objects.select_related("dataset", "created_by")
+    return lead_object_get(runs, user=user, pk=run_id, missing="No such candidate run.")

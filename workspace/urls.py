@@ -1,6 +1,6 @@
 from django.urls import path
 
-from workspace import export_views, import_views, views
+from workspace import candidate_views, export_views, import_views, views
 
 app_name = "workspace"
 
@@ -19,4 +19,8 @@ urlpatterns = [
     path("exports/<int:export_id>/download/", export_views.export_download, name="export-download"),
     path("exports/<int:export_id>/<job_action:action>/", export_views.export_action, name="export-action"),
     path("imports/<int:job_id>/<job_action:action>/", import_views.import_action, name="import-action"),
+    path("<int:dataset_id>/candidates/", candidate_views.candidates_page, name="candidates"),
+    path(
+        "candidates/<int:run_id>/<job_action:action>/", candidate_views.candidate_action, name="candidate-action"
+    ),
 ]

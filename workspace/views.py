@@ -8,10 +8,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.errors import ApplicationError
-from datasets.models import Role
+from datasets.models import Role, TaskType
 from datasets.selectors import dataset_create_allowed, dataset_get, dataset_list, membership_list
 from datasets.services.datasets import membership_remove, membership_set
 from labeling.kinds import kind_get
+from labeling.kinds.matching.clustering import clusters_summary
 from labeling.selectors import dataset_progress, review_queue_count, user_progress
 from workspace.forms import DatasetCreateForm, DatasetForm, MappingForm, MemberForm, UploadForm
 from workspace.models import ImportKind, ImportStatus
@@ -63,6 +64,8 @@ def dataset_detail(request: HttpRequest, dataset_id: int) -> HttpResponse:
             "member_form": MemberForm(),
             "upload_form": UploadForm(kinds=import_kinds_for(dataset=dataset)),
         }
+        if dataset.task_type == TaskType.MATCHING:
+            context["clusters"] = clusters_summary(dataset=dataset)
     template = "workspace/detail.html#progress" if request.htmx else "workspace/detail.html"
     return render(request, template, context)
 

@@ -20,8 +20,9 @@ from labeling.review import review_decide
 from labeling.services import annotation_skip, annotation_submit
 from models_app.services.experiments import experiment_create, experiment_run
 from models_app.services.training import model_version_train, training_request
-from tests.factories import DatasetFactory, LabelFactory, UserFactory, member
+from tests.factories import DatasetFactory, LabelFactory, MatchingDatasetFactory, ProductFactory, UserFactory, member
 from workspace.models import ImportKind
+from workspace.services.candidates import candidate_run_create, candidate_run_execute
 from workspace.services.exports import export_create, export_run
 from workspace.services.imports import import_job_create, import_job_run
 
@@ -130,6 +131,7 @@ def _build() -> World:
     )
 
     other = DatasetFactory(name="Someone else's")  # ids that exist but are not the caller's: 404
+    runs = _candidate_runs(lead, annotator)
     return World(
         tokens={
             Role.LEAD: Token.objects.create(user=lead).key,
@@ -144,5 +146,20 @@ def _build() -> World:
             "experiment_id": [experiment.pk, cancelled["experiment_id"]],
             "report_id": [report.pk, cancelled["report_id"]],
             "username": ["annotator", "second", "lead", "nobody"],
+            "run_id": runs,
         },
     )
+
+
+def _candidate_runs(lead: object, annotator: object) -> list[int]:
+    """A matching dataset's candidate runs, one finished and one cancelled (retry makes a new one)."""
+    dataset = MatchingDatasetFactory(name="Offers")
+    dataset.memberships.create(user=lead, role=Role.LEAD)
+    dataset.memberships.create(user=annotator, role=Role.ANNOTATOR)
+    for shop in ("A", "B"):
+        for words in WORDS.values():
+            ProductFactory(dataset=dataset, title=f"{words[0]} {words[1]}", attributes={"shop": shop})
+    params = {"k": 2, "source_field": "shop", "skip_same_source": True}
+    done = candidate_run_execute(run_id=candidate_run_create(dataset=dataset, user=lead, params=params).pk)
+    cancelled = job_cancel(candidate_run_create(dataset=dataset, user=lead, params=params), by="lead")
+    return [done.pk, cancelled.pk]

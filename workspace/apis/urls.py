@@ -1,6 +1,6 @@
 from django.urls import path
 
-from workspace.apis import datasets, exports, imports
+from workspace.apis import candidates, datasets, exports, imports
 
 urlpatterns = [
     path("datasets/", datasets.DatasetListApi.as_view(), name="api-dataset-list"),
@@ -36,5 +36,19 @@ urlpatterns = [
         "exports/<int:export_id>/retry/",
         exports.ExportActionApi.as_view(job_action="retry"),
         name="api-export-retry",
+    ),
+    path(
+        "datasets/<int:dataset_id>/candidates/", candidates.CandidateRunListApi.as_view(), name="api-candidate-list"
+    ),
+    path("candidates/<int:run_id>/", candidates.CandidateRunDetailApi.as_view(), name="api-candidate-detail"),
+    path(
+        "candidates/<int:run_id>/cancel/",
+        candidates.CandidateRunActionApi.as_view(job_action="cancel"),
+        name="api-candidate-cancel",
+    ),
+    path(
+        "candidates/<int:run_id>/retry/",
+        candidates.CandidateRunActionApi.as_view(job_action="retry"),
+        name="api-candidate-retry",
     ),
 ]

@@ -1,0 +1,108 @@
+"""A matching dataset's candidates page: blocking settings, the run in progress, and past runs' reports."""
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from config.errors import ApplicationError
+from config.jobs.views import job_action_response
+from datasets.models import Dataset, Role, TaskType
+from datasets.selectors import dataset_get
+from labeling.kinds.matching.blocking import FIELDS, KEYS, MAX_K, BlockingConfig
+from workspace.models import CandidateRun
+from workspace.selectors import candidate_run_get, candidate_run_list
+from workspace.services.candidates import candidate_run_create, candidate_run_retry
+
+SHOWN = 20
+KEY_LABELS = {
+    "model": "Model numbers in the title",
+    "gtin": "GTIN / EAN / UPC / MPN attribute",
+    "brand_size": "Brand + size",
+}
+
+
+class CandidateForm(forms.Form):
+    k = forms.IntegerField(min_value=1, max_value=MAX_K, label="Neighbours per product (k)")
+    fields = forms.MultipleChoiceField(
+        choices=[(name, name) for name in FIELDS], widget=forms.CheckboxSelectMultiple, label="Compared fields"
+    )
+    min_similarity = forms.FloatField(min_value=0.0, max_value=0.999, label="Minimum similarity (cosine)")
+    keys = forms.MultipleChoiceField(
+        choices=[(name, KEY_LABELS[name]) for name in KEYS],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Exact keys",
+        help_text="Products sharing one of these are proposed whatever their similarity.",
+    )
+    source_field = forms.CharField(
+        max_length=100,
+        required=False,
+        label="Source field",
+        help_text="The product column or attribute naming each product's source (a shop, a catalog).",
+    )
+    skip_same_source = forms.BooleanField(required=False, label="Skip pairs within one source")
+
+    def settings(self) -> dict[str, Any]:
+        return dict(self.cleaned_data)
+
+
+def _initial(runs: list[CandidateRun]) -> dict[str, Any]:
+    """The last run's settings, so a lead adjusts one instead of starting over; the defaults before any run."""
+    params = runs[0].params if runs else BlockingConfig().to_dict()
+    return {name: params.get(name) for name in CandidateForm.base_fields if name in params}
+
+
+def _runs(dataset: Dataset) -> dict[str, Any]:
+    runs = list(candidate_run_list(dataset=dataset)[:SHOWN])
+    current = next((run for run in runs if not run.is_finished), None)
+    return {"dataset": dataset, "runs": runs, "current": current}
+
+
+def _matching_dataset(request: HttpRequest, dataset_id: int) -> Dataset:
+    dataset = dataset_get(user=request.user, dataset_id=dataset_id, role=Role.LEAD)
+    if dataset.task_type != TaskType.MATCHING:
+        raise Http404("Candidate pairs are for matching datasets.")
+    return dataset
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def candidates_page(request: HttpRequest, dataset_id: int) -> HttpResponse:
+    dataset = _matching_dataset(request, dataset_id)
+    if request.htmx and request.method == "GET":
+        return render(request, "workspace/candidates.html#runs", _runs(dataset))
+    context = _runs(dataset)
+    form = CandidateForm(request.POST or None, initial=_initial(context["runs"]))
+    if request.method == "POST" and form.is_valid():
+        try:
+            candidate_run_create(dataset=dataset, user=request.user, params=form.settings())
+        except ApplicationError as error:
+            for name, problems in error.extra.get("fields", {}).items():
+                form.add_error(name if name in form.fields else None, problems)
+            if not error.extra.get("fields"):
+                form.add_error(None, error.message)
+        else:
+            return redirect("workspace:candidates", dataset_id=dataset.pk)
+    status = 400 if form.errors else 200
+    return render(request, "workspace/candidates.html", context | {"form": form}, status=status)
+
+
+@login_required
+@require_POST
+def candidate_action(request: HttpRequest, run_id: int, action: str) -> HttpResponse:
+    """Cancel a waiting or running run (the pairs it wrote stay), or run a failed or cancelled one's settings
+    again (a new run)."""
+    run = candidate_run_get(user=request.user, run_id=run_id)
+    back_to = reverse("workspace:candidates", args=[run.dataset_id])
+    return job_action_response(
+        request,
+        job=run,
+        action=action,
+        back_to=back_to,
+        retry=lambda job: candidate_run_retry(run=job, user=request.user),
+    )
