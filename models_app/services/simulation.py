@@ -1,61 +1,57 @@
 """Active-learning simulation: an oracle labels through the real queue, training and rescoring, in-process.
 
-The truth (external_id -> label) is split, seeded and stratified, into a held-out evaluation set and a
-pool. Held-out products, and open products the truth does not know, are excluded from the queue for the
-run by marking their tasks complete (so they are never served, never labeled and not rescored), and
-reopened at the end; skipping them instead would cost a lease and a skip per product and leave
-annotations behind. After each checkpoint the oracle asks for a training run (training_request +
-model_version_train, which rescores the open tasks and reorders the queue), and the new version's
-artifact is measured on the fixed held-out set: that is the learning curve. The dataset's settings and
-its tasks' random order are restored at the end, whatever happens; the oracle's annotations stay.
+This module holds the categorization parts and the dispatch on the dataset's kind (matching datasets run
+simulation_matching.py; the loop both share is simulation_oracle.py). The truth (external_id -> label) is
+split, seeded and stratified, into a held-out evaluation set and a pool. Held-out products, and open
+products the truth does not know, are excluded from the queue for the run by marking their tasks complete
+(so they are never served, never labeled and not rescored), and reopened at the end; skipping them instead
+would cost a lease and a skip per product and leave annotations behind. After each checkpoint the oracle
+asks for a training run (training_request + model_version_train, which rescores the open tasks and
+reorders the queue), and the new version's artifact is measured on the fixed held-out set: that is the
+learning curve. The dataset's settings and its tasks' random order are restored at the end, whatever
+happens; the oracle's annotations stay.
 """
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable, Iterable
-
-import numpy as np
-from django.contrib.auth import get_user_model
+from pathlib import Path
 
 from config.errors import ApplicationError
-from datasets.models import Dataset, Role
+from datasets.models import Dataset
 from datasets.selectors import LabelResolver
-from datasets.services.datasets import dataset_settings_write, membership_set
 from labeling.kinds import kind_get
 from labeling.kinds.categorization.training import training_records
 from labeling.models import Task
-from labeling.queue import random_key, task_lease_next
-from labeling.services import annotation_submit
-from labeling.simulation import tasks_completion_set, tasks_random_keys_set
+from labeling.queue import random_key
+from labeling.simulation import truth_read
 from models_app import ml
-from models_app.models import TrainingTrigger, VersionStatus
-from models_app.services import training
+from models_app.services import simulation_matching
+from models_app.services.simulation_oracle import (
+    ORACLE,
+    SETTINGS,
+    STRATEGIES,
+    OracleRun,
+    checkpoints,
+    heldout_split,
+    oracle_run,
+    run_options_check,
+    run_totals,
+)
 
-ORACLE = "simulation-oracle"
-STRATEGIES = ("margin", "entropy", "least_confidence", "random")
-SETTINGS = ("retrain_every", "random_fraction", "gold_fraction", "uncertainty_strategy", "seed")
-
-
-def heldout_split(truth: dict[str, str], *, fraction: float, seed: int) -> set[str]:
-    """Seeded, stratified: round(fraction * n) ids of each label, keeping at least one of each for the pool."""
-    rng = np.random.default_rng(seed)
-    by_label: dict[str, list[str]] = {}
-    for external_id in sorted(truth):
-        by_label.setdefault(truth[external_id], []).append(external_id)
-    held: set[str] = set()
-    for label in sorted(by_label):
-        members = by_label[label]
-        take = min(len(members) - 1, int(len(members) * fraction + 0.5))
-        held.update(members[i] for i in rng.permutation(len(members))[:take])
-    return held
-
-
-def checkpoints(*, labels: int, batch: int, schedule: Iterable[int] = ()) -> list[int]:
-    """Label counts after which a model is trained: the schedule's, then every `batch`, and `labels` itself."""
-    points = {n for n in schedule if 0 < n <= labels} | set(range(batch, labels + 1, batch)) | {labels}
-    return sorted(points)
+__all__ = [
+    "ORACLE",
+    "SETTINGS",
+    "STRATEGIES",
+    "checkpoints",
+    "heldout_split",
+    "simulate_labeling",
+    "simulate_labeling_check",
+    "simulation_truth_read",
+]
+KINDS = ("categorization", "matching")
+FIGURES = ("accuracy", "macro_f1")
 
 
 def _texts(task_ids: list[int], fields: tuple[str, ...]) -> dict[int, str]:
@@ -79,21 +75,42 @@ def _measure(version, heldout: dict[int, str], truth_of: dict[int, str]) -> dict
 
 
 def simulate_labeling_check(*, dataset: Dataset) -> None:
-    """The oracle's run trains categorizers on its answers: another kind (matching) is refused before anything
-    is read or written."""
+    """The oracle's run trains the kind's model on its answers: a kind without a simulation is refused before
+    anything is read or written."""
     kind = kind_get(dataset.task_type)
-    if kind.name != "categorization":
+    if kind.name not in KINDS:
         raise ApplicationError(
-            f"{dataset.name!r} is a {kind.title.lower()} dataset; "
-            "the active-learning simulation runs on categorization datasets only.",
+            f"{dataset.name!r} is a {kind.title.lower()} dataset; the active-learning simulation runs on "
+            "categorization and product matching datasets only.",
             extra={"task_type": dataset.task_type},
         )
+
+
+def simulation_truth_read(
+    *,
+    dataset: Dataset,
+    path: Path | str,
+    id_column: str = "external_id",
+    label_column: str | None = None,
+    left_column: str | None = None,
+    right_column: str | None = None,
+) -> dict:
+    """The truth file as the dataset's kind reads it: external_id -> label for categorization, the order-free
+    pair of external ids -> match (True) or not for matching."""
+    simulate_labeling_check(dataset=dataset)
+    if kind_get(dataset.task_type).name == "matching":
+        return simulation_matching.pair_truth_read(
+            path, left_column=left_column, right_column=right_column, label_column=label_column
+        )
+    if left_column or right_column:
+        raise ApplicationError("--left-column and --right-column name the sides of pairs: matching datasets only.")
+    return truth_read(path, id_column=id_column, label_column=label_column or "label")
 
 
 def simulate_labeling(
     *,
     dataset: Dataset,
-    truth: dict[str, str],
+    truth: dict,
     labels: int,
     batch: int,
     strategy: str,
@@ -102,13 +119,51 @@ def simulate_labeling(
     random_share: float = 0.0,
     schedule: Iterable[int] = (),
     progress: Callable[[dict], None] | None = None,
+    heldout_split_name: str | None = None,
+    pool_split: str | None = None,
+    compare_full: bool = False,
 ) -> dict:
-    """Run the oracle to `labels` labels and return the report (see the module docstring)."""
+    """Run the oracle to `labels` labels and return the report (see the module docstring); a matching dataset
+    runs simulation_matching's, which alone takes the split options and `compare_full`."""
     simulate_labeling_check(dataset=dataset)
-    if strategy not in STRATEGIES:
-        raise ApplicationError(f"strategy must be one of {', '.join(STRATEGIES)}.")
-    if labels < 1 or batch < 1 or not 0 < heldout < 1 or not 0 <= random_share <= 1:
-        raise ApplicationError("labels and batch must be positive, heldout in (0, 1), random share in [0, 1].")
+    run_options_check(strategy=strategy, labels=labels, batch=batch, heldout=heldout, random_share=random_share)
+    options = {
+        "labels": labels,
+        "batch": batch,
+        "strategy": strategy,
+        "seed": seed,
+        "random_share": random_share,
+        "schedule": list(schedule),
+        "progress": progress,
+    }
+    if kind_get(dataset.task_type).name == "matching":
+        return simulation_matching.simulate_matching(
+            dataset=dataset,
+            truth=truth,
+            heldout=heldout,
+            heldout_split_name=heldout_split_name,
+            pool_split=pool_split,
+            compare_full=compare_full,
+            **options,
+        )
+    if heldout_split_name or pool_split or compare_full:
+        raise ApplicationError("Splits (--heldout-split, --pool-split) and --compare-full are for matching datasets.")
+    return _simulate_categorization(dataset=dataset, truth=truth, heldout=heldout, **options)
+
+
+def _simulate_categorization(
+    *,
+    dataset: Dataset,
+    truth: dict[str, str],
+    labels: int,
+    batch: int,
+    strategy: str,
+    seed: int,
+    heldout: float,
+    random_share: float,
+    schedule: list[int],
+    progress: Callable[[dict], None] | None,
+) -> dict:
     resolve = LabelResolver(dataset)
     label_of = {value: resolve(value) for value in set(truth.values())}
     unknown = sorted(value for value, label in label_of.items() if label is None)
@@ -129,50 +184,28 @@ def simulate_labeling(
         raise ApplicationError(f"the truth matches {len(tasks)} open tasks: too few for a pool and a held-out set.")
     fields = ml.ModelConfig.from_dict(dataset.model_config).features.fields
     heldout_texts = _texts(held_tasks, fields)
-
-    saved = {name: getattr(dataset, name) for name in SETTINGS}
-    saved_keys = dict(Task.objects.filter(pk__in=pool_tasks).values_list("pk", "random_key"))
-    oracle = get_user_model().objects.get_or_create(username=ORACLE)[0]
-    membership_set(dataset=dataset, username=ORACLE, role=Role.ANNOTATOR)
-    curve: list[dict] = []
+    external = {pk: e for e, pk in tasks.items()}
     started = time.perf_counter()
-    labeled, label_s = 0, 0.0
-    try:
-        dataset.retrain_every, dataset.gold_fraction, dataset.seed = 0, 0.0, seed
-        dataset.random_fraction = 1.0 if strategy == "random" else random_share
-        if strategy != "random":
-            dataset.uncertainty_strategy = strategy
-        dataset_settings_write(dataset=dataset, fields=SETTINGS)
-        tasks_completion_set(task_ids=excluded, complete=True)
-        external = {pk: e for e, pk in tasks.items()}
-        tasks_random_keys_set(keys={pk: random_key(seed=seed, external_id=external[pk]) for pk in pool_tasks})
-        random.seed(seed)  # task_lease_next draws gold / random share with the module's generator
-        for target in checkpoints(labels=labels, batch=batch, schedule=schedule):
-            step = time.perf_counter()
-            while labeled < target:
-                task = task_lease_next(dataset=dataset, user=oracle)
-                if task is None:
-                    break
-                annotation_submit(task=task, user=oracle, label=label_for[task.pk])
-                labeled += 1
-            label_s += time.perf_counter() - step
-            if curve and curve[-1]["labels"] == labeled:
-                break  # the pool ran dry: nothing new to train on
-            curve.append(_train_point(dataset, oracle, labeled, heldout_texts, truth_of))
-            if progress:
-                progress(curve[-1])
-            if labeled < target:
-                break
-    finally:
-        for name, value in saved.items():
-            setattr(dataset, name, value)
-        dataset_settings_write(dataset=dataset, fields=SETTINGS)
-        # All were open before, and none could be served meanwhile.
-        tasks_completion_set(task_ids=excluded, complete=False)
-        tasks_random_keys_set(keys=saved_keys)
-    last = curve[-1] if curve else {}
+    run = oracle_run(
+        OracleRun(
+            pool={pk: label_for[pk] for pk in pool_tasks},
+            excluded=excluded,
+            random_keys={pk: random_key(seed=seed, external_id=external[pk]) for pk in pool_tasks},
+            measure=lambda version: _measure(version, heldout_texts, truth_of),
+            figures=FIGURES,
+        ),
+        dataset=dataset,
+        labels=labels,
+        batch=batch,
+        strategy=strategy,
+        seed=seed,
+        random_share=random_share,
+        schedule=schedule,
+        progress=progress,
+    )
     return {
         "dataset": dataset.pk,
+        "task_type": dataset.task_type,
         "strategy": strategy,
         "seed": seed,
         "batch": batch,
@@ -181,31 +214,6 @@ def simulate_labeling(
         "heldout_size": len(held_tasks),
         "pool_size": len(pool_tasks),
         "excluded_other": len(excluded) - len(held_tasks),
-        "curve": curve,
-        "totals": {
-            "labels": labeled,
-            "trainings": len(curve),
-            "accuracy": last.get("accuracy"),
-            "macro_f1": last.get("macro_f1"),
-            "label_s": round(label_s, 2),
-            "train_s": round(sum(point["train_s"] or 0 for point in curve), 2),
-            "rescore_s": round(sum(point["rescore_s"] or 0 for point in curve), 2),
-            "eval_s": round(sum(point["eval_s"] or 0 for point in curve), 2),
-            "wall_s": round(time.perf_counter() - started, 2),
-        },
+        "curve": run.curve,
+        "totals": run_totals(run, started=started),
     }
-
-
-def _train_point(dataset: Dataset, oracle, labeled: int, heldout: dict[int, str], truth_of: dict[int, str]) -> dict:
-    version = training.training_request(dataset=dataset, trigger=TrainingTrigger.MANUAL, user=oracle, enqueue=False)
-    version = training.model_version_train(version_id=version.pk)
-    point = {"labels": labeled, "version": version.number, "status": version.status, "accuracy": None,
-             "macro_f1": None, "train_s": version.timings.get("train_s"), "rescore_s": version.timings.get("rescore_s"),
-             "eval_s": None, "cold_start": version.timings.get("cold_start")}
-    if version.status == VersionStatus.SUCCEEDED:
-        measured = _measure(version, heldout, truth_of)
-        point.update(accuracy=measured["accuracy"], macro_f1=measured["macro_f1"], eval_s=round(measured["eval_s"], 3))
-    else:
-        point["error"] = version.message[:300]
-    return point
-

@@ -2,13 +2,13 @@ import csv
 import json
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import call_command
 
 from datasets.models import Dataset
 from labeling.models import Annotation, Task
 from labeling.simulation import truth_read
 from models_app.services.simulation import ORACLE, checkpoints, heldout_split
-from tests.factories import DatasetFactory, LabelFactory, MatchingDatasetFactory, ProductFactory, TaskFactory, pair_task
+from tests.factories import DatasetFactory, LabelFactory, ProductFactory, TaskFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -93,12 +93,3 @@ def test_random_order_is_reproducible_for_a_seed(catalog, tmp_path):
 def test_checkpoints_merge_the_schedule_and_the_batches():
     assert checkpoints(labels=120, batch=50, schedule=[25]) == [25, 50, 100, 120]
 
-
-def test_the_command_refuses_a_matching_dataset_before_reading_the_truth(tmp_path):
-    dataset = MatchingDatasetFactory(name="Pairs")
-    pair = pair_task(dataset, ProductFactory(dataset=dataset), ProductFactory(dataset=dataset))
-    truth = tmp_path / "truth.csv"
-    truth.write_text("left_id,right_id,label\nA,B,1\n")
-    with pytest.raises(CommandError, match=r"'Pairs' is a product matching dataset.*categorization datasets only"):
-        simulate(dataset, truth, tmp_path / "out.json")
-    assert not Annotation.objects.filter(task=pair).exists() and not (tmp_path / "out.json").exists()
