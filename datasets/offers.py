@@ -90,6 +90,34 @@ def title_tokens(title: str) -> list[Token]:
     return tokens
 
 
+# Token text -> (kind, key, dimension), by which alternative matched it: catalogs repeat their words heavily,
+# so blocking and the matcher, which read a million titles, classify each distinct word once.
+_TOKEN_KEYS: dict[tuple[bool, str], tuple[str, str, str]] = {}
+_TOKEN_KEYS_MAX = 1_000_000
+
+
+def title_keys(title: str) -> list[tuple[str, str, str]]:
+    """(kind, key, dimension) of each of `title_tokens(title)`, in order: the same values, much faster
+    (no Token objects, each distinct token text classified once per process)."""
+    found = []
+    cache = _TOKEN_KEYS
+    for match in _TOKEN.finditer(title):
+        text = match.group(0)
+        measure = match.group("measure") is not None
+        value = cache.get((measure, text))
+        if value is None:
+            if len(cache) >= _TOKEN_KEYS_MAX:
+                cache.clear()
+            if measure:
+                key, dimension = _measure(match)
+                value = ("measure", key, dimension)
+            else:
+                value = ("model" if is_model_number(text) else "word", word_key(text), "")
+            cache[(measure, text)] = value
+        found.append(value)
+    return found
+
+
 def model_numbers(tokens: Iterable[Token]) -> dict[str, str]:
     """Key -> text of each model number, in title order ("WH-1000XM4" and "WH1000XM4" are one)."""
     return {token.key: token.text for token in tokens if token.kind == "model"}

@@ -4,7 +4,15 @@ from decimal import Decimal
 
 import pytest
 
-from datasets.offers import is_model_number, measure_key, measures, model_numbers, price_value, title_tokens
+from datasets.offers import (
+    is_model_number,
+    measure_key,
+    measures,
+    model_numbers,
+    price_value,
+    title_keys,
+    title_tokens,
+)
 
 
 def kinds(title: str) -> list[tuple[str, str]]:
@@ -75,3 +83,19 @@ def test_prices_are_read_as_written(written, value):
 @pytest.mark.parametrize("written", [None, "", "call us", "-5", True, float("nan"), float("inf"), Decimal("-1")])
 def test_what_is_no_price(written):
     assert price_value(written) is None
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Sony WH-1000XM4 16GB 1 TB 2 in 1 wireless, 55\" 4K",
+        "usb stick ,16gb and x.16gb then 16gb",  # the same text as a word after "," and as a size after a space
+        "1,000mAh 2-pack 3rd gen 5 - kg 12.5cm 7 oz",
+        "",
+        "  -- //  ",
+    ],
+)
+def test_title_keys_are_the_kinds_keys_and_dimensions_of_title_tokens(title):
+    expected = [(token.kind, token.key, token.dimension) for token in title_tokens(title)]
+    assert title_keys(title) == expected
+    assert title_keys(title) == expected  # the second time from the cache of token texts

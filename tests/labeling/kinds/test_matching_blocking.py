@@ -162,3 +162,28 @@ def test_completeness_and_reduction_ratio():
     assert reduction_ratio(10, 100) == pytest.approx(0.9)
     assert possible_pairs(["a", "a", "b"], skip_same_source=False) == 3
     assert possible_pairs(["a", "a", "b"], skip_same_source=True) == 2
+
+
+def test_many_sources_apart_still_find_each_twin_in_another_shop():
+    # More shops than MAX_SOURCE_GROUPS: one pass over all, same-shop neighbours dropped from an over-fetched list.
+    from labeling.kinds.matching.blocking import MAX_SOURCE_GROUPS
+
+    shops = MAX_SOURCE_GROUPS + 2
+    titles, sources = [], []
+    for shop in range(shops):
+        for title in SHOP_A:
+            # Each shop lists every product twice (its own near-duplicate crowds the neighbour list).
+            titles += [f"{title} offer {shop}", f"{title} offer {shop} new"]
+            sources += [f"shop{shop}", f"shop{shop}"]
+    found = candidate_pairs(
+        _records(titles), BlockingConfig(k=2, keys=(), skip_same_source=True), sources=sources
+    )
+    assert len(found) and all(sources[left] != sources[right] for left, right in _pairs(found))
+    product = [title.split(" offer")[0] for title in titles]
+    assert all(product[left] == product[right] for left, right in _pairs(found))
+
+
+def test_a_small_catalog_keeps_words_three_offers_share():
+    titles = ["acme kettle steel 1.7l", "acme kettle steel 1.7 l", "kettle acme steel", *SHOP_B]
+    found = candidate_pairs(_records(titles), BlockingConfig(k=2, keys=()))
+    assert {(0, 1), (0, 2), (1, 2)} <= _pairs(found)
