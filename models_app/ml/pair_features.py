@@ -13,18 +13,20 @@ import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 from rapidfuzz import fuzz
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from datasets.offers import measures, model_numbers, price_value, text_key, title_tokens
+from datasets.offers import price_value, text_key, title_keys
 
 from .config import MATCHER_FIELDS
 from .features import DTYPE, CharNgramVectorizer
 from .text import WordAnalyzer, product_text
+
+if TYPE_CHECKING:
+    from .pair_table import PairCache
 
 # partial_ratio is quadratic in the shorter text: a long description would cost milliseconds a pair,
 # and its first few hundred characters carry what tells two offers apart.
@@ -61,13 +63,17 @@ class _Parsed:
 @functools.lru_cache(maxsize=2**16)
 def _parsed(text: str) -> _Parsed:
     # Cached: in candidate pairs each product stands in about k pairs, so most texts repeat.
-    tokens = title_tokens(text)
+    tokens = title_keys(text)
+    sizes: dict[str, set[str]] = {}
+    for kind, key, dimension in tokens:
+        if kind == "measure":
+            sizes.setdefault(dimension, set()).add(key)
     return _Parsed(
-        words=frozenset(token.key for token in tokens),
-        numbers=frozenset(token.key for token in tokens if any(c.isdigit() for c in token.key)),
-        models=tuple(model_numbers(tokens)),
-        measures={dimension: frozenset(keys) for dimension, keys in measures(tokens).items()},
-        fuzzy=" ".join(token.key for token in tokens)[:FUZZY_MAX_CHARS],
+        words=frozenset(key for _, key, _ in tokens),
+        numbers=frozenset(key for _, key, _ in tokens if any(c.isdigit() for c in key)),
+        models=tuple(dict.fromkeys(key for kind, key, _ in tokens if kind == "model")),
+        measures={dimension: frozenset(keys) for dimension, keys in sizes.items()},
+        fuzzy=" ".join(key for _, key, _ in tokens)[:FUZZY_MAX_CHARS],
     )
 
 
@@ -185,21 +191,25 @@ class PairFeaturizer:
         ]
         return self
 
-    def transform(self, left: Sequence[Mapping[str, Any]], right: Sequence[Mapping[str, Any]]) -> np.ndarray:
+    def cache(self) -> PairCache:
+        """An empty cache of parsed products and texts, to share between the pages of one rescoring."""
+        from .pair_table import PairCache  # it reads this module's constants
+
+        identifying = [name for name in IDENTIFYING_FIELDS if name in self.fields] or _text_fields(self.fields)
+        return PairCache(
+            fields=self.fields, text_fields=_text_fields(self.fields), identifying=identifying,
+            vectorizers=self.vectorizers_,
+        )
+
+    def transform(
+        self, left: Sequence[Mapping[str, Any]], right: Sequence[Mapping[str, Any]], *, cache: PairCache | None = None
+    ) -> np.ndarray:
+        """The features of the pairs (left[i], right[i]); give the same `cache` to the calls of one rescoring
+        so that each product is parsed and vectorized once (``pair_table``)."""
         if len(left) != len(right):
             raise ValueError(f"{len(left)} left records but {len(right)} right records")
-        left_texts = [_record_texts(record, self.fields) for record in left]
-        right_texts = [_record_texts(record, self.fields) for record in right]
-        rows = np.array(
-            [_row(*pair, self.fields) for pair in zip(left, right, left_texts, right_texts, strict=True)], dtype=DTYPE
-        )
-        rows = rows.reshape(len(left), len(feature_names(self.fields)))  # also when there are no pairs
-        cosines: list[np.ndarray] = []
-        for name in _text_fields(self.fields):
-            left_field = [texts[name] for texts, _ in left_texts]
-            right_field = [texts[name] for texts, _ in right_texts]
-            cosines += _cosines(self.vectorizers_[name], left_field, right_field)
-        return np.column_stack([rows, *cosines]).astype(DTYPE, copy=False)
+        cache = cache if cache is not None else self.cache()
+        return cache.pairs(left, right, len(feature_names(self.fields)))
 
 
 def _texts(records: Sequence[Mapping[str, Any]], name: str) -> list[str]:
@@ -215,22 +225,3 @@ def _fitted_vectorizers(texts: list[str]) -> tuple[TfidfVectorizer, CharNgramVec
     )
     chars = CharNgramVectorizer(ngram_range=(3, 5), max_features=MAX_VOCABULARY)
     return words.fit(texts), chars.fit(texts)
-
-
-def _cosines(
-    vectorizers: tuple[TfidfVectorizer, CharNgramVectorizer] | None, left: list[str], right: list[str]
-) -> list[np.ndarray]:
-    """Word and char cosine of each pair; 0 where a side is empty or shares no term with the vocabulary."""
-    if vectorizers is None or not left:
-        return [np.zeros(len(left), dtype=DTYPE)] * 2
-    # Each distinct text is vectorized once: a product stands in many pairs.
-    index: dict[str, int] = {}
-    left_rows = [index.setdefault(text, len(index)) for text in left]
-    right_rows = [index.setdefault(text, len(index)) for text in right]
-    distinct = list(index)
-    result = []
-    for vectorizer in vectorizers:
-        matrix = sp.csr_matrix(vectorizer.transform(distinct))
-        products = matrix[left_rows].multiply(matrix[right_rows])
-        result.append(np.asarray(products.sum(axis=1), dtype=DTYPE).ravel())
-    return result

@@ -79,8 +79,9 @@ def pairs_rescore(
     )
     match_id, no_match_id = label_ids[MATCH.code], label_ids[NO_MATCH.code]
     scored = 0
+    cache = matcher.featurizer.cache()  # each product parsed once for every page, not once per pair
     for task_ids, left, right in open_pair_records(dataset=dataset):
-        for chunk in score_pairs(matcher=matcher, left=left, right=right, chunk_size=len(task_ids)):
+        for chunk in score_pairs(matcher=matcher, left=left, right=right, chunk_size=len(task_ids), cache=cache):
             rows = []
             for task_id, p, uncertainty in zip(task_ids, chunk.probabilities, chunk.uncertainty, strict=True):
                 p, uncertainty = round(float(p), 4), round(float(uncertainty), 6)
