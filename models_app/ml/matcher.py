@@ -1,8 +1,9 @@
 """Product matching: train a pair classifier on labeled pairs, choose its threshold, score pairs in chunks.
 
 Labels are 1 (same product) and 0 (different products). A matcher is measured on a stratified holdout
-(or, with too few labels for one, by cross-validation as the categorizer is), its threshold is the one
-of the best F1 there, and it is then refitted on every label and keeps that threshold.
+(or, with too few labels for one, by cross-validation as the categorizer is) at its threshold: 0.5 on
+its calibrated probabilities, or with `threshold: "holdout"` the one of the best F1 there (see
+MatcherConfig for why 0.5 is the default). It is then refitted on every label and keeps that threshold.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from .features import DTYPE
 from .figures import MIN_EVALUATED
 from .metrics import best_f1_threshold, match_metrics
 from .pair_features import PairFeaturizer
+from .pair_table import PairCache
 from .train import CV_FOLDS, MAX_CROSS_VALIDATED, TrainingError, holdout_split
 
 Record = Mapping[str, Any]
@@ -55,11 +57,14 @@ class Matcher:
     def feature_names(self) -> list[str]:
         return self.featurizer.feature_names_
 
-    def predict_proba(self, left: Sequence[Record], right: Sequence[Record]) -> np.ndarray:
-        """The match probability of each pair, float32 in [0, 1]."""
+    def predict_proba(
+        self, left: Sequence[Record], right: Sequence[Record], *, cache: PairCache | None = None
+    ) -> np.ndarray:
+        """The match probability of each pair, float32 in [0, 1]; `cache` as in ``PairFeaturizer.transform``."""
         if not len(left):
             return np.zeros(0, dtype=DTYPE)
-        features = self.featurizer.transform(left, right)
+        features = self.featurizer.transform(left, right, cache=cache)
+        # One thread here too: on a busy 2-core machine two OpenMP threads made a page of 20k pairs 10x slower.
         with threadpool_limits(limits=THREADS, user_api="openmp"):
             return self.classifier.predict_proba(features)[:, 1].astype(DTYPE)
 
@@ -71,7 +76,8 @@ class MatcherResult:
     metrics: ``match_metrics`` of the evaluated model at the chosen threshold plus "evaluated_on"
     ("holdout", "cross-validation" with "folds", or None with no figures: {"n", "evaluated_on",
     "threshold", "precision": None, "recall": None, "f1": None}) and "note" when it is not a plain
-    holdout. The threshold is chosen on the same labels it is measured on, which flatters F1 a little
+    holdout, and "best_f1_threshold" (the threshold of the best F1 on those labels). With `threshold:
+    "holdout"` the threshold is chosen on the same labels it is measured on, which flatters F1 a little
     (about a point at a few hundred held-out pairs).
     split: {"n", "positives", "train", "holdout", "seed", "holdout_ids" (indices into the input),
     "refit_on_all": True}, and "folds" when cross-validated.
@@ -159,8 +165,10 @@ def train_matcher(
             split.update(train=len(y), holdout=0, holdout_ids=[], folds=folds)
     evaluated = time.perf_counter()
     if measured is not None and truth.any():
-        threshold = float(np.clip(best_f1_threshold(y_true=truth, probabilities=measured), *THRESHOLD_RANGE))
+        best = float(np.clip(best_f1_threshold(y_true=truth, probabilities=measured), *THRESHOLD_RANGE))
+        threshold = best if config.threshold == "holdout" else DEFAULT_THRESHOLD
         metrics = match_metrics(y_true=truth, probabilities=measured, threshold=threshold)
+        metrics["best_f1_threshold"] = round(best, 4)
         metrics["evaluated_on"] = evaluated_on
         if evaluated_on == "cross-validation":
             metrics["folds"] = split["folds"]
@@ -237,19 +245,27 @@ class PairScores:
 
 
 def score_pairs(
-    *, matcher: Matcher, left: Iterable[Record], right: Iterable[Record], chunk_size: int = 20_000
+    *,
+    matcher: Matcher,
+    left: Iterable[Record],
+    right: Iterable[Record],
+    chunk_size: int = 20_000,
+    cache: PairCache | None = None,
 ) -> Iterator[PairScores]:
     """Score pairs (left[i], right[i]) with a fitted matcher, one PairScores per ``chunk_size`` pairs.
 
     ``left`` and ``right`` may be any iterables of the same length (generators over a database
-    cursor keep memory flat); a ValueError is raised when one runs out before the other.
+    cursor keep memory flat); a ValueError is raised when one runs out before the other. Each product is
+    parsed once for all the chunks (``matcher.featurizer.cache()``); pass one `cache` to several calls
+    that score the same products (the pages of one rescoring).
     """
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be positive, got {chunk_size}")
+    cache = cache if cache is not None else matcher.featurizer.cache()
     pairs = zip(left, right, strict=True)
     start = 0
     while chunk := list(islice(pairs, chunk_size)):
-        probabilities = matcher.predict_proba([a for a, _ in chunk], [b for _, b in chunk])
+        probabilities = matcher.predict_proba([a for a, _ in chunk], [b for _, b in chunk], cache=cache)
         yield PairScores(start, probabilities, pair_uncertainty(probabilities, matcher.threshold))
         start += len(chunk)
 

@@ -71,6 +71,7 @@ def test_a_run_trains_a_matcher_rescores_open_pairs_and_becomes_active(pairs):
         "fields": ["title", "brand", "description", "attributes", "price"],
         "classifier": "logreg",
         "holdout": 0.2,
+        "threshold": "calibrated",
     }
 
 

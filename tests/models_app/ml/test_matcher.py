@@ -70,8 +70,18 @@ def test_probabilities_are_float32_in_zero_one():
     assert ((probabilities >= 0) & (probabilities <= 1)).all()
 
 
-def test_the_threshold_is_the_best_f1_one_of_the_holdout_and_kept_with_the_refit_model():
+def test_the_default_threshold_is_the_calibrated_half_and_the_best_f1_one_is_reported():
     result = train_matcher(left=LEFT, right=RIGHT, labels=LABELS, config=LOGREG, seed=3)
+    assert result.matcher.threshold == 0.5 and result.metrics["threshold"] == 0.5
+    chosen = train_matcher(
+        left=LEFT, right=RIGHT, labels=LABELS, config=MatcherConfig(classifier="logreg", threshold="holdout"), seed=3
+    )
+    assert result.metrics["best_f1_threshold"] == chosen.metrics["threshold"] == chosen.metrics["best_f1_threshold"]
+
+
+def test_the_holdout_threshold_is_the_best_f1_one_of_the_holdout_and_kept_with_the_refit_model():
+    config = MatcherConfig(classifier="logreg", threshold="holdout")
+    result = train_matcher(left=LEFT, right=RIGHT, labels=LABELS, config=config, seed=3)
     held = result.split["holdout_ids"]
     train_ids = [i for i in range(len(LABELS)) if i not in set(held)]
     measured, _, _ = fit_matcher(
@@ -156,8 +166,10 @@ def test_uncertainty_needs_a_threshold_inside_zero_one():
 
 
 def test_a_matcher_config_survives_a_json_round_trip():
-    config = MatcherConfig(fields=("title", "price"), classifier="logreg", holdout=0.3)
-    assert config.to_dict() == {"fields": ["title", "price"], "classifier": "logreg", "holdout": 0.3}
+    config = MatcherConfig(fields=("title", "price"), classifier="logreg", holdout=0.3, threshold="holdout")
+    assert config.to_dict() == {
+        "fields": ["title", "price"], "classifier": "logreg", "holdout": 0.3, "threshold": "holdout"
+    }
     assert MatcherConfig.from_dict(config.to_dict()) == config
     assert MatcherConfig.from_dict({}) == MatcherConfig()
 
@@ -171,7 +183,8 @@ def test_a_matcher_config_survives_a_json_round_trip():
         ({"fields": ["price"]}, "at least one text field"),
         ({"fields": "title"}, "non-empty list of field names"),
         ({"holdout": 0.6}, "holdout must be a fraction"),
-        ({"threshold": 0.5}, "unknown matcher config key.*threshold"),
+        ({"threshold": 0.5}, "threshold must be one of"),
+        ({"cutoff": 0.5}, "unknown matcher config key.*cutoff"),
         (["title"], "must be a mapping"),
     ],
 )
