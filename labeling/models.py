@@ -74,8 +74,10 @@ class Task(models.Model):
 class TaskItem(models.Model):
     """A product of a multi-item task in its role ("left", "right"); the roles are the task kind's."""
 
-    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="items")
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="task_items")
+    # No index of their own: (task, role)'s unique index leads with the task and task_item_product serves the
+    # product; each extra index is one more write per item, and blocking writes millions of them.
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="items", db_index=False)
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="task_items", db_index=False)
     role = models.CharField(max_length=16)
 
     class Meta:
