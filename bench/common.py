@@ -15,7 +15,7 @@ BENCH_DIR = ROOT / "bench"
 DATA_DIR = BENCH_DIR / "data"
 RESULTS_DIR = BENCH_DIR / "results"
 PYTHON = sys.executable
-DB_NAME = "shelfmark_bench"
+DB_NAME = os.environ.get("BENCH_DB", "shelfmark_bench")  # another name runs a bench beside a running one
 DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432"
 
 

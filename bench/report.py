@@ -179,6 +179,45 @@ def _p2_details(p2: dict, name: str = "P2", unit: str = "products") -> list[str]
     return lines
 
 
+def _p6_rows(p6: dict) -> list[str]:
+    note = "" if p6["products"] == MILLION else f" (at {p6['products']:,}; the target is at 1M)"
+    quality = p6["quality"]
+    return [
+        f"| P6 | candidate pairs (blocking, k={p6['k']}) for {p6['products']:,} products, written as tasks{note} "
+        f"| {p6['seconds']:.0f} s, peak {p6['peak_mb']:.0f} MB; {quality['candidates']:,} pairs, completeness "
+        f"{_n(quality['pair_completeness'], 3)}, RR {_n(quality['reduction_ratio'], 6)} "
+        f"| < {p6['target_seconds']:.0f} s, < {p6['target_peak_mb']:.0f} MB | {_verdict(p6['pass'])} |"
+    ]
+
+
+def _p7_rows(p7: dict) -> list[str]:
+    note = "" if p7["scored"] >= MILLION else f" (at {p7['scored']:,}; the target is at 1M)"
+    return [
+        f"| P7 | rescore {p7['scored']:,} open candidate pairs (`pairs_rescore`){note} "
+        f"| {p7['seconds']:.1f} s ({_n(p7['pairs_per_s'])} pairs/s; featurize + predict {p7['ml_s']:.1f} s) "
+        f"| < {p7['target_s']:.0f} s | {_verdict(p7['pass'])} |"
+    ]
+
+
+def _p6_details(p6: dict) -> list[str]:
+    quality = p6["quality"]
+    parts = p6.get("parts") or {}
+    result = p6.get("result") or {}
+    timings = result.get("timings") or {name: entry["seconds"] for name, entry in parts.items()}
+    lines = ["", f"### P6: candidate pairs for {p6['products']:,} products ({p6['path']})", "",
+             "| part | seconds |", "| --- | ---: |"]
+    lines += [f"| {name} | {_n(float(value), 1)} |" for name, value in timings.items()]
+    lines += [
+        f"| **total** (wall; process CPU {_n(p6.get('cpu_s'), 0)} s) | **{p6['seconds']:.1f}** |", "",
+        f"Peak RSS {p6['peak_mb']:.0f} MB (Django alone {p6['baseline_mb']:.0f} MB). Against the generator's truth "
+        f"(same base title = same product; {quality['base_titles']:,} base titles, {quality['true_pairs']:,} "
+        f"matching pairs): {quality['true_pairs_found']:,} found, pair completeness "
+        f"{_n(quality['pair_completeness'], 3)}, precision of the candidates {_n(quality['candidate_precision'], 3)}, "
+        f"reduction ratio {_n(quality['reduction_ratio'], 6)}. Load average while measured: {p6.get('load', '-')}.",
+    ]
+    return lines
+
+
 def markdown(results: dict) -> str:
     machine, params = results["machine"], results["parameters"]
     lines = [
@@ -204,6 +243,9 @@ def markdown(results: dict) -> str:
     lines += _p3_rows(p3) if p3 else ["| P3 | train on 10k labels + rescore 1M | not run | < 120 s | - |"]
     lines += _p4_rows(p4) if p4 else ["| P4 | export 1M labeled rows as JSONL | not run | >= 100k rows/s, < 300 MB | - |"]  # noqa: E501
     lines += _p5_rows(p5) if p5 else ["| P5 | labels to match random at 1,000 | not run | <= 600 | - |"]
+    p6, p7 = results.get("p6"), results.get("p7")
+    lines += _p6_rows(p6) if p6 else ["| P6 | candidate pairs for 1M products | not run | < 300 s, < 2048 MB | - |"]
+    lines += _p7_rows(p7) if p7 else ["| P7 | rescore 1M candidate pairs | not run | < 60 s | - |"]
     if p1:
         lines += _p1_details(p1)
     if p2:
@@ -216,7 +258,9 @@ def markdown(results: dict) -> str:
         lines += _p4_details(p4)
     if p5:
         lines += _p5_details(p5)
-    dated = [f"{name.upper()} {results[name]['measured']}" for name in ("p1", "p2", "p2m", "p3", "p4", "p5")
+    if p6:
+        lines += _p6_details(p6)
+    dated = [f"{name.upper()} {results[name]['measured']}" for name in ("p1", "p2", "p2m", "p3", "p4", "p5", "p6", "p7")
              if isinstance(results.get(name), dict) and results[name].get("measured")]
     if dated:
         lines += ["", f"Merged results (MERGE=1), measured at: {'; '.join(dated)}."]

@@ -30,7 +30,7 @@ from bench.common import (
 )
 from bench.report import markdown
 
-CHOICES = ("p1", "p2", "p2m", "p3", "p4", "p5")
+CHOICES = ("p1", "p2", "p2m", "p3", "p4", "p5", "p6", "p7")
 
 
 def _selected() -> list[str]:
@@ -100,7 +100,7 @@ def main() -> int:
     }
     log(f"SCALE={scale:,}, running {', '.join(only)} on {results['machine']['postgres']}")
     path = None
-    if {"p1", "p2", "p2m", "p3", "p4"} & set(only):  # P5 samples the real catalogs itself
+    if {"p1", "p2", "p2m", "p3", "p4", "p6", "p7"} & set(only):  # P5 samples the real catalogs itself
         path = data.catalog(scale)
         results["catalog"] = data.describe(path)
     log(f"recreating and migrating the bench database ({recreate_database():.1f} s)")
@@ -119,6 +119,10 @@ def main() -> int:
             results["p4"] = _attempt("p4", results, lambda: _p4(path, scale))
         if "p5" in only:
             results["p5"] = _attempt("p5", results, _p5)
+        if "p6" in only:
+            results["p6"] = _attempt("p6", results, lambda: _p6(path, scale))
+        if "p7" in only:
+            results["p7"] = _attempt("p7", results, lambda: _p7(path, scale))
     except KeyboardInterrupt:
         interrupted = True
         results["failures"].append("interrupted (Ctrl-C): the figures are incomplete")
@@ -199,6 +203,20 @@ def _p5() -> dict:
 
     log("P5: labels active learning needs to match random order at 1,000 labels")
     return p5_active.run()
+
+
+def _p6(path, scale: int) -> dict:
+    from bench import p6_blocking
+
+    log(f"P6: candidate pairs (blocking) for {scale:,} products, written as tasks")
+    return p6_blocking.run(path, scale)
+
+
+def _p7(path, scale: int) -> dict:
+    from bench import p7_pair_rescore
+
+    log("P7: rescore 1M open candidate pairs with a trained matcher")
+    return p7_pair_rescore.run(path, scale)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,163 @@
+"""P7: rescore 1M open candidate pairs with a trained matcher (`pairs_rescore`, what a matching training runs).
+
+Setup (not measured): the first P7_PRODUCTS rows of the scaled catalog in a matching dataset (COPY, as P2),
+their candidate pairs by blocking (k=10), of which P7_PAIRS + P7_LABELS are written as tasks
+(`pair_tasks_insert`); P7_LABELS of them (half matches, half not, by the generator's truth: the same base
+title is the same product) get one answer each and are complete; a matcher is trained on them
+(`train_matcher`, the default config) exactly as a training run gathers them (`training_pairs`).
+Measured, in this process: `pairs_rescore` over every open pair (read the pairs page by page, featurize,
+predict, write suggestions, uncertainty and priority), with the time inside `score_pairs` (featurization +
+prediction: the ML part) kept apart from the database's. Target: under 60 s for 1M pairs.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bench.common import env_int, log
+from bench.p6_blocking import base_position
+
+TARGET_SECONDS = 60.0
+
+
+class _ScoreTimer:
+    """Wraps models_app.services.matching.score_pairs (a generator) and adds up the time spent producing chunks."""
+
+    def __init__(self, score_pairs) -> None:
+        self.score_pairs, self.seconds, self.pairs = score_pairs, 0.0, 0
+
+    def __call__(self, **kwargs):
+        chunks = self.score_pairs(**kwargs)
+        while True:
+            started = time.perf_counter()
+            chunk = next(chunks, None)
+            self.seconds += time.perf_counter() - started
+            if chunk is None:
+                return
+            self.pairs += len(chunk.probabilities)
+            yield chunk
+
+
+def _load(path: Path, products: int) -> int:
+    """A matching dataset with the first `products` rows of `path`; returns its id."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection, transaction
+
+    from bench import p2_setup
+    from workspace.services.datasets import dataset_create
+
+    p2_setup.reset()
+    user = get_user_model().objects.create(username="bench-lead")
+    with path.open("rb") as handle:
+        head = io.BytesIO(b"".join(itertools.islice(handle, products + 1)))  # the header and `products` rows
+    with transaction.atomic():
+        dataset = dataset_create(user=user, name=f"bench rescore {path.stem}", task_type="matching")
+        dataset.retrain_every = 0
+        dataset.save(update_fields=["retrain_every"])
+        with connection.cursor() as cursor:
+            cursor.execute(p2_setup.STAGE)
+            cursor.copy_expert("COPY bench_stage FROM STDIN WITH (FORMAT csv, HEADER true)", head)
+            cursor.execute(p2_setup.PRODUCTS, [dataset.pk])
+    return dataset.pk
+
+
+def _pairs(dataset, *, pairs: int, labels: int, seed: int) -> tuple[int, int]:
+    """Blocking's candidates written as tasks, `labels` of them answered; (open pairs, labeled pairs)."""
+    from django.db import connection
+
+    from datasets.models import Label, Product
+    from labeling.kinds.matching.blocking import BlockingConfig, candidate_pairs
+    from labeling.kinds.matching.tasks import pair_tasks_insert
+
+    products = Product.objects.filter(dataset=dataset).order_by("pk")
+    rows = list(products.values_list("pk", "external_id", "title", "brand"))
+    ids = np.asarray([row[0] for row in rows], dtype=np.int64)
+    positions = np.asarray([base_position(row[1]) for row in rows], dtype=np.int64)
+    found = candidate_pairs([{"title": row[2], "brand": row[3]} for row in rows], BlockingConfig(k=10))
+    truth = positions[found.left] == positions[found.right]
+    rng = np.random.default_rng(seed)
+    chosen = np.concatenate([
+        rng.choice(np.flatnonzero(truth), labels // 2, replace=False),
+        rng.choice(np.flatnonzero(~truth), labels - labels // 2, replace=False),
+    ])
+    rest = np.setdiff1d(np.arange(len(found)), chosen)[:pairs]
+    keep = np.concatenate([chosen, rest])
+    pair_tasks_insert(dataset=dataset, left_ids=ids[found.left[keep]], right_ids=ids[found.right[keep]])
+    label_of = dict(Label.objects.filter(dataset=dataset).values_list("code", "pk"))
+    keys = [f"{min(a, b)}:{max(a, b)}" for a, b in zip(ids[found.left[chosen]].tolist(),
+                                                        ids[found.right[chosen]].tolist(), strict=True)]
+    answers = [label_of["1" if match else "0"] for match in truth[chosen].tolist()]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO labeling_annotation (dataset_id, task_id, user_id, status, label_id, flagged, source,
+                                             source_name, suggestions_shown, created_at, updated_at)
+            SELECT t.dataset_id, t.id, NULL, 'submitted', answer.label_id, false, 'import', 'bench', false,
+                   now(), now()
+            FROM unnest(%(keys)s::text[], %(labels)s::bigint[]) AS answer (item_key, label_id)
+            JOIN labeling_task t ON t.dataset_id = %(dataset)s AND t.item_key = answer.item_key
+            """,
+            {"keys": keys, "labels": answers, "dataset": dataset.pk},
+        )
+        cursor.execute(
+            "UPDATE labeling_task SET annotation_count = 1, is_complete = true WHERE dataset_id = %s AND id IN "
+            "(SELECT task_id FROM labeling_annotation WHERE dataset_id = %s)",
+            [dataset.pk, dataset.pk],
+        )
+        cursor.execute("VACUUM (ANALYZE) datasets_product, labeling_task, labeling_taskitem, labeling_annotation")
+        cursor.execute("CHECKPOINT")
+    return len(rest), len(chosen)
+
+
+def run(path: Path, scale: int) -> dict:
+    from datasets.models import Dataset
+    from labeling.kinds.matching.training import training_pairs
+    from labeling.label_stats import annotation_last_id
+    from models_app.ml import MatcherConfig, train_matcher
+    from models_app.services import matching
+
+    products = min(env_int("P7_PRODUCTS", 150_000), scale)
+    started = time.perf_counter()
+    dataset = Dataset.objects.get(pk=_load(path, products))
+    open_pairs, labeled = _pairs(
+        dataset, pairs=env_int("P7_PAIRS", 1_000_000), labels=env_int("P7_LABELS", 400), seed=env_int("BENCH_SEED", 42)
+    )
+    left, right, labels = training_pairs(dataset=dataset, upto_annotation_id=annotation_last_id(dataset=dataset))
+    trained = train_matcher(left=left, right=right, labels=labels, config=MatcherConfig(), seed=dataset.seed)
+    setup_seconds = time.perf_counter() - started
+    log(f"P7 setup: {products:,} products, {open_pairs:,} open pairs, matcher on {len(labels)} labels "
+        f"(holdout F1 {trained.metrics.get('f1')}) in {setup_seconds:.0f} s")
+
+    timer = _ScoreTimer(matching.score_pairs)
+    matching.score_pairs = timer
+    try:
+        started, cpu = time.perf_counter(), time.process_time()
+        scored = matching.pairs_rescore(dataset=dataset, matcher=trained.matcher, prioritize=True)
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    finally:
+        matching.score_pairs = timer.score_pairs
+    log(f"P7: {scored:,} pairs rescored in {seconds:.1f} s ({scored / seconds:,.0f} pairs/s); "
+        f"featurize + predict {timer.seconds:.1f} s, the rest (read, write) {seconds - timer.seconds:.1f} s")
+    return {
+        "products": products,
+        "labels": labeled,
+        "scored": scored,
+        "setup_seconds": round(setup_seconds, 1),
+        "seconds": round(seconds, 2),
+        "pairs_per_s": round(scored / seconds),
+        "ml_s": round(timer.seconds, 2),
+        "db_s": round(seconds - timer.seconds, 2),
+        # This process's CPU seconds (not the database's): on a shared machine wall time also counts the others.
+        "cpu_s": round(cpu, 1),
+        "load": " ".join(f"{value:.1f}" for value in os.getloadavg()),
+        "matcher": {"f1": trained.metrics.get("f1"), "precision": trained.metrics.get("precision"),
+                    "recall": trained.metrics.get("recall"), "threshold": trained.matcher.threshold},
+        "target_s": TARGET_SECONDS,
+        "pass": scored >= 1_000_000 and seconds < TARGET_SECONDS,
+    }
