@@ -90,8 +90,29 @@ def celery_worker_session(django_db_setup: None, django_db_blocker) -> Iterator[
 
 
 @pytest.fixture
-def celery_worker(celery_worker_session: object, transactional_db: None) -> object:
-    return celery_worker_session
+def celery_worker(celery_worker_session: object, transactional_db: None) -> Iterator[object]:
+    yield celery_worker_session
+    # Work the test set off (a conflict check after its answers) must end before the tables are flushed:
+    # a task still reading them would deadlock with the flush's TRUNCATE.
+    _worker_idle_wait(timeout=30)
+
+
+def _worker_idle_wait(*, timeout: float) -> None:
+    from amqp.exceptions import ChannelError
+    from celery.worker import state
+
+    from config.celery import app
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with app.connection_for_read() as connection_:
+            try:
+                waiting = connection_.default_channel.queue_declare(queue="celery", passive=True).message_count
+            except ChannelError:  # no such queue yet: nothing was ever sent to it
+                waiting = 0
+        if not waiting and not state.active_requests and not state.reserved_requests:
+            return
+        time.sleep(0.05)
 
 
 @pytest.fixture(scope="session")
