@@ -198,7 +198,8 @@ def markdown(results: dict) -> str:
         "through the real queue, training (`training_request` + `model_version_train`, rescoring every open pair) "
         f"at 25 labels, then every {results['batch']} up to {results['labels']:,} (random order: 25, 50, then every "
         f"{RANDOM_BATCH}); each version is measured on "
-        "the held-out pairs at its own threshold (the app's: 0.5 on calibrated probabilities by default, the holdout's best-F1 one with `threshold: holdout`). Matcher settings "
+        "the held-out pairs at its own threshold (the app's: 0.5 on calibrated probabilities by default, "
+        "the holdout's best-F1 one with `threshold: holdout`). Matcher settings "
         f"`{json.dumps(results['config'])}`, cold start {results['cold_start']} labels of each answer, random share "
         f"{results['random_share']}. Means over seeds {', '.join(map(str, results['seeds']))}; F1 in points.",
         "",
