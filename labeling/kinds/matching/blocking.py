@@ -37,6 +37,7 @@ from labeling.kinds.matching.block_tfidf import tfidf_fit_transform
 
 FIELDS = ("title", "brand", "description")
 KEYS = ("model", "gtin", "brand_size")
+DEFAULT_KEYS = ("model", "gtin")
 # Attribute names whose value identifies a product across shops.
 GTIN_ATTRIBUTES = ("gtin", "gtin13", "gtin12", "gtin14", "ean", "upc", "isbn", "mpn")
 MAX_DF_SHARE = 0.01
@@ -61,7 +62,9 @@ class BlockingConfig:
     k: int = 10
     fields: tuple[str, ...] = ("title", "brand")
     min_similarity: float = 0.3
-    keys: tuple[str, ...] = KEYS
+    # Brand + size is asked for, not assumed: in a catalog of one brand's sizes it pairs every product of a
+    # size with every other (the demo: 1,071 of 1,924 candidates came from it alone).
+    keys: tuple[str, ...] = DEFAULT_KEYS
     skip_same_source: bool = False
     # The product column or attribute that names the source ("merchant", "shop"); empty: one source.
     source_field: str = "source"

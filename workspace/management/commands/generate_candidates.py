@@ -24,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--k", type=int, help="Neighbours per product (10).")
         parser.add_argument("--fields", help="Compared fields, comma-separated: title,brand,description (title,brand).")
         parser.add_argument("--min-similarity", type=float, help="Minimum cosine, 0 to below 1 (0.3).")
-        parser.add_argument("--keys", help='Exact keys, comma-separated: model,gtin,brand_size (all); "" for none.')
+        parser.add_argument("--keys", help='Exact keys among model,gtin,brand_size (model,gtin); "" for none.')
         parser.add_argument("--source-field", help="Product column or attribute naming the source (source).")
         parser.add_argument("--skip-same-source", action="store_true", help="Never pair two products of one source.")
         parser.add_argument("--user", help="Username recorded as the run's creator.")
