@@ -160,3 +160,21 @@ def latency_summary(seconds: list[float]) -> dict[str, float | int | None]:
         "p99_ms": ms(percentile(values, 0.99)),
         "max_ms": ms(values[-1]) if values else None,
     }
+
+
+class ChunkTimer:
+    """Wraps a generator function of chunks (a scoring step) and adds up the seconds spent producing them:
+    the model's share of a rescoring, apart from the reads and writes around it. `wrapped` is the original."""
+
+    def __init__(self, wrapped) -> None:
+        self.wrapped, self.seconds = wrapped, 0.0
+
+    def __call__(self, **kwargs):
+        chunks = self.wrapped(**kwargs)
+        while True:
+            started = time.perf_counter()
+            chunk = next(chunks, None)
+            self.seconds += time.perf_counter() - started
+            if chunk is None:
+                return
+            yield chunk

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from bench.common import log
+from bench.common import ChunkTimer, log
 
 LABELS = 10_000
 TARGET_SECONDS = 120.0
@@ -31,24 +31,6 @@ COMPLETE = """
 UPDATE labeling_task SET annotation_count = 1, is_complete = true
 WHERE id IN (SELECT task_id FROM labeling_annotation WHERE dataset_id = %(dataset)s)
 """
-
-
-class _ScoreTimer:
-    """Wraps models_app.services.scoring.score (a generator) and adds up the time spent producing chunks."""
-
-    def __init__(self, score) -> None:
-        self.score, self.seconds, self.texts = score, 0.0, 0
-
-    def __call__(self, **kwargs):
-        chunks = self.score(**kwargs)
-        while True:
-            started = time.perf_counter()
-            chunk = next(chunks, None)
-            self.seconds += time.perf_counter() - started
-            if chunk is None:
-                return
-            self.texts += len(chunk.top_labels)
-            yield chunk
 
 
 def setup(path: Path) -> tuple[int, int, float]:
@@ -81,14 +63,14 @@ def run(path: Path, scale: int) -> dict:
 
     dataset_id, labeled, setup_seconds = setup(path)
     dataset = Dataset.objects.get(pk=dataset_id)
-    timer = _ScoreTimer(scoring.score)
+    timer = ChunkTimer(scoring.score)
     scoring.score = timer
     try:
         started = time.perf_counter()
         version = model_version_train(version_id=training_request(dataset=dataset).pk)
         total = time.perf_counter() - started
     finally:
-        scoring.score = timer.score
+        scoring.score = timer.wrapped
     if version.status != "succeeded":
         raise RuntimeError(f"the training run failed: {version.message}")
     timings = version.timings

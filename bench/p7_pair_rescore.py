@@ -20,28 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.common import env_int, log
+from bench.common import ChunkTimer, env_int, log
 from bench.p6_blocking import base_position
 
 TARGET_SECONDS = 60.0
-
-
-class _ScoreTimer:
-    """Wraps models_app.services.matching.score_pairs (a generator) and adds up the time spent producing chunks."""
-
-    def __init__(self, score_pairs) -> None:
-        self.score_pairs, self.seconds, self.pairs = score_pairs, 0.0, 0
-
-    def __call__(self, **kwargs):
-        chunks = self.score_pairs(**kwargs)
-        while True:
-            started = time.perf_counter()
-            chunk = next(chunks, None)
-            self.seconds += time.perf_counter() - started
-            if chunk is None:
-                return
-            self.pairs += len(chunk.probabilities)
-            yield chunk
 
 
 def _load(path: Path, products: int) -> int:
@@ -134,14 +116,14 @@ def run(path: Path, scale: int) -> dict:
     log(f"P7 setup: {products:,} products, {open_pairs:,} open pairs, matcher on {len(labels)} labels "
         f"(holdout F1 {trained.metrics.get('f1')}) in {setup_seconds:.0f} s")
 
-    timer = _ScoreTimer(matching.score_pairs)
+    timer = ChunkTimer(matching.score_pairs)
     matching.score_pairs = timer
     try:
         started, cpu = time.perf_counter(), time.process_time()
         scored = matching.pairs_rescore(dataset=dataset, matcher=trained.matcher, prioritize=True)
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     finally:
-        matching.score_pairs = timer.score_pairs
+        matching.score_pairs = timer.wrapped
     log(f"P7: {scored:,} pairs rescored in {seconds:.1f} s ({scored / seconds:,.0f} pairs/s); "
         f"featurize + predict {timer.seconds:.1f} s, the rest (read, write) {seconds - timer.seconds:.1f} s")
     return {
