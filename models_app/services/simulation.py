@@ -37,7 +37,7 @@ from models_app.services.simulation_oracle import (
     heldout_split,
     oracle_run,
     run_options_check,
-    run_totals,
+    run_report,
 )
 
 __all__ = [
@@ -185,7 +185,6 @@ def _simulate_categorization(
     fields = ml.ModelConfig.from_dict(dataset.model_config).features.fields
     heldout_texts = _texts(held_tasks, fields)
     external = {pk: e for e, pk in tasks.items()}
-    started = time.perf_counter()
     run = oracle_run(
         OracleRun(
             pool={pk: label_for[pk] for pk in pool_tasks},
@@ -203,17 +202,9 @@ def _simulate_categorization(
         schedule=schedule,
         progress=progress,
     )
-    return {
-        "dataset": dataset.pk,
-        "task_type": dataset.task_type,
-        "strategy": strategy,
-        "seed": seed,
-        "batch": batch,
-        "schedule": sorted(set(schedule)),
-        "labels_target": labels,
-        "heldout_size": len(held_tasks),
-        "pool_size": len(pool_tasks),
-        "excluded_other": len(excluded) - len(held_tasks),
-        "curve": run.curve,
-        "totals": run_totals(run, started=started),
-    }
+    return run_report(
+        run,
+        heldout_size=len(held_tasks),
+        pool_size=len(pool_tasks),
+        excluded_other=len(excluded) - len(held_tasks),
+    )

@@ -36,7 +36,7 @@ from labeling.queue import random_key
 from models_app.ml import load_matcher, score_pairs, train_matcher
 from models_app.ml.metrics import best_f1_threshold, match_metrics
 from models_app.services.matching import matcher_config
-from models_app.services.simulation_oracle import OracleRun, heldout_split, oracle_run, run_totals
+from models_app.services.simulation_oracle import OracleRun, heldout_split, oracle_run, run_report
 
 PairTruth = dict[tuple[str, str], bool]  # pair_key(external id, external id) -> True for a match
 FIGURES = ("precision", "recall", "f1", "threshold", "average_precision", "f1_at_half", "best_f1")
@@ -338,7 +338,6 @@ def simulate_matching(
         if pk not in pool_tasks
     ]
 
-    started = time.perf_counter()
     run = oracle_run(
         OracleRun(
             pool={pair.task: answer[pair.match] for pair in pool},
@@ -359,27 +358,19 @@ def simulate_matching(
         schedule=schedule,
         progress=progress,
     )
-    report = {
-        "dataset": dataset.pk,
-        "task_type": dataset.task_type,
-        "strategy": strategy,
-        "seed": seed,
-        "batch": batch,
-        "schedule": sorted(set(schedule)),
-        "labels_target": labels,
-        "heldout": {"split": heldout_split_name} if heldout_split_name else {"fraction": heldout},
-        "pool_split": pool_split,
-        "heldout_size": len(held),
-        "heldout_matches": held_matches,
-        "pool_size": len(pool),
-        "pool_matches": pool_matches,
-        "truth_pairs": len(truth),
-        "truth_not_in_dataset": unknown,
-        "truth_answered_already": answered,
-        "excluded_other": len(excluded) - len(held_tasks),
-        "curve": run.curve,
-        "totals": run_totals(run, started=started),
-    }
+    report = run_report(
+        run,
+        heldout={"split": heldout_split_name} if heldout_split_name else {"fraction": heldout},
+        pool_split=pool_split,
+        heldout_size=len(held),
+        heldout_matches=held_matches,
+        pool_size=len(pool),
+        pool_matches=pool_matches,
+        truth_pairs=len(truth),
+        truth_not_in_dataset=unknown,
+        truth_answered_already=answered,
+        excluded_other=len(excluded) - len(held_tasks),
+    )
     if compare_full:
         report["full_pool"] = _full_pool(dataset, sorted(pool_tasks), match_of, measured, seed)
     return report

@@ -76,6 +76,8 @@ class OracleRun:
     curve: list[dict] = field(default_factory=list)
     labeled: int = 0
     label_s: float = 0.0
+    settings: dict = field(default_factory=dict)  # what oracle_run was asked, for the report
+    started: float = field(default_factory=time.perf_counter)
 
 
 def oracle_run(
@@ -96,6 +98,15 @@ def oracle_run(
     The dataset's settings, the excluded tasks' state and the pool's random order are restored at the end,
     whatever happens; the oracle's annotations stay.
     """
+    run.settings = {
+        "dataset": dataset.pk,
+        "task_type": dataset.task_type,
+        "strategy": strategy,
+        "seed": seed,
+        "batch": batch,
+        "schedule": sorted(set(schedule)),
+        "labels_target": labels,
+    }
     saved = {name: getattr(dataset, name) for name in SETTINGS}
     saved_keys = _random_keys(list(run.random_keys))
     oracle = get_user_model().objects.get_or_create(username=ORACLE)[0]
@@ -159,6 +170,11 @@ def _train_point(dataset: Dataset, oracle, run: OracleRun) -> dict:
     else:
         point["error"] = version.message[:300]
     return point
+
+
+def run_report(run: OracleRun, **kind_figures: object) -> dict:
+    """The report of a finished run: what it was asked, the kind's own figures, the curve and the totals."""
+    return {**run.settings, **kind_figures, "curve": run.curve, "totals": run_totals(run, started=run.started)}
 
 
 def run_totals(run: OracleRun, *, started: float) -> dict:
