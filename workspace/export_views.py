@@ -46,7 +46,10 @@ def params_summary(params: dict) -> str:
         parts.append("suggestions")
     if params.get("cluster_matches"):
         threshold = params.get("cluster_threshold")
-        parts.append("labeled matches" if threshold is None else f"labeled + predicted matches (p ≥ {threshold:g})")
+        if threshold is None:
+            parts.append("labeled matches")
+        else:
+            parts.append(f"labeled + predicted matches (average p ≥ {threshold:g})")
         return " · ".join(parts)
     split = params.get("split")
     parts.append(f"split {'/'.join(f'{part:g}' for part in split)}, seed {params['seed']}" if split else "no split")

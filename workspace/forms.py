@@ -120,7 +120,8 @@ class ExportForm(forms.Form):
         choices=[(CLUSTER_LABELED, "Labeled matches only"), (CLUSTER_PREDICTED, "Labeled and predicted matches")],
         initial=CLUSTER_LABELED,
         label="Clusters from",
-        help_text="Product clusters formats: predicted matches are the active matcher's, above its threshold.",
+        help_text="Product clusters formats: with predicted matches, clusters merge while the active matcher's "
+        "average match probability over the pairs between them reaches its threshold.",
     )
 
     def __init__(self, *args: Any, formats: Sequence[str], suggestions: bool = True, **kwargs: Any) -> None:

@@ -97,7 +97,8 @@ class ExportInputSerializer(serializers.Serializer):
         required=False,
         allow_null=True,
         help_text="The product clusters formats only: clusters from labeled matches (the default), or from labeled "
-        "and predicted matches (the active matcher's, above its threshold).",
+        "and predicted matches (labeled clusters merged while the active matcher's average match probability over "
+        "the pairs between them reaches its threshold).",
     )
 
     def validate_split(self, value: object) -> object:

@@ -2,12 +2,12 @@
 
 - Labeled edges: every pair the one resolve (`labeling.resolve`) labels match or no match, with its two products,
   in one streamed query (100k labeled pairs: about a second on PostgreSQL).
-- Predicted edges: pairs nobody resolved whose matcher probability (`Task.suggestions`, match first) reaches
-  a threshold the caller gives; labeling does not know the models, so the caller (workspace) reads it from
-  the active matcher.
+- Scored pairs: every pair nobody resolved with its matcher probability (`Task.suggestions`, match first), as
+  numpy arrays; the combined clusters cut their average linkage at a threshold the caller gives (labeling does
+  not know the models, so the caller, workspace, reads it from the active matcher).
 - `pair_conflicts_refresh`: opens a `PairConflict` for every task of each contradiction, closes those that no
   longer hold, and lets `review_flags_refresh` (the one rule of `needs_review`) flag or unflag their tasks.
-- The cluster export: one row per product of any pair, with its cluster.
+- The cluster export: one row per product of any pair, with its cluster (labeled, or labeled + predicted).
 """
 
 from __future__ import annotations
@@ -17,13 +17,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from django.db import connection, transaction
-from django.db.models import FilteredRelation, Q
+from django.db.models import FilteredRelation, FloatField, Q
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from datasets.exporters import Columns
 from datasets.models import Dataset, Label, Product
-from labeling.kinds.matching.clusters import Clusters, Edge, clusters_build, contradictions
+from labeling.kinds.matching.clusters import Clusters, Edge, Scored, clusters_build, contradictions
 from labeling.kinds.matching.models import PairConflict, PairConflictCheck
 from labeling.models import Task, TaskItem
 from labeling.resolve import RESOLVED_CTE, LabelPolicy, resolve_params
@@ -118,27 +121,41 @@ def labeled_edges(
     return PairEdges(matches, no_matches, resolved)
 
 
-def predicted_edges(*, dataset: Dataset, threshold: float, resolved: set[int]) -> list[Edge]:
-    """Pairs outside `resolved` whose matcher probability of a match is at least `threshold`."""
+def scored_pairs(*, dataset: Dataset, resolved: set[int]) -> Scored:
+    """Every pair outside `resolved` that the matcher scored, with its probability of a match: the combined
+    clusters weigh all of them, those below the threshold too. Rows stream into numpy arrays a page at a time
+    (9M pairs: about 200 MB)."""
     match_id = _choice_labels(dataset).get(MATCH_CODE)
     if match_id is None:
-        return []
-    # The matcher writes [[match, p], [no match, 1 - p]]: the database keeps the pairs above the threshold.
+        return Scored.of([])
+    # The matcher writes [[match, p], [no match, 1 - p]].
     rows = (
-        Task.objects.filter(dataset=dataset, suggestions__0__0=match_id, suggestions__0__1__gte=threshold)
+        Task.objects.filter(dataset=dataset, suggestions__0__0=match_id)
         .annotate(
             left_item=FilteredRelation("items", condition=Q(items__role="left")),
             right_item=FilteredRelation("items", condition=Q(items__role="right")),
+            probability=Cast(KT("suggestions__0__1"), FloatField()),
         )
         .filter(left_item__isnull=False, right_item__isnull=False)
-        .values_list("pk", "left_item__product_id", "right_item__product_id")
+        .values_list("pk", "left_item__product_id", "right_item__product_id", "probability")
     )
+    sql, params = rows.query.sql_with_params()
+    done = np.array(sorted(resolved), dtype=np.int64)
+    pages: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     with _whole_result_plan():
-        return [
-            Edge(left, right, task_id)
-            for task_id, left, right in rows.iterator(chunk_size=CHUNK)
-            if task_id not in resolved
-        ]
+        cursor = connection.chunked_cursor()
+        try:
+            cursor.execute(sql, params)
+            while batch := cursor.fetchmany(CHUNK * 10):
+                page = np.array(batch, dtype=np.float64)  # ids are exact in a float64 below 2**53
+                open_ = ~np.isin(page[:, 0].astype(np.int64), done) & ~np.isnan(page[:, 3])
+                pages.append((page[open_, 1].astype(np.int64), page[open_, 2].astype(np.int64),
+                              page[open_, 3].astype(np.float32)))
+        finally:
+            cursor.close()
+    if not pages:
+        return Scored.of([])
+    return Scored(*(np.concatenate(part) for part in zip(*pages, strict=True)))
 
 
 def pair_products(*, dataset: Dataset) -> list[int]:
@@ -150,14 +167,14 @@ def pair_products(*, dataset: Dataset) -> list[int]:
 def dataset_clusters(
     *, dataset: Dataset, threshold: float | None = None, resolve: dict[str, Any] | None = None
 ) -> Clusters:
-    """The clusters of every product of any pair: from labeled matches, and with predicted ones when a
-    `threshold` is given. `resolve` passes the one resolve's options (policy, min_votes...)."""
+    """The clusters of every product of any pair: from labeled matches, and from labeled + predicted ones
+    (average linkage of the matcher's probabilities, cut at `threshold`: see clusters.py) when a `threshold` is
+    given. `resolve` passes the one resolve's options (policy, min_votes...)."""
     edges = labeled_edges(dataset=dataset, **(resolve or {}))
-    predicted = (
-        predicted_edges(dataset=dataset, threshold=threshold, resolved=edges.resolved) if threshold is not None else []
-    )
+    scored = scored_pairs(dataset=dataset, resolved=edges.resolved) if threshold is not None else None
     return clusters_build(
-        matches=edges.matches, no_matches=edges.no_matches, predicted=predicted, products=pair_products(dataset=dataset)
+        matches=edges.matches, no_matches=edges.no_matches, scored=scored, threshold=threshold,
+        products=pair_products(dataset=dataset),
     )
 
 
@@ -266,7 +283,8 @@ def cluster_export_rows(
     *, dataset: Dataset, params: dict[str, Any], records: Iterable[tuple]
 ) -> Iterator[dict[str, Any]]:
     """One row per product: its cluster (the smallest product id in it), the cluster's size, and how it joined
-    (labeled, predicted, or empty when alone). Clusters are made under the export's label policy."""
+    (labeled, predicted, or empty when alone). Clusters are made under the export's label policy; with
+    predicted matches, by average linkage cut at the threshold fixed with the snapshot."""
     predicted = params.get("cluster_matches") == PREDICTED
     resolve = {
         "policy": params["policy"],

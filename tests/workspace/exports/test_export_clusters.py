@@ -1,5 +1,6 @@
 """The product clusters export of a matching dataset: one row per product of any pair, with its cluster from labeled
-matches only (the default) or from labeled + predicted matches (the active matcher's, above its threshold)."""
+matches only (the default) or from labeled + predicted matches (average linkage of the active matcher's scores, cut
+at its threshold)."""
 
 import csv
 import io
@@ -10,6 +11,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from config.errors import ApplicationError
+from datasets.models import Product
 from labeling.imports import imported_answers_write
 from labeling.models import Task
 from models_app.models import ModelVersion, VersionStatus
@@ -118,6 +120,33 @@ def test_the_threshold_is_the_matchers_and_fixed_with_the_snapshot(catalog):
     assert rows["ext-E"]["cluster_id"] == str(catalog.id("D"))
 
 
+def chain(catalog: Catalog, *scores: tuple[str, str, float]) -> dict[str, Product]:
+    """More offers X, Y, Z... scored by the matcher as given."""
+    names = sorted({name for a, b, _ in scores for name in (a, b)})
+    offers = {name: ProductFactory(dataset=catalog.dataset, external_id=f"ext-{name}") for name in names}
+    for a, b, p in scores:
+        pair_task(catalog.dataset, offers[a], offers[b], suggestions=catalog.scored(p))
+    return offers
+
+
+def test_a_chain_of_predicted_matches_does_not_join_offers_never_compared(catalog):
+    # X ~ Y and Y ~ Z match, X and Z were never paired: on average Z matches half of {X, Y}, below 0.5.
+    catalog.activate_matcher(threshold=0.5)
+    offers = chain(catalog, ("X", "Y", 0.95), ("Y", "Z", 0.9))
+    rows = {row["external_id"]: row for row in csv_rows(exported(catalog, "clusters_csv", cluster_matches="predicted"))}
+    assert rows["ext-X"]["cluster_id"] == rows["ext-Y"]["cluster_id"] == str(offers["X"].pk)
+    assert (rows["ext-Z"]["cluster_id"], rows["ext-Z"]["cluster_size"]) == (str(offers["Z"].pk), "1")
+
+
+def test_pairs_below_the_threshold_count_in_the_average(catalog):
+    # The same chain with X ~ Z scored 0.3: Z's average to {X, Y} is 0.6, and the three are one cluster.
+    catalog.activate_matcher(threshold=0.5)
+    offers = chain(catalog, ("X", "Y", 0.95), ("Y", "Z", 0.9), ("X", "Z", 0.3))
+    rows = {row["external_id"]: row for row in csv_rows(exported(catalog, "clusters_csv", cluster_matches="predicted"))}
+    assert {rows[f"ext-{name}"]["cluster_id"] for name in "XYZ"} == {str(offers["X"].pk)}
+    assert {rows[f"ext-{name}"]["joined"] for name in "XYZ"} == {"predicted"}
+
+
 def test_a_resolved_pair_is_never_a_prediction(catalog):
     catalog.activate_matcher(threshold=0.5)
     # The reviewer says D and E differ: the matcher's 0.9 no longer counts.
@@ -197,7 +226,7 @@ def test_the_page_offers_the_cluster_formats_to_a_matching_dataset_only(catalog,
         follow=True,
     )
     assert "Product clusters (CSV)" in response.content.decode()
-    assert "labeled + predicted matches (p ≥ 0.5)" in response.content.decode()
+    assert "labeled + predicted matches (average p ≥ 0.5)" in response.content.decode()
     other = DatasetFactory()
     member(other, "lead2", role="lead")
     client.force_login(other.memberships.get().user)
