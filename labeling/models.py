@@ -13,8 +13,13 @@ class Task(models.Model):
     rows and `item_key` (the products' ids in order, whatever their roles) keeps it unique in the dataset.
     """
 
-    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="tasks")
-    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.CASCADE, related_name="tasks")
+    # No single-column indexes of their own: task_unique_product leads with the dataset, and the product and
+    # gold label are indexed only where set (a pair task has no product, most tasks no gold label). Each index
+    # a task does not need is a write per task that a million generated pairs pay for nothing.
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="tasks", db_index=False)
+    product = models.ForeignKey(
+        Product, null=True, blank=True, on_delete=models.CASCADE, related_name="tasks", db_index=False
+    )
     item_key = models.CharField(
         max_length=64, null=True, blank=True, help_text="A multi-item task's product ids, sorted: '12:45'."
     )
@@ -22,7 +27,9 @@ class Task(models.Model):
         null=True, blank=True, help_text="What an imported multi-item task brings besides its products (a split)."
     )
     is_gold = models.BooleanField(default=False)
-    gold_label = models.ForeignKey(Label, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    gold_label = models.ForeignKey(
+        Label, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     gold_since = models.DateTimeField(
         null=True, blank=True, help_text="When it became gold: only answers given since measure accuracy."
     )
@@ -65,6 +72,10 @@ class Task(models.Model):
             models.Index(fields=["dataset", "random_key"], condition=Q(is_gold=True), name="task_queue_gold"),
             # The review queue: a handful of tasks among a million, found without a scan.
             models.Index(fields=["dataset", "id"], condition=Q(needs_review=True), name="task_review_queue"),
+            # What a product's or a label's deletion looks up (cascade, protect): `product_id IN (...)` implies
+            # NOT NULL, so PostgreSQL uses these partial indexes for it.
+            models.Index(fields=["product"], condition=Q(product__isnull=False), name="task_product"),
+            models.Index(fields=["gold_label"], condition=Q(gold_label__isnull=False), name="task_gold_label"),
         ]
 
     def __str__(self) -> str:
