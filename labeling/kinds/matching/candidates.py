@@ -1,7 +1,7 @@
 """Candidate pairs of a matching dataset: its products blocked (`blocking`, pure) and the pairs written as tasks.
 
 The products are read a keyset page at a time, only the columns the settings use; the pairs are written in
-batches of their own transaction (`pair_tasks_insert`), so a million-product run never holds one giant
+batches of their own transaction, two at a time (`pair_tasks_insert`), so a million-product run never holds one giant
 transaction, and a run given the same pairs again adds nothing (a pair the dataset holds keeps its task and
 its attributes, imported ones included).
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import resource
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -33,7 +33,6 @@ from labeling.models import Task
 from labeling.resolve import LabelPolicy, resolved_labels
 
 READ_CHUNK = 20_000
-WRITE_BATCH = 50_000
 KNOWN_CHUNK = 5_000
 # Product columns that may name a source; any other source_field is read from the attributes.
 SOURCE_COLUMNS = ("brand", "currency", "external_id", "url", "image_url", "title", "description")
@@ -138,11 +137,21 @@ def _peak_memory_mb() -> float:
     return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
 
 
-def _pair_attributes(similarity: np.ndarray, by_key: np.ndarray) -> list[dict[str, Any]]:
-    return [
-        {"similarity": round(float(s), 3), "by_key": True} if key else {"similarity": round(float(s), 3)}
-        for s, key in zip(similarity.tolist(), by_key.tolist(), strict=True)
-    ]
+class _PairAttributes(Sequence[dict[str, Any]]):
+    """Each candidate's attributes (its cosine, and whether a key proposed it), made as a batch asks for them:
+    ten million dicts at once would be gigabytes."""
+
+    def __init__(self, similarity: np.ndarray, by_key: np.ndarray) -> None:
+        self.similarity, self.by_key = similarity, by_key
+
+    def __len__(self) -> int:
+        return len(self.similarity)
+
+    def __getitem__(self, i: int) -> dict[str, Any]:  # type: ignore[override]
+        attributes: dict[str, Any] = {"similarity": round(float(self.similarity[i]), 3)}
+        if self.by_key[i]:
+            attributes["by_key"] = True
+        return attributes
 
 
 def candidates_generate(
@@ -193,19 +202,17 @@ def candidates_generate(
     timings["block_s"] = round(time.perf_counter() - started, 3)
 
     started = time.perf_counter()
-    new_pairs = 0
     total = len(found)
     progress("write", 0.0)
-    for start in range(0, total, WRITE_BATCH):
-        check()
-        end = min(start + WRITE_BATCH, total)
-        new_pairs += pair_tasks_insert(
-            dataset=dataset,
-            left_ids=left_ids[start:end],
-            right_ids=right_ids[start:end],
-            attributes=_pair_attributes(found.similarity[start:end], found.by_key[start:end]),
-        )
-        progress("write", end / total)
+    new_pairs = pair_tasks_insert(
+        dataset=dataset,
+        left_ids=left_ids,
+        right_ids=right_ids,
+        attributes=_PairAttributes(found.similarity, found.by_key),
+        ids_checked=True,  # read from the dataset's own products just now
+        progress=lambda fraction: progress("write", fraction),
+        check=check,
+    )
     timings["write_s"] = round(time.perf_counter() - started, 3)
 
     stats = found.stats

@@ -3,12 +3,13 @@
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 
 from config.errors import ApplicationError
 from datasets.models import Dataset, Product
@@ -77,26 +78,37 @@ def pair_tasks_upsert(*, dataset: Dataset, pairs: Sequence[PairSpec]) -> tuple[d
 
 
 # Generated candidates come by the million: one transaction per batch keeps locks, WAL and memory bounded.
-PAIR_INSERT_BATCH = 200_000
+PAIR_INSERT_BATCH = 100_000
+# Batches written at once, each on its own connection: the database's work per pair (a task and two items, their
+# index entries and foreign-key checks) is most of the cost, and two backends use both cores of a small server.
+PAIR_WRITERS = 2
 _SQLITE_CHUNK = 5_000  # stays under SQLite's bound-variable limit in the IN lookups
 
 # New pairs only: a pair the dataset holds (in either order, imported or generated) keeps its task, sides and
-# attributes. Items are made only for the tasks this statement inserted, joined back by item_key.
+# attributes. The staging rows draw their task ids from the task sequence as COPY fills them, so the items of
+# the tasks this statement inserted are joined back by that integer, not by the text key.
+_PAIR_STAGE = """
+CREATE TEMP TABLE pair_task_stage (
+    task_id bigint DEFAULT nextval(%s::regclass),
+    item_key text, left_id bigint, right_id bigint, random_key bigint, attributes jsonb
+)
+"""
 _PAIR_TASKS_INSERT = """
 WITH inserted AS (
     INSERT INTO labeling_task (
-        dataset_id, item_key, attributes, is_gold, annotation_count, is_complete, priority, random_key,
+        id, dataset_id, item_key, attributes, is_gold, annotation_count, is_complete, priority, random_key,
         needs_review, created_at
     )
-    SELECT %(dataset)s, stage.item_key, stage.attributes, false, 0, false, 0, stage.random_key, false, now()
+    SELECT stage.task_id, %(dataset)s, stage.item_key, stage.attributes, false, 0, false, 0, stage.random_key,
+           false, now()
     FROM pair_task_stage AS stage
     ON CONFLICT DO NOTHING
-    RETURNING id, item_key
+    RETURNING id
 )
 INSERT INTO labeling_taskitem (task_id, product_id, role)
 SELECT inserted.id, side.product_id, side.role
 FROM inserted
-JOIN pair_task_stage AS stage USING (item_key)
+JOIN pair_task_stage AS stage ON stage.task_id = inserted.id
 CROSS JOIN LATERAL (VALUES ('left', stage.left_id), ('right', stage.right_id)) AS side (role, product_id)
 """
 
@@ -109,6 +121,9 @@ def pair_tasks_insert(
     attributes: Sequence[dict[str, Any] | None] | None = None,
     batch_size: int = PAIR_INSERT_BATCH,
     ids_checked: bool = False,
+    writers: int = PAIR_WRITERS,
+    progress: Callable[[float], None] | None = None,
+    check: Callable[[], None] | None = None,
 ) -> int:
     """Tasks for the pairs (left_ids[i], right_ids[i]) the dataset does not hold yet, in either order.
 
@@ -118,7 +133,12 @@ def pair_tasks_insert(
     PostgreSQL). The whole input is checked before anything is written: a product paired with itself or an
     id that is not a product of the dataset refuses it (`ids_checked=True` skips the second check, for ids just
     read from the dataset's own products: at a million products it costs an index probe per id and batch).
-    Returns how many tasks are new.
+
+    On PostgreSQL, outside a transaction, up to `writers` batches are written at once on connections of
+    their own; inside one (the caller's atomic block, a test) every batch goes through the caller's connection,
+    which alone sees what the caller has not committed. `check()` runs before each batch (a cancelled job
+    stops there; the batches written stay, each whole) and `progress(fraction)` after each. Returns how many
+    tasks are new.
     """
     left = np.asarray(left_ids, dtype=np.int64).ravel()
     right = np.asarray(right_ids, dtype=np.int64).ravel()
@@ -134,15 +154,69 @@ def pair_tasks_insert(
     order = _first_occurrences(np.minimum(left, right), np.maximum(left, right))
     if not ids_checked:
         _check_products(dataset=dataset, ids=np.unique(np.concatenate((left, right))))
-    created = 0
-    for start in range(0, len(order), batch_size):
-        chosen = order[start : start + batch_size]
+
+    def write(chosen: np.ndarray) -> int:
         batch_attributes = None if attributes is None else [attributes[i] for i in chosen.tolist()]
         with transaction.atomic():
             if connection.vendor == "postgresql":
-                created += _insert_postgresql(dataset, left[chosen], right[chosen], batch_attributes)
-            else:
-                created += _insert_orm(dataset, left[chosen], right[chosen], batch_attributes)
+                return _insert_postgresql(dataset, left[chosen], right[chosen], batch_attributes)
+            return _insert_orm(dataset, left[chosen], right[chosen], batch_attributes)
+
+    batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+    parallel = writers > 1 and len(batches) > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block
+    if parallel:
+        return _write_parallel(batches, write, writers=writers, progress=progress, check=check)
+    created = 0
+    for done, chosen in enumerate(batches, start=1):
+        if check:
+            check()
+        created += write(chosen)
+        if progress:
+            progress(done / len(batches))
+    return created
+
+
+def _write_parallel(
+    batches: list[np.ndarray],
+    write: Callable[[np.ndarray], int],
+    *,
+    writers: int,
+    progress: Callable[[float], None] | None,
+    check: Callable[[], None] | None,
+) -> int:
+    """`write` each batch on one of `writers` threads, at most `writers` in flight; the first error stops the
+    rest (batches already written stay) and is raised here."""
+
+    def on_own_connection(chosen: np.ndarray) -> int:
+        try:
+            return write(chosen)
+        finally:
+            connections.close_all()  # this thread's connections only: Django keeps them per thread
+
+    created, done = 0, 0
+    with ThreadPoolExecutor(max_workers=writers, thread_name_prefix="pair-writer") as pool:
+        running: set[Future[int]] = set()
+        try:
+            for chosen in batches:
+                if check:
+                    check()
+                if len(running) >= writers:
+                    finished, running = wait(running, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        created += future.result()
+                        done += 1
+                        if progress:
+                            progress(done / len(batches))
+                running.add(pool.submit(on_own_connection, chosen))
+            for future in as_completed(running):
+                created += future.result()
+                done += 1
+                if progress:
+                    progress(done / len(batches))
+        except BaseException:
+            for future in running:
+                future.cancel()
+            raise
     return created
 
 
@@ -203,11 +277,12 @@ def _insert_postgresql(
         # (a crash loses at most the last moment's batches, never part of one).
         cursor.execute("SET LOCAL synchronous_commit TO OFF")
         cursor.execute("DROP TABLE IF EXISTS pg_temp.pair_task_stage")
-        cursor.execute(
-            "CREATE TEMP TABLE pair_task_stage "
-            "(item_key text, left_id bigint, right_id bigint, random_key bigint, attributes jsonb)"
+        cursor.execute("SELECT pg_get_serial_sequence('labeling_task', 'id')")
+        cursor.execute(_PAIR_STAGE, [cursor.fetchone()[0]])
+        cursor.cursor.copy_expert(
+            "COPY pair_task_stage (item_key, left_id, right_id, random_key, attributes) FROM STDIN WITH (FORMAT csv)",
+            buffer,
         )
-        cursor.cursor.copy_expert("COPY pair_task_stage FROM STDIN WITH (FORMAT csv)", buffer)
         cursor.execute(_PAIR_TASKS_INSERT, {"dataset": dataset.pk})
         items = cursor.rowcount
         cursor.execute("DROP TABLE pg_temp.pair_task_stage")

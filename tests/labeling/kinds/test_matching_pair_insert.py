@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from django.db import IntegrityError
 
 from config.errors import ApplicationError
 from labeling.kinds.matching.tasks import PairSpec, pair_item_key, pair_tasks_insert, pair_tasks_upsert
@@ -18,6 +19,13 @@ def _sides(dataset) -> dict[str, dict[str, int]]:
     ):
         sides.setdefault(key, {})[role] = product
     return sides
+
+
+def _every_pair(dataset, count: int) -> tuple[list[int], list[int]]:
+    """`count` new products of the dataset and every pair of them, as left and right ids."""
+    products = [p.pk for p in ProductFactory.create_batch(count, dataset=dataset)]
+    pairs = [(products[i], products[j]) for i in range(count) for j in range(i + 1, count)]
+    return [a for a, _ in pairs], [b for _, b in pairs]
 
 
 def test_new_pairs_get_a_task_with_their_left_and_right_items_and_the_upsert_random_key():
@@ -82,9 +90,7 @@ def test_a_pair_repeated_in_the_input_counts_once_its_first_occurrence_wins():
 
 def test_batches_each_write_their_pairs():
     dataset = DatasetFactory(task_type="matching")
-    products = [p.pk for p in ProductFactory.create_batch(6, dataset=dataset)]
-    left = [products[i] for i in range(6) for j in range(i + 1, 6)]
-    right = [products[j] for i in range(6) for j in range(i + 1, 6)]
+    left, right = _every_pair(dataset, 6)
 
     assert pair_tasks_insert(dataset=dataset, left_ids=left, right_ids=right, batch_size=4) == 15
 
@@ -122,3 +128,68 @@ def test_lengths_must_agree():
     with pytest.raises(ApplicationError, match="one entry per pair"):
         pair_tasks_insert(dataset=dataset, left_ids=[a.pk], right_ids=[b.pk], attributes=[])
     assert pair_tasks_insert(dataset=dataset, left_ids=[], right_ids=[]) == 0
+
+
+class _Cancelled(Exception):
+    pass
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_batches_are_written_by_parallel_writers_each_whole():
+    # transaction=True: the writers' own connections see the committed dataset and products, as in the worker.
+    dataset = DatasetFactory(task_type="matching")
+    left, right = _every_pair(dataset, 8)
+    fractions: list[float] = []
+
+    created = pair_tasks_insert(
+        dataset=dataset, left_ids=left, right_ids=right, batch_size=5, writers=2, progress=fractions.append,
+        attributes=[{"n": i} for i in range(len(left))],
+    )
+
+    assert created == 28
+    assert fractions[-1] == 1.0 and len(fractions) == 6 and fractions == sorted(fractions)
+    sides = _sides(dataset)
+    assert len(sides) == 28
+    assert all(sides[pair_item_key(a, b)] == {"left": a, "right": b} for a, b in zip(left, right, strict=True))
+    attributes = dict(Task.objects.filter(dataset=dataset).values_list("item_key", "attributes"))
+    assert attributes[pair_item_key(left[27], right[27])] == {"n": 27}
+    # Again: every pair is held, nothing is new.
+    assert pair_tasks_insert(dataset=dataset, left_ids=right, right_ids=left, batch_size=5, writers=2) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cancel_between_parallel_batches_keeps_the_batches_written_whole():
+    dataset = DatasetFactory(task_type="matching")
+    left, right = _every_pair(dataset, 8)
+    calls = []
+
+    def check() -> None:
+        calls.append(1)
+        if len(calls) == 4:
+            raise _Cancelled
+
+    with pytest.raises(_Cancelled):
+        pair_tasks_insert(dataset=dataset, left_ids=left, right_ids=right, batch_size=5, writers=2, check=check)
+
+    tasks = Task.objects.filter(dataset=dataset).count()
+    # Two or three batches went before the fourth check (the third may be cancelled before it starts); none of
+    # the rest, and each that went is whole.
+    assert tasks in (10, 15)
+    assert TaskItem.objects.filter(task__dataset=dataset).count() == 2 * tasks
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_parallel_batch_is_raised_and_leaves_nothing_of_itself():
+    dataset = DatasetFactory(task_type="matching")
+    products = [p.pk for p in ProductFactory.create_batch(6, dataset=dataset)]
+    missing = max(products) + 1000  # no such product: the batch holding it fails on its foreign key
+    left = [products[0], products[1], products[2], products[3]]
+    right = [products[1], products[2], missing, products[4]]
+
+    with pytest.raises(IntegrityError):
+        pair_tasks_insert(dataset=dataset, left_ids=left, right_ids=right, batch_size=2, writers=2, ids_checked=True)
+
+    keys = set(Task.objects.filter(dataset=dataset).values_list("item_key", flat=True))
+    assert pair_item_key(products[2], missing) not in keys
+    assert pair_item_key(products[3], products[4]) not in keys  # the failed batch's other pair
+    assert TaskItem.objects.filter(task__dataset=dataset).count() == 2 * len(keys)
