@@ -184,19 +184,20 @@ def dataset_clusters(
 def pair_conflicts_refresh(*, dataset: Dataset) -> int:
     """Open a conflict for every contradiction among the resolved pairs, close those that no longer hold, and
     recompute the review flag of every task whose conflicts changed. Returns the open contradictions."""
-    edges = labeled_edges(dataset=dataset)
-    found = contradictions(matches=edges.matches, no_matches=edges.no_matches)
-    clusters = clusters_build(matches=edges.matches, no_matches=edges.no_matches)
-    wanted: dict[tuple[int, int], tuple[list[int], list[int]]] = {}
-    for contradiction in found:
-        path = [edge.task for edge in contradiction.path]
-        for task_id in contradiction.tasks:
-            wanted[(task_id, contradiction.no_match.task)] = (path, list(contradiction.products))
-    now = timezone.now()
     with transaction.atomic():
-        # One writer per dataset at a time: two checks never both open the same conflict.
+        # One check per dataset at a time, and the answers read only once the lock is held: a check that waited
+        # reads what the one before it read and more, so an older reading never overwrites a newer one.
         PairConflictCheck.objects.get_or_create(dataset=dataset)
         check = PairConflictCheck.objects.select_for_update().get(dataset=dataset)
+        edges = labeled_edges(dataset=dataset)
+        found = contradictions(matches=edges.matches, no_matches=edges.no_matches)
+        clusters = clusters_build(matches=edges.matches, no_matches=edges.no_matches)
+        wanted: dict[tuple[int, int], tuple[list[int], list[int]]] = {}
+        for contradiction in found:
+            path = [edge.task for edge in contradiction.path]
+            for task_id in contradiction.tasks:
+                wanted[(task_id, contradiction.no_match.task)] = (path, list(contradiction.products))
+        now = timezone.now()
         existing = {
             (row.task_id, row.no_match_task_id): row
             for row in PairConflict.objects.filter(dataset=dataset, resolved_at=None)
