@@ -13,7 +13,15 @@ from .experiments import cross_validate
 from .features import build_pipeline
 from .figures import MIN_EVALUATED, headline
 from .forecast import forecast
-from .matcher import Matcher, MatcherResult, PairScores, pair_uncertainty, score_pairs, train_matcher
+from .matcher import (
+    Matcher,
+    MatcherResult,
+    PairScores,
+    pair_uncertainty,
+    score_pair_ids,
+    score_pairs,
+    train_matcher,
+)
 from .metrics import evaluate
 from .scoring import ScoreChunk, score, uncertainty
 from .text import product_text
@@ -45,6 +53,7 @@ __all__ = [
     "pair_uncertainty",
     "product_text",
     "score",
+    "score_pair_ids",
     "score_pairs",
     "train",
     "train_matcher",

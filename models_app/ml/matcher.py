@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
@@ -42,6 +43,9 @@ CALIBRATION_FOLDS = 3
 # synchronization costs more than it saves, and on a busy 2-core machine their spin-waits made a fit
 # of 128 pairs take 8.5 s instead of 0.12 s on one thread. Workers run side by side anyway.
 THREADS = 1
+# Row blocks predicted side by side past this many rows a block (a thread costs more than a few thousand rows).
+PREDICT_THREADS = 2
+PREDICT_BLOCK_ROWS = 10_000
 
 
 @dataclass
@@ -63,10 +67,28 @@ class Matcher:
         """The match probability of each pair, float32 in [0, 1]; `cache` as in ``PairFeaturizer.transform``."""
         if not len(left):
             return np.zeros(0, dtype=DTYPE)
-        features = self.featurizer.transform(left, right, cache=cache)
-        # One thread here too: on a busy 2-core machine two OpenMP threads made a page of 20k pairs 10x slower.
+        return self._probabilities(self.featurizer.transform(left, right, cache=cache))
+
+    def predict_proba_ids(self, left: np.ndarray, right: np.ndarray, *, cache: PairCache) -> np.ndarray:
+        """``predict_proba`` of pairs of products given by id, whose records `cache` holds."""
+        if not len(left):
+            return np.zeros(0, dtype=DTYPE)
+        return self._probabilities(self.featurizer.transform_ids(left, right, cache=cache))
+
+    def _probabilities(self, features: np.ndarray) -> np.ndarray:
+        # One OpenMP thread: on a busy 2-core machine two made a page of 20k pairs 10x slower (spin-waits). A large
+        # page is cut in row blocks predicted by Python threads instead (the trees' loop runs without the GIL);
+        # rows are independent, so the result is the same.
+        blocks = min(PREDICT_THREADS, len(features) // PREDICT_BLOCK_ROWS) or 1
         with threadpool_limits(limits=THREADS, user_api="openmp"):
-            return self.classifier.predict_proba(features)[:, 1].astype(DTYPE)
+            if blocks == 1:
+                return self._match_probabilities(features).astype(DTYPE)
+            with ThreadPoolExecutor(blocks) as pool:
+                parts = pool.map(self._match_probabilities, np.array_split(features, blocks))
+                return np.concatenate(list(parts)).astype(DTYPE)
+
+    def _match_probabilities(self, features: np.ndarray) -> np.ndarray:
+        return self.classifier.predict_proba(features)[:, 1]
 
 
 @dataclass
@@ -268,6 +290,26 @@ def score_pairs(
         probabilities = matcher.predict_proba([a for a, _ in chunk], [b for _, b in chunk], cache=cache)
         yield PairScores(start, probabilities, pair_uncertainty(probabilities, matcher.threshold))
         start += len(chunk)
+
+
+def score_pair_ids(
+    *,
+    matcher: Matcher,
+    left: np.ndarray,
+    right: np.ndarray,
+    cache: PairCache,
+    new_ids: np.ndarray | Sequence[int] = (),
+    new_records: Sequence[Record] = (),
+) -> PairScores:
+    """Score the pairs of products (left[i], right[i]) given by id, as one chunk.
+
+    The rescoring path: `cache` (one per rescoring, ``matcher.featurizer.cache()``) holds every product met so
+    far; `new_ids` and `new_records` are the products of these pairs it does not hold yet (``cache.unknown``),
+    parsed here once for all the pages that follow.
+    """
+    cache.products_add(new_ids, new_records)
+    probabilities = matcher.predict_proba_ids(left, right, cache=cache)
+    return PairScores(0, probabilities, pair_uncertainty(probabilities, matcher.threshold))
 
 
 def pair_uncertainty(probabilities: np.ndarray | Sequence[float] | float, threshold: float) -> np.ndarray:

@@ -211,6 +211,12 @@ class PairFeaturizer:
         cache = cache if cache is not None else self.cache()
         return cache.pairs(left, right, len(feature_names(self.fields)))
 
+    def transform_ids(self, left: np.ndarray, right: np.ndarray, *, cache: PairCache) -> np.ndarray:
+        """``transform`` of pairs of products given by id, whose records `cache` holds (``PairCache.products_add``)."""
+        if len(left) != len(right):
+            raise ValueError(f"{len(left)} left ids but {len(right)} right ids")
+        return cache.pairs_by_id(left, right, len(feature_names(self.fields)))
+
 
 def _texts(records: Sequence[Mapping[str, Any]], name: str) -> list[str]:
     return [product_text(record, (name,)) for record in records]

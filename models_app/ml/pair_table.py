@@ -10,6 +10,10 @@ row-wise products the per-pair path computed, in the same float32 order. The val
 ``pair_features`` and of the per-pair cosines, bit for bit (tests/models_app/ml/test_pair_table.py).
 
 The cache is bounded: past ``MAX_TEXTS`` texts it starts afresh at the next page.
+
+A rescoring that reads pairs as product ids (``unknown``, ``products_add``, ``pairs_by_id``) hands over each
+product's record once, when first seen, instead of both records of every pair: a product stands in ~13
+pairs, and telling equal records apart by their values cost more than parsing them.
 """
 
 from __future__ import annotations
@@ -108,6 +112,15 @@ def _shared(matrix: sp.csr_matrix, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.asarray(matrix[a].multiply(matrix[b]).sum(axis=1), dtype=np.int64).ravel()
 
 
+def _distinct_pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct pairs (a[i], b[i]) of non-negative ids, and each i's position among them."""
+    if not len(a):
+        return a, b, np.zeros(0, dtype=np.int64)
+    span = int(b.max()) + 1
+    distinct, each = np.unique(a.astype(np.int64) * span + b, return_inverse=True)
+    return distinct // span, distinct % span, each.ravel()
+
+
 def _jaccard(shared: np.ndarray, size_a: np.ndarray, size_b: np.ndarray) -> np.ndarray:
     union = size_a + size_b - shared
     return np.divide(shared, union, out=np.zeros(len(shared)), where=union > 0)
@@ -159,6 +172,9 @@ class PairCache:
         self.sizes = {name: _Column(np.int64) for name in ("words", "numbers", "models")}
         self.tfidf_rows: dict[str, dict[int, int]] = {name: {} for name in self.text_fields}
         self.tfidf = {name: (_Rows(DTYPE), _Rows(DTYPE)) for name in self.text_fields}
+        # The products added by id: their ids ascending, and each one's record row.
+        self.product_ids = np.zeros(0, dtype=np.int64)
+        self.product_rows = np.zeros(0, dtype=np.int64)
 
     # --- records and texts -------------------------------------------------------------------------------
 
@@ -167,6 +183,44 @@ class PairCache:
         if len(self.texts) > MAX_TEXTS:
             self._reset()
         return self._features(self._rows(left), self._rows(right), names)
+
+    def unknown(self, ids: np.ndarray | Sequence[int]) -> np.ndarray:
+        """The distinct product ids among `ids` whose records the cache does not hold, ascending.
+
+        Ask it first for each page: a full cache starts afresh here (never in ``pairs_by_id``), so after
+        ``products_add`` of these ids every product of the page is held.
+        """
+        if len(self.texts) > MAX_TEXTS:
+            self._reset()
+        distinct = np.unique(np.asarray(ids, dtype=np.int64))
+        position = np.searchsorted(self.product_ids, distinct)
+        known = np.zeros(len(distinct), dtype=bool)
+        inside = position < len(self.product_ids)
+        known[inside] = self.product_ids[position[inside]] == distinct[inside]
+        return distinct[~known]
+
+    def products_add(self, ids: np.ndarray | Sequence[int], records: Sequence[Mapping[str, Any]]) -> None:
+        """Hold the records of these products (ids the cache does not hold yet), parsed and vectorized once."""
+        ids = np.asarray(ids, dtype=np.int64)
+        if len(ids) != len(records):
+            raise ValueError(f"{len(ids)} product ids but {len(records)} records")
+        rows = self._rows(records)
+        keys = np.concatenate([self.product_ids, ids])
+        order = np.argsort(keys, kind="stable")
+        self.product_ids, self.product_rows = keys[order], np.concatenate([self.product_rows, rows])[order]
+
+    def pairs_by_id(self, left: np.ndarray, right: np.ndarray, names: int) -> np.ndarray:
+        """``pairs`` of products given by id, each one held (``products_add``); a KeyError names one that is not."""
+        return self._features(self._product_rows(left), self._product_rows(right), names)
+
+    def _product_rows(self, ids: np.ndarray) -> np.ndarray:
+        ids = np.asarray(ids, dtype=np.int64)
+        position = np.searchsorted(self.product_ids, ids)
+        held = position < len(self.product_ids)
+        held[held] = self.product_ids[position[held]] == ids[held]
+        if not held.all():
+            raise KeyError(f"product {int(ids[~held][0])} was not added to the cache")
+        return self.product_rows[position]
 
     def _rows(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
         """Each record's row, adding the new ones (parsed and vectorized here, once)."""
@@ -310,17 +364,19 @@ class PairCache:
         n = len(a)
         missing = empty[a] | empty[b]
         both = np.flatnonzero(~missing)
-        a, b = a[both], b[both]
+        # Each distinct pair of texts compared once: brands and attributes repeat (a catalog of 1M pairs held 4k
+        # distinct pairs of brands); the values are a function of the two texts alone.
+        a, b, each = _distinct_pairs(a[both], b[both])
         words_a, words_b = sizes["words"][a], sizes["words"][b]
         jaccard, token_set, partial, ratio = (np.zeros(n) for _ in range(4))
-        jaccard[both] = _jaccard(_shared(sets["words"], a, b), words_a, words_b)
+        jaccard[both] = _jaccard(_shared(sets["words"], a, b), words_a, words_b)[each]
         if len(both):
             fuzzy_a, fuzzy_b = [self.fuzzy[i] for i in a.tolist()], [self.fuzzy[i] for i in b.tolist()]
             for out, scorer in ((token_set, fuzz.token_set_ratio), (partial, fuzz.partial_ratio)):
                 scores = cpdist(fuzzy_a, fuzzy_b, scorer=scorer, dtype=np.float64, workers=WORKERS)
-                out[both] = np.asarray(scores, dtype=np.float64).ravel() / 100
+                out[both] = (np.asarray(scores, dtype=np.float64).ravel() / 100)[each]
         shorter, longer = np.minimum(words_a, words_b), np.maximum(words_a, words_b)
-        ratio[both] = np.divide(shorter, longer, out=np.zeros(len(both)), where=longer > 0)
+        ratio[both] = np.divide(shorter, longer, out=np.zeros(len(a)), where=longer > 0)[each]
         return [missing.astype(np.float64), jaccard, token_set, partial, ratio]
 
     def _identity(self, a, b, sets, sizes) -> list[np.ndarray]:
@@ -392,10 +448,11 @@ class PairCache:
         if vectorizers is None or not len(a):
             return [np.zeros(len(a), dtype=DTYPE)] * 2
         result = []
+        a, b, each = _distinct_pairs(a, b)
         for store, vectorizer in zip(self.tfidf[name], vectorizers, strict=True):
             matrix = store.matrix(_width(vectorizer))
             products = matrix[a].multiply(matrix[b])
-            result.append(np.asarray(products.sum(axis=1), dtype=DTYPE).ravel())
+            result.append(np.asarray(products.sum(axis=1), dtype=DTYPE).ravel()[each])
         return result
 
 

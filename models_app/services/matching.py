@@ -8,13 +8,23 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
+import numpy as np
+
 from config.jobs.lifecycle import JobRun
 from datasets.models import Dataset, Label
 from labeling.kinds.matching.kind import MATCH, NO_MATCH
-from labeling.kinds.matching.training import open_pair_records, training_pairs
+from labeling.kinds.matching.training import open_pair_ids, product_records, training_pairs
 from labeling.label_stats import annotation_last_id
-from labeling.scores import task_scores_write
-from models_app.ml import ConfigError, Matcher, MatcherConfig, TrainingError, dump_matcher, score_pairs, train_matcher
+from labeling.scores import TaskScoresWriter
+from models_app.ml import (
+    ConfigError,
+    Matcher,
+    MatcherConfig,
+    TrainingError,
+    dump_matcher,
+    score_pair_ids,
+    train_matcher,
+)
 from models_app.models import ModelVersion
 from models_app.services.activation import version_activate, version_store
 
@@ -72,22 +82,37 @@ def pairs_rescore(
     """Score every open pair: both answers' probabilities as suggestions (match first), the uncertainty around
     the matcher's threshold, and that uncertainty as the priority unless still in the cold start.
 
-    `check()` runs before each page is written, so a cancelled run stops between pages.
+    `check()` runs before each page is handed to the writer, so a cancelled run stops between pages. Pairs are
+    read as product ids, and each product's fields once, when first met; pages are written (all or nothing
+    each) while the next is scored.
     """
     label_ids = dict(
         Label.objects.filter(dataset=dataset, code__in=[MATCH.code, NO_MATCH.code]).values_list("code", "pk")
     )
-    match_id, no_match_id = label_ids[MATCH.code], label_ids[NO_MATCH.code]
+    labels = [label_ids[MATCH.code], label_ids[NO_MATCH.code]]
     scored = 0
     cache = matcher.featurizer.cache()  # each product parsed once for every page, not once per pair
-    for task_ids, left, right in open_pair_records(dataset=dataset):
-        for chunk in score_pairs(matcher=matcher, left=left, right=right, chunk_size=len(task_ids), cache=cache):
-            rows = []
-            for task_id, p, uncertainty in zip(task_ids, chunk.probabilities, chunk.uncertainty, strict=True):
-                p, uncertainty = round(float(p), 4), round(float(uncertainty), 6)
-                suggestions = [[match_id, p], [no_match_id, round(1 - p, 4)]]
-                rows.append((task_id, suggestions, uncertainty, uncertainty if prioritize else 0.0))
+    with TaskScoresWriter(dataset=dataset) as writer:
+        for task_ids, left, right in open_pair_ids(dataset=dataset):
+            new = cache.unknown(np.concatenate([left, right]))
+            new_ids, new_records = product_records(dataset=dataset, product_ids=new)
+            if len(new_ids) < len(new):  # products deleted since the page was read: their pairs are gone too
+                gone = np.setdiff1d(new, new_ids)
+                kept = ~(np.isin(left, gone) | np.isin(right, gone))
+                task_ids, left, right = task_ids[kept], left[kept], right[kept]
+            chunk = score_pair_ids(
+                matcher=matcher, left=left, right=right, cache=cache, new_ids=new_ids, new_records=new_records
+            )
+            # As round(float(p), 4) and round(float(u), 6) per pair: exact on float32 values scaled by 10^k.
+            match = np.round(chunk.probabilities.astype(np.float64), 4)
+            uncertainty = np.round(chunk.uncertainty.astype(np.float64), 6)
             check()
-            task_scores_write(dataset=dataset, rows=rows)
-            scored += len(rows)
+            writer.write(
+                task_ids=task_ids,
+                labels=labels,
+                probabilities=np.column_stack([match, np.round(1 - match, 4)]),
+                uncertainty=uncertainty,
+                priority=uncertainty if prioritize else np.zeros(len(task_ids)),
+            )
+            scored += len(task_ids)
     return scored

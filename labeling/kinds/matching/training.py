@@ -1,24 +1,31 @@
 """What a matcher reads of a matching task: its two offers' fields, as records for `models_app.ml.train_matcher`.
 
 One query per page whatever its size: the task joined to its left and its right item (and their products).
+A rescoring reads the open pairs as product ids (`open_pair_ids`) and each product's fields once
+(`product_records`): a product stands in ~13 candidate pairs, and reading its fields (JSON included) with each
+of them was most of the time a rescoring spent in the database.
 """
 
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import numpy as np
 from django.db.models import F, FilteredRelation, Q, QuerySet
 
-from datasets.models import Dataset, Label
+from datasets.models import Dataset, Label, Product
 from labeling.kinds.matching.kind import MATCH, NO_MATCH
-from labeling.models import Task
+from labeling.models import Task, TaskItem
 from labeling.resolve import LabelPolicy, resolved_labels
 
 # The product fields a matcher may read (models_app.ml MATCHER_FIELDS, with the price's currency).
 PAIR_FIELDS = ("title", "brand", "description", "attributes", "price", "currency")
 CHUNK = 5000
+# Open pairs a page of `open_pair_ids`: three integers each, so a page can be large.
+PAIR_PAGE = 50_000
 
 Record = dict[str, Any]
 Pairs = tuple[list[int], list[Record], list[Record]]
+PairIds = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def _paired(tasks: QuerySet[Task]) -> QuerySet[Task]:
@@ -84,16 +91,52 @@ def training_pairs(*, dataset: Dataset, upto_annotation_id: int) -> tuple[list[R
     return left, right, labels
 
 
-def open_pair_records(*, dataset: Dataset, chunk_size: int = 20_000) -> Iterator[Pairs]:
-    """(task ids, left records, right records) of every open pair, by keyset pages so memory stays flat."""
+def open_pair_ids(*, dataset: Dataset, chunk_size: int = PAIR_PAGE) -> Iterator[PairIds]:
+    """(task ids, left product ids, right product ids) of every open pair, in task id order, by keyset pages;
+    a task missing a side is left out. The products' fields come from `product_records`, once a product.
+
+    Range reads, no join: the page's task ids, then each side's items of the tasks from the page's first id to
+    its last (matched to the page here). Joined, PostgreSQL merge-joined the items from the first task on at
+    every page (it does not carry `task.id > n` over to the items), or probed the index twice a pair.
+    """
     last = 0
     while True:
-        rows = list(
-            _paired(Task.objects.filter(dataset=dataset, is_complete=False, pk__gt=last))
+        tasks = np.fromiter(
+            Task.objects.filter(dataset=dataset, is_complete=False, pk__gt=last)
             .order_by("pk")
-            .values_list("pk", *_columns())[:chunk_size]
+            .values_list("pk", flat=True)[:chunk_size],
+            dtype=np.int64,
         )
-        if not rows:
+        if not len(tasks):
             return
-        last = rows[-1][0]
-        yield _pairs(rows)
+        last = int(tasks[-1])
+        items = TaskItem.objects.filter(task_id__gte=tasks[0], task_id__lte=last, role__in=("left", "right"))
+        sides = {"left": np.zeros(len(tasks), dtype=np.int64), "right": np.zeros(len(tasks), dtype=np.int64)}
+        found = {role: np.zeros(len(tasks), dtype=bool) for role in sides}
+        for role, side in sides.items():
+            rows = np.array(list(items.filter(role=role).values_list("task_id", "product_id")), dtype=np.int64)
+            rows = rows.reshape(-1, 2)
+            position = np.searchsorted(tasks, rows[:, 0]).clip(max=len(tasks) - 1)
+            mine = tasks[position] == rows[:, 0]  # the range also holds other datasets' and complete tasks
+            side[position[mine]] = rows[mine, 1]
+            found[role][position[mine]] = True
+        both = found["left"] & found["right"]
+        yield tasks[both], sides["left"][both], sides["right"][both]
+
+
+def product_records(*, dataset: Dataset, product_ids: Sequence[int]) -> tuple[list[int], list[Record]]:
+    """(ids, records) of these products of the dataset, ids ascending: the PAIR_FIELDS a matcher reads. An id
+    that is not one of the dataset's products (deleted meanwhile) is left out. One query a CHUNK of ids."""
+    ids: list[int] = []
+    records: list[Record] = []
+    wanted = sorted(map(int, product_ids))
+    for start in range(0, len(wanted), CHUNK):
+        rows = (
+            Product.objects.filter(dataset=dataset, pk__in=wanted[start : start + CHUNK])
+            .order_by("pk")
+            .values_list("pk", *PAIR_FIELDS)
+        )
+        for row in rows:
+            ids.append(row[0])
+            records.append(_record(row[1:]))
+    return ids, records

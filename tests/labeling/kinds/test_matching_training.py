@@ -2,8 +2,13 @@
 
 import pytest
 
-from labeling.kinds.matching.training import open_pair_records, pair_records, training_pairs
-from labeling.models import Annotation, Task
+from labeling.kinds.matching.training import (
+    open_pair_ids,
+    pair_records,
+    product_records,
+    training_pairs,
+)
+from labeling.models import Annotation, Task, TaskItem
 from tests.factories import MatchingDatasetFactory, ProductFactory, pair_task
 
 pytestmark = pytest.mark.django_db
@@ -23,18 +28,6 @@ def pairs():
     return dataset, tasks
 
 
-def test_open_pairs_come_in_keyset_pages_of_one_query_each(pairs, django_assert_num_queries):
-    dataset, tasks = pairs
-    Task.objects.filter(pk=tasks[0].pk).update(is_complete=True)
-    with django_assert_num_queries(3):  # two pages and the empty one that ends them
-        pages = list(open_pair_records(dataset=dataset, chunk_size=3))
-    ids = [task_id for page_ids, _, _ in pages for task_id in page_ids]
-    assert ids == [task.pk for task in tasks[1:]]
-    _, left, right = pages[0]
-    assert (left[0]["title"], right[0]["title"], right[0]["brand"]) == ("left 1", "right 1", "Acme")
-    assert set(left[0]) == {"title", "brand", "description", "attributes", "price", "currency"}
-
-
 def test_training_pairs_carry_the_resolved_answer_as_1_or_0(pairs):
     dataset, tasks = pairs
     for task, code in zip(tasks[:3], "101", strict=True):
@@ -45,3 +38,43 @@ def test_training_pairs_carry_the_resolved_answer_as_1_or_0(pairs):
     assert [record["brand"] for record in right] == ["Acme"] * 3
     assert ([record["title"] for record in left], labels) == (["left 0", "left 1", "left 2"], [1, 0, 1])
     assert pair_records(task_ids=[tasks[4].pk, 10**9])[0] == [tasks[4].pk]  # a task gone is left out
+
+
+def test_open_pair_ids_come_in_keyset_pages_of_three_queries_each(pairs, django_assert_num_queries):
+    dataset, tasks = pairs
+    Task.objects.filter(pk=tasks[0].pk).update(is_complete=True)
+    with django_assert_num_queries(7):  # two pages (tasks, left items, right items) and the empty one that ends them
+        pages = list(open_pair_ids(dataset=dataset, chunk_size=3))
+    assert [len(task_ids) for task_ids, _, _ in pages] == [3, 1]
+    expected = [(t.pk, t.items.get(role="left").product_id, t.items.get(role="right").product_id) for t in tasks[1:]]
+    found = [row for page in pages for row in zip(*(ids.tolist() for ids in page), strict=True)]
+    assert found == expected
+
+
+def test_open_pair_ids_leave_out_other_datasets_tasks_between_and_a_task_missing_a_side(pairs):
+    dataset, tasks = pairs
+    other = MatchingDatasetFactory()
+    between = pair_task(other, ProductFactory(dataset=other), ProductFactory(dataset=other))
+    last = pair_task(dataset, ProductFactory(dataset=dataset), ProductFactory(dataset=dataset))
+    TaskItem.objects.filter(task=tasks[2], role="right").delete()
+    assert tasks[-1].pk < between.pk < last.pk  # the other dataset's task lies inside the page's id range
+
+    (task_ids, left, right), = open_pair_ids(dataset=dataset)
+
+    assert task_ids.tolist() == [task.pk for task in tasks if task != tasks[2]] + [last.pk]
+    assert (left[-1], right[-1]) == tuple(last.items.order_by("role").values_list("product_id", flat=True))
+
+
+def test_product_records_give_the_fields_a_matcher_reads_of_the_datasets_products_only(pairs):
+    dataset, tasks = pairs
+    wanted = [item.product_id for item in TaskItem.objects.filter(task=tasks[1]).order_by("-role")]  # right, left
+    foreign = ProductFactory(dataset=MatchingDatasetFactory())
+
+    ids, records = product_records(dataset=dataset, product_ids=[*wanted, foreign.pk, 10**9])
+
+    assert ids == sorted(wanted)
+    by_id = dict(zip(ids, records, strict=True))
+    left, right = by_id[tasks[1].items.get(role="left").product_id], by_id[wanted[0]]
+    assert (left["title"], right["title"], right["brand"]) == ("left 1", "right 1", "Acme")
+    assert set(left) == {"title", "brand", "description", "attributes", "price", "currency"}
+    assert [left] == pair_records(task_ids=[tasks[1].pk])[1]  # the same record as the joined read gives

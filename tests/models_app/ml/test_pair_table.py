@@ -128,3 +128,33 @@ def test_no_pairs_give_an_empty_matrix_of_the_right_width():
     records = _records(10, seed=5)
     featurizer = PairFeaturizer(fields=MATCHER_FIELDS).fit(records[:5], records[5:])
     assert featurizer.transform([], []).shape == (0, len(featurizer.feature_names_))
+
+
+def test_pairs_by_product_id_give_the_features_of_their_records_exactly():
+    records = _records(60, seed=6)
+    rng = random.Random(7)
+    ids = [1000 + 7 * i for i in range(len(records))]  # sparse ids, as a dataset's products have
+    chosen = [rng.sample(range(len(records)), 2) for _ in range(300)]
+    left, right = [records[a] for a, _ in chosen], [records[b] for _, b in chosen]
+    featurizer = PairFeaturizer(fields=MATCHER_FIELDS).fit(left[:100], right[:100])
+    expected = featurizer.transform(left, right)
+
+    cache, pages = featurizer.cache(), []
+    for start in range(0, 300, 70):
+        left_ids = np.array([ids[a] for a, _ in chosen[start : start + 70]])
+        right_ids = np.array([ids[b] for _, b in chosen[start : start + 70]])
+        new = cache.unknown(np.concatenate([left_ids, right_ids]))
+        assert not set(new.tolist()) & set(cache.product_ids.tolist())  # each product is handed over once
+        cache.products_add(new, [records[ids.index(i)] for i in new.tolist()])
+        pages.append(featurizer.transform_ids(left_ids, right_ids, cache=cache))
+
+    np.testing.assert_array_equal(np.vstack(pages), expected)
+
+
+def test_a_product_not_added_is_named():
+    records = _records(4, seed=8)
+    featurizer = PairFeaturizer(fields=MATCHER_FIELDS).fit(records[:2], records[2:])
+    cache = featurizer.cache()
+    cache.products_add([5, 9], records[:2])
+    with pytest.raises(KeyError, match="product 7"):
+        featurizer.transform_ids(np.array([5]), np.array([7]), cache=cache)
