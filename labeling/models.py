@@ -87,8 +87,18 @@ class TaskItem(models.Model):
 
     # No index of their own: (task, role)'s unique index leads with the task and task_item_product serves the
     # product; each extra index is one more write per item, and blocking writes millions of them.
-    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="items", db_index=False)
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="task_items", db_index=False)
+    # No database constraint either: PostgreSQL checks a foreign key by locking the row it points to, so each
+    # generated pair locked its task and both products once more (FOR KEY SHARE, a WAL record each, and shared
+    # locks of two writers on one product row turn into multixacts): a third of the cost of writing 1M pairs
+    # (bench P6). Items are written only with their task, in the same statement or transaction, from products
+    # checked to be the dataset's; products and tasks are deleted only through the ORM (a dataset's deletion),
+    # whose collector cascades to items whatever the database enforces.
+    task = models.ForeignKey(
+        Task, on_delete=models.CASCADE, related_name="items", db_index=False, db_constraint=False
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="task_items", db_index=False, db_constraint=False
+    )
     role = models.CharField(max_length=16)
 
     class Meta:
