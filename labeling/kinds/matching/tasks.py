@@ -102,6 +102,7 @@ WITH inserted AS (
     SELECT stage.task_id, %(dataset)s, stage.item_key, stage.attributes, false, 0, false, 0, stage.random_key,
            false, now()
     FROM pair_task_stage AS stage
+    ORDER BY stage.random_key  -- the two queue indexes are read in this order: filled in it, their pages stay full
     ON CONFLICT DO NOTHING
     RETURNING id
 )
