@@ -133,7 +133,8 @@ def pair_tasks_insert(
     in batches of `batch_size`, each its own transaction (COPY into a staging table and one INSERT on
     PostgreSQL). The whole input is checked before anything is written: a product paired with itself or an
     id that is not a product of the dataset refuses it (`ids_checked=True` skips the second check, for ids just
-    read from the dataset's own products: at a million products it costs an index probe per id and batch).
+    read from the dataset's own products: at a million products it costs an index probe per id and batch; the
+    caller then vouches for them, as items have no foreign-key constraint to catch a wrong one).
 
     On PostgreSQL, outside a transaction, up to `writers` batches are written at once on connections of
     their own; inside one (the caller's atomic block, a test) every batch goes through the caller's connection,
