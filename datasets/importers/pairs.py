@@ -242,7 +242,9 @@ def _side(
     return product if external_id else replace(product, external_id=product_hash(product))
 
 
-def _label(raw: str, problems: list[str]) -> bool | None:
+def match_label(raw: str) -> bool | None:
+    """A pair's answer as a file spells it: True for a match, False for no match, None when empty; ValueError for
+    any other spelling (case, dashes and underscores aside: "No-Match" is "no match")."""
     spelled = " ".join(raw.casefold().replace("-", " ").replace("_", " ").split())
     if not spelled:
         return None
@@ -250,5 +252,12 @@ def _label(raw: str, problems: list[str]) -> bool | None:
         return True
     if spelled in _NO_MATCH:
         return False
-    problems.append(f"invalid label {quote(raw)} (expected 1/0, match/no match, true/false or yes/no)")
-    return None
+    raise ValueError(f"not a match label: {raw!r}")
+
+
+def _label(raw: str, problems: list[str]) -> bool | None:
+    try:
+        return match_label(raw)
+    except ValueError:
+        problems.append(f"invalid label {quote(raw)} (expected 1/0, match/no match, true/false or yes/no)")
+        return None

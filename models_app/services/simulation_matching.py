@@ -24,7 +24,7 @@ import numpy as np
 
 from config.errors import ApplicationError
 from datasets.importers.files import ImportFormatError, RowError
-from datasets.importers.pairs import PairRow, pair_key, parse_pairs
+from datasets.importers.pairs import PairRow, match_label, pair_key, parse_pairs
 from datasets.importers.products import open_upload
 from datasets.importers.values import normalize_column
 from datasets.models import Dataset, Label, Product
@@ -43,8 +43,6 @@ FIGURES = ("precision", "recall", "f1", "threshold", "average_precision", "f1_at
 LEFT_IDS = ("left_id", "id_left", "left_product_id", "product_id_left", "ltable_id")
 RIGHT_IDS = ("right_id", "id_right", "right_product_id", "product_id_right", "rtable_id")
 LABELS = ("label", "is_match", "gold")
-_MATCH = frozenset(("1", "1.0", "true", "yes", *MATCH.aliases))
-_NO_MATCH = frozenset(("0", "0.0", "false", "no", "no match", "non match", *NO_MATCH.aliases))
 CHUNK = 5000
 
 
@@ -124,14 +122,11 @@ def _column(path: Path, columns: list[str], given: str | None, defaults: tuple[s
 
 
 def _label(path: Path, line: int, raw: str) -> bool | None:
-    spelled = " ".join(str(raw).casefold().replace("-", " ").replace("_", " ").split())
-    if not spelled:
-        return None
-    if spelled in _MATCH:
-        return True
-    if spelled in _NO_MATCH:
-        return False
-    raise ApplicationError(f"{path}: line {line}: label {raw!r} is not 1/0, match/no match or true/false.")
+    try:
+        return match_label(str(raw))  # the pairs importer's spellings: a truth file reads as a pairs file does
+    except ValueError:
+        message = f"{path}: line {line}: label {raw!r} is not 1/0, match/no match or true/false."
+        raise ApplicationError(message) from None
 
 
 def _truth_by_ids(path: Path, records: Iterable, left: str, right: str) -> PairTruth:
