@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from django.db import connection, connections, transaction
+from django.db import IntegrityError, connection, connections, transaction
+from django.utils import timezone
 
 from config.errors import ApplicationError
 from datasets.models import Dataset, Product
@@ -84,9 +85,10 @@ PAIR_INSERT_BATCH = 100_000
 PAIR_WRITERS = 2
 _SQLITE_CHUNK = 5_000  # stays under SQLite's bound-variable limit in the IN lookups
 
-# New pairs only: a pair the dataset holds (in either order, imported or generated) keeps its task, sides and
-# attributes. The staging rows draw their task ids from the task sequence as COPY fills them, so the items of
-# the tasks this statement inserted are joined back by that integer, not by the text key.
+# The way round a batch goes when another writer took some of its pairs meanwhile (`_insert_staged`): a pair
+# the dataset holds (in either order, imported or generated) keeps its task, sides and attributes. The staging
+# rows draw their task ids from the task sequence as COPY fills them, so the items of the tasks this statement
+# inserted are joined back by that integer, not by the text key.
 _PAIR_STAGE = """
 CREATE TEMP TABLE pair_task_stage (
     task_id bigint DEFAULT nextval(%s::regclass),
@@ -130,8 +132,8 @@ def pair_tasks_insert(
 
     Made for generated candidates (millions of pairs): existing pairs are left as they are (their task, sides
     and attributes), a pair repeated in the input counts once (its first occurrence wins), and the pairs go
-    in batches of `batch_size`, each its own transaction (COPY into a staging table and one INSERT on
-    PostgreSQL). The whole input is checked before anything is written: a product paired with itself or an
+    in batches of `batch_size`, each its own transaction (on PostgreSQL, COPY straight into the task and
+    item tables). The whole input is checked before anything is written: a product paired with itself or an
     id that is not a product of the dataset refuses it (`ids_checked=True` skips the second check, for ids just
     read from the dataset's own products: at a million products it costs an index probe per id and batch; the
     caller then vouches for them, as items have no foreign-key constraint to catch a wrong one).
@@ -157,11 +159,15 @@ def pair_tasks_insert(
     if not ids_checked:
         _check_products(dataset=dataset, ids=np.unique(np.concatenate((left, right))))
 
+    # A dataset with no pair yet (a first candidate run) has none to look up: the batches are disjoint, and a
+    # concurrent writer's pair is caught by the unique index.
+    probe = connection.vendor == "postgresql" and Task.objects.filter(dataset=dataset, item_key__isnull=False).exists()
+
     def write(chosen: np.ndarray) -> int:
         batch_attributes = None if attributes is None else [attributes[i] for i in chosen.tolist()]
         with transaction.atomic():
             if connection.vendor == "postgresql":
-                return _insert_postgresql(dataset, left[chosen], right[chosen], batch_attributes)
+                return _insert_postgresql(dataset, left[chosen], right[chosen], batch_attributes, probe=probe)
             return _insert_orm(dataset, left[chosen], right[chosen], batch_attributes)
 
     batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
@@ -260,34 +266,120 @@ def _item_keys(left: np.ndarray, right: np.ndarray) -> list[str]:
 
 
 def _insert_postgresql(
-    dataset: Dataset, left: np.ndarray, right: np.ndarray, attributes: list[dict[str, Any] | None] | None
+    dataset: Dataset,
+    left: np.ndarray,
+    right: np.ndarray,
+    attributes: list[dict[str, Any] | None] | None,
+    *,
+    probe: bool = True,
 ) -> int:
+    """One batch, straight into the tables by COPY when it can: COPY fills heap pages many rows at a time where
+    INSERT ... SELECT ... ON CONFLICT writes and checks row by row. Pairs the dataset holds are dropped first
+    (`probe`: one index lookup per pair; skipped when the dataset held no pair before this write began). If a
+    concurrent writer adds one of these pairs in between, the unique index refuses the COPY and the batch goes
+    again through the staging table with ON CONFLICT DO NOTHING, which keeps whichever task came first."""
+    keys = _item_keys(left, right)
+    with connection.cursor() as cursor:
+        # Generated candidates can be generated again: a batch need not wait for its WAL to reach the disk
+        # (a crash loses at most the last moment's batches, never part of one).
+        cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        chosen = np.arange(len(keys))
+        if probe:
+            cursor.execute(
+                "SELECT item_key FROM labeling_task WHERE dataset_id = %s AND item_key = ANY(%s::text[])",
+                [dataset.pk, keys],
+            )
+            held = {row[0] for row in cursor.fetchall()}
+            if held:
+                chosen = np.asarray([i for i, key in enumerate(keys) if key not in held], dtype=np.int64)
+        if not len(chosen):
+            return 0
+        seed = dataset.seed
+        order_keys = np.asarray([random_key(seed=seed, external_id=f"pair:{keys[i]}") for i in chosen.tolist()])
+        # In random_key order the two queue indexes fill in the order they are read, and with the ids drawn in
+        # that order the primary key and the items' (task, role) index are appended to, not split.
+        by_key = np.argsort(order_keys, kind="stable")
+        chosen, order_keys = chosen[by_key], order_keys[by_key]
+        cursor.execute("SELECT pg_get_serial_sequence('labeling_task', 'id')")
+        cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [cursor.fetchone()[0], len(chosen)])
+        task_ids = np.sort(np.asarray([row[0] for row in cursor.fetchall()], dtype=np.int64))
+        tasks = _tasks_csv(dataset, task_ids, [keys[i] for i in chosen.tolist()], order_keys, attributes, chosen)
+        items = _items_csv(task_ids, left[chosen], right[chosen])
+        try:
+            # The raw cursor's COPY raises psycopg2's errors: the wrapper turns them into Django's.
+            with transaction.atomic(), connection.wrap_database_errors:
+                cursor.cursor.copy_expert(f"COPY labeling_task ({_TASK_COLUMNS}) FROM STDIN WITH (FORMAT csv)", tasks)
+                cursor.cursor.copy_expert(
+                    "COPY labeling_taskitem (task_id, product_id, role) FROM STDIN WITH (FORMAT csv)", items
+                )
+        except IntegrityError:
+            batch_attributes = None if attributes is None else [attributes[i] for i in chosen.tolist()]
+            return _insert_staged(cursor, dataset, left[chosen], right[chosen], batch_attributes)
+    return len(chosen)
+
+
+_TASK_COLUMNS = (
+    "id, dataset_id, item_key, attributes, is_gold, annotation_count, is_complete, priority, random_key, "
+    "needs_review, created_at"
+)
+
+
+def _tasks_csv(
+    dataset: Dataset,
+    task_ids: np.ndarray,
+    keys: list[str],
+    order_keys: np.ndarray,
+    attributes: list[dict[str, Any] | None] | None,
+    chosen: np.ndarray,
+) -> io.StringIO:
+    texts: list[str | None] = [None] * len(keys)
+    if attributes is not None:
+        texts = [json.dumps(attributes[i], ensure_ascii=False) if attributes[i] else None for i in chosen.tolist()]
+    created = timezone.now().isoformat()
+    buffer = io.StringIO()
+    # None is written as an empty unquoted field, which COPY's csv format reads as NULL (as the ORM writes).
+    csv.writer(buffer).writerows(
+        (task_id, dataset.pk, key, text, "f", 0, "f", 0, order_key, "f", created)
+        for task_id, key, text, order_key in zip(task_ids.tolist(), keys, texts, order_keys.tolist(), strict=True)
+    )
+    buffer.seek(0)
+    return buffer
+
+
+def _items_csv(task_ids: np.ndarray, left: np.ndarray, right: np.ndarray) -> io.StringIO:
+    rows = (
+        f"{task_id},{left_id},left\n{task_id},{right_id},right\n"
+        for task_id, left_id, right_id in zip(task_ids.tolist(), left.tolist(), right.tolist(), strict=True)
+    )
+    return io.StringIO("".join(rows))
+
+
+def _insert_staged(
+    cursor: Any, dataset: Dataset, left: np.ndarray, right: np.ndarray, attributes: list[dict[str, Any] | None] | None
+) -> int:
+    """The batch by a staging table and INSERT ... ON CONFLICT DO NOTHING: a pair another writer holds by now
+    keeps that writer's task."""
     seed = dataset.seed
     keys = _item_keys(left, right)
     texts: list[str | None] = [None] * len(keys)
     if attributes is not None:
         texts = [json.dumps(value, ensure_ascii=False) if value else None for value in attributes]
     buffer = io.StringIO()
-    # None is written as an empty unquoted field, which COPY's csv format reads as NULL (as the ORM writes).
     csv.writer(buffer).writerows(
         (key, left_id, right_id, random_key(seed=seed, external_id=f"pair:{key}"), text)
         for key, left_id, right_id, text in zip(keys, left.tolist(), right.tolist(), texts, strict=True)
     )
     buffer.seek(0)
-    with connection.cursor() as cursor:
-        # Generated candidates can be generated again: a batch need not wait for its WAL to reach the disk
-        # (a crash loses at most the last moment's batches, never part of one).
-        cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        cursor.execute("DROP TABLE IF EXISTS pg_temp.pair_task_stage")
-        cursor.execute("SELECT pg_get_serial_sequence('labeling_task', 'id')")
-        cursor.execute(_PAIR_STAGE, [cursor.fetchone()[0]])
-        cursor.cursor.copy_expert(
-            "COPY pair_task_stage (item_key, left_id, right_id, random_key, attributes) FROM STDIN WITH (FORMAT csv)",
-            buffer,
-        )
-        cursor.execute(_PAIR_TASKS_INSERT, {"dataset": dataset.pk})
-        items = cursor.rowcount
-        cursor.execute("DROP TABLE pg_temp.pair_task_stage")
+    cursor.execute("DROP TABLE IF EXISTS pg_temp.pair_task_stage")
+    cursor.execute("SELECT pg_get_serial_sequence('labeling_task', 'id')")
+    cursor.execute(_PAIR_STAGE, [cursor.fetchone()[0]])
+    cursor.cursor.copy_expert(
+        "COPY pair_task_stage (item_key, left_id, right_id, random_key, attributes) FROM STDIN WITH (FORMAT csv)",
+        buffer,
+    )
+    cursor.execute(_PAIR_TASKS_INSERT, {"dataset": dataset.pk})
+    items = cursor.rowcount
+    cursor.execute("DROP TABLE pg_temp.pair_task_stage")
     return items // 2
 
 

@@ -1,11 +1,17 @@
 """pair_tasks_insert: generated candidates written in bulk, new pairs only, on both databases."""
 
 import numpy as np
-import psycopg2
 import pytest
+from django.db import DataError
 
 from config.errors import ApplicationError
-from labeling.kinds.matching.tasks import PairSpec, pair_item_key, pair_tasks_insert, pair_tasks_upsert
+from labeling.kinds.matching.tasks import (
+    PairSpec,
+    _insert_postgresql,
+    pair_item_key,
+    pair_tasks_insert,
+    pair_tasks_upsert,
+)
 from labeling.models import Task, TaskItem
 from tests.factories import DatasetFactory, ProductFactory
 
@@ -142,7 +148,12 @@ def test_outside_a_transaction_batches_are_written_by_parallel_writers_each_whol
     fractions: list[float] = []
 
     created = pair_tasks_insert(
-        dataset=dataset, left_ids=left, right_ids=right, batch_size=5, writers=2, progress=fractions.append,
+        dataset=dataset,
+        left_ids=left,
+        right_ids=right,
+        batch_size=5,
+        writers=2,
+        progress=fractions.append,
         attributes=[{"n": i} for i in range(len(left))],
     )
 
@@ -185,7 +196,7 @@ def test_a_failing_parallel_batch_is_raised_and_leaves_nothing_of_itself(postgre
     # NaN is no JSON PostgreSQL takes: the batch holding it fails in the database, as a whole.
     attributes = [{"n": 0}, {"n": 1}, {"n": float("nan")}, {"n": 3}, {"n": 4}, {"n": 5}]
 
-    with pytest.raises(psycopg2.DataError):
+    with pytest.raises(DataError):
         pair_tasks_insert(
             dataset=dataset, left_ids=left, right_ids=right, attributes=attributes, batch_size=2, writers=2
         )
@@ -194,3 +205,24 @@ def test_a_failing_parallel_batch_is_raised_and_leaves_nothing_of_itself(postgre
     assert not keys & {pair_item_key(left[2], right[2]), pair_item_key(left[3], right[3])}
     assert pair_item_key(left[0], right[0]) in keys  # the first batch went before the failure
     assert TaskItem.objects.filter(task__dataset=dataset).count() == 2 * len(keys)
+
+
+def test_a_pair_another_writer_took_after_the_write_began_keeps_that_task_and_the_rest_is_written(postgres):
+    # The dataset held no pair when the write began, so the batch is not looked up; meanwhile another writer
+    # (an import) took one of its pairs: the COPY is refused by the unique index and the batch goes again.
+    dataset = DatasetFactory(task_type="matching")
+    a, b, c = ProductFactory.create_batch(3, dataset=dataset)
+    pair_tasks_upsert(dataset=dataset, pairs=[PairSpec(b.pk, a.pk, {"split": "test"})])
+    taken = Task.objects.get()
+
+    created = _insert_postgresql(
+        dataset, np.array([a.pk, a.pk]), np.array([b.pk, c.pk]), [{"n": 1}, {"n": 2}], probe=False
+    )
+
+    assert created == 1
+    assert Task.objects.get(pk=taken.pk).attributes == {"split": "test"}
+    assert _sides(dataset) == {
+        pair_item_key(a.pk, b.pk): {"left": b.pk, "right": a.pk},
+        pair_item_key(a.pk, c.pk): {"left": a.pk, "right": c.pk},
+    }
+    assert Task.objects.get(item_key=pair_item_key(a.pk, c.pk)).attributes == {"n": 2}
