@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+from labeling.kinds.matching import blocking
+from labeling.kinds.matching.block_tfidf import tfidf_fit_transform
 from labeling.kinds.matching.blocking import (
     MAX_KEY_GROUP,
     BlockingConfig,
@@ -187,3 +189,17 @@ def test_a_small_catalog_keeps_words_three_offers_share():
     titles = ["acme kettle steel 1.7l", "acme kettle steel 1.7 l", "kettle acme steel", *SHOP_B]
     found = candidate_pairs(_records(titles), BlockingConfig(k=2, keys=()))
     assert {(0, 1), (0, 2), (1, 2)} <= _pairs(found)
+
+
+def test_a_character_trigram_is_capped_lower_than_a_word(monkeypatch):
+    # "kettle" is in three titles: kept as a word (cap 3), its 3-grams dropped (cap 2); "steel" (two) stays both ways.
+    monkeypatch.setattr(blocking, "MIN_DF_CAP", 1)
+    monkeypatch.setattr(blocking, "MAX_DF_SHARE", 1.0)
+    monkeypatch.setattr(blocking, "MAX_DF_COUNT", 3)
+    monkeypatch.setattr(blocking, "MAX_CHAR_DF_COUNT", 2)
+    texts = ["kettle steel", "kettle steel", "kettle glass", "toaster glass"]
+
+    words = tfidf_fit_transform(texts, analyzer="word", max_df=3).shape[1]
+    trigrams = tfidf_fit_transform(texts, analyzer="char_wb", max_df=2).shape[1]
+    assert trigrams < tfidf_fit_transform(texts, analyzer="char_wb", max_df=3).shape[1]
+    assert blocking._vectors(texts).shape[1] == words + trigrams
