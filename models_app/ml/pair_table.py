@@ -98,11 +98,20 @@ def _fit(array: np.ndarray, size: int) -> np.ndarray:
     return grown
 
 
-def _sets_block(sets: list[list[int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    indptr = np.zeros(len(sets) + 1, dtype=np.int64)
-    np.cumsum([len(ids) for ids in sets], out=indptr[1:])
-    indices = np.fromiter((i for ids in sets for i in ids), dtype=np.int32, count=int(indptr[-1]))
-    return indptr, indices, np.ones(len(indices), dtype=np.int32)
+def _unique(values: np.ndarray) -> np.ndarray:
+    """np.unique(values) of integers, by a sort: numpy 2's np.unique hashes first, ten times slower on millions."""
+    ordered = np.sort(values)
+    if len(ordered) < 2:
+        return ordered
+    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]
+
+
+def _set_rows(owner: np.ndarray, value: np.ndarray, width: int, rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """CSR indptr and indices of `rows` sets: row owner[i] holds value[i]; each row's values distinct, ascending."""
+    distinct = _unique(owner * width + value)
+    indptr = np.zeros(rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(distinct // width, minlength=rows), out=indptr[1:])
+    return indptr, (distinct % width).astype(np.int32)
 
 
 def _shared(matrix: sp.csr_matrix, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -161,12 +170,18 @@ class PairCache:
         self.price: list[Decimal | None] = []
         self.keys: dict[str, int] = {}  # brand and currency keys
         self.texts: dict[str, int] = {}
+        self._attributes: dict[tuple[str, ...], str] = {}  # attribute values -> their text
         self.empty = _Column(bool)
         self.fuzzy: list[str] = []
         self.models: list[tuple[str, ...]] = []
         self.vocabulary: dict[str, int] = {}
-        self._token: dict[tuple[str, str, str], tuple[int, bool, int]] = {}  # title_keys' tokens, once each
-        self.dimension_of = _Column(np.int64)  # per token key: its dimension's id, -1 for no measure
+        self._token: dict[tuple[str, str, str], int] = {}  # title_keys' tokens, once each: their codes
+        # Per token key: its dimension's id (-1 for no measure) and whether it holds a digit; lists while a batch
+        # numbers its new keys, arrays (`_key_arrays`) when read.
+        self._dimension_of: list[int] = []
+        self._digit: list[bool] = []
+        self._key_arrays_of = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool))
+        self.key_names: list[str] = []  # per token key id: the key
         self.dimensions: dict[str, int] = {}
         self.sets = {name: _Rows(np.int32) for name in ("words", "numbers", "models", "measures", "dimensions")}
         self.sizes = {name: _Column(np.int64) for name in ("words", "numbers", "models")}
@@ -192,7 +207,7 @@ class PairCache:
         """
         if len(self.texts) > MAX_TEXTS:
             self._reset()
-        distinct = np.unique(np.asarray(ids, dtype=np.int64))
+        distinct = _unique(np.asarray(ids, dtype=np.int64))
         position = np.searchsorted(self.product_ids, distinct)
         known = np.zeros(len(distinct), dtype=bool)
         inside = position < len(self.product_ids)
@@ -204,7 +219,7 @@ class PairCache:
         ids = np.asarray(ids, dtype=np.int64)
         if len(ids) != len(records):
             raise ValueError(f"{len(ids)} product ids but {len(records)} records")
-        rows = self._rows(records)
+        rows = self._rows(records, by_value=False)
         keys = np.concatenate([self.product_ids, ids])
         order = np.argsort(keys, kind="stable")
         self.product_ids, self.product_rows = keys[order], np.concatenate([self.product_rows, rows])[order]
@@ -222,14 +237,20 @@ class PairCache:
             raise KeyError(f"product {int(ids[~held][0])} was not added to the cache")
         return self.product_rows[position]
 
-    def _rows(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
-        """Each record's row, adding the new ones (parsed and vectorized here, once)."""
+    def _rows(self, records: Sequence[Mapping[str, Any]], *, by_value: bool = True) -> np.ndarray:
+        """Each record's row, adding the new ones (parsed and vectorized here, once). Without `by_value` each record
+        gets a row of its own (products by id: distinct products rarely hold equal values, and telling them apart
+        cost more than their rows); their texts are still shared."""
         found = np.empty(len(records), dtype=np.int64)
         new_records: list[list[int]] = []
         new_texts: list[tuple[str, list[str] | None]] = []
         new_tfidf: dict[str, list[str]] = {name: [] for name in self.text_fields}
         read = self.read
         for position, record in enumerate(records):
+            if not by_value:
+                found[position] = self.record.size + len(new_records)
+                new_records.append(self._add(record, new_texts, new_tfidf))
+                continue
             key = tuple(value if type(value) is str else _hashable(value) for value in map(record.get, read))
             row = self.records.get(key)
             if row is None:
@@ -252,7 +273,7 @@ class PairCache:
     def _add(
         self, record: Mapping[str, Any], new_texts: list[tuple[str, list[str] | None]], new_tfidf: dict[str, list[str]]
     ) -> list[int]:
-        texts = [product_text(record, (name,)) for name in self.text_fields]
+        texts = [self._field_text(record, name) for name in self.text_fields]
         by_name = dict(zip(self.text_fields, texts, strict=True))
         parts = [by_name[name] for name in self.identifying if by_name[name]]
         identity = " ".join(parts)
@@ -273,54 +294,94 @@ class PairCache:
             row.append(-1)
         return row
 
+    def _field_text(self, record: Mapping[str, Any], name: str) -> str:
+        """product_text(record, (name,)), without its generality for the values products mostly hold: a string,
+        and attributes of string values (a catalog's few distinct ones joined once each)."""
+        value = record.get(name)
+        if type(value) is str:
+            return " ".join(value.split())
+        if name == "attributes" and type(value) is dict and all(type(v) is str for v in value.values()):
+            values = tuple(value.values())
+            text = self._attributes.get(values)
+            if text is None:
+                text = self._attributes[values] = product_text(record, (name,))
+            return text
+        return product_text(record, (name,))
+
     def _key(self, key: str) -> int:
         return -1 if not key else self.keys.setdefault(key, len(self.keys))
 
     def _parse(self, texts: list[tuple[str, list[str] | None]]) -> None:
-        """What pair_features._parsed reads of each text, as rows of 0/1 matrices over the token keys."""
+        """What pair_features._parsed reads of each text, as rows of 0/1 matrices over the token keys.
+
+        Python touches each token once (its code: key id and whether it is a model number); the sets are then
+        made for the whole batch by array (a sort of (text, key) codes), not one Python set per text and kind.
+        """
         if not texts:
             return
-        parts: dict[str, list[list[int]]] = {name: [] for name in self.sets}
         parsed: dict[str, list[tuple[str, str, str]]] = {}
-        tokens_of = self._token
+        code_of = self._token
+        codes: list[int] = []
+        counts: list[int] = []
+        fuzzy = self.fuzzy
         for text, joined in texts:
             tokens = _joined_keys(joined, parsed) if joined else None
             if tokens is None:
                 tokens = parsed[text] = title_keys(text)
-            words, numbers, models, measures, dimensions, keys = set(), set(), {}, set(), set(), []
-            for token in tokens:
-                number, digit, dimension = tokens_of.get(token) or self._new_token(token)
-                words.add(number)
-                if digit:
-                    numbers.add(number)
-                if dimension >= 0:
-                    measures.add(number)
-                    dimensions.add(dimension)
-                elif token[0] == "model":
-                    models[token[1]] = number
-                keys.append(token[1])
-            parts["words"].append(sorted(words))
-            parts["numbers"].append(sorted(numbers))
-            parts["models"].append(sorted(models.values()))
-            parts["measures"].append(sorted(measures))
-            parts["dimensions"].append(sorted(dimensions))
-            self.models.append(tuple(models))
-            self.fuzzy.append(" ".join(keys)[:FUZZY_MAX_CHARS])
+            codes += [code_of.get(token) or self._new_token(token) for token in tokens]
+            counts.append(len(tokens))
+            fuzzy.append(" ".join([token[1] for token in tokens])[:FUZZY_MAX_CHARS])
+        n = len(texts)
+        code = np.asarray(codes, dtype=np.int64) - 1  # codes start at 1 so that `or` above tells "unseen"
+        key = code >> 1
+        text_of = np.repeat(np.arange(n, dtype=np.int64), counts)
+        dimension_of, digit = self._key_arrays()
+        dimension = dimension_of[key]
+        measure = dimension >= 0
+        # A token counts as a model number only when its key is no size's (pair_features' `elif`).
+        model = ((code & 1) == 1) & ~measure
+        keys = len(self.vocabulary)
+        blocks = {
+            "words": _set_rows(text_of, key, keys, n),
+            "numbers": _set_rows(text_of[digit[key]], key[digit[key]], keys, n),
+            "models": _set_rows(text_of[model], key[model], keys, n),
+            "measures": _set_rows(text_of[measure], key[measure], keys, n),
+            "dimensions": _set_rows(text_of[measure], dimension[measure], max(len(self.dimensions), 1), n),
+        }
+        # Each text's model numbers' keys in title order, once each (dict order, as pair_features' `models`).
+        names, found = self.key_names, [()] * n
+        chosen = np.flatnonzero(model)
+        if len(chosen):
+            owners = text_of[chosen]
+            bounds = np.flatnonzero(np.diff(owners)) + 1
+            for owner, members in zip(
+                owners[np.concatenate(([0], bounds))].tolist(), np.split(key[chosen], bounds), strict=True
+            ):
+                found[owner] = tuple(dict.fromkeys([names[i] for i in members.tolist()]))
+        self.models += found
         self.empty.extend([not text for text, _ in texts])
-        for name, sets in parts.items():
-            self.sets[name].append(*_sets_block(sets))
+        for name, (indptr, indices) in blocks.items():
+            self.sets[name].append(indptr, indices, np.ones(len(indices), dtype=np.int32))
             if name in self.sizes:
-                self.sizes[name].extend([len(ids) for ids in sets])
+                self.sizes[name].extend(np.diff(indptr))
 
-    def _new_token(self, token: tuple[str, str, str]) -> tuple[int, bool, int]:
-        """A token's (key id, whether its key holds a digit, its dimension's id or -1), its key numbered if new."""
+    def _key_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each token key's dimension id and digit flag, as arrays."""
+        if len(self._key_arrays_of[0]) != len(self._dimension_of):
+            self._key_arrays_of = (np.asarray(self._dimension_of, dtype=np.int64), np.asarray(self._digit, dtype=bool))
+        return self._key_arrays_of
+
+    def _new_token(self, token: tuple[str, str, str]) -> int:
+        """A token's code (1 + 2 x its key's id + 1 for a model number), its key numbered if new."""
         kind, key, dimension = token
         number = self.vocabulary.get(key)
         if number is None:
             number = self.vocabulary[key] = len(self.vocabulary)
             measure = self.dimensions.setdefault(dimension, len(self.dimensions)) if kind == "measure" else -1
-            self.dimension_of.extend([measure])
-        found = self._token[token] = (number, any(c.isdigit() for c in key), int(self.dimension_of.values[number]))
+            self._dimension_of.append(measure)
+            self._digit.append(any(c.isdigit() for c in key))
+            self.key_names.append(key)
+        found = self._token[token] = 1 + 2 * number + (kind == "model")
         return found
 
     def _vectorize(self, name: str, texts: list[str]) -> None:
@@ -426,7 +487,7 @@ class PairCache:
         if not len(rows):
             return np.zeros(len(a), dtype=np.int64)
         span = len(self.dimensions) + 1
-        pairs = np.unique(rows * span + self.dimension_of.values[shared.indices])
+        pairs = _unique(rows * span + self._key_arrays()[0][shared.indices])
         return np.bincount(pairs // span, minlength=len(a))
 
     def _price(self, left: np.ndarray, right: np.ndarray, currency: np.ndarray) -> list[np.ndarray]:

@@ -6,10 +6,12 @@ A rescoring reads the open pairs as product ids (`open_pair_ids`) and each produ
 of them was most of the time a rescoring spent in the database.
 """
 
+import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
+from django.db import connection
 from django.db.models import F, FilteredRelation, Q, QuerySet
 
 from datasets.models import Dataset, Label, Product
@@ -20,6 +22,8 @@ from labeling.resolve import LabelPolicy, resolved_labels
 # The product fields a matcher may read (models_app.ml MATCHER_FIELDS, with the price's currency).
 PAIR_FIELDS = ("title", "brand", "description", "attributes", "price", "currency")
 CHUNK = 5000
+# Products a query of `product_records` on PostgreSQL (one array parameter).
+PRODUCT_PAGE = 50_000
 # Open pairs a page of `open_pair_ids`: three integers each, so a page can be large.
 PAIR_PAGE = 50_000
 
@@ -126,10 +130,47 @@ def open_pair_ids(*, dataset: Dataset, chunk_size: int = PAIR_PAGE) -> Iterator[
 
 def product_records(*, dataset: Dataset, product_ids: Sequence[int]) -> tuple[list[int], list[Record]]:
     """(ids, records) of these products of the dataset, ids ascending: the PAIR_FIELDS a matcher reads. An id
-    that is not one of the dataset's products (deleted meanwhile) is left out. One query a CHUNK of ids."""
+    that is not one of the dataset's products (deleted meanwhile) is left out.
+
+    On PostgreSQL one plain query a PRODUCT_PAGE of ids (an array parameter), the values taken as the driver gives
+    them and the attributes decoded as JSONField decodes them: a rescoring reads ~150k products, and the ORM's
+    per-row work cost more than the query. Elsewhere one ORM query a CHUNK of ids.
+    """
+    wanted = sorted(map(int, product_ids))
+    if connection.vendor != "postgresql":
+        return _product_records_orm(dataset, wanted)
     ids: list[int] = []
     records: list[Record] = []
-    wanted = sorted(map(int, product_ids))
+    fields = [Product._meta.get_field(name) for name in ("id", *PAIR_FIELDS)]
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    table = connection.ops.quote_name(Product._meta.db_table)
+    dataset_column = connection.ops.quote_name(Product._meta.get_field("dataset").column)
+    query = f"SELECT {columns} FROM {table} WHERE {dataset_column} = %s AND id = ANY(%s) ORDER BY id"  # noqa: S608
+    attributes = PAIR_FIELDS.index("attributes")
+    with connection.cursor() as cursor:
+        for start in range(0, len(wanted), PRODUCT_PAGE):
+            cursor.execute(query, [dataset.pk, wanted[start : start + PRODUCT_PAGE]])
+            for row in cursor.fetchall():
+                ids.append(row[0])
+                values = list(row[1:])
+                values[attributes] = _json(values[attributes])
+                records.append(_record(values))
+    return ids, records
+
+
+def _json(value: Any) -> Any:
+    """A jsonb column's value as JSONField.from_db_value gives it (psycopg2 hands Django the text)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        return value
+
+
+def _product_records_orm(dataset: Dataset, wanted: list[int]) -> tuple[list[int], list[Record]]:
+    ids: list[int] = []
+    records: list[Record] = []
     for start in range(0, len(wanted), CHUNK):
         rows = (
             Product.objects.filter(dataset=dataset, pk__in=wanted[start : start + CHUNK])

@@ -2,6 +2,7 @@
 
 import pytest
 
+from datasets.models import Product
 from labeling.kinds.matching.training import (
     open_pair_ids,
     pair_records,
@@ -78,3 +79,20 @@ def test_product_records_give_the_fields_a_matcher_reads_of_the_datasets_product
     assert (left["title"], right["title"], right["brand"]) == ("left 1", "right 1", "Acme")
     assert set(left) == {"title", "brand", "description", "attributes", "price", "currency"}
     assert [left] == pair_records(task_ids=[tasks[1].pk])[1]  # the same record as the joined read gives
+
+
+@pytest.mark.parametrize("attributes", [{}, {"colour": "black", "sizes": [1, 2], "n": {"a": None}}, "plain", [1, "x"]])
+def test_product_records_read_as_the_orm_does_page_by_page(pairs, attributes, monkeypatch):
+    dataset, tasks = pairs
+    monkeypatch.setattr("labeling.kinds.matching.training.PRODUCT_PAGE", 3)
+    Product.objects.filter(dataset=dataset).update(attributes=attributes, description="a  description")
+    wanted = list(TaskItem.objects.filter(task__dataset=dataset).values_list("product_id", flat=True))
+
+    ids, records = product_records(dataset=dataset, product_ids=wanted)
+
+    assert ids == sorted(wanted) and len(ids) == 10  # four pages of three
+    by_task = dict(zip(*pair_records(task_ids=[task.pk for task in tasks])[:2], strict=True))
+    for task in tasks:
+        left = by_task[task.pk]
+        assert records[ids.index(task.items.get(role="left").product_id)] == left
+        assert left["attributes"] == attributes and left["price"] is not None

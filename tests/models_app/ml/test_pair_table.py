@@ -158,3 +158,24 @@ def test_a_product_not_added_is_named():
     cache.products_add([5, 9], records[:2])
     with pytest.raises(KeyError, match="product 7"):
         featurizer.transform_ids(np.array([5]), np.array([7]), cache=cache)
+
+
+def test_products_added_by_id_get_rows_of_their_own_and_share_their_texts():
+    records = _records(30, seed=9)
+    twins = [dict(records[0]), dict(records[0])]  # two products with equal values
+    featurizer = PairFeaturizer(fields=MATCHER_FIELDS).fit(records, records[::-1])
+    cache = featurizer.cache()
+    cache.products_add([1, 2, *range(10, 40)], [*twins, *records])
+
+    assert cache.record.size == 32 and not cache.records  # no row looked up by value
+    texts = {pair_table.product_text(record, (name,)) for record in records for name in _text_fields(MATCHER_FIELDS)}
+    assert texts <= set(cache.texts) and len(cache.texts) < 5 * 32  # each distinct text parsed once
+    found = featurizer.transform_ids(np.array([1, 2, 10]), np.array([2, 11, 1]), cache=cache)
+    expected = featurizer.transform([twins[0], twins[1], records[0]], [twins[1], records[1], twins[0]])
+    np.testing.assert_array_equal(found, expected)
+
+
+def test_unique_is_numpys():
+    values = np.random.default_rng(0).integers(-5, 50, 1000)
+    np.testing.assert_array_equal(pair_table._unique(values), np.unique(values))
+    assert pair_table._unique(np.array([7])).tolist() == [7] and not len(pair_table._unique(np.zeros(0, int)))
