@@ -136,7 +136,7 @@ def run(path: Path, scale: int) -> dict:
     from models_app.ml import MatcherConfig, train_matcher
     from models_app.services import matching
 
-    products = min(env_int("P7_PRODUCTS", 150_000), scale)
+    products = min(env_int("P7_PRODUCTS", 155_000), scale)
     started = time.perf_counter()
     dataset = Dataset.objects.get(pk=_load(path, products))
     open_pairs, labeled = _pairs(
