@@ -226,3 +226,14 @@ def test_a_pair_another_writer_took_after_the_write_began_keeps_that_task_and_th
         pair_item_key(a.pk, c.pk): {"left": a.pk, "right": c.pk},
     }
     assert Task.objects.get(item_key=pair_item_key(a.pk, c.pk)).attributes == {"n": 2}
+
+
+def test_attributes_with_quotes_commas_and_line_breaks_arrive_as_they_were():
+    dataset = DatasetFactory(task_type="matching")
+    a, b, c = ProductFactory.create_batch(3, dataset=dataset)
+    odd = {"note": 'a "quoted", comma\nand a line break', "größe": "1,5 l", "n": [1, None, True]}
+
+    pair_tasks_insert(dataset=dataset, left_ids=[a.pk, a.pk], right_ids=[b.pk, c.pk], attributes=[odd, {}])
+
+    assert Task.objects.get(item_key=pair_item_key(a.pk, b.pk)).attributes == odd
+    assert Task.objects.get(item_key=pair_item_key(a.pk, c.pk)).attributes is None
