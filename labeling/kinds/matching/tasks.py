@@ -1,6 +1,5 @@
 """How matching tasks are made: one task per pair of products, whatever order the pair comes in."""
 
-import csv
 import io
 import json
 from collections.abc import Callable, Sequence
@@ -300,10 +299,13 @@ def _insert_postgresql(
         # that order the primary key and the items' (task, role) index are appended to, not split.
         by_key = np.argsort(order_keys, kind="stable")
         chosen, order_keys = chosen[by_key], order_keys[by_key]
+        chosen_keys = [keys[i] for i in chosen.tolist()]
+        texts = [""] * len(chosen) if attributes is None else [_csv_json(attributes[i]) for i in chosen.tolist()]
         cursor.execute("SELECT pg_get_serial_sequence('labeling_task', 'id')")
-        cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [cursor.fetchone()[0], len(chosen)])
+        sequence = cursor.fetchone()[0]
+        cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [sequence, len(chosen)])
         task_ids = np.sort(np.asarray([row[0] for row in cursor.fetchall()], dtype=np.int64))
-        tasks = _tasks_csv(dataset, task_ids, [keys[i] for i in chosen.tolist()], order_keys, attributes, chosen)
+        tasks = _tasks_csv(dataset, task_ids, chosen_keys, order_keys, texts)
         items = _items_csv(task_ids, left[chosen], right[chosen])
         try:
             # The raw cursor's COPY raises psycopg2's errors: the wrapper turns them into Django's.
@@ -313,8 +315,13 @@ def _insert_postgresql(
                     "COPY labeling_taskitem (task_id, product_id, role) FROM STDIN WITH (FORMAT csv)", items
                 )
         except IntegrityError:
-            batch_attributes = None if attributes is None else [attributes[i] for i in chosen.tolist()]
-            return _insert_staged(cursor, dataset, left[chosen], right[chosen], batch_attributes)
+            rows = zip(
+                chosen_keys, left[chosen].tolist(), right[chosen].tolist(), order_keys.tolist(), texts, strict=True
+            )
+            lines = "".join(
+                f"{key},{left_id},{right_id},{order_key},{text}\n" for key, left_id, right_id, order_key, text in rows
+            )
+            return _insert_staged(cursor, dataset, sequence, io.StringIO(lines))
     return len(chosen)
 
 
@@ -325,16 +332,11 @@ _TASK_COLUMNS = (
 
 
 def _tasks_csv(
-    dataset: Dataset,
-    task_ids: np.ndarray,
-    keys: list[str],
-    order_keys: np.ndarray,
-    attributes: list[dict[str, Any] | None] | None,
-    chosen: np.ndarray,
+    dataset: Dataset, task_ids: np.ndarray, keys: list[str], order_keys: np.ndarray, texts: list[str]
 ) -> io.StringIO:
-    # Lines by hand, not csv.writer: only the attributes can need quoting, and at ten million pairs the writer and
-    # one json.dumps (a new encoder) per pair were most of the process's time while the database wrote.
-    texts = [""] * len(keys) if attributes is None else [_csv_json(attributes[i]) for i in chosen.tolist()]
+    # Lines by hand, not csv.writer: only the attributes (`_csv_json`) can need quoting, and at ten million pairs
+    # the writer and one json.dumps (a new encoder) per pair were most of the process's time while the database
+    # wrote.
     dataset_id, created = dataset.pk, timezone.now().isoformat()
     return io.StringIO(
         "".join(
@@ -361,28 +363,14 @@ def _items_csv(task_ids: np.ndarray, left: np.ndarray, right: np.ndarray) -> io.
     return io.StringIO("".join(rows))
 
 
-def _insert_staged(
-    cursor: Any, dataset: Dataset, left: np.ndarray, right: np.ndarray, attributes: list[dict[str, Any] | None] | None
-) -> int:
-    """The batch by a staging table and INSERT ... ON CONFLICT DO NOTHING: a pair another writer holds by now
-    keeps that writer's task."""
-    seed = dataset.seed
-    keys = _item_keys(left, right)
-    texts: list[str | None] = [None] * len(keys)
-    if attributes is not None:
-        texts = [json.dumps(value, ensure_ascii=False) if value else None for value in attributes]
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(
-        (key, left_id, right_id, random_key(seed=seed, external_id=f"pair:{key}"), text)
-        for key, left_id, right_id, text in zip(keys, left.tolist(), right.tolist(), texts, strict=True)
-    )
-    buffer.seek(0)
+def _insert_staged(cursor: Any, dataset: Dataset, sequence: str, rows: io.StringIO) -> int:
+    """The batch's `rows` (item_key, left_id, right_id, random_key, attributes as COPY csv lines) by a staging
+    table and INSERT ... ON CONFLICT DO NOTHING: a pair another writer holds by now keeps that writer's task."""
     cursor.execute("DROP TABLE IF EXISTS pg_temp.pair_task_stage")
-    cursor.execute("SELECT pg_get_serial_sequence('labeling_task', 'id')")
-    cursor.execute(_PAIR_STAGE, [cursor.fetchone()[0]])
+    cursor.execute(_PAIR_STAGE, [sequence])
     cursor.cursor.copy_expert(
         "COPY pair_task_stage (item_key, left_id, right_id, random_key, attributes) FROM STDIN WITH (FORMAT csv)",
-        buffer,
+        rows,
     )
     cursor.execute(_PAIR_TASKS_INSERT, {"dataset": dataset.pk})
     items = cursor.rowcount
