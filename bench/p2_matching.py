@@ -17,7 +17,7 @@ from bench.p2_setup import PRODUCTS, STAGE, QueueSetup
 # Product n is paired with product n + 1 (the last with the first): SCALE products give SCALE pairs.
 PAIRS = """
 CREATE TEMP TABLE bench_pair ON COMMIT DROP AS
-SELECT left_id, right_id, least(left_id, right_id)::text || ':' || greatest(left_id, right_id)::text AS item_key
+SELECT least(left_id, right_id) AS low, greatest(left_id, right_id) AS high, left_id > right_id AS swapped
 FROM (
     SELECT id AS left_id, coalesce(lead(id) OVER (ORDER BY id), first_value(id) OVER (ORDER BY id)) AS right_id
     FROM datasets_product WHERE dataset_id = %s
@@ -25,18 +25,11 @@ FROM (
 """
 # Random keys as labeling.kinds.matching.tasks makes them (a hash of seed and pair), computed in SQL.
 TASKS = """
-INSERT INTO labeling_task (dataset_id, product_id, item_key, is_gold, annotation_count, is_complete, priority,
-                           random_key, needs_review, created_at)
-SELECT %s, NULL, item_key, false, 0, false, 0, ('x' || substr(md5(%s || ':pair:' || item_key), 1, 14))::bit(56)::bigint,
-       false, now()
+INSERT INTO labeling_task (dataset_id, product_id, other_product_id, swapped, is_gold, annotation_count, is_complete,
+                           priority, random_key, needs_review, created_at)
+SELECT %s, low, high, swapped, false, 0, false, 0,
+       ('x' || substr(md5(%s || ':pair:' || low::text || ':' || high::text), 1, 14))::bit(56)::bigint, false, now()
 FROM bench_pair
-"""
-ITEMS = """
-INSERT INTO labeling_taskitem (task_id, product_id, role)
-SELECT t.id, side.product_id, side.role
-FROM bench_pair p
-JOIN labeling_task t ON t.dataset_id = %s AND t.item_key = p.item_key
-CROSS JOIN LATERAL (VALUES ('left', p.left_id), ('right', p.right_id)) AS side (role, product_id)
 """
 
 
@@ -60,9 +53,8 @@ def load_pairs(path: Path, users: list) -> QueueSetup:
             cursor.execute(PRODUCTS, [dataset.pk])
             cursor.execute(PAIRS, [dataset.pk])
             cursor.execute(TASKS, [dataset.pk, str(dataset.seed)])
-            cursor.execute(ITEMS, [dataset.pk])
     with connection.cursor() as cursor:
-        cursor.execute("VACUUM (ANALYZE) datasets_product, labeling_task, labeling_taskitem")
+        cursor.execute("VACUUM (ANALYZE) datasets_product, labeling_task")
         cursor.execute("CHECKPOINT")
         cursor.execute("SELECT count(*) FROM labeling_task WHERE dataset_id = %s", [dataset.pk])
         pairs = cursor.fetchone()[0]

@@ -51,8 +51,8 @@ def reset() -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        # Task items have no foreign-key constraint for TRUNCATE ... CASCADE to follow: named, they go too.
-        cursor.execute("TRUNCATE datasets_dataset, auth_user, labeling_taskitem RESTART IDENTITY CASCADE")
+        # Tasks have no foreign-key constraint to their dataset for TRUNCATE ... CASCADE to follow: named, they go too.
+        cursor.execute("TRUNCATE datasets_dataset, auth_user, labeling_task RESTART IDENTITY CASCADE")
 
 
 def annotators() -> list:

@@ -197,9 +197,7 @@ def quality(dataset_id: int) -> dict:
         del products
         buffer = io.StringIO()
         cursor.cursor.copy_expert(
-            f"""COPY (SELECT l.product_id, r.product_id FROM labeling_task t
-                JOIN labeling_taskitem l ON l.task_id = t.id AND l.role = 'left'
-                JOIN labeling_taskitem r ON r.task_id = t.id AND r.role = 'right'
+            f"""COPY (SELECT t.product_id, t.other_product_id FROM labeling_task t
                 WHERE t.dataset_id = {int(dataset_id)}) TO STDOUT""",  # noqa: S608 - an int
             buffer,
         )

@@ -103,8 +103,8 @@ def _pairs(dataset, *, pairs: int, labels: int, seed: int) -> tuple[int, int]:
     keep = np.concatenate([chosen, rest])
     pair_tasks_insert(dataset=dataset, left_ids=ids[found.left[keep]], right_ids=ids[found.right[keep]])
     label_of = dict(Label.objects.filter(dataset=dataset).values_list("code", "pk"))
-    keys = [f"{min(a, b)}:{max(a, b)}" for a, b in zip(ids[found.left[chosen]].tolist(),
-                                                        ids[found.right[chosen]].tolist(), strict=True)]
+    lefts, rights = ids[found.left[chosen]], ids[found.right[chosen]]
+    lows, highs = np.minimum(lefts, rights).tolist(), np.maximum(lefts, rights).tolist()
     answers = [label_of["1" if match else "0"] for match in truth[chosen].tolist()]
     with connection.cursor() as cursor:
         cursor.execute(
@@ -113,17 +113,18 @@ def _pairs(dataset, *, pairs: int, labels: int, seed: int) -> tuple[int, int]:
                                              source_name, suggestions_shown, created_at, updated_at)
             SELECT t.dataset_id, t.id, NULL, 'submitted', answer.label_id, false, 'import', 'bench', false,
                    now(), now()
-            FROM unnest(%(keys)s::text[], %(labels)s::bigint[]) AS answer (item_key, label_id)
-            JOIN labeling_task t ON t.dataset_id = %(dataset)s AND t.item_key = answer.item_key
+            FROM unnest(%(lows)s::bigint[], %(highs)s::bigint[], %(labels)s::bigint[]) AS answer (low, high, label_id)
+            JOIN labeling_task t ON t.dataset_id = %(dataset)s AND t.product_id = answer.low
+                                 AND COALESCE(t.other_product_id, 0) = answer.high
             """,
-            {"keys": keys, "labels": answers, "dataset": dataset.pk},
+            {"lows": lows, "highs": highs, "labels": answers, "dataset": dataset.pk},
         )
         cursor.execute(
             "UPDATE labeling_task SET annotation_count = 1, is_complete = true WHERE dataset_id = %s AND id IN "
             "(SELECT task_id FROM labeling_annotation WHERE dataset_id = %s)",
             [dataset.pk, dataset.pk],
         )
-        cursor.execute("VACUUM (ANALYZE) datasets_product, labeling_task, labeling_taskitem, labeling_annotation")
+        cursor.execute("VACUUM (ANALYZE) datasets_product, labeling_task, labeling_annotation")
         cursor.execute("CHECKPOINT")
     return len(rest), len(chosen)
 

@@ -31,7 +31,6 @@ import json
 import sys
 import time
 import tracemalloc
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -100,7 +99,7 @@ def run() -> dict:
 
     from bench import p2_setup
     from datasets.models import Product, TaskType
-    from labeling.models import TaskItem
+    from labeling.models import Task
     from models_app.models import VersionStatus
     from models_app.services.training import model_version_train, training_request
     from workspace.services.candidates import candidate_run_create, candidate_run_execute
@@ -127,12 +126,12 @@ def run() -> dict:
     report = run_.report
     cluster_of = {o["external_id"]: o["cluster"] for o in offers}
     external = dict(Product.objects.filter(dataset=dataset).values_list("pk", "external_id"))
-    sides: dict[int, dict[str, int]] = defaultdict(dict)
-    for task_id, product_id, role in TaskItem.objects.filter(task__dataset=dataset).values_list(
-        "task_id", "product_id", "role"
-    ).iterator(chunk_size=20_000):
-        sides[task_id][role] = product_id
-    pairs = [(external[s["left"]], external[s["right"]]) for s in sides.values()]
+    pairs = [
+        (external[low], external[high])
+        for low, high in Task.objects.filter(dataset=dataset, other_product__isnull=False)
+        .values_list("product_id", "other_product_id")
+        .iterator(chunk_size=20_000)
+    ]
     same = np.array([cluster_of[a] == cluster_of[b] for a, b in pairs], dtype=bool)
     truth_pairs = sum(c * (c - 1) // 2 for c in np.unique([o["cluster"] for o in offers], return_counts=True)[1])
     result["blocking"] = {

@@ -1,37 +1,23 @@
 from django.contrib import admin
-from django.db.models import Prefetch, QuerySet
-from django.http import HttpRequest
 
-from labeling.models import Annotation, LabelEvent, Lease, Task, TaskItem
-
-
-class TaskItemInline(admin.TabularInline):
-    """A multi-item task's products in their roles (a matching pair's left and right)."""
-
-    model = TaskItem
-    extra = 0
-    raw_id_fields = ["product"]
+from labeling.models import Annotation, LabelEvent, Lease, Task
 
 
 @admin.register(Task)
 class TaskAdmin(admin.ModelAdmin):
     list_display = ["pk", "items", "dataset", "annotation_count", "is_complete", "is_gold", "priority"]
     list_filter = ["dataset", "is_complete", "is_gold"]
-    list_select_related = ["product", "dataset"]
-    raw_id_fields = ["product", "gold_label"]
-    inlines = [TaskItemInline]
+    # A page of the list names each pair's products: one query for the page, not two per row.
+    list_select_related = ["product", "other_product", "dataset"]
+    raw_id_fields = ["product", "other_product", "gold_label"]
     show_full_result_count = False
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Task]:
-        # A page of the list names each pair's products: one query for the page, not two per row.
-        items = Prefetch("items", queryset=TaskItem.objects.select_related("product").order_by("role"))
-        return super().get_queryset(request).prefetch_related(items)
-
-    @admin.display(description="Product or items")
+    @admin.display(description="Product or pair")
     def items(self, task: Task) -> str:
-        if task.product_id is not None:
+        if not task.is_pair:
             return str(task.product)
-        return " ↔ ".join(f"{item.role}: {item.product}" for item in task.items.all())
+        left, right = task.sides()
+        return f"left: {left} ↔ right: {right}"
 
 
 @admin.register(Annotation)

@@ -1,30 +1,52 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 
 from config.jobs.models import Job, JobStatus
 from datasets.models import Dataset, Label, Product
 
 
 class Task(models.Model):
-    """A unit of queue work: one product (categorization), or several products in roles (a pair to match).
+    """A unit of queue work: one product (categorization), or a pair of products (matching).
 
-    A single-product task names its product; a multi-item task has no `product`, its products are `TaskItem`
-    rows and `item_key` (the products' ids in order, whatever their roles) keeps it unique in the dataset.
+    A pair is one row: `product` and `other_product` in id order, so the one unique index on
+    (product, other_product) keeps a pair unique whichever way round it comes, and `swapped` says whether the
+    pair's first role (a matching pair's left) is `other_product`. A million generated candidates are a million
+    rows with five index entries each, where a task and two item rows were three rows and eleven entries.
     """
 
-    # No single-column indexes of their own: task_unique_product leads with the dataset, and the product and
-    # gold label are indexed only where set (a pair task has no product, most tasks no gold label). Each index
-    # a task does not need is a write per task that a million generated pairs pay for nothing.
-    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="tasks", db_index=False)
-    product = models.ForeignKey(
-        Product, null=True, blank=True, on_delete=models.CASCADE, related_name="tasks", db_index=False
+    # No single-column indexes of their own: task_unique_products leads with the product (a product belongs to
+    # one dataset, so it is unique within the dataset too, and it serves a product's deletion), the other
+    # product and the gold label are indexed only where set. No database constraint on the dataset and the
+    # products either: PostgreSQL checks a foreign key by a query and a lock on the row it points to, for each
+    # new row (a candidate run writes ten million; the dataset's check alone was an eighth of their write), and
+    # each pair would lock two product rows. Tasks are our own writes' (the import's, a candidate run's, from
+    # products checked there), and deletions go through Django's cascade.
+    dataset = models.ForeignKey(
+        Dataset, on_delete=models.CASCADE, related_name="tasks", db_index=False, db_constraint=False
     )
-    item_key = models.CharField(
-        max_length=64, null=True, blank=True, help_text="A multi-item task's product ids, sorted: '12:45'."
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="tasks", db_index=False, db_constraint=False
+    )
+    other_product = models.ForeignKey(
+        Product,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+        help_text="A pair's second product, the higher id; null for a single-product task.",
+    )
+    swapped = models.BooleanField(
+        # db_default too: the bulk paths INSERT tasks in SQL without naming it.
+        default=False,
+        db_default=False,
+        help_text="A pair's first role (left) is `other_product`: it came with the higher id first.",
     )
     attributes = models.JSONField(
-        null=True, blank=True, help_text="What an imported multi-item task brings besides its products (a split)."
+        null=True, blank=True, help_text="What an imported pair brings besides its products (a split)."
     )
     is_gold = models.BooleanField(default=False)
     gold_label = models.ForeignKey(
@@ -45,19 +67,19 @@ class Task(models.Model):
         # db_default too: the bulk paths INSERT tasks in SQL (COPY staging, benchmarks) without naming it.
         default=False,
         db_default=False,
-        help_text="Its answers disagree or one is flagged, and no reviewer has decided yet."
+        help_text="Its answers disagree or one is flagged, and no reviewer has decided yet.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["dataset", "product"], name="task_unique_product"),
-            models.UniqueConstraint(
-                fields=["dataset", "item_key"], condition=Q(item_key__isnull=False), name="task_unique_items"
-            ),
+            # 0 stands for "no other product" (ids start at 1): a single-product task is (product, 0), unique
+            # on every backend, where a NULL would be distinct from every other NULL.
+            models.UniqueConstraint(F("product"), Coalesce(F("other_product"), Value(0)), name="task_unique_products"),
             models.CheckConstraint(
-                condition=Q(product__isnull=False, item_key=None) | Q(product=None, item_key__isnull=False),
-                name="task_product_or_items",
+                condition=Q(other_product=None, swapped=False)
+                | Q(other_product__isnull=False, other_product__gt=F("product")),
+                name="task_pair_in_id_order",
             ),
             models.CheckConstraint(condition=~Q(is_gold=True, gold_label=None), name="task_gold_has_label"),
         ]
@@ -72,42 +94,40 @@ class Task(models.Model):
             models.Index(fields=["dataset", "random_key"], condition=Q(is_gold=True), name="task_queue_gold"),
             # The review queue: a handful of tasks among a million, found without a scan.
             models.Index(fields=["dataset", "id"], condition=Q(needs_review=True), name="task_review_queue"),
-            # What a product's or a label's deletion looks up (cascade, protect): `product_id IN (...)` implies
-            # NOT NULL, so PostgreSQL uses these partial indexes for it.
-            models.Index(fields=["product"], condition=Q(product__isnull=False), name="task_product"),
+            # What a product's or a label's deletion looks up (cascade, protect): `other_product_id IN (...)`
+            # implies NOT NULL, so PostgreSQL uses these partial indexes for it.
+            models.Index(fields=["other_product"], condition=Q(other_product__isnull=False), name="task_other_product"),
             models.Index(fields=["gold_label"], condition=Q(gold_label__isnull=False), name="task_gold_label"),
         ]
 
     def __str__(self) -> str:
-        return f"task {self.pk} ({self.product_id or self.item_key})"
+        if self.other_product_id is None:
+            return f"task {self.pk} ({self.product_id})"
+        return f"task {self.pk} ({self.left_id}, {self.right_id})"
 
+    @property
+    def is_pair(self) -> bool:
+        return self.other_product_id is not None
 
-class TaskItem(models.Model):
-    """A product of a multi-item task in its role ("left", "right"); the roles are the task kind's."""
+    @property
+    def single_product(self) -> Product | None:
+        """The product of a single-product task; None for a pair."""
+        return None if self.is_pair else self.product
 
-    # No index of their own: (task, role)'s unique index leads with the task and task_item_product serves the
-    # product; each extra index is one more write per item, and blocking writes millions of them.
-    # No database constraint either: PostgreSQL checks a foreign key by locking the row it points to, so each
-    # generated pair locked its task and both products once more (FOR KEY SHARE, a WAL record each, and shared
-    # locks of two writers on one product row turn into multixacts): a third of the cost of writing 1M pairs
-    # (bench P6). Items are written only with their task, in the same statement or transaction, from products
-    # checked to be the dataset's; products and tasks are deleted only through the ORM (a dataset's deletion),
-    # whose collector cascades to items whatever the database enforces.
-    task = models.ForeignKey(
-        Task, on_delete=models.CASCADE, related_name="items", db_index=False, db_constraint=False
-    )
-    product = models.ForeignKey(
-        Product, on_delete=models.CASCADE, related_name="task_items", db_index=False, db_constraint=False
-    )
-    role = models.CharField(max_length=16)
+    @property
+    def left_id(self) -> int:
+        """A pair's first product in its roles (the product of a single-product task)."""
+        return self.other_product_id if self.swapped else self.product_id
 
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["task", "role"], name="task_item_unique_role")]
-        # Every pair a product is in: for the product's page, and for deletes that cascade.
-        indexes = [models.Index(fields=["product"], name="task_item_product")]
+    @property
+    def right_id(self) -> int | None:
+        return self.product_id if self.swapped else self.other_product_id
 
-    def __str__(self) -> str:
-        return f"{self.role} of task {self.task_id}: product {self.product_id}"
+    def sides(self) -> tuple[Product, Product]:
+        """A pair's products in role order (left, right)."""
+        if self.swapped:
+            return self.other_product, self.product
+        return self.product, self.other_product
 
 
 class Lease(models.Model):
@@ -262,9 +282,7 @@ class QualityReport(Job):
         ordering = ["-created_at", "-id"]
         constraints = [
             # Requests made while one waits join it instead of queueing another computation.
-            models.UniqueConstraint(
-                fields=["dataset"], condition=Q(status="queued"), name="quality_report_one_queued"
-            ),
+            models.UniqueConstraint(fields=["dataset"], condition=Q(status="queued"), name="quality_report_one_queued"),
         ]
 
     def __str__(self) -> str:

@@ -2,11 +2,11 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, prefetch_related_objects
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
 from datasets.models import Dataset, Label, Membership, Product
-from labeling.models import Annotation, AnnotationStatus, LabelEvent, Task, TaskItem
+from labeling.models import Annotation, AnnotationStatus, LabelEvent, Task
 from labeling.queue import random_key
 
 
@@ -73,20 +73,28 @@ def dataset_task_get(*, dataset: Dataset, task_id: int | None) -> Task:
     return task
 
 
-def task_items(*, task: Task) -> dict[str, Product]:
-    """A multi-item task's products by role, in one query (none when they were prefetched); {} for a
+def task_items(*, task: Task) -> list[Product]:
+    """A pair's products in role order (left, right), in one query (none when they were prefetched); [] for a
     single-product task, whose product is `task.product`."""
-    if task.product_id is not None:
-        return {}
+    if not task.is_pair:
+        return []
     task_items_prefetch(tasks=[task])
-    return {item.role: item.product for item in task.items.all()}
+    return list(task.sides())
 
 
 def task_items_prefetch(*, tasks: Iterable[Task]) -> None:
-    """Load the products of the multi-item tasks among `tasks` (a page of a list) in one query, so `task_items`
-    then reads them without another; single-product tasks cost nothing."""
-    multi = [task for task in tasks if task.product_id is None]
-    prefetch_related_objects(multi, Prefetch("items", queryset=TaskItem.objects.select_related("product")))
+    """Load the products of the pairs among `tasks` (a page of a list) in one query, so `task_items` then reads
+    them without another; single-product tasks cost nothing."""
+    pairs = [task for task in tasks if task.is_pair and not _sides_loaded(task)]
+    if not pairs:
+        return
+    products = Product.objects.in_bulk({pk for task in pairs for pk in (task.product_id, task.other_product_id)})
+    for task in pairs:
+        task.product, task.other_product = products[task.product_id], products[task.other_product_id]
+
+
+def _sides_loaded(task: Task) -> bool:
+    return Task.product.is_cached(task) and Task.other_product.is_cached(task)
 
 
 def suggestions_visible(*, dataset: Dataset, task: Task) -> bool:
@@ -145,11 +153,9 @@ def annotation_list(
     if flagged is not None:
         annotations = annotations.filter(flagged=flagged)
     if external_id is not None:
-        # The product's own task, or any multi-item task (a pair) it is one of the items of.
+        # The product's own task, or any pair it is one of.
         products = Product.objects.filter(dataset=dataset, external_id=external_id)
-        annotations = annotations.filter(
-            Q(task__product__in=products) | Q(task__in=TaskItem.objects.filter(product__in=products).values("task_id"))
-        )
+        annotations = annotations.filter(Q(task__product__in=products) | Q(task__other_product__in=products))
     if since is not None:
         annotations = annotations.filter(updated_at__gte=since)
     return annotations.select_related("label", "user", "task__product").order_by("-updated_at", "-id")

@@ -2,7 +2,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from datasets.models import Dataset, Label, Membership, Product, Role
-from labeling.models import Task, TaskItem
+from labeling.models import Task
 from labeling.queue import random_key
 
 
@@ -82,12 +82,13 @@ def member(dataset: Dataset, username: str, role: str = Role.ANNOTATOR):
 
 
 def pair_task(dataset: Dataset, left: Product, right: Product, **fields: object) -> Task:
-    """A matching task: no product of its own, the pair's ids as its key, a left and a right item."""
-    key = ":".join(str(pk) for pk in sorted((left.pk, right.pk)))
-    task = Task.objects.create(
-        dataset=dataset, item_key=key, random_key=random_key(seed=dataset.seed, external_id=f"pair:{key}"), **fields
+    """A matching task: its two products in id order, `swapped` when the left one has the higher id."""
+    low, high = sorted((left.pk, right.pk))
+    return Task.objects.create(
+        dataset=dataset,
+        product_id=low,
+        other_product_id=high,
+        swapped=left.pk > right.pk,
+        random_key=random_key(seed=dataset.seed, external_id=f"pair:{low}:{high}"),
+        **fields,
     )
-    TaskItem.objects.bulk_create(
-        [TaskItem(task=task, product=left, role="left"), TaskItem(task=task, product=right, role="right")]
-    )
-    return task

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -42,11 +44,12 @@ def test_the_task_list_names_a_pair_by_its_items_without_a_query_per_row(client,
     assert "left: Left offer 3 ↔ right: Right offer 3" in html and "A lone product" in html
 
 
-def test_a_pair_shows_its_items_inline_in_the_admin(client):
+def test_a_pair_shows_its_two_products_and_which_is_left_in_the_admin(client):
     dataset = MatchingDatasetFactory()
-    left, right = ProductFactory(dataset=dataset), ProductFactory(dataset=dataset)
+    right, left = ProductFactory(dataset=dataset), ProductFactory(dataset=dataset)  # left has the higher id
     task = pair_task(dataset, left, right)
     client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
     html = client.get(reverse("admin:labeling_task_change", args=[task.pk])).content.decode()
-    assert 'name="items-0-role"' in html and 'name="items-1-role"' in html
-    assert f'name="items-0-product" value="{left.pk}"' in html or f'value="{left.pk}" name="items-0-product"' in html
+    assert re.search(rf'name="product"[^>]*value="{right.pk}"|value="{right.pk}"[^>]*name="product"', html)
+    assert re.search(rf'name="other_product"[^>]*value="{left.pk}"|value="{left.pk}"[^>]*name="other_product"', html)
+    assert re.search(r'<input[^>]*name="swapped"[^>]*checked|<input[^>]*checked[^>]*name="swapped"', html)

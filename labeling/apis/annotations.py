@@ -52,7 +52,7 @@ class AnnotationStatusField(serializers.CharField):
 
 class AnnotationListOutputSerializer(serializers.ModelSerializer):
     product = AnnotationProductSerializer(
-        source="task.product", allow_null=True, help_text="The answered product; null for a multi-item task."
+        source="task.single_product", allow_null=True, help_text="The answered product; null for a multi-item task."
     )
     items = serializers.SerializerMethodField()
     status = AnnotationStatusField()

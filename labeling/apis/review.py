@@ -25,7 +25,9 @@ class ReviewVoteSerializer(serializers.Serializer):
 class ReviewQueueItemSerializer(serializers.ModelSerializer):
     task = serializers.IntegerField(source="pk")
     title = serializers.SerializerMethodField()
-    product = AnnotationProductSerializer(allow_null=True, help_text="The task's product; null for a multi-item task.")
+    product = AnnotationProductSerializer(
+        source="single_product", allow_null=True, help_text="The task's product; null for a multi-item task."
+    )
     items = serializers.SerializerMethodField()
     answers = serializers.IntegerField(source="answer_count", help_text="Submitted answers, imports included.")
     flagged = serializers.IntegerField(source="flagged_count", help_text="Submitted answers carrying a flag.")

@@ -30,7 +30,9 @@ class TaskOutputSerializer(serializers.ModelSerializer):
     kind = serializers.CharField(
         source="dataset.task_type", read_only=True, help_text=f"The dataset's task kind: {', '.join(sorted(KINDS))}."
     )
-    product = ProductSerializer(allow_null=True, help_text="The product to label; null for a multi-item task.")
+    product = ProductSerializer(
+        source="single_product", allow_null=True, help_text="The product to label; null for a multi-item task."
+    )
     items = serializers.SerializerMethodField()
     suggestions = serializers.SerializerMethodField()
 

@@ -50,7 +50,7 @@ class TaskKind(ABC):
     # What one task is called where tasks are counted or listed ("3 products labeled", "3 pairs labeled").
     task_noun: ClassVar[str] = "product"
     task_noun_plural: ClassVar[str] = "products"
-    # Who the products of a task are: roles[0] is `Task.product`, the others are `TaskItem` rows.
+    # Who the products of a task are: one role names `Task.product`; two name a pair's products (`Task.sides`).
     roles: ClassVar[tuple[str, ...]] = ("product",)
     # Fixed answers, created as the dataset's labels; empty when the dataset brings its own taxonomy.
     choices: ClassVar[tuple[Choice, ...]] = ()
@@ -142,11 +142,11 @@ class TaskKind(ABC):
         """A multi-item task's products as [{"role", "product"}] in the kind's role order (left, then right);
         [] for a single-product task. Lists prefetch them with `task_items_prefetch` first."""
         products = task_items(task=task)
-        return [{"role": role, "product": products[role]} for role in self.roles if role in products]
+        return [{"role": role, "product": product} for role, product in zip(self.roles, products, strict=False)]
 
     def task_title(self, *, task: Any) -> str:
         """How lists and messages name a task: its product's title, or its items' titles ("left ↔ right")."""
-        if task.product_id is not None:
+        if not task.is_pair:
             return task.product.title
         return " ↔ ".join(item["product"].title for item in self.task_products(task=task))
 

@@ -3,7 +3,7 @@
 The truth names pairs by their products' external ids, in either order (`left_id,right_id,label`, or the
 pairs file itself; a file that names its offers by their fields alone gets the ids the import gave them,
 the hash of those fields). Each truth pair is the dataset's task for that pair of products
-(`pair_item_key`). The held-out pairs are a seeded, stratified fraction of the pool, or the pairs of a
+(its products in id order). The held-out pairs are a seeded, stratified fraction of the pool, or the pairs of a
 benchmark's split (`Task.attributes["split"]`, kept by the import); `pool_split` restricts the pool to one
 split. At each checkpoint the real services train a matcher (training_request + model_version_train) and
 its artifact is measured on the held-out pairs at its own threshold: precision, recall and F1.
@@ -29,7 +29,6 @@ from datasets.importers.products import open_upload
 from datasets.importers.values import normalize_column
 from datasets.models import Dataset, Label, Product
 from labeling.kinds.matching.kind import MATCH, NO_MATCH
-from labeling.kinds.matching.tasks import pair_item_key
 from labeling.kinds.matching.training import Record, pair_records
 from labeling.models import Task
 from labeling.queue import random_key
@@ -197,20 +196,24 @@ def _truth_pairs(dataset: Dataset, truth: PairTruth) -> tuple[list[_Pair], int, 
                 "external_id", "pk"
             )
         )
-    by_item_key = {
-        pair_item_key(product_of[a], product_of[b]): (a, b) for a, b in truth if a in product_of and b in product_of
+    by_ids = {
+        tuple(sorted((product_of[a], product_of[b]))): (a, b) for a, b in truth if a in product_of and b in product_of
     }
-    item_keys = list(by_item_key)
+    lows = sorted({low for low, _ in by_ids})
     pairs, known = [], 0
-    for start in range(0, len(item_keys), CHUNK):
-        rows = Task.objects.filter(dataset=dataset, item_key__in=item_keys[start : start + CHUNK]).values_list(
-            "item_key", "pk", "attributes", "is_complete", "is_gold", "annotation_count"
+    for start in range(0, len(lows), CHUNK):
+        rows = Task.objects.filter(
+            dataset=dataset, product_id__in=lows[start : start + CHUNK], other_product__isnull=False
+        ).values_list(
+            "product_id", "other_product_id", "pk", "attributes", "is_complete", "is_gold", "annotation_count"
         )
-        for item_key, pk, attributes, complete, gold, answers in rows:
+        for low, high, pk, attributes, complete, gold, answers in rows:
+            key = by_ids.get((low, high))
+            if key is None:  # another pair of the same product
+                continue
             known += 1
             if complete or gold or answers:
                 continue
-            key = by_item_key[item_key]
             split = (attributes or {}).get("split")
             pairs.append(_Pair(pk, key, truth[key], None if split is None else str(split)))
     pairs.sort(key=lambda pair: pair.key)

@@ -7,7 +7,7 @@ from config.errors import ApplicationError
 from labeling import resolve
 from labeling.models import Annotation, Review, Task
 from labeling.resolve import RESOLVED_CTE, LabelPolicy, resolve_params, resolved_labels
-from tests.factories import DatasetFactory, LabelFactory, TaskFactory, UserFactory
+from tests.factories import DatasetFactory, LabelFactory, ProductFactory, TaskFactory, UserFactory, pair_task
 
 pytestmark = pytest.mark.django_db
 
@@ -101,10 +101,10 @@ def test_only_answers_up_to_the_bound_count(dataset):
     assert resolved(dataset) == {task.pk: "B"}
 
 
-def test_a_task_without_a_product_is_resolved_too(dataset):
-    items = Task.objects.create(dataset=dataset, product=None, item_key="1:2", random_key=7)
-    answered(dataset, "A", "A", task=items)
-    assert resolved(dataset) == {items.pk: "A"}
+def test_a_pair_task_is_resolved_too(dataset):
+    pair = pair_task(dataset, ProductFactory(dataset=dataset), ProductFactory(dataset=dataset))
+    answered(dataset, "A", "A", task=pair)
+    assert resolved(dataset) == {pair.pk: "A"}
 
 
 def test_answers_of_another_dataset_do_not_count(dataset):

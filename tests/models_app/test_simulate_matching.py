@@ -134,7 +134,7 @@ def test_the_same_seed_labels_the_same_pairs_in_another_import(tmp_path):
         simulate(dataset, pairs, folder / "r.json", "--labels", "12", "--batch", "12", "--strategy", "random")
         orders.append(
             [
-                tuple(sorted(task.items.values_list("product__title", flat=True)))
+                tuple(sorted(product.title for product in task.sides()))
                 for task in Task.objects.filter(dataset=dataset, annotations__isnull=False).order_by("annotations__pk")
             ]
         )

@@ -84,7 +84,7 @@ def test_load_demo_makes_the_demo_matching_dataset_once_with_some_pairs_labeled_
         "lead": "lead", "annotator": "annotator", "annotator2": "annotator",
     }
     assert sorted(dataset.labels.values_list("name", flat=True)) == ["match", "no match"]
-    assert Task.objects.filter(dataset=dataset, product=None).count() == 200
+    assert Task.objects.filter(dataset=dataset, other_product__isnull=False).count() == 200
     answers = Annotation.objects.filter(dataset=dataset)
     assert answers.count() == 50
     assert set(answers.values_list("user", "source_name")) == {(None, "seed")}

@@ -114,11 +114,12 @@ def known_match_codes(*, dataset: Dataset) -> np.ndarray:
     chunk: list[int] = []
 
     def flush() -> None:
-        keys = Task.objects.filter(pk__in=chunk).exclude(item_key=None).values_list("item_key", flat=True)
-        pairs = [key.split(":") for key in keys]
+        pairs = list(
+            Task.objects.filter(pk__in=chunk, other_product__isnull=False).values_list("product_id", "other_product_id")
+        )
         if pairs:
-            left, right = zip(*((int(a), int(b)) for a, b in pairs), strict=True)
-            codes.append(pair_codes(left, right))
+            low, high = zip(*pairs, strict=True)
+            codes.append(pair_codes(low, high))
         chunk.clear()
 
     for task_id, label_id in resolved_labels(dataset=dataset, policy=LabelPolicy.MAJORITY, min_votes=1):
@@ -152,6 +153,16 @@ class _PairAttributes(Sequence[dict[str, Any]]):
         if self.by_key[i]:
             attributes["by_key"] = True
         return attributes
+
+    def csv_texts(self, indices: np.ndarray) -> list[str]:
+        """What `__getitem__` gives, as COPY csv fields (JSON, its quotes doubled), a batch at a time: numpy
+        writes the numbers as `round` and the JSON encoder would (the shortest text that reads back the same)."""
+        numbers = self.similarity[indices].astype(np.float64).round(3).astype(str).tolist()
+        keyed = self.by_key[indices].tolist()
+        return [
+            f'"{{""similarity"": {number}, ""by_key"": true}}"' if key else f'"{{""similarity"": {number}}}"'
+            for number, key in zip(numbers, keyed, strict=True)
+        ]
 
 
 def candidates_generate(

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 from django.db import connection, transaction
-from django.db.models import FilteredRelation, FloatField, Q
+from django.db.models import FloatField
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -28,7 +28,7 @@ from datasets.exporters import Columns
 from datasets.models import Dataset, Label, Product
 from labeling.kinds.matching.clusters import Clusters, Edge, Scored, clusters_build, contradictions
 from labeling.kinds.matching.models import PairConflict, PairConflictCheck
-from labeling.models import Task, TaskItem
+from labeling.models import Task
 from labeling.resolve import RESOLVED_CTE, LabelPolicy, resolve_params
 from labeling.review import review_flags_refresh
 
@@ -45,13 +45,12 @@ CLUSTER_COLUMNS = Columns(
     json_lists=(),
     types=(("cluster_id", "int"), ("cluster_size", "int")),
 )
-# Every resolved task with its label and its two products (NULL for a side it lacks).
+# Every resolved task with its label and its two products (an edge has no direction: id order will do).
 _LABELED_EDGES = f"""
     WITH {RESOLVED_CTE}
-    SELECT c.id, c.label_id, li.product_id, ri.product_id
+    SELECT c.id, c.label_id, t.product_id, t.other_product_id
     FROM chosen c
-    LEFT JOIN {TaskItem._meta.db_table} li ON li.task_id = c.id AND li.role = 'left'
-    LEFT JOIN {TaskItem._meta.db_table} ri ON ri.task_id = c.id AND ri.role = 'right'
+    JOIN {Task._meta.db_table} t ON t.id = c.id
     WHERE c.label_id IS NOT NULL"""  # noqa: S608 - only constants and table names are interpolated
 # Which matches make the export's clusters (its `cluster_matches` parameter).
 LABELED, PREDICTED = "labeled", "predicted"
@@ -130,14 +129,9 @@ def scored_pairs(*, dataset: Dataset, resolved: set[int]) -> Scored:
         return Scored.of([])
     # The matcher writes [[match, p], [no match, 1 - p]].
     rows = (
-        Task.objects.filter(dataset=dataset, suggestions__0__0=match_id)
-        .annotate(
-            left_item=FilteredRelation("items", condition=Q(items__role="left")),
-            right_item=FilteredRelation("items", condition=Q(items__role="right")),
-            probability=Cast(KT("suggestions__0__1"), FloatField()),
-        )
-        .filter(left_item__isnull=False, right_item__isnull=False)
-        .values_list("pk", "left_item__product_id", "right_item__product_id", "probability")
+        Task.objects.filter(dataset=dataset, suggestions__0__0=match_id, other_product__isnull=False)
+        .annotate(probability=Cast(KT("suggestions__0__1"), FloatField()))
+        .values_list("pk", "product_id", "other_product_id", "probability")
     )
     sql, params = rows.query.sql_with_params()
     done = np.array(sorted(resolved), dtype=np.int64)
@@ -160,8 +154,8 @@ def scored_pairs(*, dataset: Dataset, resolved: set[int]) -> Scored:
 
 def pair_products(*, dataset: Dataset) -> list[int]:
     """Every product of any pair of the dataset, by id."""
-    items = TaskItem.objects.filter(task__dataset=dataset).values_list("product_id", flat=True).distinct()
-    return sorted(items)
+    pairs = Task.objects.filter(dataset=dataset, other_product__isnull=False)
+    return sorted({*pairs.values_list("product_id", flat=True), *pairs.values_list("other_product_id", flat=True)})
 
 
 def dataset_clusters(
@@ -269,12 +263,14 @@ def pair_conflicts_open_count(*, dataset: Dataset) -> int:
 
 def cluster_export_query(*, dataset: Dataset) -> tuple[str, dict[str, Any]]:
     """Every product of any pair of the dataset, by id: (id, external_id, title)."""
-    products, items, tasks = Product._meta.db_table, TaskItem._meta.db_table, Task._meta.db_table
+    products, tasks = Product._meta.db_table, Task._meta.db_table
     sql = f"""
     SELECT p.id, p.external_id, p.title
     FROM {products} p
     WHERE p.id IN (
-        SELECT ti.product_id FROM {items} ti JOIN {tasks} t ON t.id = ti.task_id WHERE t.dataset_id = %(dataset)s
+        SELECT t.product_id FROM {tasks} t WHERE t.dataset_id = %(dataset)s AND t.other_product_id IS NOT NULL
+        UNION
+        SELECT t.other_product_id FROM {tasks} t WHERE t.dataset_id = %(dataset)s AND t.other_product_id IS NOT NULL
     )
     ORDER BY p.id"""  # noqa: S608 - only table names are interpolated
     return sql, {"dataset": dataset.pk}

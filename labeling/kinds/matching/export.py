@@ -17,7 +17,7 @@ from datasets.exporters import Columns
 from datasets.exporters.common import PRODUCT_COLUMNS
 from datasets.models import Dataset, Product
 from labeling.kinds.export import export_context, is_raw, product_sql, query_params, raw_sql, resolved_sql
-from labeling.models import Task, TaskItem
+from labeling.models import Task
 
 FORMATS: tuple[str, ...] = ("csv", "jsonl", "json", "parquet", "ditto")
 # The benchmarks name a product's id `id`: our external id.
@@ -34,12 +34,14 @@ _FIELDS = len(PRODUCT_COLUMNS) + 1  # the product columns and its attributes
 
 
 def _side_joins(task: str) -> str:
-    items, products = TaskItem._meta.db_table, Product._meta.db_table
+    """The left (l) and right (r) products of the pair `task`: its products are stored in id order, `swapped`
+    says which one is left."""
+    products = Product._meta.db_table
     return (
-        f"JOIN {items} li ON li.task_id = {task}.id AND li.role = 'left' "
-        f"JOIN {products} l ON l.id = li.product_id "
-        f"JOIN {items} ri ON ri.task_id = {task}.id AND ri.role = 'right' "
-        f"JOIN {products} r ON r.id = ri.product_id"
+        f"JOIN {products} l ON l.id = CASE WHEN {task}.swapped THEN {task}.other_product_id "
+        f"ELSE {task}.product_id END "
+        f"JOIN {products} r ON r.id = CASE WHEN {task}.swapped THEN {task}.product_id "
+        f"ELSE {task}.other_product_id END"
     )
 
 
@@ -55,7 +57,7 @@ def export_query(*, dataset: Dataset, params: dict[str, Any], with_items: bool) 
     else:
         if with_items:
             select = f", t.attributes, {product_sql('l')}, {product_sql('r')}"
-            joins = f"JOIN {Task._meta.db_table} t ON t.id = c.id {_side_joins('c')}"
+            joins = f"JOIN {Task._meta.db_table} t ON t.id = c.id {_side_joins('t')}"
         sql = resolved_sql(select=select, joins=joins)
     return sql, query_params(dataset=dataset, params=params)
 

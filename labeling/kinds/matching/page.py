@@ -13,9 +13,8 @@ from labeling.selectors import task_items, task_suggestions
 
 
 def item_context(*, task: Task) -> dict[str, Any]:
-    products = task_items(task=task)
-    left, right = products.get("left"), products.get("right")
-    comparison = offers_compare(left, right) if left is not None and right is not None else None
+    left, right = task_items(task=task) or (None, None)
+    comparison = offers_compare(left, right) if left is not None else None
     return {"left": left, "right": right, "comparison": comparison}
 
 

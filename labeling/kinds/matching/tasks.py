@@ -5,7 +5,7 @@ import json
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from django.db import IntegrityError, connection, connections, transaction
@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from config.errors import ApplicationError
 from datasets.models import Dataset, Product
-from labeling.models import Task, TaskItem
+from labeling.models import Task
 from labeling.queue import random_key
 
 
@@ -25,9 +25,38 @@ class PairSpec:
 
 
 def pair_item_key(left_id: int, right_id: int) -> str:
-    """The order-free identity of a pair: 'a:b' with a < b."""
+    """The order-free identity of a pair: 'a:b' with a < b (its task's `product` and `other_product`)."""
     low, high = sorted((left_id, right_id))
     return f"{low}:{high}"
+
+
+def _pair_random_key(*, seed: int, low: int, high: int) -> int:
+    return random_key(seed=seed, external_id=f"pair:{low}:{high}")
+
+
+def _pair_task(dataset: Dataset, left_id: int, right_id: int, attributes: dict[str, Any] | None) -> Task:
+    low, high = min(left_id, right_id), max(left_id, right_id)
+    return Task(
+        dataset=dataset,
+        product_id=low,
+        other_product_id=high,
+        swapped=left_id > right_id,
+        attributes=attributes or None,
+        random_key=_pair_random_key(seed=dataset.seed, low=low, high=high),
+    )
+
+
+def _held_pairs(dataset: Dataset, keys: Sequence[str]) -> dict[str, int]:
+    """The task ids of the pairs among `keys` (pair_item_key) the dataset holds, by key."""
+    held: dict[str, int] = {}
+    for start in range(0, len(keys), _SQLITE_CHUNK):
+        wanted = set(keys[start : start + _SQLITE_CHUNK])
+        lows = {int(key.split(":")[0]) for key in wanted}
+        rows = Task.objects.filter(dataset=dataset, product_id__in=lows, other_product__isnull=False).values_list(
+            "product_id", "other_product_id", "pk"
+        )
+        held.update({key: pk for low, high, pk in rows if (key := f"{low}:{high}") in wanted})
+    return held
 
 
 def pair_tasks_upsert(*, dataset: Dataset, pairs: Sequence[PairSpec]) -> tuple[dict[str, int], int]:
@@ -43,7 +72,7 @@ def pair_tasks_upsert(*, dataset: Dataset, pairs: Sequence[PairSpec]) -> tuple[d
             raise ApplicationError("A product cannot be paired with itself.", extra={"product": pair.left_id})
         wanted[pair_item_key(pair.left_id, pair.right_id)] = pair
     with transaction.atomic():
-        existing = dict(Task.objects.filter(dataset=dataset, item_key__in=list(wanted)).values_list("item_key", "pk"))
+        existing = _held_pairs(dataset, list(wanted))
         new_keys = [key for key in wanted if key not in existing]
         Task.objects.bulk_update(
             [Task(pk=pk, attributes=wanted[key].attributes) for key, pk in existing.items() if wanted[key].attributes],
@@ -53,65 +82,41 @@ def pair_tasks_upsert(*, dataset: Dataset, pairs: Sequence[PairSpec]) -> tuple[d
         # Conflicts are ignored, not raised: a concurrent import of the same pair keeps the task it made.
         Task.objects.bulk_create(
             [
-                Task(
-                    dataset=dataset,
-                    item_key=key,
-                    attributes=wanted[key].attributes or None,
-                    random_key=random_key(seed=dataset.seed, external_id=f"pair:{key}"),
-                )
+                _pair_task(dataset, wanted[key].left_id, wanted[key].right_id, wanted[key].attributes)
                 for key in new_keys
             ],
             ignore_conflicts=True,
             batch_size=2000,
         )
-        created = dict(Task.objects.filter(dataset=dataset, item_key__in=new_keys).values_list("item_key", "pk"))
-        TaskItem.objects.bulk_create(
-            [
-                TaskItem(task_id=created[key], product_id=product_id, role=role)
-                for key in new_keys
-                for role, product_id in (("left", wanted[key].left_id), ("right", wanted[key].right_id))
-            ],
-            ignore_conflicts=True,
-            batch_size=2000,
-        )
+        created = _held_pairs(dataset, new_keys)
     return existing | created, len(new_keys)
 
 
-# Generated candidates come by the million: one transaction per batch keeps locks, WAL and memory bounded.
-PAIR_INSERT_BATCH = 100_000
-# Batches written at once, each on its own connection: the database's work per pair (a task and two items, their
-# index entries and foreign-key checks) is most of the cost, and two backends use both cores of a small server.
+# Generated candidates come by the million: one transaction per batch keeps locks, WAL and memory bounded. Large
+# batches all the same: a batch's index entries go in its order, and more of them share each leaf page.
+PAIR_INSERT_BATCH = 250_000
+# Batches written at once, each on its own connection: the database's work per pair (a task row, its index
+# entries) is most of the cost, and two backends use both cores of a small server.
 PAIR_WRITERS = 2
 _SQLITE_CHUNK = 5_000  # stays under SQLite's bound-variable limit in the IN lookups
 
 # The way round a batch goes when another writer took some of its pairs meanwhile (`_insert_staged`): a pair
-# the dataset holds (in either order, imported or generated) keeps its task, sides and attributes. The staging
-# rows draw their task ids from the task sequence as COPY fills them, so the items of the tasks this statement
-# inserted are joined back by that integer, not by the text key.
+# the dataset holds (in either order, imported or generated) keeps its task, sides and attributes.
 _PAIR_STAGE = """
 CREATE TEMP TABLE pair_task_stage (
-    task_id bigint DEFAULT nextval(%s::regclass),
-    item_key text, left_id bigint, right_id bigint, random_key bigint, attributes jsonb
+    product_id bigint, other_product_id bigint, swapped boolean, random_key bigint, attributes jsonb
 )
 """
 _PAIR_TASKS_INSERT = """
-WITH inserted AS (
-    INSERT INTO labeling_task (
-        id, dataset_id, item_key, attributes, is_gold, annotation_count, is_complete, priority, random_key,
-        needs_review, created_at
-    )
-    SELECT stage.task_id, %(dataset)s, stage.item_key, stage.attributes, false, 0, false, 0, stage.random_key,
-           false, now()
-    FROM pair_task_stage AS stage
-    ORDER BY stage.random_key  -- the two queue indexes are read in this order: filled in it, their pages stay full
-    ON CONFLICT DO NOTHING
-    RETURNING id
+INSERT INTO labeling_task (
+    dataset_id, product_id, other_product_id, swapped, attributes, is_gold, annotation_count, is_complete,
+    priority, random_key, needs_review, created_at
 )
-INSERT INTO labeling_taskitem (task_id, product_id, role)
-SELECT inserted.id, side.product_id, side.role
-FROM inserted
-JOIN pair_task_stage AS stage ON stage.task_id = inserted.id
-CROSS JOIN LATERAL (VALUES ('left', stage.left_id), ('right', stage.right_id)) AS side (role, product_id)
+SELECT %(dataset)s, stage.product_id, stage.other_product_id, stage.swapped, stage.attributes, false, 0, false,
+       0, stage.random_key, false, now()
+FROM pair_task_stage AS stage
+ORDER BY stage.random_key  -- the two queue indexes are read in this order: filled in it, their pages stay full
+ON CONFLICT DO NOTHING
 """
 
 
@@ -131,11 +136,11 @@ def pair_tasks_insert(
 
     Made for generated candidates (millions of pairs): existing pairs are left as they are (their task, sides
     and attributes), a pair repeated in the input counts once (its first occurrence wins), and the pairs go
-    in batches of `batch_size`, each its own transaction (on PostgreSQL, COPY straight into the task and
-    item tables). The whole input is checked before anything is written: a product paired with itself or an
+    in batches of `batch_size`, each its own transaction (on PostgreSQL, COPY straight into the task table).
+    The whole input is checked before anything is written: a product paired with itself or an
     id that is not a product of the dataset refuses it (`ids_checked=True` skips the second check, for ids just
     read from the dataset's own products: at a million products it costs an index probe per id and batch; the
-    caller then vouches for them, as items have no foreign-key constraint to catch a wrong one).
+    caller then vouches for them, as a task's products have no foreign-key constraint to catch a wrong one).
 
     On PostgreSQL, outside a transaction, up to `writers` batches are written at once on connections of
     their own; inside one (the caller's atomic block, a test) every batch goes through the caller's connection,
@@ -160,13 +165,16 @@ def pair_tasks_insert(
 
     # A dataset with no pair yet (a first candidate run) has none to look up: the batches are disjoint, and a
     # concurrent writer's pair is caught by the unique index.
-    probe = connection.vendor == "postgresql" and Task.objects.filter(dataset=dataset, item_key__isnull=False).exists()
+    probe = (
+        connection.vendor == "postgresql" and Task.objects.filter(dataset=dataset, other_product__isnull=False).exists()
+    )
 
     def write(chosen: np.ndarray) -> int:
-        batch_attributes = None if attributes is None else [attributes[i] for i in chosen.tolist()]
         with transaction.atomic():
             if connection.vendor == "postgresql":
-                return _insert_postgresql(dataset, left[chosen], right[chosen], batch_attributes, probe=probe)
+                texts = _attribute_texts(attributes, chosen)
+                return _insert_postgresql(dataset, left[chosen], right[chosen], texts, probe=probe)
+            batch_attributes = None if attributes is None else [attributes[i] for i in chosen.tolist()]
             return _insert_orm(dataset, left[chosen], right[chosen], batch_attributes)
 
     batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
@@ -259,94 +267,108 @@ def _check_products(*, dataset: Dataset, ids: np.ndarray) -> None:
         )
 
 
-def _item_keys(left: np.ndarray, right: np.ndarray) -> list[str]:
-    lows, highs = np.minimum(left, right).tolist(), np.maximum(left, right).tolist()
-    return [f"{low}:{high}" for low, high in zip(lows, highs, strict=True)]
-
-
 def _insert_postgresql(
-    dataset: Dataset,
-    left: np.ndarray,
-    right: np.ndarray,
-    attributes: list[dict[str, Any] | None] | None,
-    *,
-    probe: bool = True,
+    dataset: Dataset, left: np.ndarray, right: np.ndarray, texts: list[str], *, probe: bool = True
 ) -> int:
-    """One batch, straight into the tables by COPY when it can: COPY fills heap pages many rows at a time where
-    INSERT ... SELECT ... ON CONFLICT writes and checks row by row. Pairs the dataset holds are dropped first
-    (`probe`: one index lookup per pair; skipped when the dataset held no pair before this write began). If a
-    concurrent writer adds one of these pairs in between, the unique index refuses the COPY and the batch goes
-    again through the staging table with ON CONFLICT DO NOTHING, which keeps whichever task came first."""
-    keys = _item_keys(left, right)
+    """One batch, straight into the task table by COPY when it can: COPY fills heap pages many rows at a time
+    where INSERT ... SELECT ... ON CONFLICT writes and checks row by row. Pairs the dataset holds are dropped
+    first (`probe`: one index lookup per pair; skipped when the dataset held no pair before this write began). If
+    a concurrent writer adds one of these pairs in between, the unique index refuses the COPY and the batch goes
+    again through a staging table with ON CONFLICT DO NOTHING, which keeps whichever task came first."""
+    low, high = np.minimum(left, right), np.maximum(left, right)
     with connection.cursor() as cursor:
         # Generated candidates can be generated again: a batch need not wait for its WAL to reach the disk
         # (a crash loses at most the last moment's batches, never part of one).
         cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        chosen = np.arange(len(keys))
+        chosen = np.arange(len(low))
         if probe:
             cursor.execute(
-                "SELECT item_key FROM labeling_task WHERE dataset_id = %s AND item_key = ANY(%s::text[])",
-                [dataset.pk, keys],
+                "SELECT t.product_id, t.other_product_id FROM labeling_task AS t "
+                "JOIN unnest(%s::bigint[], %s::bigint[]) AS pair (low, high) "
+                "ON t.product_id = pair.low AND COALESCE(t.other_product_id, 0) = pair.high",
+                [low.tolist(), high.tolist()],
             )
-            held = {row[0] for row in cursor.fetchall()}
+            held = set(cursor.fetchall())
             if held:
-                chosen = np.asarray([i for i, key in enumerate(keys) if key not in held], dtype=np.int64)
+                pairs = zip(low.tolist(), high.tolist(), strict=True)
+                chosen = np.asarray([i for i, pair in enumerate(pairs) if pair not in held], dtype=np.int64)
         if not len(chosen):
             return 0
         seed = dataset.seed
-        order_keys = np.asarray([random_key(seed=seed, external_id=f"pair:{keys[i]}") for i in chosen.tolist()])
-        # In random_key order the two queue indexes fill in the order they are read, and with the ids drawn in
-        # that order the primary key and the items' (task, role) index are appended to, not split.
+        order_keys = np.asarray(
+            [
+                _pair_random_key(seed=seed, low=a, high=b)
+                for a, b in zip(low[chosen].tolist(), high[chosen].tolist(), strict=True)
+            ],
+            dtype=np.int64,
+        )
+        # In random_key order the two queue indexes fill in the order they are read, and the ids the rows draw
+        # as COPY reads them append to the primary key.
         by_key = np.argsort(order_keys, kind="stable")
         chosen, order_keys = chosen[by_key], order_keys[by_key]
-        chosen_keys = [keys[i] for i in chosen.tolist()]
-        texts = [""] * len(chosen) if attributes is None else [_csv_json(attributes[i]) for i in chosen.tolist()]
-        cursor.execute("SELECT pg_get_serial_sequence('labeling_task', 'id')")
-        sequence = cursor.fetchone()[0]
-        cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [sequence, len(chosen)])
-        task_ids = np.sort(np.asarray([row[0] for row in cursor.fetchall()], dtype=np.int64))
-        tasks = _tasks_csv(dataset, task_ids, chosen_keys, order_keys, texts)
-        items = _items_csv(task_ids, left[chosen], right[chosen])
+        texts = [texts[i] for i in chosen.tolist()]
+        lines = _pairs_csv(low[chosen], high[chosen], left[chosen] > right[chosen], order_keys, texts)
         try:
             # The raw cursor's COPY raises psycopg2's errors: the wrapper turns them into Django's.
             with transaction.atomic(), connection.wrap_database_errors:
-                cursor.cursor.copy_expert(f"COPY labeling_task ({_TASK_COLUMNS}) FROM STDIN WITH (FORMAT csv)", tasks)
                 cursor.cursor.copy_expert(
-                    "COPY labeling_taskitem (task_id, product_id, role) FROM STDIN WITH (FORMAT csv)", items
+                    f"COPY labeling_task ({_TASK_COLUMNS}) FROM STDIN WITH (FORMAT csv)",
+                    _with_task_columns(dataset, lines),
                 )
         except IntegrityError:
-            rows = zip(
-                chosen_keys, left[chosen].tolist(), right[chosen].tolist(), order_keys.tolist(), texts, strict=True
-            )
-            lines = "".join(
-                f"{key},{left_id},{right_id},{order_key},{text}\n" for key, left_id, right_id, order_key, text in rows
-            )
-            return _insert_staged(cursor, dataset, sequence, io.StringIO(lines))
+            return _insert_staged(cursor, dataset, io.StringIO("\n".join(lines) + "\n"))
     return len(chosen)
 
 
 _TASK_COLUMNS = (
-    "id, dataset_id, item_key, attributes, is_gold, annotation_count, is_complete, priority, random_key, "
-    "needs_review, created_at"
+    "product_id, other_product_id, swapped, random_key, attributes, dataset_id, is_gold, annotation_count, "
+    "is_complete, priority, needs_review, created_at"
 )
 
 
-def _tasks_csv(
-    dataset: Dataset, task_ids: np.ndarray, keys: list[str], order_keys: np.ndarray, texts: list[str]
-) -> io.StringIO:
-    # Lines by hand, not csv.writer: only the attributes (`_csv_json`) can need quoting, and at ten million pairs
-    # the writer and one json.dumps (a new encoder) per pair were most of the process's time while the database
-    # wrote.
-    dataset_id, created = dataset.pk, timezone.now().isoformat()
-    return io.StringIO(
-        "".join(
-            f"{task_id},{dataset_id},{key},{text},f,0,f,0,{order_key},f,{created}\n"
-            for task_id, key, text, order_key in zip(task_ids.tolist(), keys, texts, order_keys.tolist(), strict=True)
-        )
-    )
+def _pairs_csv(
+    low: np.ndarray, high: np.ndarray, swapped: np.ndarray, order_keys: np.ndarray, texts: list[str]
+) -> list[str]:
+    """The staging columns of each pair as COPY csv fields (product, other product, swapped, random_key,
+    attributes), without the line end: the task COPY adds the columns every task shares.
+
+    By hand, not csv.writer: only the attributes (`_csv_json`) can need quoting, and at ten million pairs the
+    writer and one json.dumps (a new encoder) per pair were most of the process's time while the database wrote.
+    """
+    flags = np.where(swapped, "t", "f").tolist()
+    return [
+        f"{a},{b},{flag},{key},{text}"
+        for a, b, flag, key, text in zip(low.tolist(), high.tolist(), flags, order_keys.tolist(), texts, strict=True)
+    ]
+
+
+def _with_task_columns(dataset: Dataset, lines: list[str]) -> io.StringIO:
+    shared = f",{dataset.pk},f,0,f,0,f,{timezone.now().isoformat()}\n"
+    return io.StringIO(shared.join(lines) + shared)
 
 
 _JSON = json.JSONEncoder(ensure_ascii=False)
+
+
+@runtime_checkable
+class EncodedAttributes(Protocol):
+    """Attributes that can write a batch's COPY fields at once (`csv_texts`): a candidate run's ten million are
+    numbers, formatted by the array, where a dict and a JSON encoding a pair were a third of the write."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, i: int) -> dict[str, Any] | None: ...
+
+    def csv_texts(self, indices: np.ndarray) -> list[str]: ...
+
+
+def _attribute_texts(attributes: Sequence[dict[str, Any] | None] | None, indices: np.ndarray) -> list[str]:
+    """The attributes of the pairs at `indices` as COPY csv fields."""
+    if attributes is None:
+        return [""] * len(indices)
+    if isinstance(attributes, EncodedAttributes):
+        return attributes.csv_texts(indices)
+    return [_csv_json(attributes[i]) for i in indices.tolist()]
 
 
 def _csv_json(value: dict[str, Any] | None) -> str:
@@ -355,61 +377,33 @@ def _csv_json(value: dict[str, Any] | None) -> str:
     return '"' + _JSON.encode(value).replace('"', '""') + '"' if value else ""
 
 
-def _items_csv(task_ids: np.ndarray, left: np.ndarray, right: np.ndarray) -> io.StringIO:
-    rows = (
-        f"{task_id},{left_id},left\n{task_id},{right_id},right\n"
-        for task_id, left_id, right_id in zip(task_ids.tolist(), left.tolist(), right.tolist(), strict=True)
-    )
-    return io.StringIO("".join(rows))
-
-
-def _insert_staged(cursor: Any, dataset: Dataset, sequence: str, rows: io.StringIO) -> int:
-    """The batch's `rows` (item_key, left_id, right_id, random_key, attributes as COPY csv lines) by a staging
-    table and INSERT ... ON CONFLICT DO NOTHING: a pair another writer holds by now keeps that writer's task."""
+def _insert_staged(cursor: Any, dataset: Dataset, rows: io.StringIO) -> int:
+    """The batch's `rows` (`_pairs_csv` lines) by a staging table and INSERT ... ON CONFLICT DO NOTHING: a pair
+    another writer holds by now keeps that writer's task."""
     cursor.execute("DROP TABLE IF EXISTS pg_temp.pair_task_stage")
-    cursor.execute(_PAIR_STAGE, [sequence])
+    cursor.execute(_PAIR_STAGE)
     cursor.cursor.copy_expert(
-        "COPY pair_task_stage (item_key, left_id, right_id, random_key, attributes) FROM STDIN WITH (FORMAT csv)",
+        "COPY pair_task_stage (product_id, other_product_id, swapped, random_key, attributes) "
+        "FROM STDIN WITH (FORMAT csv)",
         rows,
     )
     cursor.execute(_PAIR_TASKS_INSERT, {"dataset": dataset.pk})
-    items = cursor.rowcount
+    created = cursor.rowcount
     cursor.execute("DROP TABLE pg_temp.pair_task_stage")
-    return items // 2
+    return created
 
 
 def _insert_orm(
     dataset: Dataset, left: np.ndarray, right: np.ndarray, attributes: list[dict[str, Any] | None] | None
 ) -> int:
-    keys = _item_keys(left, right)
-    existing: set[str] = set()
-    for start in range(0, len(keys), _SQLITE_CHUNK):
-        chunk = keys[start : start + _SQLITE_CHUNK]
-        existing.update(Task.objects.filter(dataset=dataset, item_key__in=chunk).values_list("item_key", flat=True))
-    new = [i for i, key in enumerate(keys) if key not in existing]
+    left_list, right_list = left.tolist(), right.tolist()
+    keys = [pair_item_key(a, b) for a, b in zip(left_list, right_list, strict=True)]
+    held = _held_pairs(dataset, keys)
+    new = [i for i, key in enumerate(keys) if key not in held]
     Task.objects.bulk_create(
         [
-            Task(
-                dataset=dataset,
-                item_key=keys[i],
-                attributes=(attributes[i] or None) if attributes is not None else None,
-                random_key=random_key(seed=dataset.seed, external_id=f"pair:{keys[i]}"),
-            )
+            _pair_task(dataset, left_list[i], right_list[i], attributes[i] if attributes is not None else None)
             for i in new
-        ],
-        ignore_conflicts=True,
-        batch_size=2000,
-    )
-    ids: dict[str, int] = {}
-    for start in range(0, len(new), _SQLITE_CHUNK):
-        chunk = [keys[i] for i in new[start : start + _SQLITE_CHUNK]]
-        ids.update(Task.objects.filter(dataset=dataset, item_key__in=chunk).values_list("item_key", "pk"))
-    left_list, right_list = left.tolist(), right.tolist()
-    TaskItem.objects.bulk_create(
-        [
-            TaskItem(task_id=ids[keys[i]], product_id=product_id, role=role)
-            for i in new
-            for role, product_id in (("left", left_list[i]), ("right", right_list[i]))
         ],
         ignore_conflicts=True,
         batch_size=2000,

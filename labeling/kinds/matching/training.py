@@ -1,6 +1,6 @@
 """What a matcher reads of a matching task: its two offers' fields, as records for `models_app.ml.train_matcher`.
 
-One query per page whatever its size: the task joined to its left and its right item (and their products).
+One query per page whatever its size: the task joined to its two products.
 A rescoring reads the open pairs as product ids (`open_pair_ids`) and each product's fields once
 (`product_records`): a product stands in ~13 candidate pairs, and reading its fields (JSON included) with each
 of them was most of the time a rescoring spent in the database.
@@ -12,11 +12,11 @@ from typing import Any
 
 import numpy as np
 from django.db import connection
-from django.db.models import F, FilteredRelation, Q, QuerySet
+from django.db.models import Case, F, QuerySet, When
 
 from datasets.models import Dataset, Label, Product
 from labeling.kinds.matching.kind import MATCH, NO_MATCH
-from labeling.models import Task, TaskItem
+from labeling.models import Task
 from labeling.resolve import LabelPolicy, resolved_labels
 
 # The product fields a matcher may read (models_app.ml MATCHER_FIELDS, with the price's currency).
@@ -33,15 +33,13 @@ PairIds = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def _paired(tasks: QuerySet[Task]) -> QuerySet[Task]:
-    """The tasks with both sides' fields as columns: a task missing a side is left out."""
-    joined = tasks.annotate(
-        left_item=FilteredRelation("items", condition=Q(items__role="left")),
-        right_item=FilteredRelation("items", condition=Q(items__role="right")),
-    ).filter(left_item__isnull=False, right_item__isnull=False)
-    columns = {
-        f"{side}_{field}": F(f"{side}_item__product__{field}") for side in ("left", "right") for field in PAIR_FIELDS
-    }
-    return joined.annotate(**columns)
+    """The pairs among `tasks` with both sides' fields as columns, left and right as the pair came."""
+    columns = {}
+    for field in PAIR_FIELDS:
+        first, second = F(f"product__{field}"), F(f"other_product__{field}")
+        columns[f"left_{field}"] = Case(When(swapped=True, then=second), default=first)
+        columns[f"right_{field}"] = Case(When(swapped=True, then=first), default=second)
+    return tasks.filter(other_product__isnull=False).annotate(**columns)
 
 
 def _pairs(rows: list[tuple]) -> Pairs:
@@ -96,36 +94,21 @@ def training_pairs(*, dataset: Dataset, upto_annotation_id: int) -> tuple[list[R
 
 
 def open_pair_ids(*, dataset: Dataset, chunk_size: int = PAIR_PAGE) -> Iterator[PairIds]:
-    """(task ids, left product ids, right product ids) of every open pair, in task id order, by keyset pages;
-    a task missing a side is left out. The products' fields come from `product_records`, once a product.
-
-    Range reads, no join: the page's task ids, then each side's items of the tasks from the page's first id to
-    its last (matched to the page here). Joined, PostgreSQL merge-joined the items from the first task on at
-    every page (it does not carry `task.id > n` over to the items), or probed the index twice a pair.
-    """
+    """(task ids, left product ids, right product ids) of every open pair, in task id order, by keyset pages.
+    The products' fields come from `product_records`, once a product."""
     last = 0
     while True:
-        tasks = np.fromiter(
-            Task.objects.filter(dataset=dataset, is_complete=False, pk__gt=last)
+        rows = np.array(
+            Task.objects.filter(dataset=dataset, is_complete=False, other_product__isnull=False, pk__gt=last)
             .order_by("pk")
-            .values_list("pk", flat=True)[:chunk_size],
+            .values_list("pk", "product_id", "other_product_id", "swapped")[:chunk_size],
             dtype=np.int64,
-        )
-        if not len(tasks):
+        ).reshape(-1, 4)
+        if not len(rows):
             return
-        last = int(tasks[-1])
-        items = TaskItem.objects.filter(task_id__gte=tasks[0], task_id__lte=last, role__in=("left", "right"))
-        sides = {"left": np.zeros(len(tasks), dtype=np.int64), "right": np.zeros(len(tasks), dtype=np.int64)}
-        found = {role: np.zeros(len(tasks), dtype=bool) for role in sides}
-        for role, side in sides.items():
-            rows = np.array(list(items.filter(role=role).values_list("task_id", "product_id")), dtype=np.int64)
-            rows = rows.reshape(-1, 2)
-            position = np.searchsorted(tasks, rows[:, 0]).clip(max=len(tasks) - 1)
-            mine = tasks[position] == rows[:, 0]  # the range also holds other datasets' and complete tasks
-            side[position[mine]] = rows[mine, 1]
-            found[role][position[mine]] = True
-        both = found["left"] & found["right"]
-        yield tasks[both], sides["left"][both], sides["right"][both]
+        last = int(rows[-1, 0])
+        swapped = rows[:, 3].astype(bool)
+        yield rows[:, 0], np.where(swapped, rows[:, 2], rows[:, 1]), np.where(swapped, rows[:, 1], rows[:, 2])
 
 
 def product_records(*, dataset: Dataset, product_ids: Sequence[int]) -> tuple[list[int], list[Record]]:

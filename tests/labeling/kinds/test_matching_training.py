@@ -9,7 +9,7 @@ from labeling.kinds.matching.training import (
     product_records,
     training_pairs,
 )
-from labeling.models import Annotation, Task, TaskItem
+from labeling.models import Annotation, Task
 from tests.factories import MatchingDatasetFactory, ProductFactory, pair_task
 
 pytestmark = pytest.mark.django_db
@@ -41,41 +41,70 @@ def test_training_pairs_carry_the_resolved_answer_as_1_or_0(pairs):
     assert pair_records(task_ids=[tasks[4].pk, 10**9])[0] == [tasks[4].pk]  # a task gone is left out
 
 
-def test_open_pair_ids_come_in_keyset_pages_of_three_queries_each(pairs, django_assert_num_queries):
+def test_pair_records_give_a_pair_that_came_higher_id_first_its_sides_as_it_came(pairs):
+    dataset, _ = pairs
+    lower, higher = ProductFactory(dataset=dataset, title="lower"), ProductFactory(dataset=dataset, title="higher")
+    task = pair_task(dataset, higher, lower)
+    single = Task.objects.create(dataset=dataset, product=lower, random_key=1)  # no pair: left out
+
+    ids, left, right = pair_records(task_ids=[task.pk, single.pk])
+
+    assert (ids, [r["title"] for r in left], [r["title"] for r in right]) == ([task.pk], ["higher"], ["lower"])
+
+
+def test_open_pair_ids_come_in_keyset_pages_of_one_query_each(pairs, django_assert_num_queries):
     dataset, tasks = pairs
     Task.objects.filter(pk=tasks[0].pk).update(is_complete=True)
-    with django_assert_num_queries(7):  # two pages (tasks, left items, right items) and the empty one that ends them
+    # A pair whose left is the higher id: its sides come back as the pair came, not in id order.
+    lower, higher = ProductFactory.create_batch(2, dataset=dataset)
+    swapped = pair_task(dataset, higher, lower)
+    tasks = [*tasks, swapped]
+    with django_assert_num_queries(3):  # two pages (the tasks with their products' ids) and the empty one after
         pages = list(open_pair_ids(dataset=dataset, chunk_size=3))
-    assert [len(task_ids) for task_ids, _, _ in pages] == [3, 1]
-    expected = [(t.pk, t.items.get(role="left").product_id, t.items.get(role="right").product_id) for t in tasks[1:]]
+    assert [len(task_ids) for task_ids, _, _ in pages] == [3, 2]
+    expected = [(t.pk, t.left_id, t.right_id) for t in tasks[1:]]
+    assert expected[-1] == (swapped.pk, higher.pk, lower.pk)
     found = [row for page in pages for row in zip(*(ids.tolist() for ids in page), strict=True)]
     assert found == expected
 
 
-def test_open_pair_ids_leave_out_other_datasets_tasks_between_and_a_task_missing_a_side(pairs):
+def test_open_pair_ids_leave_out_other_datasets_tasks_between_and_single_product_tasks(pairs):
     dataset, tasks = pairs
     other = MatchingDatasetFactory()
     between = pair_task(other, ProductFactory(dataset=other), ProductFactory(dataset=other))
-    last = pair_task(dataset, ProductFactory(dataset=dataset), ProductFactory(dataset=dataset))
-    TaskItem.objects.filter(task=tasks[2], role="right").delete()
-    assert tasks[-1].pk < between.pk < last.pk  # the other dataset's task lies inside the page's id range
+    single = Task.objects.create(dataset=dataset, product=ProductFactory(dataset=dataset), random_key=1)
+    first, second = ProductFactory.create_batch(2, dataset=dataset)
+    last = pair_task(dataset, second, first)
+    assert tasks[-1].pk < between.pk < single.pk < last.pk  # both lie inside the page's id range
 
     (task_ids, left, right), = open_pair_ids(dataset=dataset)
 
-    assert task_ids.tolist() == [task.pk for task in tasks if task != tasks[2]] + [last.pk]
-    assert (left[-1], right[-1]) == tuple(last.items.order_by("role").values_list("product_id", flat=True))
+    assert task_ids.tolist() == [task.pk for task in tasks] + [last.pk]
+    assert (left[-1], right[-1]) == (second.pk, first.pk)
+
+
+def test_deleting_one_product_of_a_pair_deletes_its_task(pairs):
+    dataset, tasks = pairs
+    # Through either column: Django's cascade, as the database has no foreign key to do it.
+    Product.objects.filter(pk=tasks[2].other_product_id).delete()
+    Product.objects.filter(pk=tasks[3].product_id).delete()
+
+    assert not Task.objects.filter(pk__in=[tasks[2].pk, tasks[3].pk]).exists()
+    assert Product.objects.filter(pk__in=[tasks[2].product_id, tasks[3].other_product_id]).count() == 2
+    (task_ids, _, _), = open_pair_ids(dataset=dataset)
+    assert task_ids.tolist() == [tasks[0].pk, tasks[1].pk, tasks[4].pk]
 
 
 def test_product_records_give_the_fields_a_matcher_reads_of_the_datasets_products_only(pairs):
     dataset, tasks = pairs
-    wanted = [item.product_id for item in TaskItem.objects.filter(task=tasks[1]).order_by("-role")]  # right, left
+    wanted = [tasks[1].right_id, tasks[1].left_id]
     foreign = ProductFactory(dataset=MatchingDatasetFactory())
 
     ids, records = product_records(dataset=dataset, product_ids=[*wanted, foreign.pk, 10**9])
 
     assert ids == sorted(wanted)
     by_id = dict(zip(ids, records, strict=True))
-    left, right = by_id[tasks[1].items.get(role="left").product_id], by_id[wanted[0]]
+    left, right = by_id[tasks[1].left_id], by_id[wanted[0]]
     assert (left["title"], right["title"], right["brand"]) == ("left 1", "right 1", "Acme")
     assert set(left) == {"title", "brand", "description", "attributes", "price", "currency"}
     assert [left] == pair_records(task_ids=[tasks[1].pk])[1]  # the same record as the joined read gives
@@ -86,7 +115,7 @@ def test_product_records_read_as_the_orm_does_page_by_page(pairs, attributes, mo
     dataset, tasks = pairs
     monkeypatch.setattr("labeling.kinds.matching.training.PRODUCT_PAGE", 3)
     Product.objects.filter(dataset=dataset).update(attributes=attributes, description="a  description")
-    wanted = list(TaskItem.objects.filter(task__dataset=dataset).values_list("product_id", flat=True))
+    wanted = [product_id for task in tasks for product_id in (task.right_id, task.left_id)]
 
     ids, records = product_records(dataset=dataset, product_ids=wanted)
 
@@ -94,5 +123,5 @@ def test_product_records_read_as_the_orm_does_page_by_page(pairs, attributes, mo
     by_task = dict(zip(*pair_records(task_ids=[task.pk for task in tasks])[:2], strict=True))
     for task in tasks:
         left = by_task[task.pk]
-        assert records[ids.index(task.items.get(role="left").product_id)] == left
+        assert records[ids.index(task.left_id)] == left
         assert left["attributes"] == attributes and left["price"] is not None

@@ -63,8 +63,9 @@ def build_catalog(name: str = "offers") -> Catalog:
 
 def label_match(dataset: Dataset, left: Product, right: Product, **task_fields: object) -> Task:
     """An imported pair whose answer says match (the pair's task made if the dataset does not hold it yet)."""
-    key = f"{min(left.pk, right.pk)}:{max(left.pk, right.pk)}"
-    task = Task.objects.filter(dataset=dataset, item_key=key).first() or pair_task(dataset, left, right, **task_fields)
+    low, high = sorted((left.pk, right.pk))
+    held = Task.objects.filter(dataset=dataset, product_id=low, other_product_id=high).first()
+    task = held or pair_task(dataset, left, right, **task_fields)
     Annotation.objects.create(
         dataset=dataset, task=task, label=dataset.labels.get(code="1"), source="import", source_name="seed"
     )

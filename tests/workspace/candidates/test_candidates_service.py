@@ -6,7 +6,7 @@ import pytest
 from config.errors import ApplicationError
 from labeling.kinds.matching.blocking import BlockingConfig, pair_codes
 from labeling.kinds.matching.candidates import candidates_generate, known_match_codes
-from labeling.models import Task, TaskItem
+from labeling.models import Task
 from tests.factories import DatasetFactory, ProductFactory
 from tests.workspace.candidates.conftest import label_match
 from workspace.services.candidates import blocking_config_clean
@@ -15,10 +15,12 @@ pytestmark = pytest.mark.django_db
 
 
 def task_pairs(dataset) -> set[frozenset[int]]:
-    return {
-        frozenset(map(int, key.split(":")))
-        for key in Task.objects.filter(dataset=dataset).values_list("item_key", flat=True)
-    }
+    rows = Task.objects.filter(dataset=dataset).values_list("product_id", "other_product_id")
+    return {frozenset((low, high)) for low, high in rows}
+
+
+def pair_task_of(dataset, a, b) -> Task:
+    return Task.objects.get(dataset=dataset, product_id=min(a.pk, b.pk), other_product_id=max(a.pk, b.pk))
 
 
 def test_duplicates_across_shops_become_tasks_with_their_similarity(shops):
@@ -33,17 +35,16 @@ def test_duplicates_across_shops_become_tasks_with_their_similarity(shops):
     assert report["reduction_ratio"] == pytest.approx(1 - len(found) / (47 * 46 // 2))
     assert set(report["timings"]) == {"read_s", "block_s", "write_s"} and report["peak_memory_mb"] > 0
     a, b = shops.pairs[5]
-    task = Task.objects.get(dataset=shops.dataset, item_key=f"{min(a.pk, b.pk)}:{max(a.pk, b.pk)}")
+    task = pair_task_of(shops.dataset, a, b)
     assert 0.3 <= task.attributes["similarity"] <= 1 and task.attributes["by_key"] is True  # the model number
     # The lower id on the left, as every pair the dataset holds.
-    sides = dict(TaskItem.objects.filter(task=task).values_list("role", "product_id"))
-    assert sides == {"left": min(a.pk, b.pk), "right": max(a.pk, b.pk)}
+    assert (task.swapped, task.left_id, task.right_id) == (False, min(a.pk, b.pk), max(a.pk, b.pk))
 
 
 def test_a_shared_gtin_is_proposed_by_key_whatever_the_titles(shops):
     report = candidates_generate(dataset=shops.dataset, config=BlockingConfig(source_field="shop"))
     a, b = shops.gtin_pair
-    task = Task.objects.get(dataset=shops.dataset, item_key=f"{a.pk}:{b.pk}")
+    task = pair_task_of(shops.dataset, a, b)
     assert task.attributes["by_key"] is True
     assert report["by_key_only"] >= 1
     without_keys = BlockingConfig(source_field="shop", keys=())

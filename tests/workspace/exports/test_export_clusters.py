@@ -151,7 +151,7 @@ def test_a_resolved_pair_is_never_a_prediction(catalog):
     catalog.activate_matcher(threshold=0.5)
     # The reviewer says D and E differ: the matcher's 0.9 no longer counts.
     low, high = sorted((catalog.id("D"), catalog.id("E")))
-    de = Task.objects.get(dataset=catalog.dataset, item_key=f"{low}:{high}")
+    de = Task.objects.get(dataset=catalog.dataset, product_id=low, other_product_id=high)
     imported_answers_write(dataset=catalog.dataset, answers={de.pk: catalog.no_match}, source_name="import")
     rows = {row["external_id"]: row for row in csv_rows(exported(catalog, "clusters_csv", cluster_matches="predicted"))}
     assert rows["ext-D"]["cluster_size"] == rows["ext-E"]["cluster_size"] == "1"

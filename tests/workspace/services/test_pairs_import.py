@@ -6,10 +6,11 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.base import ContentFile
+from django.db.models import Q
 from django.utils import timezone
 
 from datasets.models import Product
-from labeling.models import Annotation, EventAction, LabelEvent, LabelSource, Task, TaskItem
+from labeling.models import Annotation, EventAction, LabelEvent, LabelSource, Task
 from tests.factories import MatchingDatasetFactory, UserFactory
 from workspace.models import ImportKind, ImportStatus
 from workspace.services.imports import import_error_report, import_job_create, import_job_run
@@ -36,7 +37,13 @@ def report(job) -> list[str]:
 
 
 def sides(task: Task) -> dict[str, str]:
-    return dict(TaskItem.objects.filter(task=task).values_list("role", "product__external_id"))
+    left, right = task.sides()
+    return {"left": left.external_id, "right": right.external_id}
+
+
+def with_product(external_id: str) -> Q:
+    """Pair tasks one of whose two products has this external id, on either side."""
+    return Q(product__external_id=external_id) | Q(other_product__external_id=external_id)
 
 
 def counted(job) -> bool:
@@ -53,15 +60,15 @@ def test_a_csv_of_pairs_makes_products_a_task_per_pair_and_imported_answers():
     assert counted(job) and job.lines_read == 4
     assert "3 pairs created" in job.message
     assert Product.objects.filter(dataset=dataset).count() == 5  # a1 stands in two pairs: one product
-    task = Task.objects.get(dataset=dataset, items__product__external_id="b1")
+    task = Task.objects.get(with_product("b1"), dataset=dataset)
     assert sides(task) == {"left": "a1", "right": "b1"}
     assert task.attributes == {"split": "train"}
     answers = Annotation.objects.filter(dataset=dataset, user=None)
     assert {(a.task_id, a.label.name, a.source, a.source_name) for a in answers} == {
         (task.pk, "match", LabelSource.IMPORT, "import"),
-        (Task.objects.get(items__product__external_id="b2").pk, "no match", LabelSource.IMPORT, "import"),
+        (Task.objects.get(with_product("b2")).pk, "no match", LabelSource.IMPORT, "import"),
     }
-    assert not Task.objects.filter(dataset=dataset, product__isnull=False).exists()
+    assert not Task.objects.filter(dataset=dataset, other_product__isnull=True).exists()  # pairs only
 
 
 def test_a_side_without_an_id_is_one_product_wherever_it_stands():
@@ -70,7 +77,7 @@ def test_a_side_without_an_id_is_one_product_wherever_it_stands():
     run(dataset, content.encode())
     lamp = Product.objects.get(dataset=dataset, title="Desk Lamp")
     assert lamp.external_id.startswith("h:")
-    assert TaskItem.objects.filter(product=lamp).count() == 2
+    assert Task.objects.filter(Q(product=lamp) | Q(other_product=lamp)).count() == 2
 
 
 def test_the_first_description_of_a_product_in_a_batch_wins():
@@ -166,7 +173,7 @@ def test_batches_commit_alone_and_a_rerun_resumes_after_the_last_committed_one(s
     type(job).objects.filter(pk=job.pk).update(
         status=ImportStatus.RUNNING, records_done=2, created_count=2, heartbeat_at=silent_since
     )
-    Task.objects.filter(dataset=dataset, items__product__external_id__in=["a2", "a3", "a4"]).delete()
+    Task.objects.filter(with_product("a2") | with_product("a3") | with_product("a4"), dataset=dataset).delete()
 
     job = import_job_run(job_id=job.pk)
 
