@@ -15,10 +15,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+from django.db import connection
+from django.db.models import JSONField
+from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KeyTextTransform
 
 from config.errors import ApplicationError
-from datasets.models import Dataset, TaskType
+from datasets.models import Dataset, Product, TaskType
 from datasets.selectors import product_list
 from labeling.kinds.matching.blocking import (
     GTIN_ATTRIBUTES,
@@ -55,6 +58,14 @@ def _columns(config: BlockingConfig) -> list[str]:
     return list(dict.fromkeys(wanted))
 
 
+# The product's attributes named like an identifier (GTIN_ATTRIBUTES, any case), or NULL without one.
+_IDENTIFIERS = f"""(
+    SELECT jsonb_object_agg(attribute.key, attribute.value)
+    FROM jsonb_each({Product._meta.db_table}.attributes) AS attribute
+    WHERE lower(attribute.key) = ANY(%s)
+)"""  # noqa: S608 - only the table name is interpolated
+
+
 def _read_products(
     dataset: Dataset, config: BlockingConfig, progress: Progress, check: Check
 ) -> tuple[np.ndarray, list[dict[str, Any]], list[str] | None]:
@@ -68,7 +79,15 @@ def _read_products(
         source_column = "source_value"
     else:
         source_column = source
-    read = ["pk", *columns, *([source_column] if source else [])]
+    fields = columns
+    if "attributes" in columns and connection.vendor == "postgresql":
+        # Only the identifiers, picked by the database: decoding every product's whole attributes document in
+        # Python was half of the read (a million products: most have none of these).
+        products = products.annotate(
+            identifiers=RawSQL(_IDENTIFIERS, (list(GTIN_ATTRIBUTES),), output_field=JSONField())  # noqa: S611 - constants
+        )
+        fields = ["identifiers" if column == "attributes" else column for column in columns]
+    read = ["pk", *fields, *([source_column] if source else [])]
     total = max(products.count(), 1)
     ids: list[int] = []
     records: list[dict[str, Any]] = []

@@ -52,7 +52,7 @@ def build_catalog(name: str = "offers") -> Catalog:
         twins.append((left, twin))
     gtin_pair = (
         ProductFactory(dataset=dataset, title="Zephyr travel mug", attributes={"shop": "A", "gtin": "0012345678905"}),
-        ProductFactory(dataset=dataset, title="Insulated bottle 500ml", attributes={"shop": "B", "ean": "12345678905"}),
+        ProductFactory(dataset=dataset, title="Insulated bottle 500ml", attributes={"shop": "B", "EAN": "12345678905"}),
     )
     hidden_match = (
         ProductFactory(dataset=dataset, title="Alpha widget", attributes={"shop": "A"}),
