@@ -29,6 +29,7 @@ from datasets.importers.products import open_upload
 from datasets.importers.values import normalize_column
 from datasets.models import Dataset, Label, Product
 from labeling.kinds.matching.kind import MATCH, NO_MATCH
+from labeling.kinds.matching.tasks import pair_task_rows
 from labeling.kinds.matching.training import Record, pair_records
 from labeling.models import Task
 from labeling.queue import random_key
@@ -199,23 +200,17 @@ def _truth_pairs(dataset: Dataset, truth: PairTruth) -> tuple[list[_Pair], int, 
     by_ids = {
         tuple(sorted((product_of[a], product_of[b]))): (a, b) for a, b in truth if a in product_of and b in product_of
     }
-    lows = sorted({low for low, _ in by_ids})
     pairs, known = [], 0
-    for start in range(0, len(lows), CHUNK):
-        rows = Task.objects.filter(
-            dataset=dataset, product_id__in=lows[start : start + CHUNK], other_product__isnull=False
-        ).values_list(
-            "product_id", "other_product_id", "pk", "attributes", "is_complete", "is_gold", "annotation_count"
-        )
-        for low, high, pk, attributes, complete, gold, answers in rows:
-            key = by_ids.get((low, high))
-            if key is None:  # another pair of the same product
-                continue
-            known += 1
-            if complete or gold or answers:
-                continue
-            split = (attributes or {}).get("split")
-            pairs.append(_Pair(pk, key, truth[key], None if split is None else str(split)))
+    rows = pair_task_rows(
+        dataset=dataset, pairs=by_ids, fields=["pk", "attributes", "is_complete", "is_gold", "annotation_count"]
+    )
+    for ids, (pk, attributes, complete, gold, answers) in rows:
+        known += 1
+        if complete or gold or answers:
+            continue
+        key = by_ids[ids]
+        split = (attributes or {}).get("split")
+        pairs.append(_Pair(pk, key, truth[key], None if split is None else str(split)))
     pairs.sort(key=lambda pair: pair.key)
     return pairs, len(truth) - known, known - len(pairs)
 

@@ -2,7 +2,7 @@
 
 import io
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -46,17 +46,29 @@ def _pair_task(dataset: Dataset, left_id: int, right_id: int, attributes: dict[s
     )
 
 
-def _held_pairs(dataset: Dataset, keys: Sequence[str]) -> dict[str, int]:
-    """The task ids of the pairs among `keys` (pair_item_key) the dataset holds, by key."""
-    held: dict[str, int] = {}
-    for start in range(0, len(keys), _SQLITE_CHUNK):
-        wanted = set(keys[start : start + _SQLITE_CHUNK])
-        lows = {int(key.split(":")[0]) for key in wanted}
-        rows = Task.objects.filter(dataset=dataset, product_id__in=lows, other_product__isnull=False).values_list(
-            "product_id", "other_product_id", "pk"
-        )
-        held.update({key: pk for low, high, pk in rows if (key := f"{low}:{high}") in wanted})
-    return held
+def pair_task_rows(
+    *, dataset: Dataset, pairs: Iterable[tuple[int, int]], fields: Sequence[str]
+) -> Iterator[tuple[tuple[int, int], tuple[Any, ...]]]:
+    """The dataset's tasks of these pairs ((low, high) product ids) as ((low, high), their `fields`' values): one
+    query a chunk of low ids, the pairs picked from each product's pairs."""
+    wanted = set(pairs)
+    lows = sorted({low for low, _ in wanted})
+    for start in range(0, len(lows), _SQLITE_CHUNK):
+        rows = Task.objects.filter(
+            dataset=dataset, product_id__in=lows[start : start + _SQLITE_CHUNK], other_product__isnull=False
+        ).values_list("product_id", "other_product_id", *fields)
+        for low, high, *values in rows:
+            if (low, high) in wanted:
+                yield (low, high), tuple(values)
+
+
+def _held_pairs(dataset: Dataset, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], int]:
+    """The task ids of the pairs ((low, high)) the dataset holds."""
+    return {pair: pk for pair, (pk,) in pair_task_rows(dataset=dataset, pairs=pairs, fields=["pk"])}
+
+
+def _ids(left_id: int, right_id: int) -> tuple[int, int]:
+    return (left_id, right_id) if left_id < right_id else (right_id, left_id)
 
 
 def pair_tasks_upsert(*, dataset: Dataset, pairs: Sequence[PairSpec]) -> tuple[dict[str, int], int]:
@@ -66,30 +78,27 @@ def pair_tasks_upsert(*, dataset: Dataset, pairs: Sequence[PairSpec]) -> tuple[d
     replaced by the new ones when it brings any (a re-import, as for products). Returns each pair's task id
     by `pair_item_key`, and how many tasks are new.
     """
-    wanted: dict[str, PairSpec] = {}
+    wanted: dict[tuple[int, int], PairSpec] = {}
     for pair in pairs:
         if pair.left_id == pair.right_id:
             raise ApplicationError("A product cannot be paired with itself.", extra={"product": pair.left_id})
-        wanted[pair_item_key(pair.left_id, pair.right_id)] = pair
+        wanted[_ids(pair.left_id, pair.right_id)] = pair
     with transaction.atomic():
-        existing = _held_pairs(dataset, list(wanted))
-        new_keys = [key for key in wanted if key not in existing]
+        existing = _held_pairs(dataset, wanted)
+        new = [ids for ids in wanted if ids not in existing]
         Task.objects.bulk_update(
-            [Task(pk=pk, attributes=wanted[key].attributes) for key, pk in existing.items() if wanted[key].attributes],
+            [Task(pk=pk, attributes=wanted[ids].attributes) for ids, pk in existing.items() if wanted[ids].attributes],
             ["attributes"],
             batch_size=2000,
         )
         # Conflicts are ignored, not raised: a concurrent import of the same pair keeps the task it made.
         Task.objects.bulk_create(
-            [
-                _pair_task(dataset, wanted[key].left_id, wanted[key].right_id, wanted[key].attributes)
-                for key in new_keys
-            ],
+            [_pair_task(dataset, pair.left_id, pair.right_id, pair.attributes) for pair in map(wanted.get, new)],
             ignore_conflicts=True,
             batch_size=2000,
         )
-        created = _held_pairs(dataset, new_keys)
-    return existing | created, len(new_keys)
+        created = _held_pairs(dataset, new)
+    return {pair_item_key(*ids): pk for ids, pk in (existing | created).items()}, len(new)
 
 
 # Generated candidates come by the million: one transaction per batch keeps locks, WAL and memory bounded. Large
@@ -397,9 +406,8 @@ def _insert_orm(
     dataset: Dataset, left: np.ndarray, right: np.ndarray, attributes: list[dict[str, Any] | None] | None
 ) -> int:
     left_list, right_list = left.tolist(), right.tolist()
-    keys = [pair_item_key(a, b) for a, b in zip(left_list, right_list, strict=True)]
-    held = _held_pairs(dataset, keys)
-    new = [i for i, key in enumerate(keys) if key not in held]
+    held = _held_pairs(dataset, map(_ids, left_list, right_list))
+    new = [i for i, ids in enumerate(map(_ids, left_list, right_list)) if ids not in held]
     Task.objects.bulk_create(
         [
             _pair_task(dataset, left_list[i], right_list[i], attributes[i] if attributes is not None else None)
