@@ -105,8 +105,13 @@ def score_test_set(matcher: Matcher, test: Pairs) -> dict:
 def run_task(task: Task, classifier: str, seeds: int) -> dict:
     config = MatcherConfig(fields=("title",), classifier=classifier)
     left, right, labels = task.train
+    # What a dataset's training reads besides its labels (`catalog_records`): every offer of the file.
+    catalog = [*left, *right, *task.test[0], *task.test[1]]
     # On the whole training split the seed moves only the holdout (so the threshold) and the trees.
-    runs = [train_matcher(left=left, right=right, labels=labels, config=config, seed=seed) for seed in range(seeds)]
+    runs = [
+        train_matcher(left=left, right=right, labels=labels, config=config, seed=seed, catalog=catalog)
+        for seed in range(seeds)
+    ]
     scored = [score_test_set(run.matcher, task.test) for run in runs]
     full = {key: float(np.mean([s[key] for s in scored])) for key in FIGURES}
     full["f1_sd"] = float(np.std([s["f1"] for s in scored]))
@@ -122,7 +127,9 @@ def run_task(task: Task, classifier: str, seeds: int) -> dict:
             sub = _subset(task.train, ids)
             if sub[2].min() == sub[2].max():
                 continue
-            matcher = train_matcher(left=sub[0], right=sub[1], labels=sub[2], config=config, seed=seed).matcher
+            matcher = train_matcher(
+                left=sub[0], right=sub[1], labels=sub[2], config=config, seed=seed, catalog=catalog
+            ).matcher
             scores.append(score_test_set(matcher, task.test)["f1"])
         curve[size] = float(np.mean(scores))
         log(f"  {size} labels: F1 {curve[size]:.3f} (mean of {len(scores)})")

@@ -132,7 +132,7 @@ def _pairs(dataset, *, pairs: int, labels: int, seed: int) -> tuple[int, int]:
 def run(path: Path, scale: int) -> dict:
     from datasets.models import Dataset
     from labeling import scores
-    from labeling.kinds.matching.training import training_pairs
+    from labeling.kinds.matching.training import catalog_records, training_pairs
     from labeling.label_stats import annotation_last_id
     from models_app.ml import MatcherConfig, train_matcher
     from models_app.services import matching
@@ -144,7 +144,10 @@ def run(path: Path, scale: int) -> dict:
         dataset, pairs=env_int("P7_PAIRS", 1_000_000), labels=env_int("P7_LABELS", 400), seed=env_int("BENCH_SEED", 42)
     )
     left, right, labels = training_pairs(dataset=dataset, upto_annotation_id=annotation_last_id(dataset=dataset))
-    trained = train_matcher(left=left, right=right, labels=labels, config=MatcherConfig(), seed=dataset.seed)
+    catalog = catalog_records(dataset=dataset)
+    trained = train_matcher(
+        left=left, right=right, labels=labels, config=MatcherConfig(), seed=dataset.seed, catalog=catalog
+    )
     setup_seconds = time.perf_counter() - started
     log(f"P7 setup: {products:,} products, {open_pairs:,} open pairs, matcher on {len(labels)} labels "
         f"(holdout F1 {trained.metrics.get('f1')}) in {setup_seconds:.0f} s")

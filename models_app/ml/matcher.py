@@ -103,8 +103,9 @@ class MatcherResult:
     (about a point at a few hundred held-out pairs).
     split: {"n", "positives", "train", "holdout", "seed", "holdout_ids" (indices into the input),
     "refit_on_all": True}, and "folds" when cross-validated.
-    timings: seconds; "featurize_fit_s" and "fit_s" are the final fit on all labels, "evaluate_s" the
-    measured models' fits and predictions, "total_s" all.
+    timings: seconds; "featurize_fit_s" is the featurizer's fit (vocabularies, IDF) and the featurizing of all
+    labels, "fit_s" the final classifier's fit, "evaluate_s" the featurizer's fit and the measured models' fits
+    and predictions, "total_s" all.
     """
 
     matcher: Matcher
@@ -132,11 +133,20 @@ def build_classifier(config: MatcherConfig, *, seed: int, labels: np.ndarray) ->
 
 
 def fit_matcher(
-    left: Sequence[Record], right: Sequence[Record], labels: np.ndarray, *, config: MatcherConfig, seed: int
+    left: Sequence[Record],
+    right: Sequence[Record],
+    labels: np.ndarray,
+    *,
+    config: MatcherConfig,
+    seed: int,
+    featurizer: PairFeaturizer | None = None,
 ) -> tuple[Matcher, float, float]:
-    """A matcher fitted on these pairs, with the default threshold; and the seconds to featurize and to fit."""
+    """A matcher fitted on these pairs, with the default threshold; and the seconds to featurize and to fit.
+
+    `featurizer`: one already fitted (``PairFeaturizer.fit``); by default one is fitted on these pairs' texts."""
     started = time.perf_counter()
-    featurizer = PairFeaturizer(fields=config.fields).fit(left, right)
+    if featurizer is None:
+        featurizer = PairFeaturizer(fields=config.fields).fit(left, right)
     features = featurizer.transform(left, right)
     featurized = time.perf_counter()
     with threadpool_limits(limits=THREADS, user_api="openmp"):
@@ -152,8 +162,14 @@ def train_matcher(
     labels: Sequence[int | bool],
     config: MatcherConfig,
     seed: int = 0,
+    catalog: Sequence[Record] = (),
 ) -> MatcherResult:
     """Train a matcher on labeled pairs (left[i], right[i], labels[i]); see MatcherResult for what comes back.
+
+    The featurizer's vocabularies and IDF are learned once, with no label, from the texts of every labeled pair
+    and of `catalog` (the dataset's products, labeled or not, or a sample of them), and shared by the measured
+    fits and the final one. With few labels their texts alone give a poor IDF: on PriceRunner's pairs, 1,000
+    labels in random order scored 85.5 F1 with it and 87.8 with the catalog's (bench/README.md).
 
     Raises TrainingError for no pairs, lengths that differ, labels other than 0/1, or a single class.
     """
@@ -175,12 +191,17 @@ def train_matcher(
         "holdout_ids": holdout_ids,
         "refit_on_all": True,
     }
+    started_featurizer = time.perf_counter()
+    featurizer = PairFeaturizer(fields=config.fields).fit(left, right, catalog=catalog)
+    featurizer_s = time.perf_counter() - started_featurizer
     if len(holdout_ids) >= MIN_EVALUATED:
-        measured = _fit_and_predict(left, right, y, train_ids, holdout_ids, config=config, seed=seed)
+        measured = _fit_and_predict(
+            left, right, y, train_ids, holdout_ids, config=config, seed=seed, featurizer=featurizer
+        )
         truth, evaluated_on, reason = y[holdout_ids], "holdout", "the held-out labels hold no match"
     else:
         notes = [f"the holdout would have {len(holdout_ids)} labels, too few for a figure"]
-        measured, folds, reason = _cross_validated(left, right, y, config=config, seed=seed)
+        measured, folds, reason = _cross_validated(left, right, y, config=config, seed=seed, featurizer=featurizer)
         truth, evaluated_on = y, "cross-validation"
         if measured is not None:
             notes.append(f"measured by {folds}-fold cross-validation over {len(y)} labels")
@@ -198,7 +219,7 @@ def train_matcher(
         threshold = DEFAULT_THRESHOLD
         metrics = {"n": 0, "evaluated_on": None, "threshold": threshold, "precision": None, "recall": None, "f1": None}
         notes.append(f"no figures: {reason}; the threshold is {DEFAULT_THRESHOLD}")
-    matcher, featurize_s, fit_s = fit_matcher(left, right, y, config=config, seed=seed)
+    matcher, featurize_s, fit_s = fit_matcher(left, right, y, config=config, seed=seed, featurizer=featurizer)
     matcher.threshold = threshold
     if notes:
         metrics["note"] = "; ".join(notes)
@@ -207,7 +228,7 @@ def train_matcher(
         metrics=metrics,
         split=split,
         timings={
-            "featurize_fit_s": round(featurize_s, 3),
+            "featurize_fit_s": round(featurizer_s + featurize_s, 3),
             "fit_s": round(fit_s, 3),
             "evaluate_s": round(evaluated - started, 3),
             "total_s": round(time.perf_counter() - started, 3),
@@ -232,15 +253,27 @@ def _fit_and_predict(
     *,
     config: MatcherConfig,
     seed: int,
+    featurizer: PairFeaturizer,
 ) -> np.ndarray:
     matcher, _, _ = fit_matcher(
-        [left[i] for i in train_ids], [right[i] for i in train_ids], y[train_ids], config=config, seed=seed
+        [left[i] for i in train_ids],
+        [right[i] for i in train_ids],
+        y[train_ids],
+        config=config,
+        seed=seed,
+        featurizer=featurizer,
     )
     return matcher.predict_proba([left[i] for i in test_ids], [right[i] for i in test_ids])
 
 
 def _cross_validated(
-    left: list[Record], right: list[Record], y: np.ndarray, *, config: MatcherConfig, seed: int
+    left: list[Record],
+    right: list[Record],
+    y: np.ndarray,
+    *,
+    config: MatcherConfig,
+    seed: int,
+    featurizer: PairFeaturizer,
 ) -> tuple[np.ndarray | None, int, str]:
     """Out-of-fold probabilities of every label (in input order), the folds, and why there are none if so."""
     folds = min(CV_FOLDS, int(np.bincount(y).min()))
@@ -253,7 +286,9 @@ def _cross_validated(
     probabilities = np.zeros(len(y), dtype=DTYPE)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for train_ids, test_ids in splitter.split(np.zeros(len(y)), y):
-        probabilities[test_ids] = _fit_and_predict(left, right, y, train_ids, test_ids, config=config, seed=seed)
+        probabilities[test_ids] = _fit_and_predict(
+            left, right, y, train_ids, test_ids, config=config, seed=seed, featurizer=featurizer
+        )
     return probabilities, folds, ""
 
 

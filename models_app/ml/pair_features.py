@@ -173,17 +173,25 @@ def _jaccard(a: frozenset[str] | set[str], b: frozenset[str] | set[str]) -> floa
 class PairFeaturizer:
     """Pairs of records -> a float32 matrix: ``feature_names`` columns, then two TF-IDF cosines per text field.
 
-    ``fit`` learns each text field's vocabularies and IDF from the distinct texts of both sides (no
-    labels are used). Everything it holds is plain data or a module-level class, so it pickles.
+    ``fit`` learns each text field's vocabularies and IDF from the distinct texts of both sides and of
+    `catalog`, the other products of the dataset, labeled or not (no labels are used). Everything it holds is
+    plain data or a module-level class, so it pickles.
     """
 
     def __init__(self, *, fields: Sequence[str]) -> None:
         self.fields = tuple(fields)
 
-    def fit(self, left: Sequence[Mapping[str, Any]], right: Sequence[Mapping[str, Any]]) -> PairFeaturizer:
+    def fit(
+        self,
+        left: Sequence[Mapping[str, Any]],
+        right: Sequence[Mapping[str, Any]],
+        *,
+        catalog: Sequence[Mapping[str, Any]] = (),
+    ) -> PairFeaturizer:
         self.vectorizers_: dict[str, tuple[TfidfVectorizer, CharNgramVectorizer] | None] = {}
         for name in _text_fields(self.fields):
-            texts = [text for text in dict.fromkeys(_texts(left, name) + _texts(right, name)) if text]
+            seen = _texts(left, name) + _texts(right, name) + _texts(catalog, name)
+            texts = [text for text in dict.fromkeys(seen) if text]
             self.vectorizers_[name] = _fitted_vectorizers(texts) if texts else None
         self.feature_names_ = [
             *feature_names(self.fields),

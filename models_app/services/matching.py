@@ -13,7 +13,7 @@ import numpy as np
 from config.jobs.lifecycle import JobRun
 from datasets.models import Dataset, Label
 from labeling.kinds.matching.kind import MATCH, NO_MATCH
-from labeling.kinds.matching.training import open_pair_ids, product_records, training_pairs
+from labeling.kinds.matching.training import catalog_records, open_pair_ids, product_records, training_pairs
 from labeling.label_stats import annotation_last_id
 from labeling.scores import TaskScoresWriter
 from models_app.ml import (
@@ -56,8 +56,9 @@ def matcher_train_and_score(version: ModelVersion, run: JobRun) -> None:
             f"a matcher needs at least {MIN_PER_CLASS} labeled pairs of each answer; "
             f"there are {counts[1]} match and {counts[0]} no match"
         )
+    catalog = catalog_records(dataset=dataset)
     run.check()
-    result = train_matcher(left=left, right=right, labels=labels, config=config, seed=dataset.seed)
+    result = train_matcher(left=left, right=right, labels=labels, config=config, seed=dataset.seed, catalog=catalog)
     trained = time.perf_counter()
     version_store(
         run,

@@ -30,7 +30,7 @@ from datasets.importers.values import normalize_column
 from datasets.models import Dataset, Label, Product
 from labeling.kinds.matching.kind import MATCH, NO_MATCH
 from labeling.kinds.matching.tasks import pair_task_rows
-from labeling.kinds.matching.training import Record, pair_records
+from labeling.kinds.matching.training import Record, catalog_records, pair_records
 from labeling.models import Task
 from labeling.queue import random_key
 from models_app.ml import load_matcher, score_pairs, train_matcher
@@ -379,6 +379,7 @@ def _full_pool(dataset: Dataset, task_ids: list[int], match_of: dict[int, bool],
         labels=[int(match_of[pk]) for pk in ids],
         config=matcher_config(dataset.model_config),
         seed=seed,
+        catalog=catalog_records(dataset=dataset),
     )
     trained = time.perf_counter()
     figures = held.measure(result.matcher)

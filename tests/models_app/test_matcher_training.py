@@ -75,6 +75,13 @@ def test_a_run_trains_a_matcher_rescores_open_pairs_and_becomes_active(pairs):
     }
 
 
+def test_the_matchers_vocabulary_comes_from_the_whole_catalog_not_only_the_labeled_pairs(pairs):
+    ProductFactory(dataset=pairs, title="Zyxcorp quantum toaster")  # in no pair at all
+    version = model_version_train(version_id=training_request(dataset=pairs, enqueue=False).pk)
+    words, _ = load_matcher(version.artifact.read()).featurizer.vectorizers_["title"]
+    assert "zyxcorp" in words.vocabulary_
+
+
 def test_settings_that_are_no_matcher_config_train_the_default_matcher():
     dataset = labeled_pairs(20, 20, config={"features": {"fields": ["title"]}, "classifier": "sgd"})
     version = model_version_train(version_id=training_request(dataset=dataset, enqueue=False).pk)

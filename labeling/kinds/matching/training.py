@@ -26,6 +26,9 @@ CHUNK = 5000
 PRODUCT_PAGE = 50_000
 # Open pairs a page of `open_pair_ids`: three integers each, so a page can be large.
 PAIR_PAGE = 50_000
+# Products whose texts a matcher's featurizer learns its vocabularies and IDF from (`catalog_records`): a few
+# seconds of fitting; past that the IDF of a catalog's words hardly moves.
+CATALOG_SAMPLE = 30_000
 
 Record = dict[str, Any]
 Pairs = tuple[list[int], list[Record], list[Record]]
@@ -109,6 +112,18 @@ def open_pair_ids(*, dataset: Dataset, chunk_size: int = PAIR_PAGE) -> Iterator[
         last = int(rows[-1, 0])
         swapped = rows[:, 3].astype(bool)
         yield rows[:, 0], np.where(swapped, rows[:, 2], rows[:, 1]), np.where(swapped, rows[:, 1], rows[:, 2])
+
+
+def catalog_records(*, dataset: Dataset, limit: int = CATALOG_SAMPLE) -> list[Record]:
+    """The records of the dataset's products, labeled or not, ids ascending: all of them, or a sample of `limit`
+    drawn with the dataset's seed (the same products for every training while the catalog is unchanged)."""
+    ids = np.fromiter(
+        Product.objects.filter(dataset=dataset).order_by("pk").values_list("pk", flat=True).iterator(chunk_size=CHUNK),
+        dtype=np.int64,
+    )
+    if len(ids) > limit:
+        ids = np.sort(np.random.default_rng(dataset.seed).choice(ids, limit, replace=False))
+    return product_records(dataset=dataset, product_ids=ids.tolist())[1]
 
 
 def product_records(*, dataset: Dataset, product_ids: Sequence[int]) -> tuple[list[int], list[Record]]:

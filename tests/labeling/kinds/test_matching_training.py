@@ -4,6 +4,7 @@ import pytest
 
 from datasets.models import Product
 from labeling.kinds.matching.training import (
+    catalog_records,
     open_pair_ids,
     pair_records,
     product_records,
@@ -125,3 +126,14 @@ def test_product_records_read_as_the_orm_does_page_by_page(pairs, attributes, mo
         left = by_task[task.pk]
         assert records[ids.index(task.left_id)] == left
         assert left["attributes"] == attributes and left["price"] is not None
+
+
+def test_catalog_records_are_every_product_of_the_dataset_or_a_seeded_sample(pairs):
+    dataset, _ = pairs
+    ProductFactory(dataset=dataset, title="in no pair")
+    ProductFactory(dataset=MatchingDatasetFactory(), title="another dataset's")
+    titles = sorted(record["title"] for record in catalog_records(dataset=dataset))
+    assert titles == sorted(["in no pair", *(f"{side} {i}" for side in ("left", "right") for i in range(5))])
+    sample = [record["title"] for record in catalog_records(dataset=dataset, limit=4)]
+    assert len(set(sample)) == 4 and set(sample) < set(titles)
+    assert [record["title"] for record in catalog_records(dataset=dataset, limit=4)] == sample  # the dataset's seed

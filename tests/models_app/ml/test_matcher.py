@@ -12,6 +12,7 @@ from models_app.ml.matcher import (
     train_matcher,
 )
 from models_app.ml.metrics import best_f1_threshold
+from models_app.ml.pair_features import PairFeaturizer
 from models_app.ml.train import TrainingError
 
 BRANDS = ["Acme", "Zorb", "Quill", "Vento"]
@@ -84,14 +85,34 @@ def test_the_holdout_threshold_is_the_best_f1_one_of_the_holdout_and_kept_with_t
     result = train_matcher(left=LEFT, right=RIGHT, labels=LABELS, config=config, seed=3)
     held = result.split["holdout_ids"]
     train_ids = [i for i in range(len(LABELS)) if i not in set(held)]
+    # The measured model shares the final one's featurizer, fitted without labels on every pair's texts.
+    featurizer = PairFeaturizer(fields=LOGREG.fields).fit(LEFT, RIGHT)
     measured, _, _ = fit_matcher(
-        [LEFT[i] for i in train_ids], [RIGHT[i] for i in train_ids], np.array(LABELS)[train_ids], config=LOGREG, seed=3
+        [LEFT[i] for i in train_ids],
+        [RIGHT[i] for i in train_ids],
+        np.array(LABELS)[train_ids],
+        config=LOGREG,
+        seed=3,
+        featurizer=featurizer,
     )
     probabilities = measured.predict_proba([LEFT[i] for i in held], [RIGHT[i] for i in held])
     expected = best_f1_threshold(y_true=[LABELS[i] for i in held], probabilities=probabilities)
     assert result.matcher.threshold == pytest.approx(np.clip(expected, 0.01, 0.99))
     assert result.metrics["threshold"] == round(result.matcher.threshold, 4)
     assert result.split["refit_on_all"] and result.split["n"] == 160 and result.split["positives"] == 80
+
+
+def test_the_featurizer_learns_its_vocabulary_from_the_catalog_too_and_uses_no_label():
+    catalog = [{"title": "zyxcorp quantum toaster"}, {"title": "zyxcorp quantum kettle"}]
+    result = train_matcher(left=LEFT, right=RIGHT, labels=LABELS, config=LOGREG, seed=3, catalog=catalog)
+    words, _ = result.matcher.featurizer.vectorizers_["title"]
+    assert "zyxcorp" in words.vocabulary_ and "quantum toaster" in words.vocabulary_
+    plain = train_matcher(left=LEFT, right=RIGHT, labels=LABELS, config=LOGREG, seed=3)
+    assert "zyxcorp" not in plain.matcher.featurizer.vectorizers_["title"][0].vocabulary_
+    # The IDF counts each distinct text once: a catalog that repeats the labeled texts changes nothing.
+    again = train_matcher(left=LEFT, right=RIGHT, labels=LABELS, config=LOGREG, seed=3, catalog=LEFT + RIGHT)
+    pairs = (LEFT[:20], RIGHT[:20])
+    assert np.array_equal(again.matcher.predict_proba(*pairs), plain.matcher.predict_proba(*pairs))
 
 
 def test_the_metrics_carry_counts_and_a_small_precision_recall_curve():
