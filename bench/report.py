@@ -84,10 +84,18 @@ def _p5_rows(p5: dict) -> list[str]:
             rows.append(
                 f"| P5 | {name}: labels {strategy} needs to match random at {p5['labels']:,} "
                 f"(random {entry['mean_random_accuracy']:.3f}; mean of {len(p5['seeds'])} seeds, pool "
-                f"{p5['pool']:,}) | {figure['mean']:.0f} ({per_seed}) | <= {p5['target_labels']} "
-                f"| {_verdict(ok)} |"
+                f"{p5['pool']:,}){_p5_full(entry, strategy, p5['labels'])} | {figure['mean']:.0f} ({per_seed}) "
+                f"| <= {p5['target_labels']} | {_verdict(ok)} |"
             )
     return rows
+
+
+def _p5_full(entry: dict, strategy: str, labels: int) -> str:
+    """The strategy's accuracy at the end against the same model trained on the whole pool, when measured."""
+    if "mean_full_pool_accuracy" not in entry:
+        return ""
+    return (f"; {strategy} {entry['mean_accuracy_at_end'][strategy]:.3f} at {labels:,} against "
+            f"{entry['mean_full_pool_accuracy']:.3f} on the whole pool")
 
 
 def _p3_details(p3: dict) -> list[str]:
@@ -107,14 +115,15 @@ def _p3_details(p3: dict) -> list[str]:
 
 def _p5_details(p5: dict) -> list[str]:
     lines = ["", f"### P5: active learning vs random order ({p5['labels']:,} labels, training at {p5['schedule']})",
-             "", "| catalog | seed | pool (held out) | random acc at end | strategy | labels to match | acc at end |",
-             "| --- | ---: | ---: | ---: | --- | ---: | ---: |"]
+             "", "| catalog | seed | pool (held out) | random acc at end | strategy | labels to match | acc at end "
+             "| whole pool acc |", "| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |"]
     for name, entry in p5["catalogs"].items():
         for seed, run in entry["seeds"].items():
             for strategy in p5["strategies"]:
                 figure = run["strategies"][strategy]
                 lines.append(f"| {name} | {seed} | {run['pool']:,} ({run['heldout']:,}) | {run['random_accuracy']} "
-                             f"| {strategy} | {_n(figure['labels_to_reach_random'])} | {figure['accuracy_at_end']} |")
+                             f"| {strategy} | {_n(figure['labels_to_reach_random'])} | {figure['accuracy_at_end']} "
+                             f"| {run.get('full_pool_accuracy', '-')} |")
     for name, entry in p5["catalogs"].items():
         lines.append(f"\n- {name}: {entry['description']} ({entry['source_rows']:,} rows, {entry['categories']} "
                      "categories).")
@@ -242,7 +251,7 @@ def markdown(results: dict) -> str:
     p3, p4, p5 = results.get("p3"), results.get("p4"), results.get("p5")
     lines += _p3_rows(p3) if p3 else ["| P3 | train on 10k labels + rescore 1M | not run | < 120 s | - |"]
     lines += _p4_rows(p4) if p4 else ["| P4 | export 1M labeled rows as JSONL | not run | >= 100k rows/s, < 300 MB | - |"]  # noqa: E501
-    lines += _p5_rows(p5) if p5 else ["| P5 | labels to match random at 1,000 | not run | <= 600 | - |"]
+    lines += _p5_rows(p5) if p5 else ["| P5 | labels to match random at 1,000 | not run | <= 500 | - |"]
     p6, p7 = results.get("p6"), results.get("p7")
     lines += _p6_rows(p6) if p6 else ["| P6 | candidate pairs for 1M products | not run | < 300 s, < 2048 MB | - |"]
     lines += _p7_rows(p7) if p7 else ["| P7 | rescore 1M candidate pairs | not run | < 60 s | - |"]

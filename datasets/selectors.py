@@ -4,6 +4,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import TypeVar
 
+import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Model, OuterRef, QuerySet, Subquery
@@ -102,6 +103,18 @@ class LabelResolver:
     def __call__(self, value: str) -> Label | None:
         key = " > ".join(split_path(value)).casefold()
         return self._by_key.get(key) or self._by_key.get(f"name:{key}")
+
+
+def product_sample_ids(*, dataset: Dataset, limit: int) -> list[int]:
+    """The ids of the dataset's products, ascending: all of them, or `limit` drawn with the dataset's seed (the
+    same ones while the catalog is unchanged). For what models learn from the catalog without labels."""
+    ids = np.fromiter(
+        Product.objects.filter(dataset=dataset).order_by("pk").values_list("pk", flat=True).iterator(chunk_size=10_000),
+        dtype=np.int64,
+    )
+    if len(ids) > limit:
+        ids = np.sort(np.random.default_rng(dataset.seed).choice(ids, limit, replace=False))
+    return ids.tolist()
 
 
 def membership_list(*, dataset: Dataset) -> QuerySet[Membership]:

@@ -170,3 +170,26 @@ def build_classifier(config: ModelConfig) -> BaseEstimator:
 def build_pipeline(config: ModelConfig) -> Pipeline:
     """Unfitted pipeline: ``fit(texts, labels)``, ``predict_proba(texts)`` on lists of strings."""
     return Pipeline([("features", build_features(config.features)), ("classifier", build_classifier(config))])
+
+
+def fit_vectorizers(
+    config: ModelConfig, texts: Sequence[str], catalog: Sequence[str] = ()
+) -> tuple[Pipeline, sp.csr_matrix]:
+    """The config's vectorizers (a pipeline of every step but the classifier) fitted without labels, and the
+    rows of `texts`: fitted on the distinct texts of `catalog` and `texts`, or on `texts` alone without a catalog.
+
+    Fitted once, they serve every model of a training or an experiment (the holdout's, the folds', the final
+    one): the classifiers then fit on slices of the same rows."""
+    vectorizers = build_pipeline(config)[:-1]
+    if not catalog:
+        return vectorizers, sp.csr_matrix(vectorizers.fit_transform(list(texts)))
+    vectorizers.fit(list(dict.fromkeys([*catalog, *texts])))
+    return vectorizers, sp.csr_matrix(vectorizers.transform(list(texts)))
+
+
+def fit_classifier(config: ModelConfig, vectorizers: Pipeline, rows: sp.spmatrix, labels: Sequence[str]) -> Pipeline:
+    """A whole pipeline: the fitted `vectorizers` and the config's classifier fitted on their `rows`."""
+    pipeline = build_pipeline(config)
+    pipeline.steps[:-1] = vectorizers.steps
+    pipeline[-1].fit(rows, list(labels))
+    return pipeline

@@ -9,11 +9,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 
 from .config import ModelConfig
-from .features import build_pipeline
+from .features import fit_classifier, fit_vectorizers
 from .figures import MIN_EVALUATED, withheld_reason
 from .metrics import evaluate
 
@@ -39,9 +40,9 @@ class TrainResult:
     plain holdout, or when classes were too small to be measured.
     split: {"n", "train", "holdout", "seed", "holdout_ids" (indices into the input), "refit_on_all": True},
     and "folds" when cross-validated (then no holdout: "train" is every label).
-    timings: seconds; "featurize_fit_s" and "fit_s" are the final fit on all labels (vectorizers,
-    then classifier), "evaluate_s" the holdout model's or the folds' fits, predictions and metrics,
-    "total_s" all.
+    timings: seconds; "featurize_fit_s" is the vectorizers' fit and the labeled texts' featurizing (once, for
+    every model of the run), "fit_s" the final classifier's fit on all labels, "evaluate_s" the vectorizers and
+    the holdout model's or the folds' fits, predictions and metrics, "total_s" all.
     """
 
     pipeline: Pipeline
@@ -86,21 +87,13 @@ def holdout_split(labels: Sequence[str], *, fraction: float, seed: int) -> tuple
     return train_ids, held, notes
 
 
-def _fit(pipeline: Pipeline, texts: list[str], labels: list[str]) -> tuple[float, float]:
-    """Fit in two timed steps (vectorizers, classifier); equivalent to ``pipeline.fit``."""
-    started = time.perf_counter()
-    features = pipeline[:-1].fit_transform(texts)
-    featurized = time.perf_counter()
-    pipeline[-1].fit(features, labels)
-    return featurized - started, time.perf_counter() - featurized
-
-
 def _cross_validated(
-    texts: list[str],
+    rows: sp.csr_matrix,
     labels: list[str],
     classes: list[str],
     config: ModelConfig,
     label_paths: Mapping[str, Sequence[str]] | None,
+    vectorizers: Pipeline,
 ) -> tuple[dict | None, int, list[str]]:
     """Metrics of out-of-fold predictions pooled over a stratified k-fold, the labels scored, and notes.
 
@@ -124,9 +117,8 @@ def _cross_validated(
     for train_part, test_part in splits:
         train_ids = [*scored[train_part].tolist(), *always_trained]
         test_ids = scored[test_part].tolist()
-        model = build_pipeline(config)
-        _fit(model, [texts[i] for i in train_ids], [labels[i] for i in train_ids])
-        predicted.extend(model.predict([texts[i] for i in test_ids]).tolist())
+        model = fit_classifier(config, vectorizers, rows[train_ids], [labels[i] for i in train_ids])
+        predicted.extend(model[-1].predict(rows[test_ids]).tolist())
         truth.extend(labels[i] for i in test_ids)
     metrics = evaluate(y_true=truth, y_pred=predicted, classes=classes, label_paths=label_paths)
     metrics["evaluated_on"] = "cross-validation"
@@ -145,9 +137,13 @@ def train(
     labels: Sequence[str],
     config: ModelConfig,
     label_paths: Mapping[str, Sequence[str]] | None = None,
+    catalog: Sequence[str] = (),
 ) -> TrainResult:
     """Train ``config``'s pipeline on (texts, labels); see TrainResult for what comes back.
 
+    The vectorizers are fitted once, without labels, and shared by the measured models and the final one: on
+    the distinct texts of `catalog` (the dataset's products, labeled or not, or a sample of them) and of the
+    labeled examples; with no catalog, on the labeled texts alone.
     The holdout metrics describe a model fitted on the other labels; the returned pipeline is then
     refitted on all labels, because every label helps the deployed model. A holdout too small for a
     figure (under MIN_EVALUATED labels) gives way to cross-validation over every label, up to
@@ -174,10 +170,12 @@ def train(
         "refit_on_all": True,
     }
     try:
+        featurizing = time.perf_counter()
+        vectorizers, rows = fit_vectorizers(config, texts, catalog)
+        featurize_s = time.perf_counter() - featurizing
         if len(holdout_ids) >= MIN_EVALUATED:
-            model = build_pipeline(config)
-            _fit(model, [texts[i] for i in train_ids], [labels[i] for i in train_ids])
-            predicted = model.predict([texts[i] for i in holdout_ids]).tolist()
+            model = fit_classifier(config, vectorizers, rows[train_ids], [labels[i] for i in train_ids])
+            predicted = model[-1].predict(rows[holdout_ids]).tolist()
             truth = [labels[i] for i in holdout_ids]
             metrics = evaluate(y_true=truth, y_pred=predicted, classes=classes, label_paths=label_paths)
             metrics["evaluated_on"] = "holdout"
@@ -185,7 +183,9 @@ def train(
             held_out = len(holdout_ids)
             cross_validated, scorable = None, held_out
             if len(labels) <= MAX_CROSS_VALIDATED:
-                cross_validated, scorable, cv_notes = _cross_validated(texts, labels, classes, config, label_paths)
+                cross_validated, scorable, cv_notes = _cross_validated(
+                    rows, labels, classes, config, label_paths, vectorizers
+                )
             if cross_validated is not None:
                 metrics = cross_validated
                 notes = [f"the holdout would have {held_out} labels, too few for a figure", *cv_notes]
@@ -194,8 +194,8 @@ def train(
                 metrics = {"n": scorable, "evaluated_on": None, "accuracy": None, "macro_f1": None}
                 notes = [f"{withheld_reason(scorable)}; figures need at least {MIN_EVALUATED}"]
         evaluated = time.perf_counter()
-        pipeline = build_pipeline(config)
-        featurize_s, fit_s = _fit(pipeline, texts, labels)
+        pipeline = fit_classifier(config, vectorizers, rows, labels)
+        fit_s = time.perf_counter() - evaluated
     except ValueError as exc:  # e.g. an empty vocabulary when every text is blank
         raise TrainingError(f"training failed: {exc}") from exc
     if notes:

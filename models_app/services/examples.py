@@ -4,7 +4,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from datasets.models import Dataset, Label
-from labeling.kinds.categorization.training import open_task_records, training_records
+from labeling.kinds.categorization.training import catalog_records, open_task_records, training_records
 from labeling.label_stats import annotation_last_id
 from labeling.resolve import LabelPolicy, resolved_labels
 from models_app.ml import product_text
@@ -52,3 +52,9 @@ def open_task_texts(
     """(task ids, texts) of every open task, a page at a time, so memory stays flat at a million products."""
     for task_ids, records in open_task_records(dataset=dataset, fields=fields, chunk_size=chunk_size):
         yield task_ids, [product_text(record, fields) for record in records]
+
+
+def catalog_texts(*, dataset: Dataset, fields: Sequence[str]) -> list[str]:
+    """The texts of the dataset's products, labeled or not (a seeded sample of a large catalog), that a model's
+    vectorizers learn their vocabularies and IDF from."""
+    return [product_text(record, fields) for record in catalog_records(dataset=dataset, fields=fields)]

@@ -20,7 +20,7 @@ from datasets.services.datasets import dataset_update
 from labeling.models import Annotation, AnnotationStatus
 from models_app.ml import PRESETS, ConfigError, ModelConfig, cross_validate
 from models_app.models import Experiment, ExperimentStatus
-from models_app.services.examples import training_examples
+from models_app.services.examples import catalog_texts, training_examples
 
 logger = logging.getLogger(__name__)
 
@@ -166,6 +166,7 @@ def _cross_validate(experiment: Experiment, run: JobRun) -> None:
             folds=experiment.folds,
             seed=experiment.seed,
             label_paths=examples.label_paths,
+            catalog=catalog_texts(dataset=experiment.dataset, fields=fields),
         )
     results.sort(key=lambda result: (-result.get("accuracy_mean", -1.0), result["name"]))
     run.finish(ExperimentStatus.SUCCEEDED, "", results=results, label_count=label_count)

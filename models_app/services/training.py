@@ -22,7 +22,7 @@ from labeling.label_stats import annotation_last_id, labels_since_count
 from models_app.ml import ModelConfig, dump_pipeline, train
 from models_app.models import ModelVersion, TrainingTrigger, VersionStatus
 from models_app.services.activation import version_activate, version_store
-from models_app.services.examples import training_examples
+from models_app.services.examples import catalog_texts, training_examples
 from models_app.services.matching import matcher_train_and_score
 from models_app.services.scoring import tasks_rescore
 
@@ -118,9 +118,12 @@ def _train_and_score(version: ModelVersion, run: JobRun) -> None:
     config = ModelConfig.from_dict(version.config or dataset.model_config)
     started = time.perf_counter()
     examples = training_examples(dataset=dataset, fields=config.features.fields)
+    catalog = catalog_texts(dataset=dataset, fields=config.features.fields)
     gathered = time.perf_counter()
     run.check()
-    result = train(texts=examples.texts, labels=examples.labels, config=config, label_paths=examples.label_paths)
+    result = train(
+        texts=examples.texts, labels=examples.labels, config=config, label_paths=examples.label_paths, catalog=catalog
+    )
     trained = time.perf_counter()
     version_store(
         run,

@@ -3,8 +3,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from labeling.kinds.categorization.training import catalog_records
 from labeling.models import Task
 from labeling.queue import task_lease_next
+from models_app.ml import load_pipeline
 from models_app.models import ModelVersion, VersionStatus
 from models_app.services.training import model_version_train, training_request
 from tests.factories import member
@@ -32,6 +34,28 @@ def test_the_suggestions_rank_the_right_category_first(labeled_catalog):
     model_version_train(version_id=training_request(dataset=labeled_catalog).pk)
     task = Task.objects.get(dataset=labeled_catalog, product__title="Brand9 earbuds model 9")
     assert labeled_catalog.labels.get(pk=task.suggestions[0][0]).name == "Audio"
+
+
+def test_the_vectorizers_learn_the_words_of_open_products_too(labeled_catalog):
+    version = model_version_train(version_id=training_request(dataset=labeled_catalog).pk)
+    pipeline = load_pipeline(version.artifact.read())
+    words = pipeline.named_steps["features"].transformer_list[0][1].vocabulary_
+    tasks = Task.objects.filter(dataset=labeled_catalog)
+
+    def words_of(complete: bool) -> set[str]:
+        titles = tasks.filter(is_complete=complete).values_list("product__title", flat=True)
+        return {word.lower() for title in titles for word in title.split()}
+
+    only_open = words_of(False) - words_of(True)
+    assert only_open and only_open <= set(words)
+
+
+def test_catalog_records_are_every_product_or_a_sample_drawn_with_the_datasets_seed(labeled_catalog):
+    titles = set(Task.objects.filter(dataset=labeled_catalog).values_list("product__title", flat=True))
+    assert {record["title"] for record in catalog_records(dataset=labeled_catalog, fields=["title"])} == titles
+    sample = catalog_records(dataset=labeled_catalog, fields=["title", "brand"], limit=5)
+    assert len(sample) == 5 and {record["title"] for record in sample} < titles and set(sample[0]) == {"title", "brand"}
+    assert catalog_records(dataset=labeled_catalog, fields=["title", "brand"], limit=5) == sample
 
 
 def test_the_queue_serves_the_most_uncertain_task_first_after_training(labeled_catalog):

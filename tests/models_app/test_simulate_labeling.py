@@ -70,6 +70,19 @@ def test_the_oracle_labels_through_the_queue_and_reports_a_curve_on_the_heldout_
     assert dict(Task.objects.filter(dataset=dataset).values_list("pk", "random_key")) == keys_before
 
 
+def test_compare_full_trains_the_same_model_on_the_whole_pools_truth(catalog, tmp_path):
+    dataset, truth = catalog
+    out = tmp_path / "report.json"
+    call_command(
+        "simulate_labeling", dataset=str(dataset.pk), truth=str(truth), labels=10, batch=10, strategy="margin",
+        seed=3, out=str(out), quiet=True, compare_full=True,
+    )
+    full = json.loads(out.read_text())["full_pool"]
+    assert full["labels"] == 48 and full["accuracy"] == 1.0 and full["macro_f1"] == 1.0
+    # The pool's truth trains no annotation: the oracle's 10 answers are all the dataset holds.
+    assert Annotation.objects.filter(dataset=dataset).count() == 10
+
+
 def test_the_heldout_set_is_never_annotated(catalog, tmp_path):
     dataset, truth = catalog
     simulate(dataset, truth, tmp_path / "margin.json")

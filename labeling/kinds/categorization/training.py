@@ -3,11 +3,16 @@
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from datasets.models import Dataset
+from datasets.models import Dataset, Product
+from datasets.selectors import product_sample_ids
 from labeling.models import Task
 
 # The product fields a model may read; others named in a model's config are left out.
 PRODUCT_FIELDS = ("title", "description", "brand", "attributes", "url", "currency")
+# Products a model's vectorizers learn their vocabularies and IDF from (`catalog_records`): a few seconds of
+# fitting; past that the IDF of a catalog's words hardly moves.
+CATALOG_SAMPLE = 30_000
+CHUNK = 5000
 
 
 def _columns(fields: Sequence[str]) -> list[str]:
@@ -43,3 +48,19 @@ def open_task_records(
             return
         last = rows[-1][0]
         yield _records(rows, columns)
+
+
+def catalog_records(
+    *, dataset: Dataset, fields: Sequence[str], limit: int = CATALOG_SAMPLE
+) -> list[dict[str, Any]]:
+    """The records of the dataset's products, labeled or not, ids ascending: all of them or a seeded sample of
+    `limit` (`product_sample_ids`)."""
+    names = [field for field in fields if field in PRODUCT_FIELDS]
+    if not names:
+        return []
+    ids = product_sample_ids(dataset=dataset, limit=limit)
+    records: list[dict[str, Any]] = []
+    for start in range(0, len(ids), CHUNK):
+        rows = Product.objects.filter(pk__in=ids[start : start + CHUNK]).order_by("pk").values_list(*names)
+        records.extend(dict(zip(names, row, strict=True)) for row in rows)
+    return records

@@ -62,7 +62,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--compare-full",
             action="store_true",
-            help="Pairs: also train the same matcher on the whole pool and report its figures on the held-out set.",
+            help="Also train the same model (a matcher for pairs) on the whole pool's truth and report its figures on "
+            "the held-out set.",
         )
         parser.add_argument(
             "--random-share", type=float, default=0.0, help="Share served in random order (not with random)."

@@ -62,3 +62,12 @@ def test_a_config_that_cannot_fit_reports_its_error_last():
 def test_fewer_than_two_folds_are_refused():
     with pytest.raises(ValueError, match="at least 2 folds"):
         cross_validate(texts=TEXTS, labels=LABELS, configs=CONFIGS, folds=1)
+
+
+def test_each_config_learns_its_vocabulary_from_the_catalog_too():
+    # Without the catalog a one-word vocabulary keeps "item", in every text; the catalog's many "widget"s make it
+    # the most frequent word instead, which is in no labeled text: the tiny config still cannot tell the classes.
+    catalog = [f"widget {i} widget" for i in range(50)]
+    results = cross_validate(texts=TEXTS, labels=LABELS, configs=CONFIGS, folds=4, catalog=catalog)
+    assert [r["name"] for r in results] == ["words", "tiny vocabulary"]
+    assert results[0]["accuracy_mean"] == 1.0 and results[1]["accuracy_mean"] == 0.5

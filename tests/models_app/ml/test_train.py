@@ -130,6 +130,19 @@ def test_train_reports_every_timing():
     assert timings["total_s"] >= timings["featurize_fit_s"] + timings["fit_s"] - 0.001
 
 
+def test_the_vectorizers_learn_from_the_catalog_without_its_labels_and_serve_every_model():
+    unlabeled = ["Zyxcorp quantum speaker", "Zyxcorp quantum boots"]
+    result = train(texts=BIG_TEXTS, labels=BIG_LABELS, config=ModelConfig(), catalog=unlabeled)
+    words = result.pipeline.named_steps["features"].transformer_list[0][1]
+    assert "zyxcorp" in words.vocabulary_ and "quantum speaker" in words.vocabulary_
+    plain = train(texts=BIG_TEXTS, labels=BIG_LABELS, config=ModelConfig())
+    assert "zyxcorp" not in plain.pipeline.named_steps["features"].transformer_list[0][1].vocabulary_
+    # Each distinct text counts once: a catalog of the labeled texts themselves learns what they alone teach.
+    again = train(texts=BIG_TEXTS, labels=BIG_LABELS, config=ModelConfig(), catalog=BIG_TEXTS)
+    # (to float32 rounding: the rows come from transform, not from fit_transform)
+    assert again.pipeline.predict_proba(unlabeled) == pytest.approx(plain.pipeline.predict_proba(unlabeled), abs=1e-6)
+
+
 def test_one_class_is_refused():
     with pytest.raises(TrainingError, match="at least 2 classes"):
         train(texts=["a", "b"], labels=["x", "x"], config=ModelConfig())
