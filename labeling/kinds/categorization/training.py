@@ -4,14 +4,11 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from datasets.models import Dataset, Product
-from datasets.selectors import product_sample_ids
+from datasets.selectors import CATALOG_SAMPLE, product_sample_ids
 from labeling.models import Task
 
 # The product fields a model may read; others named in a model's config are left out.
 PRODUCT_FIELDS = ("title", "description", "brand", "attributes", "url", "currency")
-# Products a model's vectorizers learn their vocabularies and IDF from (`catalog_records`): a few seconds of
-# fitting; past that the IDF of a catalog's words hardly moves.
-CATALOG_SAMPLE = 30_000
 CHUNK = 5000
 
 

@@ -15,6 +15,7 @@ from django.db import connection
 from django.db.models import Case, F, QuerySet, When
 
 from datasets.models import Dataset, Label, Product
+from datasets.selectors import CATALOG_SAMPLE, product_sample_ids
 from labeling.kinds.matching.kind import MATCH, NO_MATCH
 from labeling.models import Task
 from labeling.resolve import LabelPolicy, resolved_labels
@@ -26,9 +27,6 @@ CHUNK = 5000
 PRODUCT_PAGE = 50_000
 # Open pairs a page of `open_pair_ids`: three integers each, so a page can be large.
 PAIR_PAGE = 50_000
-# Products whose texts a matcher's featurizer learns its vocabularies and IDF from (`catalog_records`): a few
-# seconds of fitting; past that the IDF of a catalog's words hardly moves.
-CATALOG_SAMPLE = 30_000
 
 Record = dict[str, Any]
 Pairs = tuple[list[int], list[Record], list[Record]]
@@ -115,15 +113,9 @@ def open_pair_ids(*, dataset: Dataset, chunk_size: int = PAIR_PAGE) -> Iterator[
 
 
 def catalog_records(*, dataset: Dataset, limit: int = CATALOG_SAMPLE) -> list[Record]:
-    """The records of the dataset's products, labeled or not, ids ascending: all of them, or a sample of `limit`
-    drawn with the dataset's seed (the same products for every training while the catalog is unchanged)."""
-    ids = np.fromiter(
-        Product.objects.filter(dataset=dataset).order_by("pk").values_list("pk", flat=True).iterator(chunk_size=CHUNK),
-        dtype=np.int64,
-    )
-    if len(ids) > limit:
-        ids = np.sort(np.random.default_rng(dataset.seed).choice(ids, limit, replace=False))
-    return product_records(dataset=dataset, product_ids=ids.tolist())[1]
+    """The records of the dataset's products, labeled or not, ids ascending: all of them, or a seeded sample of
+    `limit` (`product_sample_ids`)."""
+    return product_records(dataset=dataset, product_ids=product_sample_ids(dataset=dataset, limit=limit))[1]
 
 
 def product_records(*, dataset: Dataset, product_ids: Sequence[int]) -> tuple[list[int], list[Record]]:
