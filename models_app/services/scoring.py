@@ -2,8 +2,10 @@
 
 from collections.abc import Callable, Sequence
 
+import numpy as np
+
 from datasets.models import Dataset
-from labeling.scores import task_scores_write
+from labeling.scores import TaskScoresWriter
 from models_app.ml import score
 from models_app.services.examples import open_task_texts
 
@@ -21,23 +23,22 @@ def tasks_rescore(
 ) -> int:
     """Score every open task; priorities follow uncertainty unless the model is still in its cold start.
 
-    `check()` runs before each page is written, so a cancelled run stops between pages.
+    `check()` runs before each page is handed to the writer, so a cancelled run stops between pages. Pages are
+    written (all or nothing each) on the writer's thread while the next is scored.
     """
     scored = 0
-    for task_ids, texts in open_task_texts(dataset=dataset, fields=fields):
-        for chunk in score(pipeline=pipeline, texts=texts, k=SUGGESTIONS, strategy=strategy, chunk_size=len(texts)):
-            rows = [
-                (
-                    task_id,
-                    [[int(label), round(float(p), 4)] for label, p in zip(labels, probs, strict=True)],
-                    round(float(uncertainty), 6),
-                    round(float(uncertainty), 6) if prioritize else 0.0,
+    with TaskScoresWriter(dataset=dataset) as writer:
+        for task_ids, texts in open_task_texts(dataset=dataset, fields=fields):
+            for chunk in score(pipeline=pipeline, texts=texts, k=SUGGESTIONS, strategy=strategy, chunk_size=len(texts)):
+                # As round(float(p), 4) and round(float(u), 6) per task: exact on float32 values scaled by 10^k.
+                uncertainty = np.round(chunk.uncertainty.astype(np.float64), 6)
+                check()
+                writer.write(
+                    task_ids=np.asarray(task_ids, dtype=np.int64),
+                    labels=np.asarray(chunk.top_labels, dtype=np.int64),
+                    probabilities=np.round(chunk.top_probs.astype(np.float64), 4),
+                    uncertainty=uncertainty,
+                    priority=uncertainty if prioritize else np.zeros(len(task_ids)),
                 )
-                for task_id, labels, probs, uncertainty in zip(
-                    task_ids, chunk.top_labels, chunk.top_probs, chunk.uncertainty, strict=True
-                )
-            ]
-            check()
-            task_scores_write(dataset=dataset, rows=rows)
-            scored += len(rows)
+                scored += len(task_ids)
     return scored
