@@ -43,8 +43,8 @@ def cross_validate(
     "accuracy_mean", "accuracy_std", "macro_f1_mean", "macro_f1_std", "fit_seconds_mean"}, plus
     "level_accuracy_mean" with ``label_paths``, "note" when folds were reduced, and "error" (and
     no scores; sorted last) when a config cannot be fitted, so one bad config does not sink the page.
-    Each config's vectorizers are fitted once, without labels, on the distinct texts of `catalog` and of the
-    labeled examples (as a training fits them, ``fit_vectorizers``); its folds fit the classifier on their rows.
+    Each config's vectorizers are fitted once, without labels, on the distinct texts of `catalog`, or without one
+    on the labeled texts (as a training fits them, ``fit_vectorizers``); its folds fit the classifier on their rows.
     fit_seconds is what one training would cost: the vectorizers' fit plus the classifier's fit on one fold.
     """
     texts, labels = list(texts), [str(label) for label in labels]

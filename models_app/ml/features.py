@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -18,6 +23,7 @@ from sklearn.svm import LinearSVC
 from .config import FeatureConfig, ModelConfig
 from .text import Preprocessor, WordAnalyzer, char_wb_ngrams
 
+T = TypeVar("T")
 # float32 halves the memory of a 20k-row scoring chunk and of the coefficients; accuracy is unchanged.
 DTYPE = np.float32
 
@@ -172,18 +178,60 @@ def build_pipeline(config: ModelConfig) -> Pipeline:
     return Pipeline([("features", build_features(config.features)), ("classifier", build_classifier(config))])
 
 
+class CatalogFits:
+    """Vectorizers fitted on a catalog, kept by what they were fitted on: the settings and the catalog's texts.
+
+    A dataset's trainings fit on the same catalog until its products change, and the fit (tokenizing 30k texts)
+    cost more than the rest of a training; a changed text, a new product or other settings make a new key. The
+    fitted objects are shared and never changed afterwards (transform does not change them). Per process (the
+    worker's), at most ``size`` kept, the least recently used dropped first.
+    """
+
+    def __init__(self, size: int = 4) -> None:
+        self.size = size
+        self._fits: OrderedDict[tuple[str, bytes], Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, settings: str, texts: Sequence[str], fit: Callable[[list[str]], T]) -> T:
+        """`fit(distinct texts)`, or what it gave for the same `settings` and texts before."""
+        digest = hashlib.blake2b(digest_size=16)
+        for text in texts:
+            digest.update(text.encode("utf-8", "surrogatepass"))
+            digest.update(b"\0")
+        key = (settings, digest.digest())
+        with self._lock:
+            if key in self._fits:
+                self._fits.move_to_end(key)
+                return self._fits[key]
+        fitted = fit(list(dict.fromkeys(texts)))
+        with self._lock:
+            self._fits[key] = fitted
+            while len(self._fits) > self.size:
+                self._fits.popitem(last=False)
+        return fitted
+
+    def clear(self) -> None:
+        with self._lock:
+            self._fits.clear()
+
+
+catalog_fits = CatalogFits()
+
+
 def fit_vectorizers(
     config: ModelConfig, texts: Sequence[str], catalog: Sequence[str] = ()
 ) -> tuple[Pipeline, sp.csr_matrix]:
     """The config's vectorizers (a pipeline of every step but the classifier) fitted without labels, and the
-    rows of `texts`: fitted on the distinct texts of `catalog` and `texts`, or on `texts` alone without a catalog.
+    rows of `texts`: fitted on the distinct texts of `catalog` (the dataset's products, the labeled ones
+    among them, or a sample of them; kept in ``catalog_fits``), or on `texts` alone without a catalog.
 
     Fitted once, they serve every model of a training or an experiment (the holdout's, the folds', the final
     one): the classifiers then fit on slices of the same rows."""
-    vectorizers = build_pipeline(config)[:-1]
     if not catalog:
+        vectorizers = build_pipeline(config)[:-1]
         return vectorizers, sp.csr_matrix(vectorizers.fit_transform(list(texts)))
-    vectorizers.fit(list(dict.fromkeys([*catalog, *texts])))
+    settings = json.dumps(config.to_dict()["features"], sort_keys=True)
+    vectorizers = catalog_fits.get(settings, catalog, lambda distinct: build_pipeline(config)[:-1].fit(distinct))
     return vectorizers, sp.csr_matrix(vectorizers.transform(list(texts)))
 
 

@@ -166,10 +166,11 @@ def train_matcher(
 ) -> MatcherResult:
     """Train a matcher on labeled pairs (left[i], right[i], labels[i]); see MatcherResult for what comes back.
 
-    The featurizer's vocabularies and IDF are learned once, with no label, from the texts of every labeled pair
-    and of `catalog` (the dataset's products, labeled or not, or a sample of them), and shared by the measured
-    fits and the final one. With few labels their texts alone give a poor IDF: on PriceRunner's pairs, 1,000
-    labels in random order scored 85.5 F1 with it and 87.8 with the catalog's (bench/README.md).
+    The featurizer's vocabularies and IDF are learned once, with no label, from the texts of `catalog` (the
+    dataset's products, labeled or not, or a sample of them), or without one from the labeled pairs' texts, and
+    shared by the measured fits and the final one. With few labels their texts alone give a poor IDF: on
+    PriceRunner's pairs, 1,000 labels in random order scored 85.5 F1 with it and 87.8 with the catalog's
+    (bench/results/matching_active.md).
 
     Raises TrainingError for no pairs, lengths that differ, labels other than 0/1, or a single class.
     """

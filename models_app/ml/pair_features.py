@@ -22,7 +22,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from datasets.offers import price_value, text_key, title_keys
 
 from .config import MATCHER_FIELDS
-from .features import DTYPE, CharNgramVectorizer
+from .features import DTYPE, CharNgramVectorizer, catalog_fits
 from .text import WordAnalyzer, product_text
 
 if TYPE_CHECKING:
@@ -173,9 +173,10 @@ def _jaccard(a: frozenset[str] | set[str], b: frozenset[str] | set[str]) -> floa
 class PairFeaturizer:
     """Pairs of records -> a float32 matrix: ``feature_names`` columns, then two TF-IDF cosines per text field.
 
-    ``fit`` learns each text field's vocabularies and IDF from the distinct texts of both sides and of
-    `catalog`, the other products of the dataset, labeled or not (no labels are used). Everything it holds is
-    plain data or a module-level class, so it pickles.
+    ``fit`` learns each text field's vocabularies and IDF from the distinct texts of `catalog`, the dataset's
+    products (those of the pairs among them) or a sample of them, kept in ``catalog_fits``; without a catalog from
+    the distinct texts of both sides. No label is used. Everything it holds is plain data or a module-level
+    class, so it pickles.
     """
 
     def __init__(self, *, fields: Sequence[str]) -> None:
@@ -190,9 +191,13 @@ class PairFeaturizer:
     ) -> PairFeaturizer:
         self.vectorizers_: dict[str, tuple[TfidfVectorizer, CharNgramVectorizer] | None] = {}
         for name in _text_fields(self.fields):
-            seen = _texts(left, name) + _texts(right, name) + _texts(catalog, name)
-            texts = [text for text in dict.fromkeys(seen) if text]
-            self.vectorizers_[name] = _fitted_vectorizers(texts) if texts else None
+            if catalog:
+                texts = [text for text in _texts(catalog, name) if text]
+                fitted = catalog_fits.get(f"pair {name}", texts, _fitted_vectorizers) if texts else None
+            else:
+                texts = [text for text in dict.fromkeys(_texts(left, name) + _texts(right, name)) if text]
+                fitted = _fitted_vectorizers(texts) if texts else None
+            self.vectorizers_[name] = fitted
         self.feature_names_ = [
             *feature_names(self.fields),
             *(f"{name}_tfidf_{kind}" for name in _text_fields(self.fields) for kind in ("words", "chars")),

@@ -103,7 +103,7 @@ def test_the_holdout_threshold_is_the_best_f1_one_of_the_holdout_and_kept_with_t
 
 
 def test_the_featurizer_learns_its_vocabulary_from_the_catalog_too_and_uses_no_label():
-    catalog = [{"title": "zyxcorp quantum toaster"}, {"title": "zyxcorp quantum kettle"}]
+    catalog = [*LEFT, *RIGHT, {"title": "zyxcorp quantum toaster"}, {"title": "zyxcorp quantum kettle"}]
     result = train_matcher(left=LEFT, right=RIGHT, labels=LABELS, config=LOGREG, seed=3, catalog=catalog)
     words, _ = result.matcher.featurizer.vectorizers_["title"]
     assert "zyxcorp" in words.vocabulary_ and "quantum toaster" in words.vocabulary_

@@ -3,7 +3,8 @@ import importlib
 import pytest
 from statsmodels.stats.proportion import proportion_confint
 
-from models_app.ml.config import ModelConfig
+from models_app.ml.config import FeatureConfig, ModelConfig
+from models_app.ml.features import catalog_fits, fit_vectorizers
 from models_app.ml.train import TrainingError, holdout_split, train
 
 WORDS = {
@@ -132,7 +133,7 @@ def test_train_reports_every_timing():
 
 def test_the_vectorizers_learn_from_the_catalog_without_its_labels_and_serve_every_model():
     unlabeled = ["Zyxcorp quantum speaker", "Zyxcorp quantum boots"]
-    result = train(texts=BIG_TEXTS, labels=BIG_LABELS, config=ModelConfig(), catalog=unlabeled)
+    result = train(texts=BIG_TEXTS, labels=BIG_LABELS, config=ModelConfig(), catalog=[*BIG_TEXTS, *unlabeled])
     words = result.pipeline.named_steps["features"].transformer_list[0][1]
     assert "zyxcorp" in words.vocabulary_ and "quantum speaker" in words.vocabulary_
     plain = train(texts=BIG_TEXTS, labels=BIG_LABELS, config=ModelConfig())
@@ -141,6 +142,16 @@ def test_the_vectorizers_learn_from_the_catalog_without_its_labels_and_serve_eve
     again = train(texts=BIG_TEXTS, labels=BIG_LABELS, config=ModelConfig(), catalog=BIG_TEXTS)
     # (to float32 rounding: the rows come from transform, not from fit_transform)
     assert again.pipeline.predict_proba(unlabeled) == pytest.approx(plain.pipeline.predict_proba(unlabeled), abs=1e-6)
+
+
+def test_a_catalogs_fit_is_kept_until_its_texts_or_the_settings_change():
+    catalog_fits.clear()
+    first, _ = fit_vectorizers(ModelConfig(), TEXTS, BIG_TEXTS)
+    assert fit_vectorizers(ModelConfig(), TEXTS[:3], list(BIG_TEXTS))[0] is first  # other labels, same catalog
+    changed = [*BIG_TEXTS[:-1], BIG_TEXTS[-1] + " v2"]
+    assert fit_vectorizers(ModelConfig(), TEXTS, changed)[0] is not first
+    assert fit_vectorizers(ModelConfig(features=FeatureConfig(min_df=2)), TEXTS, BIG_TEXTS)[0] is not first
+    assert fit_vectorizers(ModelConfig(C=5.0), TEXTS, BIG_TEXTS)[0] is first  # the classifier's settings: the same
 
 
 def test_one_class_is_refused():
