@@ -29,6 +29,8 @@ class LabelPolicy(models.TextChoices):
     FINAL = "final", "Final labels (gold, reviewed or agreed)"
     MAJORITY = "majority", "Majority vote with a minimum agreement"
     RAW = "raw", "Every annotation with its annotator"
+    # An export's policy only: `final`'s labels, and the active model's prediction for every other product.
+    PREDICTED = "predicted", "Final labels, else the active model's prediction"
 
 
 # 2**40: label ids stay below it, and vote counts times it fit in 64 bits.

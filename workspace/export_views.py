@@ -40,6 +40,10 @@ def params_summary(params: dict) -> str:
     parts = []
     if params.get("policy") == LabelPolicy.MAJORITY:
         parts.append(f"agreement ≥ {params['min_agreement']:g}, ≥ {params['min_votes']} votes")
+    if params.get("policy") == LabelPolicy.PREDICTED:
+        parts.append(f"model v{params['model_version']['number']}")
+        if params["min_confidence"]:
+            parts.append(f"probability ≥ {params['min_confidence']:g}")
     if params.get("include_flagged"):
         parts.append("flagged included")
     if params.get("include_suggestions"):
@@ -51,6 +55,8 @@ def params_summary(params: dict) -> str:
         else:
             parts.append(f"labeled + predicted matches (average p ≥ {threshold:g})")
         return " · ".join(parts)
+    if params.get("policy") == LabelPolicy.PREDICTED:
+        return " · ".join(parts)  # never split: it is the catalog's output, not a training set
     split = params.get("split")
     parts.append(f"split {'/'.join(f'{part:g}' for part in split)}, seed {params['seed']}" if split else "no split")
     return " · ".join(parts)
@@ -97,7 +103,12 @@ def export_page(request: HttpRequest, dataset_id: int) -> HttpResponse:
     if request.htmx and request.method == "GET":
         return render(request, "workspace/exports.html#snapshots", _snapshots(dataset, watched_id))
     kind = kind_get(dataset.task_type)
-    form = ExportForm(request.POST or None, formats=kind.export_formats, suggestions=kind.exports_suggestions)
+    form = ExportForm(
+        request.POST or None,
+        formats=kind.export_formats,
+        suggestions=kind.exports_suggestions,
+        predictions=kind.exports_predictions,
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -92,7 +92,8 @@ class ExportForm(forms.Form):
     """A snapshot's parameters; the export service checks their values and its message lands on the form.
 
     `formats` are the ones the dataset's task kind offers: the others are not choices at all; without
-    `suggestions` (a kind with no models yet) there is no suggestions box either.
+    `suggestions` (a kind with no models yet) there is no suggestions box either, and without `predictions` no
+    predicted policy.
     """
 
     format = forms.ChoiceField(choices=ExportFormat.choices, initial=ExportFormat.JSONL)
@@ -105,6 +106,12 @@ class ExportForm(forms.Form):
     )
     min_votes = forms.IntegerField(
         required=False, initial=EXPORT_DEFAULTS["min_votes"], help_text="Majority: the votes the top label needs."
+    )
+    min_confidence = forms.FloatField(
+        required=False,
+        initial=EXPORT_DEFAULTS["min_confidence"],
+        widget=forms.NumberInput(attrs={"step": "0.05"}),
+        help_text="Predicted: leave out the products the model predicts with a lower probability (0 up to 1).",
     )
     include_flagged = forms.BooleanField(required=False, label="Include flagged items")
     include_suggestions = forms.BooleanField(required=False, label="Include the model's suggestions")
@@ -124,18 +131,25 @@ class ExportForm(forms.Form):
         "average match probability over the pairs between them reaches its threshold.",
     )
 
-    def __init__(self, *args: Any, formats: Sequence[str], suggestions: bool = True, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, formats: Sequence[str], suggestions: bool = True, predictions: bool = True, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["format"].choices = [(value, label) for value, label in ExportFormat.choices if value in formats]
         if not suggestions:
             del self.fields["include_suggestions"]
+        if not predictions:
+            self.fields["policy"].choices = [
+                (value, label) for value, label in LabelPolicy.choices if value != LabelPolicy.PREDICTED
+            ]
+            del self.fields["min_confidence"]
         if not set(formats) & set(CLUSTER_FORMATS):
             del self.fields["cluster_matches"]
 
     def options(self) -> dict:
         """The service's options; an empty field keeps its default."""
         data = self.cleaned_data
-        options = {key: data.get(key) for key in ("min_agreement", "min_votes", "seed")}
+        options = {key: data.get(key) for key in ("min_agreement", "min_votes", "seed", "min_confidence")}
         options |= {key: bool(data.get(key)) for key in ("include_flagged", "include_suggestions")}
         options["split"] = data.get("split", "").strip() or None
         if data.get("format") in CLUSTER_FORMATS:

@@ -21,6 +21,7 @@ from datasets.importers import ProductRow
 from datasets.models import Dataset, Label
 from datasets.selectors import product_ids
 from datasets.services.products import products_upsert
+from labeling.kinds.export import is_predicted, predicted_columns
 from labeling.selectors import task_items
 
 
@@ -64,6 +65,9 @@ class TaskKind(ABC):
     trainable: ClassVar[bool] = False
     # Whether its exports can carry the model's suggestions (include_suggestions).
     exports_suggestions: ClassVar[bool] = False
+    # Whether the `predicted` export policy applies (its `export_rows` then takes `predict`): its model labels the
+    # tasks nobody labeled.
+    exports_predictions: ClassVar[bool] = False
     # Exports (kinds/<name>/export.py): the file formats offered, and the column order of the tabular ones.
     export_formats: ClassVar[tuple[str, ...]]
     export_columns: ClassVar[Columns] = PRODUCT_ROWS
@@ -128,11 +132,13 @@ class TaskKind(ABC):
         split_of: Callable[[int], str] | None,
     ) -> Iterator[dict[str, Any]]:
         """The export's rows, in `export_columns`' names, from the records of `export_query(with_items=True)`;
-        `split_of` names a task's split when the export has one."""
+        `split_of` names a task's split when the export has one. A kind that `exports_predictions` also takes
+        `predict` (`labeling.kinds.export.Predict`) under the `predicted` policy."""
 
     def export_columns_for(self, *, params: dict[str, Any]) -> Columns:
-        """The column order of this export: `export_columns`, unless a format of the kind writes other rows."""
-        return self.export_columns
+        """The column order of this export: `export_columns` (and the `predicted` policy's columns after them),
+        unless a format of the kind writes other rows."""
+        return predicted_columns(self.export_columns) if is_predicted(params) else self.export_columns
 
     def review_context(self, *, task: Any) -> dict[str, Any]:
         """What the review page shows of a task beyond its items and answers (`review_template`, if any)."""

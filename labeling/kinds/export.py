@@ -4,23 +4,34 @@ and what row shaping needs of the labels. A kind's own `export.py` adds its colu
 A query's rows start with the same six columns whatever the kind, so the export's split pass reads any kind:
 task id, label id (NULL for a raw answer that is only a flag), is_gold, flagged, and then votes and agreement
 (final, majority) or annotator and source (raw); the kind's own columns follow.
+
+The `predicted` policy resolves as `final` but keeps every task: those left without a label (NULL) take the
+prediction of the model version recorded with the snapshot, through a `Predict` the workspace layer gives (this
+layer never loads a model).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection
 
+from datasets.exporters import Columns
 from datasets.models import Dataset, Label
 from labeling.models import AnnotationStatus
 from labeling.resolve import RESOLVED_CTE, LabelPolicy, resolve_params
 
 # The f-string SQL below interpolates only constants, table and column names from the models and the SQL
 # fragments of the kinds; every value goes through query parameters.
+
+# The `predicted` policy's model: product records (PRODUCT_FIELDS of the kind's training) in, each one's
+# (label id, probability) of its most probable label out, in the same order.
+Predict = Callable[[list[dict[str, Any]]], list[tuple[int, float]]]
+# Where a predicted export's row came from (its `label_source` column).
+FROM_FINAL, FROM_MODEL = "final", "model"
 
 
 def price_sql(alias: str) -> str:
@@ -45,15 +56,17 @@ def _agreement_sql() -> str:
     return "ROUND(CAST(c.votes AS REAL) / c.total, 4)"
 
 
-def resolved_sql(*, select: str, joins: str) -> str:
+def resolved_sql(*, select: str, joins: str, every_task: bool = False) -> str:
     """Every resolved task (`c`, a row of RESOLVED_CTE's `chosen`) in task order; `select` adds columns after the
-    first six (`, ...`), `joins` the tables they come from."""
+    first six (`, ...`), `joins` the tables they come from. `every_task` keeps the unresolved ones too, with a
+    NULL label id (the `predicted` policy's)."""
+    where = "" if every_task else "WHERE c.label_id IS NOT NULL"
     return f"""
     WITH {RESOLVED_CTE}
     SELECT c.id, c.label_id, c.is_gold, c.flagged, c.votes, {_agreement_sql()}{select}
     FROM chosen c
     {joins}
-    WHERE c.label_id IS NOT NULL
+    {where}
     ORDER BY c.id"""  # noqa: S608
 
 
@@ -77,13 +90,28 @@ def is_raw(params: dict[str, Any]) -> bool:
     return params["policy"] == LabelPolicy.RAW
 
 
+def is_predicted(params: dict[str, Any]) -> bool:
+    return params["policy"] == LabelPolicy.PREDICTED
+
+
+def predicted_columns(columns: Columns) -> Columns:
+    """A kind's columns with the `predicted` policy's two after them: where the label came from, and the model's
+    probability of it (null for a final label)."""
+    return replace(
+        columns,
+        fixed=(*columns.fixed, "label_source", "probability"),
+        types=(*columns.types, ("label_source", "string"), ("probability", "float")),
+    )
+
+
 def query_params(*, dataset: Dataset, params: dict[str, Any]) -> dict[str, Any]:
     """The parameters of an export's query: the resolve's, or only the dataset for raw answers."""
     if is_raw(params):
         return {"dataset": dataset.pk}
+    # A predicted export's labels are final's; the resolve knows nothing of models.
     return resolve_params(
         dataset=dataset,
-        policy=params["policy"],
+        policy=LabelPolicy.FINAL if is_predicted(params) else params["policy"],
         include_flagged=params["include_flagged"],
         min_votes=params["min_votes"],
         min_agreement=params["min_agreement"],

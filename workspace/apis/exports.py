@@ -85,9 +85,17 @@ class ExportInputSerializer(serializers.Serializer):
         choices=LabelPolicy.choices,
         default=LabelPolicy.FINAL,
         error_messages=_unknown("policy", LabelPolicy.values),
+        help_text="predicted (categorization, tabular formats, no split): every product, its final label or else the "
+        "prediction of the model active when the export is asked for, with label_source and probability columns.",
     )
     min_agreement = serializers.FloatField(required=False, allow_null=True, help_text="Majority only: 0 < x <= 1.")
     min_votes = serializers.IntegerField(required=False, allow_null=True, help_text="Majority only: at least 1.")
+    min_confidence = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        help_text="Predicted only: 0 <= x < 1; a product the model predicts with a lower probability is left out "
+        "(a final label is always written).",
+    )
     include_flagged = serializers.BooleanField(required=False, allow_null=True)
     include_suggestions = serializers.BooleanField(required=False, allow_null=True)
     split = serializers.JSONField(required=False, allow_null=True, help_text=SPLIT_HELP)

@@ -22,7 +22,10 @@ DEFAULTS: dict[str, Any] = {
     "include_suggestions": False,
     "split": None,
     "seed": 0,
+    "min_confidence": 0.0,
 }
+# What a predicted export is written as: a table of the catalog's products.
+PREDICTED_FORMATS = (ExportFormat.CSV, ExportFormat.JSONL, ExportFormat.JSON, ExportFormat.PARQUET)
 
 
 def export_params_clean(
@@ -44,6 +47,8 @@ def export_params_clean(
     if unknown:
         raise ApplicationError(f"Unknown export options: {', '.join(sorted(unknown))}.")
     params = {"format": fmt, "policy": policy, **DEFAULTS, **options}
+    if policy == LabelPolicy.PREDICTED:
+        params |= _predicted_params(fmt, params, dataset)
     if fmt in CLUSTER_FORMATS or cluster_matches is not None:
         params |= _cluster_params(fmt, policy, params, cluster_matches, dataset)
     if not _is_number(params["min_agreement"]) or not 0 < params["min_agreement"] <= 1:
@@ -54,6 +59,9 @@ def export_params_clean(
     if not _is_whole(params["seed"]) or not 0 <= params["seed"] < 2**32:
         raise ApplicationError("seed must be a whole number between 0 and 4294967295.")
     params["min_votes"], params["seed"] = int(params["min_votes"]), int(params["seed"])
+    if not _is_number(params["min_confidence"]) or not 0 <= params["min_confidence"] < 1:
+        raise ApplicationError("min_confidence must be a number from 0 up to, not including, 1 (a probability).")
+    params["min_confidence"] = float(params["min_confidence"])
     for flag in ("include_flagged", "include_suggestions"):
         if not isinstance(params[flag], bool):
             raise ApplicationError(f"{flag} must be true or false.")
@@ -78,6 +86,33 @@ def export_params_clean(
             "Parquet, whose split column gives each pair's part."
         )
     return params
+
+
+def _predicted_params(fmt: str, params: dict[str, Any], dataset: Dataset | None) -> dict[str, Any]:
+    """A predicted export's own parameter: the model version that labels the unlabeled products, fixed with the
+    snapshot so a version trained meanwhile does not change what it writes."""
+    if dataset is not None and not (kind := kind_get(dataset.task_type)).exports_predictions:
+        raise ApplicationError(
+            f"A {kind.title.lower()} dataset has no predicted export: choose the final, majority or raw policy.",
+            extra={"policy": LabelPolicy.PREDICTED},
+        )
+    if fmt not in PREDICTED_FORMATS:
+        offered = ", ".join(ExportFormat(name).label for name in PREDICTED_FORMATS)
+        raise ApplicationError(
+            f"A predicted export is a table of products: choose one of {offered}.", extra={"format": fmt}
+        )
+    if params["split"] not in (None, ""):
+        raise ApplicationError(
+            "A predicted export is the catalog's output, not a training set: it takes no split.",
+            extra={"split": params["split"]},
+        )
+    version = model_version_active(dataset=dataset) if dataset is not None else None
+    if version is None:
+        raise ApplicationError(
+            "Predicted labels need an active model: train one first, or export final labels.",
+            extra={"policy": LabelPolicy.PREDICTED},
+        )
+    return {"model_version": {"id": version.pk, "number": version.number}}
 
 
 def _cluster_params(

@@ -3,6 +3,9 @@ export.py, on the one resolve of `labeling.resolve`); this module runs it and ad
 
 Rows stream through a server-side cursor (PostgreSQL) fetched by a read-ahead thread, so the database
 computes the next batch while Python encodes this one, and memory holds a few batches, never the dataset.
+
+A predicted export's labels come from the model version recorded with its snapshot: this layer loads it and hands
+the kind a `Predict` (labeling loads no model).
 """
 
 from __future__ import annotations
@@ -15,10 +18,14 @@ from typing import Any
 import numpy as np
 from django.db import connection, transaction
 
+from config.errors import ApplicationError
 from datasets.exporters.splits import SPLIT_NAMES, assign_splits
 from datasets.models import Dataset
 from labeling.kinds import kind_get
+from labeling.kinds.export import Predict, is_predicted
 from labeling.resolve import LabelPolicy
+from models_app.ml import ModelConfig, load_pipeline, product_text
+from models_app.selectors import model_version_list
 from workspace.services.readahead import read_ahead
 
 FETCH_ROWS = 5_000
@@ -135,9 +142,39 @@ def export_rows(
     """The export's rows in task order (then annotation order for `raw`), as the writers take them."""
     kind = kind_get(dataset.task_type)
     sql, query_params = kind.export_query(dataset=dataset, params=params, with_items=True)
+    # Only the kinds that export predictions take a predictor, and only under the predicted policy.
+    predictor: dict[str, Predict] = {}
+    if is_predicted(params):
+        predictor["predict"] = model_predictor(dataset=dataset, recorded=params["model_version"])
     return kind.export_rows(
         dataset=dataset,
         params=params,
         records=reader.rows(sql, query_params),
         split_of=_Splits(*splits) if splits is not None else None,
+        **predictor,
     )
+
+
+def model_predictor(*, dataset: Dataset, recorded: dict[str, int]) -> Predict:
+    """The most probable label (id) of each product record, and its probability, by the model version recorded
+    with the snapshot (`{"id", "number"}`), whichever version is active now."""
+    version = model_version_list(dataset=dataset).filter(pk=recorded["id"]).first()
+    if version is None or not version.artifact:
+        raise ApplicationError(
+            f"Model version {recorded['number']}, recorded with this export, is gone: export again with the "
+            "active model.",
+            extra={"model_version": recorded},
+        )
+    with version.artifact.open("rb") as artifact:
+        pipeline = load_pipeline(artifact.read())
+    fields = ModelConfig.from_dict(version.config).features.fields
+    # The model's classes are the label ids it was trained on, as strings.
+    label_ids = np.array([int(label) for label in pipeline.classes_], dtype=np.int64)
+
+    def predict(records: list[dict[str, Any]]) -> list[tuple[int, float]]:
+        probabilities = pipeline.predict_proba([product_text(record, fields) for record in records])
+        best = probabilities.argmax(axis=1)
+        top = probabilities[np.arange(len(best)), best]
+        return list(zip(label_ids[best].tolist(), top.tolist(), strict=True))
+
+    return predict

@@ -24,6 +24,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Q
 from django.utils.text import slugify
 
+from config.errors import ApplicationError
 from config.jobs.dispatch import job_enqueue
 from config.jobs.lifecycle import JobRun, job_execute
 from datasets.exporters import EXTENSIONS, write_export
@@ -58,6 +59,8 @@ def export_estimate(*, dataset: Dataset, params: dict[str, Any]) -> int:
     submitted = Annotation.objects.filter(dataset=dataset, status=AnnotationStatus.SUBMITTED)
     if params["policy"] == LabelPolicy.RAW:
         return submitted.count()
+    if params["policy"] == LabelPolicy.PREDICTED:
+        return Task.objects.filter(dataset=dataset).count()
     return Task.objects.filter(Q(annotation_count__gt=0) | Q(is_gold=True), dataset=dataset).count()
 
 
@@ -210,8 +213,9 @@ def _build(export: Export, run: JobRun) -> None:
         run.check()
         with open(temporary.name, "rb") as finished:
             name = default_storage.save(_storage_name(export), _TemporaryFile(finished))
-    except ValueError as error:
-        # The writers' refusals (a label outside the taxonomy, say) are for the lead to read.
+    except (ValueError, ApplicationError) as error:
+        # The writers' refusals (a label outside the taxonomy, say) and a predicted export's model gone since its
+        # snapshot are for the lead to read.
         run.fail(str(error))
         return
     finally:

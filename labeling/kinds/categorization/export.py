@@ -1,20 +1,37 @@
 """A categorization export: one row per product (per answer for `raw`), its fields then its label.
 
 The label of each task is the one resolve's (`labeling.resolve`); the query adds the product and, when asked,
-the model's suggestions. Python only shapes the rows, which the writers take in `PRODUCT_ROWS` order.
+the model's suggestions. Python only shapes the rows, which the writers take in `PRODUCT_ROWS` order. The
+`predicted` policy writes every product: its final label, else the label a model predicts (`predict`, given by the
+caller: this layer loads no model).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
 from typing import Any
 
 import orjson
 
+from config.errors import ApplicationError
 from datasets.models import Dataset
-from labeling.kinds.export import export_context, is_raw, product_sql, query_params, raw_sql, resolved_sql
+from labeling.kinds.export import (
+    FROM_FINAL,
+    FROM_MODEL,
+    Predict,
+    export_context,
+    is_predicted,
+    is_raw,
+    product_sql,
+    query_params,
+    raw_sql,
+    resolved_sql,
+)
 
 FORMATS: tuple[str, ...] = ("csv", "jsonl", "json", "spacy", "parquet", "labelstudio")
+# The products a predicted export hands its model at once: a few MB of text and probabilities.
+PREDICT_BATCH = 2_000
 
 
 def export_query(*, dataset: Dataset, params: dict[str, Any], with_items: bool) -> tuple[str, dict[str, Any]]:
@@ -28,7 +45,7 @@ def export_query(*, dataset: Dataset, params: dict[str, Any], with_items: bool) 
     if raw:
         sql = raw_sql(select=select, joins=joins, include_flagged=params["include_flagged"])
     else:
-        sql = resolved_sql(select=select, joins=joins)
+        sql = resolved_sql(select=select, joins=joins, every_task=is_predicted(params))
     return sql, query_params(dataset=dataset, params=params)
 
 
@@ -43,12 +60,15 @@ def export_rows(
     params: dict[str, Any],
     records: Iterable[tuple],
     split_of: Callable[[int], str] | None,
+    predict: Predict | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """The rows of `export_query(with_items=True)`'s records, in their order."""
+    """The rows of `export_query(with_items=True)`'s records, in their order; under the `predicted` policy `predict`
+    labels the products left without a final label."""
     context = export_context(dataset=dataset, params=params, split_of=split_of)
     labels = context.labels
     raw, include_flagged, with_suggestions = context.raw, context.include_flagged, context.include_suggestions
-    for record in records:
+
+    def shaped(record: tuple) -> dict[str, Any]:
         task_id, label_id, is_gold, flagged, extra_a, extra_b = record[:6]
         external_id, title, description, brand, price, currency, image_url, url, attributes = record[6:15]
         path, code = labels[label_id]
@@ -83,4 +103,44 @@ def export_rows(
                 for label, probability in (_loads(record[15]) or [])
                 if label in labels
             ]
-        yield row
+        return row
+
+    if not is_predicted(params):
+        for record in records:
+            yield shaped(record)
+        return
+    if predict is None:
+        raise ApplicationError("A predicted export needs the model that predicts its labels.")
+    min_confidence = params["min_confidence"]
+    records = iter(records)
+    # A batch at a time: the model predicts the batch's unlabeled products at once, and rows keep task order.
+    while batch := list(islice(records, PREDICT_BATCH)):
+        unlabeled = [_model_record(record) for record in batch if record[1] is None]
+        predictions = iter(predict(unlabeled) if unlabeled else ())
+        for record in batch:
+            row = shaped(record)
+            if record[1] is not None:
+                row["label_source"], row["probability"] = FROM_FINAL, None
+                yield row
+                continue
+            label_id, probability = next(predictions)
+            if probability < min_confidence:
+                continue
+            path, code = labels[label_id]
+            # The votes describe the answers, not the model's label: a prediction has none.
+            row |= {"label": path, "label_id": label_id, "label_code": code, "votes": None, "agreement": None}
+            row["label_source"], row["probability"] = FROM_MODEL, round(float(probability), 4)
+            yield row
+
+
+def _model_record(record: tuple) -> dict[str, Any]:
+    """What a model reads of a product, as training gives it (`training.PRODUCT_FIELDS`)."""
+    _, title, description, brand, _, currency, _, url, attributes = record[6:15]
+    return {
+        "title": title,
+        "description": description,
+        "brand": brand,
+        "attributes": _loads(attributes) or {},
+        "url": url,
+        "currency": currency,
+    }

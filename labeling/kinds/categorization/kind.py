@@ -18,6 +18,7 @@ class CategorizationKind(TaskKind):
     help_template: ClassVar[str] = "labeling/kinds/categorization/help.html"
     trainable: ClassVar[bool] = True
     exports_suggestions: ClassVar[bool] = True
+    exports_predictions: ClassVar[bool] = True
     export_formats: ClassVar[tuple[str, ...]] = export.FORMATS
     tasks_per_product: ClassVar[bool] = True
 

@@ -276,7 +276,7 @@ def test_bad_parameters_are_refused_by_name(fmt, policy, options, message):
 def test_parameters_are_complete_with_defaults():
     assert export_params_clean(fmt="csv", policy="majority", options={"split": "0.8,0.1,0.1"}) == {
         "format": "csv", "policy": "majority", "min_agreement": 0.5, "min_votes": 1, "include_flagged": False,
-        "include_suggestions": False, "split": [0.8, 0.1, 0.1], "seed": 0,
+        "include_suggestions": False, "split": [0.8, 0.1, 0.1], "seed": 0, "min_confidence": 0.0,
     }
 
 

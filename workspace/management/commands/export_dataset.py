@@ -23,7 +23,14 @@ class Command(BaseCommand):
             "clusters_jsonl for matching.",
         )
         parser.add_argument("--out", required=True, type=Path, help="The file to write; replaced once complete.")
-        parser.add_argument("--policy", default="final", help="final, majority or raw.")
+        parser.add_argument(
+            "--policy",
+            default="final",
+            help="final, majority, raw, or predicted (every product: its final label, else the active model's).",
+        )
+        parser.add_argument(
+            "--min-confidence", type=float, help="Predicted: leave out predictions below this probability."
+        )
         parser.add_argument("--min-agreement", type=float, help="Majority: the share of votes the top label needs.")
         parser.add_argument("--min-votes", type=int, help="Majority: the votes the top label needs.")
         parser.add_argument("--include-flagged", action="store_true")
@@ -54,6 +61,7 @@ class Command(BaseCommand):
                     "split": options["split"],
                     "seed": options["seed"],
                     "cluster_matches": options.get("cluster_matches"),
+                    "min_confidence": options.get("min_confidence"),
                 },
             )
         except ApplicationError as error:
@@ -66,7 +74,7 @@ class Command(BaseCommand):
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(partial, out)
-        except ValueError as error:
+        except (ValueError, ApplicationError) as error:
             # The writers refuse what they cannot encode with a ValueError that gives the reason.
             raise CommandError(f"The export failed: {error}") from error
         finally:
