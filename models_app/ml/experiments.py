@@ -11,7 +11,7 @@ import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
 from .config import ModelConfig
-from .features import fit_classifier, fit_vectorizers
+from .features import fit_classifier, fit_vectorizers, rows_predict
 from .metrics import evaluate
 
 
@@ -91,7 +91,7 @@ def _run(
             started = time.perf_counter()
             pipeline = fit_classifier(config, vectorizers, rows[train_ids], [labels[i] for i in train_ids])
             fit_seconds.append(featurize_s + time.perf_counter() - started)
-            predicted = pipeline[-1].predict(rows[test_ids]).tolist()
+            predicted = rows_predict(pipeline, rows[test_ids]).tolist()
             truth = [labels[i] for i in test_ids]
             fold_metrics.append(evaluate(y_true=truth, y_pred=predicted, classes=classes, label_paths=label_paths))
     except ValueError as exc:

@@ -235,9 +235,41 @@ def fit_vectorizers(
     return vectorizers, sp.csr_matrix(vectorizers.transform(list(texts)))
 
 
+class ColumnSubset(TransformerMixin, BaseEstimator):
+    """Keeps the given columns of a sparse matrix: the terms a classifier's training rows hold.
+
+    A catalog's vocabulary is several times the labeled texts' (PriceRunner: 121k terms against 31k for 1,000
+    titles), and a linear classifier's solver carries a weight per term and class: fitted on every column, a
+    training with five folds took 35 s instead of 15. A term in no training row would get a weight of 0 anyway.
+    """
+
+    def __init__(self, columns: np.ndarray | None = None) -> None:
+        self.columns = columns
+
+    def fit(self, X: sp.spmatrix, y: object = None) -> ColumnSubset:
+        self.columns_ = np.asarray(self.columns, dtype=np.int64)
+        return self
+
+    def transform(self, X: sp.spmatrix) -> sp.csr_matrix:
+        return sp.csr_matrix(X)[:, self.columns_]
+
+
 def fit_classifier(config: ModelConfig, vectorizers: Pipeline, rows: sp.spmatrix, labels: Sequence[str]) -> Pipeline:
-    """A whole pipeline: the fitted `vectorizers` and the config's classifier fitted on their `rows`."""
+    """A whole pipeline: the fitted `vectorizers`, the columns `rows` hold (``ColumnSubset``) and the config's
+    classifier fitted on them; predict on rows with ``rows_predict``."""
     pipeline = build_pipeline(config)
-    pipeline.steps[:-1] = vectorizers.steps
+    rows = sp.csr_matrix(rows)
+    used = np.unique(rows.indices)
+    steps = list(vectorizers.steps)
+    if len(used) < rows.shape[1]:
+        subset = ColumnSubset(used).fit(rows)
+        steps.append(("columns", subset))
+        rows = subset.transform(rows)
+    pipeline.steps[:-1] = steps
     pipeline[-1].fit(rows, list(labels))
     return pipeline
+
+
+def rows_predict(pipeline: Pipeline, rows: sp.spmatrix) -> np.ndarray:
+    """``pipeline.predict`` of the texts whose rows (the output of its vectorizers, step 0) these are."""
+    return pipeline[1:].predict(rows)

@@ -14,7 +14,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 
 from .config import ModelConfig
-from .features import fit_classifier, fit_vectorizers
+from .features import fit_classifier, fit_vectorizers, rows_predict
 from .figures import MIN_EVALUATED, withheld_reason
 from .metrics import evaluate
 
@@ -118,7 +118,7 @@ def _cross_validated(
         train_ids = [*scored[train_part].tolist(), *always_trained]
         test_ids = scored[test_part].tolist()
         model = fit_classifier(config, vectorizers, rows[train_ids], [labels[i] for i in train_ids])
-        predicted.extend(model[-1].predict(rows[test_ids]).tolist())
+        predicted.extend(rows_predict(model, rows[test_ids]).tolist())
         truth.extend(labels[i] for i in test_ids)
     metrics = evaluate(y_true=truth, y_pred=predicted, classes=classes, label_paths=label_paths)
     metrics["evaluated_on"] = "cross-validation"
@@ -175,7 +175,7 @@ def train(
         featurize_s = time.perf_counter() - featurizing
         if len(holdout_ids) >= MIN_EVALUATED:
             model = fit_classifier(config, vectorizers, rows[train_ids], [labels[i] for i in train_ids])
-            predicted = model[-1].predict(rows[holdout_ids]).tolist()
+            predicted = rows_predict(model, rows[holdout_ids]).tolist()
             truth = [labels[i] for i in holdout_ids]
             metrics = evaluate(y_true=truth, y_pred=predicted, classes=classes, label_paths=label_paths)
             metrics["evaluated_on"] = "holdout"

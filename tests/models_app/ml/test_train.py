@@ -144,6 +144,17 @@ def test_the_vectorizers_learn_from_the_catalog_without_its_labels_and_serve_eve
     assert again.pipeline.predict_proba(unlabeled) == pytest.approx(plain.pipeline.predict_proba(unlabeled), abs=1e-6)
 
 
+def test_the_classifier_fits_only_the_columns_its_training_rows_hold():
+    unlabeled = ["Zyxcorp quantum speaker", "Zyxcorp quantum boots"]
+    catalog = [*BIG_TEXTS, *unlabeled]
+    pipeline = train(texts=BIG_TEXTS, labels=BIG_LABELS, config=ModelConfig(), catalog=catalog).pipeline
+    words = pipeline.named_steps["features"].transformer_list[0][1].vocabulary_
+    kept = set(pipeline.named_steps["columns"].columns_.tolist())
+    assert words["zyxcorp"] not in kept and words["sneakers"] in kept  # the word columns come first
+    assert pipeline[:-1].transform(unlabeled).shape[1] == len(kept) < pipeline[:1].transform(unlabeled).shape[1]
+    assert pipeline.predict(["Brand3 sneakers model 3"]).tolist() == ["shoes"]
+
+
 def test_a_catalogs_fit_is_kept_until_its_texts_or_the_settings_change():
     catalog_fits.clear()
     first, _ = fit_vectorizers(ModelConfig(), TEXTS, BIG_TEXTS)
