@@ -143,7 +143,8 @@ def train(
 
     The vectorizers are fitted once, without labels, and shared by the measured models and the final one: on
     the distinct texts of `catalog` (the dataset's products, labeled or not, or a sample of them;
-    ``fit_vectorizers``), or without one on the labeled texts.
+    ``fit_vectorizers``), or without one on the labeled texts (the held-out ones too: no label is read).
+
     The holdout metrics describe a model fitted on the other labels; the returned pipeline is then
     refitted on all labels, because every label helps the deployed model. A holdout too small for a
     figure (under MIN_EVALUATED labels) gives way to cross-validation over every label, up to
