@@ -21,12 +21,14 @@ from models_app.ml import (
     Matcher,
     MatcherConfig,
     TrainingError,
+    batches,
     dump_matcher,
     score_pair_ids,
     train_matcher,
 )
 from models_app.models import ModelVersion
 from models_app.services.activation import version_activate, version_store
+from models_app.services.scoring import DIVERSE_BATCH, batch_raise, next_batch_size
 
 # Below this many labels of either answer a matcher is neither fitted nor calibrated with any sense.
 MIN_PER_CLASS = 2
@@ -71,17 +73,29 @@ def matcher_train_and_score(version: ModelVersion, run: JobRun) -> None:
     )
 
     warm = min(counts.values()) >= dataset.cold_start_examples
-    scored = pairs_rescore(dataset=dataset, matcher=result.matcher, prioritize=warm, check=run.check)
+    scored = pairs_rescore(
+        dataset=dataset, matcher=result.matcher, prioritize=warm, check=run.check,
+        batch=next_batch_size(dataset),
+    )
     version_activate(
         run, timings=result.timings, started=started, gathered=gathered, trained=trained, scored=scored, warm=warm
     )
 
 
 def pairs_rescore(
-    *, dataset: Dataset, matcher: Matcher, prioritize: bool, check: Callable[[], None] = lambda: None
+    *,
+    dataset: Dataset,
+    matcher: Matcher,
+    prioritize: bool,
+    check: Callable[[], None] = lambda: None,
+    batch: int = DIVERSE_BATCH,
 ) -> int:
     """Score every open pair: both answers' probabilities as suggestions (match first), the uncertainty around
     the matcher's threshold, and that uncertainty as the priority unless still in the cold start.
+
+    Out of the cold start, the next `batch` pairs to serve (the labels until the next training) are made
+    diverse (``batches.diverse_batch`` over the most uncertain pairs' features) and raised above the others by
+    BATCH_BOOST (``scoring.batch_raise``), when more pairs are open than that.
 
     `check()` runs before each page is handed to the writer, so a cancelled run stops between pages. Pairs are
     read as product ids, and each product's fields once, when first met; pages are written (all or nothing
@@ -93,6 +107,7 @@ def pairs_rescore(
     labels = [label_ids[MATCH.code], label_ids[NO_MATCH.code]]
     scored = 0
     cache = matcher.featurizer.cache()  # each product parsed once for every page, not once per pair
+    candidates = batches.MostUncertain(batches.candidate_count(batch) if prioritize else 0)
     with TaskScoresWriter(dataset=dataset) as writer:
         for task_ids, left, right in open_pair_ids(dataset=dataset):
             new = cache.unknown(np.concatenate([left, right]))
@@ -115,5 +130,15 @@ def pairs_rescore(
                 uncertainty=uncertainty,
                 priority=uncertainty if prioritize else np.zeros(len(task_ids)),
             )
+            candidates.add(uncertainty, task_ids=task_ids, left=left, right=right, match=match)
             scored += len(task_ids)
+        if scored > batch and len(candidates) > 1:
+            pairs = candidates.items
+            features = matcher.featurizer.transform_ids(pairs["left"], pairs["right"], cache=cache)
+            match = pairs["match"]
+            batch_raise(
+                writer, candidates, features, size=batch, seed=dataset.seed, check=check,
+                labels=labels, probabilities=np.column_stack([match, np.round(1 - match, 4)]),
+            )
     return scored
+

@@ -24,7 +24,7 @@ from models_app.models import ModelVersion, TrainingTrigger, VersionStatus
 from models_app.services.activation import version_activate, version_store
 from models_app.services.examples import catalog_texts, training_examples
 from models_app.services.matching import matcher_train_and_score
-from models_app.services.scoring import tasks_rescore
+from models_app.services.scoring import next_batch_size, tasks_rescore
 
 logger = logging.getLogger(__name__)
 
@@ -144,6 +144,7 @@ def _train_and_score(version: ModelVersion, run: JobRun) -> None:
         strategy=dataset.uncertainty_strategy,
         prioritize=warm,
         check=run.check,
+        batch=next_batch_size(dataset),
     )
     version_activate(
         run, timings=result.timings, started=started, gathered=gathered, trained=trained, scored=scored, warm=warm

@@ -106,6 +106,19 @@ def test_open_pairs_get_both_answers_probabilities_and_the_uncertainty_as_priori
     assert len(same) == 3
 
 
+def test_the_next_batch_is_a_diverse_pick_of_the_most_uncertain_pairs_served_first():
+    dataset = labeled_pairs(20, 20, open_pairs=24)
+    dataset.retrain_every = 3
+    dataset.save()
+    model_version_train(version_id=training_request(dataset=dataset, enqueue=False).pk)
+    open_pairs = sorted(Task.objects.filter(dataset=dataset, is_complete=False), key=lambda t: -t.uncertainty)
+    raised = [task for task in open_pairs if task.priority > 1]
+    # The batch (the labels until the next training) is chosen among the 4 x 3 most uncertain pairs.
+    assert len(raised) == 3 and set(raised) <= set(open_pairs[:12])
+    assert all(task.priority == pytest.approx(task.uncertainty + 1) for task in raised)
+    assert all(task.priority == task.uncertainty for task in open_pairs if task not in raised)
+
+
 def test_the_cold_start_keeps_priorities_at_zero(pairs):
     pairs.cold_start_examples = 25
     pairs.save()

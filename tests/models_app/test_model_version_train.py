@@ -64,6 +64,20 @@ def test_the_queue_serves_the_most_uncertain_task_first_after_training(labeled_c
     assert task_lease_next(dataset=labeled_catalog, user=member(labeled_catalog, "ann")) == most_uncertain
 
 
+def test_the_next_batch_is_a_diverse_pick_of_the_most_uncertain_tasks_served_first(labeled_catalog):
+    labeled_catalog.retrain_every = 2
+    labeled_catalog.save()
+    model_version_train(version_id=training_request(dataset=labeled_catalog).pk)
+    open_tasks = sorted(Task.objects.filter(dataset=labeled_catalog, is_complete=False), key=lambda t: -t.uncertainty)
+    raised = [task for task in open_tasks if task.priority > 1]
+    # The batch (the labels until the next training) is chosen among the 4 x 2 most uncertain of 12 open tasks.
+    assert len(raised) == 2 and set(raised) <= set(open_tasks[:8])
+    assert all(task.priority == pytest.approx(task.uncertainty + 1) and len(task.suggestions) == 3 for task in raised)
+    assert all(task.priority == task.uncertainty for task in open_tasks if task not in raised)
+    first = max(raised, key=lambda task: task.priority)
+    assert task_lease_next(dataset=labeled_catalog, user=member(labeled_catalog, "ann")) == first
+
+
 def test_cold_start_keeps_random_order_until_every_label_has_enough_examples(labeled_catalog):
     labeled_catalog.cold_start_examples = 9
     labeled_catalog.save()
