@@ -18,7 +18,7 @@ from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 
 # The batch is drawn from this many times its size of the most uncertain items: wide enough to hold several
-# kinds of doubt, narrow enough that each pick stays among the uncertain ones (2, 4 and 8 measured; 4 best).
+# kinds of doubt, narrow enough that each pick stays among the uncertain ones (4 measured better than 8).
 POOL_FACTOR = 4
 
 
@@ -28,15 +28,14 @@ def candidate_count(batch: int) -> int:
 
 
 def diverse_batch(features: np.ndarray | sp.spmatrix, uncertainty: np.ndarray, *, size: int, seed: int) -> np.ndarray:
-    """Indices (rows of `features`) of a batch of at most `size` items, the most uncertain of each cluster first.
+    """Indices (rows of `features`) of a batch of at most `size` items, one of each cluster, most uncertain first.
 
     `features` are the candidates' features (``candidate_count(size)`` rows or fewer, the most uncertain ones),
     dense or sparse, on comparable scales (similarities in [0, 1], TF-IDF rows), and `uncertainty` theirs. The
     candidates fall in `size` k-means clusters of the features as they are, and from each the member nearest its
     centre is taken. (Standardizing by the candidates' own spread measured worse: it magnifies columns that
-    barely vary among them.) Clusters
-    that came out empty or merged (identical candidates) leave room that the most uncertain candidates not yet
-    taken fill. The order returned is by uncertainty, highest first.
+    barely vary among them.) Clusters that came out empty or merged (identical candidates) leave room that the
+    most uncertain candidates not yet taken fill. The order returned is by uncertainty, highest first.
     """
     uncertainty = np.asarray(uncertainty, dtype=np.float64)
     count = features.shape[0]
@@ -62,7 +61,6 @@ def diverse_batch(features: np.ndarray | sp.spmatrix, uncertainty: np.ndarray, *
     chosen.extend(int(i) for i in by_uncertainty if not taken[i])
     batch = np.asarray(chosen[:size], dtype=np.int64)
     return batch[np.argsort(-uncertainty[batch], kind="stable")]
-
 
 
 class MostUncertain:

@@ -141,4 +141,3 @@ def pairs_rescore(
                 labels=labels, probabilities=np.column_stack([match, np.round(1 - match, 4)]),
             )
     return scored
-
