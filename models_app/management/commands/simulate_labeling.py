@@ -46,7 +46,11 @@ class Command(BaseCommand):
             help="Pairs: the right product's id column (default right_id, id_right, ...).",
         )
         parser.add_argument("--labels", type=int, default=1000, help="Labels the oracle gives in all.")
-        parser.add_argument("--batch", type=int, default=50, help="Train after every this many labels.")
+        parser.add_argument(
+            "--batch", type=int, default=50,
+            help="Train after every this many labels. The diverse batch the queue serves first after each training "
+            "stays 50 (the run turns automatic training off), so other batches mix it with margin order.",
+        )
         parser.add_argument("--schedule", default="", help="Extra label counts to train at, e.g. 25 (comma-separated).")
         parser.add_argument("--strategy", choices=STRATEGIES, default="margin")
         parser.add_argument("--seed", type=int, default=0)
