@@ -15,6 +15,11 @@ class ConfigError(ValueError):
     """A configuration that cannot be used; the message names the offending key."""
 
 
+class TrainingError(ValueError):
+    """The labels cannot train a model (empty, one class, no usable text, too many classes for the classifier
+    chosen); the message says why."""
+
+
 @dataclass(frozen=True)
 class FeatureConfig:
     """How product records become a sparse feature matrix.

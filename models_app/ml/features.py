@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -20,7 +21,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import normalize
 from sklearn.svm import LinearSVC
 
-from .config import FeatureConfig, ModelConfig
+from .config import FeatureConfig, ModelConfig, TrainingError
 from .text import Preprocessor, WordAnalyzer, char_wb_ngrams
 
 T = TypeVar("T")
@@ -178,6 +179,21 @@ def build_pipeline(config: ModelConfig) -> Pipeline:
     return Pipeline([("features", build_features(config.features)), ("classifier", build_classifier(config))])
 
 
+# scikit-learn's lbfgs keeps 2m + 5 vectors of the weights' size plus small ones (m = 10 corrections).
+LBFGS_VECTORS = 25
+
+
+def _memory_bytes() -> int:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # not a POSIX system: assume a small machine
+        return 8 * 10**9
+
+
+# A training shares the worker's machine with the database and the other processes: half its memory at most.
+MAX_SOLVER_BYTES = _memory_bytes() // 2
+
+
 class CatalogFits:
     """Vectorizers fitted on a catalog, kept by what they were fitted on: the settings and the catalog's texts.
 
@@ -256,10 +272,14 @@ class ColumnSubset(TransformerMixin, BaseEstimator):
 
 def fit_classifier(config: ModelConfig, vectorizers: Pipeline, rows: sp.spmatrix, labels: Sequence[str]) -> Pipeline:
     """A whole pipeline: the fitted `vectorizers`, the columns `rows` hold (``ColumnSubset``) and the config's
-    classifier fitted on them; predict on rows with ``rows_predict``."""
+    classifier fitted on them; predict on rows with ``rows_predict``.
+
+    Raises TrainingError when logistic regression's solver would need more than MAX_SOLVER_BYTES (half the
+    machine's memory)."""
     pipeline = build_pipeline(config)
     rows = sp.csr_matrix(rows)
     used = np.unique(rows.indices)
+    solver_memory_check(config, classes=len(set(labels)), columns=len(used))
     steps = list(vectorizers.steps)
     if len(used) < rows.shape[1]:
         subset = ColumnSubset(used).fit(rows)
@@ -268,6 +288,26 @@ def fit_classifier(config: ModelConfig, vectorizers: Pipeline, rows: sp.spmatrix
     pipeline.steps[:-1] = steps
     pipeline[-1].fit(rows, list(labels))
     return pipeline
+
+
+def solver_memory_check(config: ModelConfig, *, classes: int, columns: int) -> None:
+    """Refuse, with a message that says what to change, a logistic regression whose solver would not fit in memory.
+
+    lbfgs keeps LBFGS_VECTORS float64 vectors of the weights' size, classes x (columns + 1) for more than two
+    classes: with the Google Product Taxonomy (4,694 categories among 10k labels, 57k columns) it asked for 49.9
+    GiB and failed with a bare MemoryError.
+    """
+    if config.classifier != "logreg":
+        return
+    weights = (classes if classes > 2 else 1) * (columns + 1)
+    needed = LBFGS_VECTORS * weights * 8
+    if needed > MAX_SOLVER_BYTES:
+        raise TrainingError(
+            f"{classes:,} categories x {columns:,} features: logistic regression's solver would need "
+            f"{needed / 1e9:,.1f} GB of memory, more than the {MAX_SOLVER_BYTES / 1e9:,.1f} GB a training may use. "
+            "Choose the 'sgd' "
+            "classifier, a lower max_features, or fewer categories (a higher level of the taxonomy)."
+        )
 
 
 def rows_predict(pipeline: Pipeline, rows: sp.spmatrix) -> np.ndarray:

@@ -13,7 +13,7 @@ import scipy.sparse as sp
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 
-from .config import ModelConfig
+from .config import ModelConfig, TrainingError
 from .features import fit_classifier, fit_vectorizers, rows_predict
 from .figures import MIN_EVALUATED, withheld_reason
 from .metrics import evaluate
@@ -23,10 +23,6 @@ CV_FOLDS = 5
 # Cross-validation costs about CV_FOLDS trainings. Below this it takes seconds; above it a holdout
 # too small for a figure means the holdout fraction is too small, and a larger one is the cheap fix.
 MAX_CROSS_VALIDATED = 5000
-
-
-class TrainingError(ValueError):
-    """The labels cannot train a model (empty, one class, no usable text); the message says why."""
 
 
 @dataclass

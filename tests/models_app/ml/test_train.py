@@ -187,3 +187,20 @@ def test_blank_texts_raise_a_training_error():
 
 def test_training_error_is_a_value_error():
     assert issubclass(TrainingError, ValueError)
+
+
+features_module = importlib.import_module("models_app.ml.features")
+
+
+def test_a_logistic_regression_too_large_for_memory_is_refused_with_what_to_change():
+    # The Google Product Taxonomy's scale asked lbfgs for ~54 GB; this one would need petabytes anywhere.
+    with pytest.raises(TrainingError, match=r"100,000 categories x 1,000,000 features: .* Choose the 'sgd'"):
+        features_module.solver_memory_check(ModelConfig(), classes=100_000, columns=1_000_000)
+    features_module.solver_memory_check(ModelConfig(classifier="sgd"), classes=100_000, columns=1_000_000)
+    features_module.solver_memory_check(ModelConfig(), classes=57, columns=100_000)
+
+
+def test_training_refuses_before_the_solver_asks_for_the_memory(monkeypatch):
+    monkeypatch.setattr(features_module, "MAX_SOLVER_BYTES", 10_000)
+    with pytest.raises(TrainingError, match=r"3 categories x [0-9,]+ features: logistic regression's solver"):
+        train(texts=BIG_TEXTS, labels=BIG_LABELS, config=ModelConfig())
