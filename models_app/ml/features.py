@@ -179,21 +179,6 @@ def build_pipeline(config: ModelConfig) -> Pipeline:
     return Pipeline([("features", build_features(config.features)), ("classifier", build_classifier(config))])
 
 
-# scikit-learn's lbfgs keeps 2m + 5 vectors of the weights' size plus small ones (m = 10 corrections).
-LBFGS_VECTORS = 25
-
-
-def _memory_bytes() -> int:
-    try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):  # not a POSIX system: assume a small machine
-        return 8 * 10**9
-
-
-# A training shares the worker's machine with the database and the other processes: half its memory at most.
-MAX_SOLVER_BYTES = _memory_bytes() // 2
-
-
 class CatalogFits:
     """Vectorizers fitted on a catalog, kept by what they were fitted on: the settings and the catalog's texts.
 
@@ -290,6 +275,22 @@ def fit_classifier(config: ModelConfig, vectorizers: Pipeline, rows: sp.spmatrix
     return pipeline
 
 
+# scikit-learn's lbfgs keeps 2m + 5 vectors of the weights' size plus small ones (m = 10 corrections).
+LBFGS_VECTORS = 25
+
+
+def _memory_bytes() -> int:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # not a POSIX system: assume a small machine
+        return 8 * 10**9
+
+
+# A training shares the worker's machine with the database and the other processes: half its memory at most
+# (the machine's, not a container's limit, which a later check could read from the cgroup).
+MAX_SOLVER_BYTES = _memory_bytes() // 2
+
+
 def solver_memory_check(config: ModelConfig, *, classes: int, columns: int) -> None:
     """Refuse, with a message that says what to change, a logistic regression whose solver would not fit in memory.
 
@@ -305,8 +306,7 @@ def solver_memory_check(config: ModelConfig, *, classes: int, columns: int) -> N
         raise TrainingError(
             f"{classes:,} categories x {columns:,} features: logistic regression's solver would need "
             f"{needed / 1e9:,.1f} GB of memory, more than the {MAX_SOLVER_BYTES / 1e9:,.1f} GB a training may use. "
-            "Choose the 'sgd' "
-            "classifier, a lower max_features, or fewer categories (a higher level of the taxonomy)."
+            "Choose the 'sgd' classifier, a lower max_features, or fewer categories (a higher level of the taxonomy)."
         )
 
 
