@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from config.errors import ApplicationError
 from datasets.management.commands._dataset import find_dataset
+from models_app.services.scoring import DIVERSE_BATCH
 from models_app.services.simulation import (
     STRATEGIES,
     simulate_labeling,
@@ -49,7 +50,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--batch", type=int, default=50,
             help="Train after every this many labels. The diverse batch the queue serves first after each training "
-            "stays 50 (the run turns automatic training off), so other batches mix it with margin order.",
+            f"stays {DIVERSE_BATCH} (the run turns automatic training off), so other batches mix it with margin order.",
         )
         parser.add_argument("--schedule", default="", help="Extra label counts to train at, e.g. 25 (comma-separated).")
         parser.add_argument("--strategy", choices=STRATEGIES, default="margin")
