@@ -31,12 +31,13 @@ COPY . .
 # in this RUN step's environment; it is not an ENV of the image, and the real key is supplied at
 # run time. The production settings refuse to start without DATABASE_URL and CELERY_BROKER_URL;
 # collectstatic uses neither, so placeholders satisfy them here (the real ones come at run time).
-# The media volume is mounted at /app/var/media; a fresh named volume inherits the ownership set here.
+# The media and catalog-features volumes are mounted under /app/var; a fresh named volume inherits the
+# ownership set here.
 ARG COLLECTSTATIC_SECRET_KEY=collectstatic-build-step-only-not-a-secret
 RUN SECRET_KEY="${COLLECTSTATIC_SECRET_KEY}" CELERY_BROKER_URL="memory://" \
         DATABASE_URL="sqlite:////tmp/collectstatic-never-opened.sqlite3" \
         python manage.py collectstatic --noinput \
-    && mkdir -p /app/var/media \
+    && mkdir -p /app/var/media /app/var/catalog-features \
     && chown -R shelfmark:shelfmark /app/var
 
 USER shelfmark

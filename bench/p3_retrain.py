@@ -2,10 +2,12 @@
 
 Setup (not timed): the scaled catalog loaded with COPY (p2_setup.load_dataset), then 10,000 tasks (the first
 by random_key) labeled with their true category by one bulk INSERT of annotations, and marked complete.
+Then the catalog's feature matrix is built as the worker builds it after an import (`catalog_matrix_refresh`),
+timed apart: it is not part of a training.
 Timed: `training_request` + `model_version_train` in this process against the bench database, exactly what
-the Celery worker runs. The version's own timings split it (gather, train, rescore); the time spent inside
-`models_app.ml.score` (featurization + predict_proba + uncertainty: scikit-learn, SciPy, NumPy and our
-tokenizer) is measured by wrapping that function here, so the rescore splits into ML and database work.
+the Celery worker runs. The version's own timings split it (gather, which catches the matrix up; train;
+rescore); the time spent inside `score_matrix` (predict_proba of the kept rows + top-k + uncertainty) is
+measured by wrapping that function here, so the rescore splits into ML and database work.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from bench.common import ChunkTimer, log
+from bench.common import log
 
 LABELS = 10_000
-TARGET_SECONDS = 120.0
+# Issue 12's target (the spec's is 120 s).
+TARGET_SECONDS = 30.0
 
 ANNOTATE = """
 INSERT INTO labeling_annotation (dataset_id, task_id, user_id, status, label_id, flagged, source, source_name,
@@ -34,7 +37,7 @@ WHERE id IN (SELECT task_id FROM labeling_annotation WHERE dataset_id = %(datase
 
 
 def setup(path: Path) -> tuple[int, int, float]:
-    """(dataset id, labels, seconds): the catalog loaded and 10,000 of its products labeled."""
+    """(dataset id, labels, seconds): the catalog loaded and 10,000 of its products labeled (the matrix apart)."""
     from django.db import connection
 
     from bench import p2_setup
@@ -56,33 +59,65 @@ def setup(path: Path) -> tuple[int, int, float]:
     return loaded.dataset_id, labeled, seconds
 
 
+class CallTimer:
+    """Wraps a function and adds up the seconds spent in it; `wrapped` is the original."""
+
+    def __init__(self, wrapped) -> None:
+        self.wrapped, self.seconds = wrapped, 0.0
+
+    def __call__(self, **kwargs):
+        started = time.perf_counter()
+        try:
+            return self.wrapped(**kwargs)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+
+def matrix_build(dataset_id: int) -> dict:
+    """Build the catalog matrix as the worker does after an import: seconds, rows, size on disk, peak memory."""
+    from datasets.models import Dataset
+    from models_app.ml import ModelConfig
+    from models_app.services.catalog_features import catalog_matrix_current, catalog_matrix_refresh
+
+    started = time.perf_counter()
+    rows = catalog_matrix_refresh(dataset_id=dataset_id)
+    seconds = time.perf_counter() - started
+    dataset = Dataset.objects.get(pk=dataset_id)
+    matrix = catalog_matrix_current(dataset=dataset, config=ModelConfig.from_dict(dataset.model_config))
+    size = sum(path.stat().st_size for path in matrix.directory.iterdir())
+    log(f"P3 setup: catalog matrix of {rows:,} rows built in {seconds:.1f} s, {size / 1e6:,.0f} MB on disk")
+    return {"seconds": round(seconds, 1), "rows": rows, "disk_mb": round(size / 1e6)}
+
+
 def run(path: Path, scale: int) -> dict:
     from datasets.models import Dataset
     from models_app.services import scoring
     from models_app.services.training import model_version_train, training_request
 
     dataset_id, labeled, setup_seconds = setup(path)
+    matrix = matrix_build(dataset_id)
     dataset = Dataset.objects.get(pk=dataset_id)
-    timer = ChunkTimer(scoring.score)
-    scoring.score = timer
+    timer = CallTimer(scoring.score_matrix)
+    scoring.score_matrix = timer
     try:
         started = time.perf_counter()
         version = model_version_train(version_id=training_request(dataset=dataset).pk)
         total = time.perf_counter() - started
     finally:
-        scoring.score = timer.wrapped
+        scoring.score_matrix = timer.wrapped
     if version.status != "succeeded":
         raise RuntimeError(f"the training run failed: {version.message}")
     timings = version.timings
     train_s, rescore_s = timings["train_s"], timings["rescore_s"]
     ml_s = train_s + timer.seconds
-    log(f"P3: {total:.1f} s in all (train {train_s:.1f} s, rescore {rescore_s:.1f} s of which ml.score "
+    log(f"P3: {total:.1f} s in all (train {train_s:.1f} s, rescore {rescore_s:.1f} s of which score_matrix "
         f"{timer.seconds:.1f} s); {version.scored_count:,} tasks rescored")
     return {
         "products": scale,
         "labels": labeled,
         "scored": version.scored_count,
         "setup_seconds": round(setup_seconds, 1),
+        "matrix": matrix,
         "total_s": round(total, 2),
         "gather_s": timings["gather_s"],
         "train_s": train_s,

@@ -2,13 +2,16 @@
 
 from collections import Counter
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import Count, Model, OuterRef, QuerySet, Subquery
 from django.http import Http404
+from django.utils import timezone
 
 from config.errors import ApplicationError
 from datasets.importers import split_path
@@ -118,6 +121,29 @@ def product_sample_ids(*, dataset: Dataset, limit: int = CATALOG_SAMPLE) -> list
     if len(ids) > limit:
         ids = np.sort(np.random.default_rng(dataset.seed).choice(ids, limit, replace=False))
     return ids.tolist()
+
+
+# How far before now a product write may carry its time without being committed yet, where the database cannot
+# say (SQLite, whose writes are short) and as a margin for the clocks of the app's machines (PostgreSQL).
+WRITE_MARGIN = timedelta(minutes=1)
+SQLITE_WRITE_WINDOW = timedelta(minutes=10)
+
+
+def product_write_watermark() -> datetime:
+    """A time such that every product written later than it, or not yet visible now, has `updated_at` at or
+    after it: for what keeps derived data (a model's feature rows) current by re-reading the products changed
+    since. On PostgreSQL the start of the oldest transaction open on this database (an import's rows carry its
+    start time, and become visible only at its commit), less WRITE_MARGIN; elsewhere now less
+    SQLITE_WRITE_WINDOW."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT least(now(), coalesce(min(xact_start), now())) FROM pg_stat_activity "
+                "WHERE datname = current_database()"
+            )
+            oldest = cursor.fetchone()[0]
+        return oldest - WRITE_MARGIN
+    return timezone.now() - SQLITE_WRITE_WINDOW
 
 
 def membership_list(*, dataset: Dataset) -> QuerySet[Membership]:

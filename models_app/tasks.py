@@ -1,5 +1,6 @@
 from celery import shared_task
 
+from models_app.services.catalog_features import catalog_matrix_refresh
 from models_app.services.experiments import experiment_run
 from models_app.services.training import model_version_train
 
@@ -16,3 +17,9 @@ def run_experiment_task(experiment_id: int) -> str:
     # Safe to redeliver: the claim lets one worker in; an experiment whose worker died is run again.
     experiment = experiment_run(experiment_id=experiment_id)
     return experiment.status if experiment else "gone"
+
+
+@shared_task(acks_late=True)
+def catalog_matrix_refresh_task(dataset_id: int, config: dict | None = None) -> int:
+    # Safe to redeliver: a refresh finds the rows already current; the current matrix serves meanwhile.
+    return catalog_matrix_refresh(dataset_id=dataset_id, config=config)

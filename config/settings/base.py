@@ -113,6 +113,8 @@ STATICFILES_DIRS = [BASE_DIR / "static", *(kind / "static" for kind in KIND_DIRS
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
 MEDIA_URL = "media/"
+# The worker's cache of catalog feature matrices (models_app.services.catalog_features): rebuilt when lost.
+CATALOG_FEATURES_ROOT = env.path("CATALOG_FEATURES_ROOT", default=VAR_DIR / "catalog-features")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -13,6 +13,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 MEDIA_ROOT = VAR_DIR / "test-media"
+CATALOG_FEATURES_ROOT = VAR_DIR / "test-catalog-features"
 IMPORT_BATCH_SIZE = env.int("IMPORT_BATCH_SIZE", default=50)
 # The in-process test worker does not sweep, so a test sees what the code does without its safety net; the
 # fault tests start real worker processes with a fast sweeper (tests/jobs/test_faults.py).

@@ -25,7 +25,7 @@ from .matcher import (
 from .metrics import evaluate
 from .scoring import ScoreChunk, score, uncertainty
 from .text import product_text
-from .train import TrainingError, TrainResult, train
+from .train import TrainingError, TrainResult, train, train_rows
 
 __all__ = [
     "MIN_EVALUATED",
@@ -57,5 +57,6 @@ __all__ = [
     "score_pairs",
     "train",
     "train_matcher",
+    "train_rows",
     "uncertainty",
 ]

@@ -154,22 +154,58 @@ def train(
         raise TrainingError("no labeled examples to train on")
     if len(texts) != len(labels):
         raise TrainingError(f"{len(texts)} texts but {len(labels)} labels")
+    label_classes(labels)
+    try:
+        vectorizers, rows = fit_vectorizers(config, texts, catalog)
+    except ValueError as exc:  # e.g. an empty vocabulary when every text is blank
+        raise TrainingError(f"training failed: {exc}") from exc
+    return train_rows(
+        vectorizers=vectorizers, rows=rows, labels=labels, config=config, label_paths=label_paths, started=started
+    )
+
+
+def label_classes(labels: Sequence[str]) -> list[str]:
+    """The sorted classes of `labels`; TrainingError when there are none or fewer than 2."""
+    if not labels:
+        raise TrainingError("no labeled examples to train on")
     classes = sorted(set(labels))
     if len(classes) < 2:
         raise TrainingError(f"training needs at least 2 classes, the labels use {len(classes)}: {classes}")
+    return classes
+
+
+def train_rows(
+    *,
+    vectorizers: Pipeline,
+    rows: sp.spmatrix,
+    labels: Sequence[str],
+    config: ModelConfig,
+    label_paths: Mapping[str, Sequence[str]] | None = None,
+    started: float | None = None,
+) -> TrainResult:
+    """``train`` on rows already featurized by the fitted `vectorizers` (a kept catalog matrix's rows of the
+    labeled products, ``ml.catalog_matrix``); the returned pipeline starts with `vectorizers`, so it also
+    predicts on texts. `started` (a ``perf_counter`` time) counts the featurizing before in the timings."""
+    featurized = time.perf_counter()
+    started = featurized if started is None else started
+    labels = [str(label) for label in labels]
+    rows = sp.csr_matrix(rows)
+    if not labels:
+        raise TrainingError("no labeled examples to train on")
+    if rows.shape[0] != len(labels):
+        raise TrainingError(f"{rows.shape[0]} rows but {len(labels)} labels")
+    classes = label_classes(labels)
     train_ids, holdout_ids, notes = holdout_split(labels, fraction=config.holdout, seed=config.seed)
     split = {
-        "n": len(texts),
+        "n": len(labels),
         "train": len(train_ids),
         "holdout": len(holdout_ids),
         "seed": config.seed,
         "holdout_ids": holdout_ids,
         "refit_on_all": True,
     }
+    featurize_s = featurized - started
     try:
-        featurizing = time.perf_counter()
-        vectorizers, rows = fit_vectorizers(config, texts, catalog)
-        featurize_s = time.perf_counter() - featurizing
         if len(holdout_ids) >= MIN_EVALUATED:
             model = fit_classifier(config, vectorizers, rows[train_ids], [labels[i] for i in train_ids])
             predicted = rows_predict(model, rows[holdout_ids]).tolist()
@@ -186,14 +222,14 @@ def train(
             if cross_validated is not None:
                 metrics = cross_validated
                 notes = [f"the holdout would have {held_out} labels, too few for a figure", *cv_notes]
-                split.update(train=len(texts), holdout=0, holdout_ids=[], folds=metrics["folds"])
+                split.update(train=len(labels), holdout=0, holdout_ids=[], folds=metrics["folds"])
             else:
                 metrics = {"n": scorable, "evaluated_on": None, "accuracy": None, "macro_f1": None}
                 notes = [f"{withheld_reason(scorable)}; figures need at least {MIN_EVALUATED}"]
         evaluated = time.perf_counter()
         pipeline = fit_classifier(config, vectorizers, rows, labels)
         fit_s = time.perf_counter() - evaluated
-    except ValueError as exc:  # e.g. an empty vocabulary when every text is blank
+    except ValueError as exc:
         raise TrainingError(f"training failed: {exc}") from exc
     if notes:
         metrics["note"] = "; ".join(notes)

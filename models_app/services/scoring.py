@@ -5,11 +5,13 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.pipeline import Pipeline
 
 from datasets.models import Dataset
+from labeling.kinds.categorization.training import open_task_products
 from labeling.scores import TaskScoresWriter
-from models_app.ml import batches, score
-from models_app.services.examples import open_task_texts
+from models_app.ml import batches
+from models_app.ml.catalog_matrix import CatalogMatrix, score_matrix
 
 SUGGESTIONS = 3
 # The batch made diverse when the dataset retrains only on demand (the simulation's batch by default).
@@ -54,46 +56,54 @@ def batch_raise(
 def tasks_rescore(
     *,
     dataset: Dataset,
-    pipeline: object,
-    fields: Sequence[str],
+    pipeline: Pipeline,
+    matrix: CatalogMatrix,
     strategy: str,
     prioritize: bool,
     check: Callable[[], None] = lambda: None,
     batch: int = DIVERSE_BATCH,
 ) -> int:
-    """Score every open task; priorities follow uncertainty unless the model is still in its cold start.
+    """Score every open task from the kept catalog matrix (no text is featurized: a sparse product with the
+    model's coefficients, a segment at a time); priorities follow uncertainty unless the model is still in its
+    cold start. A task whose product has no row (written after the matrix was caught up) keeps its scores until
+    the next training.
 
     Out of the cold start, the next `batch` tasks to serve are made diverse (``batch_raise``) when more tasks are
-    open than that: k-means over the features of the most uncertain ones (``batches.diverse_batch``).
+    open than that: k-means over the matrix rows of the most uncertain ones (``batches.diverse_batch``).
 
-    `check()` runs before each page is handed to the writer, so a cancelled run stops between pages. Pages are
-    written (all or nothing each) on the writer's thread while the next is scored.
+    `check()` runs between pages, so a cancelled run stops there. Pages are written (all or nothing each) on the
+    writer's thread while the next is looked up.
     """
+    scores = score_matrix(model=pipeline[1:], matrix=matrix, k=SUGGESTIONS, strategy=strategy, check=check)
+    # Label ids as the suggestions store them; probabilities as round(float(p), 4), uncertainty as
+    # round(float(u), 6): exact on float32 values scaled by 10^k.
+    classes = np.asarray(pipeline.classes_).astype(np.int64)
     scored = 0
     candidates = batches.MostUncertain(batches.candidate_count(batch) if prioritize else 0)
     with TaskScoresWriter(dataset=dataset) as writer:
-        for task_ids, texts in open_task_texts(dataset=dataset, fields=fields):
-            for chunk in score(pipeline=pipeline, texts=texts, k=SUGGESTIONS, strategy=strategy, chunk_size=len(texts)):
-                # As round(float(p), 4) and round(float(u), 6) per task: exact on float32 values scaled by 10^k.
-                uncertainty = np.round(chunk.uncertainty.astype(np.float64), 6)
-                check()
-                page_ids = np.asarray(task_ids, dtype=np.int64)
-                top_labels = np.asarray(chunk.top_labels, dtype=np.int64)
-                probabilities = np.round(chunk.top_probs.astype(np.float64), 4)
-                writer.write(
-                    task_ids=page_ids,
-                    labels=top_labels,
-                    probabilities=probabilities,
-                    uncertainty=uncertainty,
-                    priority=uncertainty if prioritize else np.zeros(len(task_ids)),
-                )
-                candidates.add(
-                    uncertainty, task_ids=page_ids, labels=top_labels, probabilities=probabilities, texts=texts
-                )
-                scored += len(task_ids)
+        for task_ids, product_ids in open_task_products(dataset=dataset):
+            check()
+            at, found = scores.lookup(product_ids)
+            page_ids = np.asarray(task_ids, dtype=np.int64)[found]
+            at = at[found]
+            uncertainty = np.round(scores.uncertainty[at].astype(np.float64), 6)
+            top_labels = classes[scores.columns[at]]
+            probabilities = np.round(scores.probabilities[at].astype(np.float64), 4)
+            writer.write(
+                task_ids=page_ids,
+                labels=top_labels,
+                probabilities=probabilities,
+                uncertainty=uncertainty,
+                priority=uncertainty if prioritize else np.zeros(len(page_ids)),
+            )
+            candidates.add(
+                uncertainty, task_ids=page_ids, labels=top_labels, probabilities=probabilities,
+                products=np.asarray(product_ids, dtype=np.int64)[found],
+            )
+            scored += len(page_ids)
         if scored > batch and len(candidates) > 1:
-            # The rows the classifier reads are step 0's output (ml.features.fit_classifier).
-            features = pipeline[0].transform(list(candidates.items["texts"]))
+            # The rows the classifier reads: the matrix's (ml.features.fit_classifier keeps the vectorizers).
+            features = matrix.rows(candidates.items["products"])
             batch_raise(
                 writer, candidates, features, size=batch, seed=dataset.seed, check=check,
                 labels=candidates.items["labels"], probabilities=candidates.items["probabilities"],

@@ -19,10 +19,12 @@ from config.jobs.lifecycle import JobRun, job_execute, job_state
 from datasets.models import Dataset
 from labeling.kinds import kind_get
 from labeling.label_stats import annotation_last_id, labels_since_count
-from models_app.ml import ModelConfig, dump_pipeline, train
+from models_app.ml import ModelConfig, TrainingError, dump_pipeline, train_rows
+from models_app.ml.train import label_classes
 from models_app.models import ModelVersion, TrainingTrigger, VersionStatus
 from models_app.services.activation import version_activate, version_store
-from models_app.services.examples import catalog_texts, training_examples
+from models_app.services.catalog_features import catalog_matrix
+from models_app.services.examples import training_examples
 from models_app.services.matching import matcher_train_and_score
 from models_app.services.scoring import next_batch_size, tasks_rescore
 
@@ -117,13 +119,22 @@ def _train_and_score(version: ModelVersion, run: JobRun) -> None:
     run.update(last_annotation_id=annotation_last_id(dataset=dataset))
     config = ModelConfig.from_dict(version.config or dataset.model_config)
     started = time.perf_counter()
-    examples = training_examples(dataset=dataset, fields=config.features.fields)
-    catalog = catalog_texts(dataset=dataset, fields=config.features.fields)
+    examples = training_examples(dataset=dataset, fields=config.features.fields, texts=False)
+    label_classes(examples.labels)  # refused before the catalog is featurized
+    run.check()
+    catalog_started = time.perf_counter()
+    try:
+        matrix = catalog_matrix(dataset=dataset, config=config, check=run.check)
+    except ValueError as exc:  # e.g. an empty vocabulary: every product's text is blank
+        raise TrainingError(f"featurizing the catalog failed: {exc}") from exc
+    rows = matrix.rows(examples.product_ids)
     gathered = time.perf_counter()
     run.check()
-    result = train(
-        texts=examples.texts, labels=examples.labels, config=config, label_paths=examples.label_paths, catalog=catalog
+    result = train_rows(
+        vectorizers=matrix.vectorizers, rows=rows, labels=examples.labels, config=config,
+        label_paths=examples.label_paths,
     )
+    result.timings["catalog_s"] = round(gathered - catalog_started, 3)
     trained = time.perf_counter()
     version_store(
         run,
@@ -140,7 +151,7 @@ def _train_and_score(version: ModelVersion, run: JobRun) -> None:
     scored = tasks_rescore(
         dataset=dataset,
         pipeline=result.pipeline,
-        fields=config.features.fields,
+        matrix=matrix,
         strategy=dataset.uncertainty_strategy,
         prioritize=warm,
         check=run.check,

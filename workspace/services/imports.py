@@ -32,6 +32,7 @@ from datasets.importers import (
 from datasets.models import Dataset
 from datasets.selectors import LabelResolver
 from datasets.services.taxonomy import taxonomy_upsert
+from models_app.tasks import catalog_matrix_refresh_task
 from workspace.models import ImportJob, ImportKind, ImportStatus
 from workspace.services.import_annotated import run_annotated
 from workspace.services.import_batches import BatchResult, record_batch, records_write
@@ -155,7 +156,10 @@ def _run(job: ImportJob, run: JobRun) -> None:
         run.fail(str(error))
         return
     job.refresh_from_db()
-    run.finish(ImportStatus.SUCCEEDED, _summary(job))
+    if run.finish(ImportStatus.SUCCEEDED, _summary(job)) and job.kind not in (ImportKind.TAXONOMY, ImportKind.PAIRS):
+        # The new products' feature rows are made now, in the background, not at the next training.
+        dataset_id = job.dataset_id
+        transaction.on_commit(lambda: catalog_matrix_refresh_task.delay(dataset_id))
 
 
 def _summary(job: ImportJob) -> str:

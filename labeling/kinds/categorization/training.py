@@ -1,6 +1,7 @@
 """What a model reads of a categorization task: its product's fields, as records for `models_app.ml.product_text`."""
 
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
 from datasets.models import Dataset, Product
@@ -29,22 +30,47 @@ def training_records(*, task_ids: Sequence[int], fields: Sequence[str]) -> tuple
     return _records(rows, columns)
 
 
-def open_task_records(
-    *, dataset: Dataset, fields: Sequence[str], chunk_size: int = 20_000
-) -> Iterator[tuple[list[int], list[dict[str, Any]]]]:
-    """(task ids, product records) of every open task, by keyset pages so memory stays flat at a million tasks."""
-    columns = _columns(fields)
+def task_products(*, task_ids: Sequence[int]) -> tuple[list[int], list[int]]:
+    """The tasks' ids and their products' ids, in task id order; a task deleted meanwhile is left out."""
+    rows = list(Task.objects.filter(pk__in=task_ids).order_by("pk").values_list("pk", "product_id"))
+    return [row[0] for row in rows], [row[1] for row in rows]
+
+
+def product_record_pages(
+    *, dataset: Dataset, fields: Sequence[str], changed_since: datetime | None = None, chunk_size: int = 20_000
+) -> Iterator[tuple[list[int], list[datetime], list[dict[str, Any]]]]:
+    """(product ids, their write times, records) of the dataset's products, or of those written at or after
+    `changed_since`, ids ascending, by keyset pages so memory stays flat at a million products."""
+    columns = [field for field in fields if field in PRODUCT_FIELDS]
+    products = Product.objects.filter(dataset=dataset)
+    if changed_since is not None:
+        products = products.filter(updated_at__gte=changed_since)
+    last = 0
+    while True:
+        rows = list(products.filter(pk__gt=last).order_by("pk").values_list("pk", "updated_at", *columns)[:chunk_size])
+        if not rows:
+            return
+        last = rows[-1][0]
+        yield (
+            [row[0] for row in rows],
+            [row[1] for row in rows],
+            [dict(zip(columns, row[2:], strict=True)) for row in rows],
+        )
+
+
+def open_task_products(*, dataset: Dataset, chunk_size: int = 50_000) -> Iterator[tuple[list[int], list[int]]]:
+    """(task ids, product ids) of every open task, by keyset pages."""
     last = 0
     while True:
         rows = list(
             Task.objects.filter(dataset=dataset, is_complete=False, pk__gt=last)
             .order_by("pk")
-            .values_list("pk", *columns)[:chunk_size]
+            .values_list("pk", "product_id")[:chunk_size]
         )
         if not rows:
             return
         last = rows[-1][0]
-        yield _records(rows, columns)
+        yield [row[0] for row in rows], [row[1] for row in rows]
 
 
 def catalog_records(

@@ -1,0 +1,348 @@
+"""A catalog's feature matrix, computed once and kept on disk: training slices its labeled rows, rescoring
+multiplies it with a model's coefficients, and neither featurizes a text again.
+
+Layout: ``root/<dataset>/<settings digest>/<build>/`` holds the fitted vectorizers, immutable segments of rows
+(``segment-00000.npz``: product ids and a CSR matrix) and ``manifest.json``, rewritten atomically after each
+segment. A product featurized again (its text changed) gets a row in a later segment, which wins over the earlier
+ones. A build is written under ``tmp-<build>`` and renamed into place when complete, so a reader never sees half
+a build; the newest complete build of a key is the current one, and the one before it is kept while readers may
+still hold it. Pure Python and files: no Django.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import scipy.sparse as sp
+
+from .scoring import STRATEGIES, top_k, uncertainty
+
+MANIFEST = "manifest.json"
+VECTORIZERS = "vectorizers.joblib"
+FORMAT_VERSION = 1
+# Complete builds kept per key: the current one and the one before, which a training may still be reading.
+KEEP_BUILDS = 2
+# Probabilities computed at once while scoring (rows x classes float64): 5,595 classes make 2,000-row chunks.
+SCORE_CELLS = 12_000_000
+
+
+class MatrixError(ValueError):
+    """A kept matrix that cannot serve: missing rows, or files of another format; the message says which."""
+
+
+def settings_digest(settings: str) -> str:
+    """The folder name of a featurization settings string."""
+    return hashlib.blake2b(settings.encode(), digest_size=8).hexdigest()
+
+
+class CatalogMatrix:
+    """One build: its vectorizers, its segments, and the manifest that lists them.
+
+    manifest: {"format", "settings", "watermark" (the products' write time up to which rows are current),
+    "fitted_on" (texts the vectorizers learned from), "built_rows" (rows of the build itself), "added_rows"
+    (rows featurized since, for new or changed products), "segments": [{"file", "rows"}]}.
+    """
+
+    def __init__(self, directory: Path, manifest: dict[str, Any]) -> None:
+        self.directory = Path(directory)
+        self.manifest = manifest
+        self._vectorizers: Any = None
+        self._index: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    @classmethod
+    def open(cls, directory: Path) -> CatalogMatrix:
+        try:
+            manifest = json.loads((Path(directory) / MANIFEST).read_text())
+        except (OSError, ValueError) as exc:
+            raise MatrixError(f"unreadable catalog matrix at {directory}: {exc}") from exc
+        if manifest.get("format") != FORMAT_VERSION:
+            raise MatrixError(f"catalog matrix at {directory} has format {manifest.get('format')!r}")
+        return cls(directory, manifest)
+
+    @property
+    def watermark(self) -> str:
+        return self.manifest["watermark"]
+
+    @property
+    def rows_count(self) -> int:
+        return sum(segment["rows"] for segment in self.manifest["segments"])
+
+    @property
+    def stale_share(self) -> float:
+        """Rows added after the build, as a share of the build's: a large share asks for a rebuild, whose
+        vectorizers learn the new products' vocabulary too."""
+        return self.manifest["added_rows"] / max(self.manifest["built_rows"], 1)
+
+    @property
+    def vectorizers(self) -> Any:
+        if self._vectorizers is None:
+            self._vectorizers = joblib.load(self.directory / VECTORIZERS)
+        return self._vectorizers
+
+    def featurize(self, texts: Sequence[str]) -> sp.csr_matrix:
+        return sp.csr_matrix(self.vectorizers.transform(list(texts)))
+
+    def append(
+        self,
+        product_ids: Sequence[int] | np.ndarray,
+        rows: sp.spmatrix,
+        *,
+        stamps: Sequence[int] | np.ndarray | None = None,
+        added: bool = False,
+    ) -> None:
+        """Write the rows of `product_ids` as a new segment; they win over earlier rows of the same products.
+        `stamps` (one integer per product, e.g. its write time in microseconds) tell a later catch-up which rows
+        are still current (``current``)."""
+        ids = np.asarray(product_ids, dtype=np.int64)
+        stamps = np.full(len(ids), -1, dtype=np.int64) if stamps is None else np.asarray(stamps, dtype=np.int64)
+        rows = sp.csr_matrix(rows)
+        if rows.shape[0] != len(ids) or len(stamps) != len(ids):
+            raise MatrixError(f"{len(ids)} product ids but {rows.shape[0]} rows and {len(stamps)} stamps")
+        if not len(ids):
+            return
+        name = f"segment-{len(self.manifest['segments']):05d}.npz"
+        with open(self.directory / name, "wb") as handle:
+            np.savez(
+                handle, ids=ids, stamps=stamps, data=rows.data, indices=rows.indices, indptr=rows.indptr,
+                shape=np.asarray(rows.shape, dtype=np.int64),
+            )
+        self.manifest["segments"].append({"file": name, "rows": len(ids)})
+        self.manifest["added_rows" if added else "built_rows"] += len(ids)
+        self._index = None
+        self.save()
+
+    def set_watermark(self, watermark: str) -> None:
+        self.manifest["watermark"] = watermark
+        self.save()
+
+    def save(self) -> None:
+        partial = self.directory / f"{MANIFEST}.tmp"
+        partial.write_text(json.dumps(self.manifest))
+        os.replace(partial, self.directory / MANIFEST)
+
+    def _segment(self, name: str) -> tuple[np.ndarray, sp.csr_matrix]:
+        with np.load(self.directory / name) as stored:
+            shape = tuple(int(n) for n in stored["shape"])
+            rows = sp.csr_matrix((stored["data"], stored["indices"], stored["indptr"]), shape=shape)
+            return stored["ids"], rows
+
+    def segments(self) -> Iterator[tuple[np.ndarray, sp.csr_matrix]]:
+        """(product ids, rows) of each segment in order; a product may appear again in a later one."""
+        for segment in self.manifest["segments"]:
+            yield self._segment(segment["file"])
+
+    def index(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(product ids ascending, their segment number, their row in it): each product's latest row."""
+        return self._indexed()[:3]
+
+    def _indexed(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        if self._index is None:
+            ids, stamps, segment_of, row_of = [], [], [], []
+            for number, segment in enumerate(self.manifest["segments"]):
+                with np.load(self.directory / segment["file"]) as stored:
+                    ids.append(stored["ids"])
+                    stamps.append(stored["stamps"])
+                segment_of.append(np.full(len(ids[-1]), number, dtype=np.int32))
+                row_of.append(np.arange(len(ids[-1]), dtype=np.int64))
+            if not ids:
+                empty = np.zeros(0, dtype=np.int64)
+                self._index = (empty, empty.astype(np.int32), empty, empty)
+                return self._index
+            all_ids = np.concatenate(ids)
+            # The last occurrence of each id: unique over the reversed array keeps the first of the reversal.
+            unique, first = np.unique(all_ids[::-1], return_index=True)
+            latest = len(all_ids) - 1 - first
+            self._index = (
+                unique, np.concatenate(segment_of)[latest], np.concatenate(row_of)[latest],
+                np.concatenate(stamps)[latest],
+            )
+        return self._index
+
+    def current(self, product_ids: Sequence[int] | np.ndarray, stamps: Sequence[int] | np.ndarray) -> np.ndarray:
+        """A boolean per product: whether its latest row was made from the version `stamps` says it is now."""
+        ids, stamps = np.asarray(product_ids, dtype=np.int64), np.asarray(stamps, dtype=np.int64)
+        known, _, _, known_stamps = self._indexed()
+        if not len(known):
+            return np.zeros(len(ids), dtype=bool)
+        at = np.minimum(np.searchsorted(known, ids), len(known) - 1)
+        return (known[at] == ids) & (known_stamps[at] == stamps)
+
+    def has(self, product_ids: Sequence[int] | np.ndarray) -> np.ndarray:
+        """A boolean per product id: whether the matrix has a row for it."""
+        ids = np.asarray(product_ids, dtype=np.int64)
+        known = self.index()[0]
+        at = np.minimum(np.searchsorted(known, ids), max(len(known) - 1, 0))
+        return (known[at] == ids) if len(known) else np.zeros(len(ids), dtype=bool)
+
+    def rows(self, product_ids: Sequence[int] | np.ndarray) -> sp.csr_matrix:
+        """The latest rows of `product_ids`, in their order; MatrixError names products without a row."""
+        ids = np.asarray(product_ids, dtype=np.int64)
+        known, segment_of, row_of = self.index()
+        present = self.has(ids)
+        if not present.all():
+            missing = ids[~present]
+            raise MatrixError(f"{len(missing)} products have no row in the catalog matrix, e.g. {missing[:5].tolist()}")
+        at = np.searchsorted(known, ids)
+        wanted_segments, wanted_rows = segment_of[at], row_of[at]
+        parts: list[sp.csr_matrix] = []
+        order: list[np.ndarray] = []
+        for number in np.unique(wanted_segments):
+            positions = np.flatnonzero(wanted_segments == number)
+            _, rows = self._segment(self.manifest["segments"][number]["file"])
+            parts.append(rows[wanted_rows[positions]])
+            order.append(positions)
+        if not parts:
+            return sp.csr_matrix((0, self._width()), dtype=np.float32)
+        stacked = sp.vstack(parts, format="csr")
+        inverse = np.empty(len(ids), dtype=np.int64)
+        inverse[np.concatenate(order)] = np.arange(len(ids))
+        return stacked[inverse]
+
+    def _width(self) -> int:
+        for _, rows in self.segments():
+            return rows.shape[1]
+        return 0
+
+
+@dataclass
+class CatalogScores:
+    """A model's scores of every product of a matrix, ids ascending.
+
+    columns: (n, k) indices into the model's classes, most probable first; probabilities: (n, k) float32;
+    uncertainty: (n,) float32 in [0, 1], higher = more uncertain (``ml.scoring.uncertainty``).
+    """
+
+    ids: np.ndarray
+    columns: np.ndarray
+    probabilities: np.ndarray
+    uncertainty: np.ndarray
+
+    def lookup(self, product_ids: Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(positions into these arrays, whether each product was scored) for `product_ids`."""
+        ids = np.asarray(product_ids, dtype=np.int64)
+        if not len(self.ids):
+            return np.zeros(len(ids), dtype=np.int64), np.zeros(len(ids), dtype=bool)
+        at = np.minimum(np.searchsorted(self.ids, ids), len(self.ids) - 1)
+        return at, self.ids[at] == ids
+
+
+def score_matrix(
+    *, model: Any, matrix: CatalogMatrix, k: int = 3, strategy: str = "margin", check: Any = None
+) -> CatalogScores:
+    """Score each product's latest row with `model` (the steps after the vectorizers: ``pipeline[1:]``), a
+    segment at a time and within it ``SCORE_CELLS`` probabilities at a time, so memory stays bounded."""
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
+    ids, segment_of, row_of = matrix.index()
+    classes = len(model.classes_)
+    k = min(k, classes)
+    columns = np.zeros((len(ids), k), dtype=np.int64)
+    probabilities = np.zeros((len(ids), k), dtype=np.float32)
+    uncertain = np.zeros(len(ids), dtype=np.float32)
+    step = max(1, SCORE_CELLS // max(classes, 1))
+    for number, (segment_ids, rows) in enumerate(matrix.segments()):
+        # Only the rows that are their product's latest: a row superseded by a later segment is skipped.
+        mine = np.flatnonzero(segment_of == number)
+        if not len(mine):
+            continue
+        local = row_of[mine]
+        whole = len(mine) == rows.shape[0]  # every row is current: slices, not copies by index
+        for start in range(0, len(mine), step):
+            if check is not None:
+                check()
+            part = slice(start, start + step)
+            probs = model.predict_proba(rows[part] if whole else rows[local[part]])
+            top_columns, top_probs = top_k(probs, k)
+            targets = mine[part]
+            columns[targets] = top_columns
+            probabilities[targets] = top_probs
+            uncertain[targets] = uncertainty(probs, strategy)
+        del segment_ids
+    return CatalogScores(ids=ids, columns=columns, probabilities=probabilities, uncertainty=uncertain)
+
+
+class MatrixCache:
+    """The kept matrices under `root`, per dataset and featurization settings: find, build, publish, prune."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def _key_dir(self, owner: str, settings: str) -> Path:
+        # `owner`: a folder name of the caller's that tells datasets apart.
+        return self.root / owner / settings_digest(settings)
+
+    @contextmanager
+    def lock(self, owner: str, settings: str) -> Iterator[None]:
+        """Held while a matrix is caught up or published: one writer per dataset and settings, across processes."""
+        folder = self._key_dir(owner, settings)
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / ".lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _builds(self, owner: str, settings: str) -> list[Path]:
+        folder = self._key_dir(owner, settings)
+        if not folder.is_dir():
+            return []
+        return sorted(path for path in folder.iterdir() if path.is_dir() and path.name.isdigit())
+
+    def current(self, owner: str, settings: str) -> CatalogMatrix | None:
+        """The newest complete build for these settings, or None."""
+        for path in reversed(self._builds(owner, settings)):
+            try:
+                matrix = CatalogMatrix.open(path)
+            except MatrixError:
+                continue
+            if matrix.manifest.get("settings") == settings:
+                return matrix
+        return None
+
+    def start(
+        self, owner: str, settings: str, *, vectorizers: Any, watermark: str, fitted_on: int
+    ) -> CatalogMatrix:
+        """A new build in a temporary folder: its vectorizers and an empty manifest; `publish` it when done."""
+        folder = self._key_dir(owner, settings)
+        folder.mkdir(parents=True, exist_ok=True)
+        directory = folder / f"tmp-{time.time_ns()}"
+        directory.mkdir()
+        joblib.dump(vectorizers, directory / VECTORIZERS)
+        matrix = CatalogMatrix(
+            directory,
+            {
+                "format": FORMAT_VERSION, "settings": settings, "watermark": watermark, "fitted_on": fitted_on,
+                "built_rows": 0, "added_rows": 0, "segments": [],
+            },
+        )
+        matrix._vectorizers = vectorizers
+        matrix.save()
+        return matrix
+
+    def publish(self, matrix: CatalogMatrix, owner: str, settings: str) -> CatalogMatrix:
+        """Rename a finished build into place (call it under ``lock``) and remove all but the KEEP_BUILDS newest."""
+        final = matrix.directory.parent / matrix.directory.name.removeprefix("tmp-")
+        os.replace(matrix.directory, final)
+        matrix.directory = final
+        for old in self._builds(owner, settings)[:-KEEP_BUILDS]:
+            shutil.rmtree(old, ignore_errors=True)
+        return matrix
+
+    def discard(self, matrix: CatalogMatrix) -> None:
+        shutil.rmtree(matrix.directory, ignore_errors=True)
+
+    def drop_dataset(self, owner: str) -> None:
+        shutil.rmtree(self.root / owner, ignore_errors=True)
