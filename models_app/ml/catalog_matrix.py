@@ -289,6 +289,7 @@ class MatrixCache:
         folder = self._key_dir(owner, settings)
         folder.mkdir(parents=True, exist_ok=True)
         with open(folder / ".lock", "w") as handle:
+            os.utime(folder / ".lock")  # dates the key's last use (keep_recent_settings)
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
@@ -340,6 +341,20 @@ class MatrixCache:
         for old in self._builds(owner, settings)[:-KEEP_BUILDS]:
             shutil.rmtree(old, ignore_errors=True)
         return matrix
+
+    def keep_recent_settings(self, owner: str, keep: int) -> int:
+        """Remove the matrices of all but the `keep` settings of `owner` used last (their lock file is touched at
+        each catch-up or publish); the count removed."""
+        folder = self.root / owner
+        if not folder.is_dir():
+            return 0
+        keys = sorted(
+            (path for path in folder.iterdir() if path.is_dir()),
+            key=lambda path: (path / ".lock").stat().st_mtime if (path / ".lock").exists() else 0.0,
+        )
+        for old in keys[:-keep]:
+            shutil.rmtree(old, ignore_errors=True)
+        return max(0, len(keys) - keep)
 
     def discard(self, matrix: CatalogMatrix) -> None:
         shutil.rmtree(matrix.directory, ignore_errors=True)

@@ -27,6 +27,16 @@ logger = logging.getLogger(__name__)
 # Rows featurized after a build, as a share of the build's rows, past which the vectorizers are fitted again in
 # the background (their vocabulary and IDF then include the new products); until then the old ones serve.
 REBUILD_SHARE = 0.25
+# Segments past which a matrix is rebuilt too: each catch-up that finds changes adds one, and finding a product's
+# latest row reads every segment's ids.
+MAX_SEGMENTS = 300
+# Feature settings whose matrices a dataset keeps (the most recently used): a lead who tries another config and
+# comes back does not wait for a build, and old settings do not fill the disk.
+KEEP_SETTINGS = 2
+
+
+def _stale(matrix: CatalogMatrix) -> bool:
+    return matrix.stale_share > REBUILD_SHARE or len(matrix.manifest["segments"]) > MAX_SEGMENTS
 
 
 def feature_settings(config: ModelConfig) -> str:
@@ -108,7 +118,8 @@ def catalog_matrix(
 ) -> CatalogMatrix:
     """The current matrix for `config`'s featurization, with a row for every product as it is now: built here if
     there is none yet, else caught up (the products written since it was last are featurized again, with its
-    vectorizers). When the rows added since the build pass REBUILD_SHARE of it, a rebuild is queued."""
+    vectorizers). When the rows added since the build pass REBUILD_SHARE of it (or its segments MAX_SEGMENTS), a
+    rebuild is queued."""
     cache, key, fields = _cache(), feature_settings(config), config.features.fields
     matrix = cache.current(_owner(dataset), key)
     if matrix is None:
@@ -118,7 +129,7 @@ def catalog_matrix(
         newer = _stamp()
         _featurize_into(matrix, dataset, fields, since=matrix.watermark, check=check)
         matrix.set_watermark(newer)
-    if matrix.stale_share > REBUILD_SHARE:
+    if _stale(matrix):
         from models_app.tasks import catalog_matrix_refresh_task
 
         transaction.on_commit(lambda: catalog_matrix_refresh_task.delay(dataset.pk, config.to_dict()))
@@ -127,7 +138,7 @@ def catalog_matrix(
 
 def catalog_matrix_refresh(*, dataset_id: int, config: dict | None = None) -> int:
     """In the background, after an import or when a matrix is stale: build the matrix of `config` (the dataset's
-    own by default) if there is none or its added rows passed REBUILD_SHARE, else catch it up. The rows
+    own by default) if there is none or it is stale (``catalog_matrix``), else catch it up. The rows
     featurized; 0 for a dataset gone or whose kind has no categorizer (two requests for one dataset build once:
     the second finds the first's build current)."""
     dataset = Dataset.objects.filter(pk=dataset_id).first()
@@ -135,21 +146,26 @@ def catalog_matrix_refresh(*, dataset_id: int, config: dict | None = None) -> in
         return 0
     model_config = ModelConfig.from_dict(dataset.model_config if config is None else config)
     current = _cache().current(_owner(dataset), feature_settings(model_config))
-    if current is None or current.stale_share > REBUILD_SHARE:
+    if current is None or _stale(current):
         return catalog_matrix_build(dataset=dataset, config=model_config).rows_count
     before = current.rows_count
     return catalog_matrix(dataset=dataset, config=model_config).rows_count - before
 
 
 def catalog_matrix_prune() -> int:
-    """Remove the matrices of datasets that no longer exist; the count removed."""
+    """Remove the matrices of datasets that no longer exist, and those of all but a dataset's KEEP_SETTINGS most
+    recently used feature settings; the count of folders removed."""
     cache = _cache()
     if not cache.root.is_dir():
         return 0
     owners = {_owner(dataset) for dataset in Dataset.objects.only("pk", "created_at")}
     removed = 0
     for folder in cache.root.iterdir():
-        if folder.is_dir() and folder.name not in owners:
+        if not folder.is_dir():
+            continue
+        if folder.name not in owners:
             cache.drop_dataset(folder.name)
             removed += 1
+            continue
+        removed += cache.keep_recent_settings(folder.name, KEEP_SETTINGS)
     return removed

@@ -1,5 +1,7 @@
 """The kept catalog matrix: segments, the latest row of each product, scoring from rows, builds and their folders."""
 
+import os
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -135,3 +137,20 @@ def test_a_row_is_current_only_for_the_version_of_the_product_it_was_made_from(t
     matrix.append([12], matrix.featurize(["changed"]), stamps=[300], added=True)
 
     assert matrix.current([11, 12, 12, 13], [100, 200, 300, 100]).tolist() == [True, False, True, False]
+
+
+def test_only_the_settings_used_last_are_kept(tmp_path) -> None:
+    cache = MatrixCache(tmp_path)
+    vectorizers = _fitted_vectorizers()
+    for number, settings in enumerate(["a", "b", "c"]):
+        matrix = cache.start("1-0", settings, vectorizers=vectorizers, watermark="w", fitted_on=1)
+        matrix.append([11], matrix.featurize([TEXTS[11]]))
+        with cache.lock("1-0", settings):
+            cache.publish(matrix, "1-0", settings)
+        os.utime(tmp_path / "1-0" / cm.settings_digest(settings) / ".lock", (number, number))
+    with cache.lock("1-0", "a"):  # "a" used again: now the most recent
+        pass
+
+    assert cache.keep_recent_settings("1-0", 2) == 1
+
+    assert [cache.current("1-0", s) is not None for s in ("a", "b", "c")] == [True, False, True]
