@@ -96,6 +96,7 @@ def django_env() -> dict[str, str]:
         "CONN_MAX_AGE": "600",
         "CELERY_BROKER_URL": "memory://",
         "MEDIA_ROOT": str(DATA_DIR / "media"),
+        "CATALOG_FEATURES_ROOT": str(DATA_DIR / "catalog-features"),
         "STATIC_ROOT": str(DATA_DIR / "static"),  # no collectstatic for the bench: an empty directory
         "LOG_LEVEL": "WARNING",
     }

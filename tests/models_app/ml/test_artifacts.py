@@ -1,5 +1,7 @@
+import io
 import json
 
+import joblib
 import numpy as np
 import pytest
 import sklearn
@@ -29,12 +31,29 @@ def test_a_loaded_pipeline_predicts_like_the_original():
 
 
 def test_the_header_names_the_format_and_scikit_learn_version():
-    assert read_header(dump_pipeline(fitted())) == {"format": 1, "sklearn": sklearn.__version__}
+    assert read_header(dump_pipeline(fitted())) == {"format": 2, "sklearn": sklearn.__version__}
 
 
 def test_another_format_is_refused():
-    with pytest.raises(ArtifactError, match="artifact format 2 is not the supported format 1; retrain"):
-        load_pipeline(rewrite_header(dump_pipeline(fitted()), format=2))
+    with pytest.raises(ArtifactError, match=r"artifact format 3 is not a supported format \(1, 2\); retrain"):
+        load_pipeline(rewrite_header(dump_pipeline(fitted()), format=3))
+
+
+def test_an_artifact_of_format_1_made_by_joblib_still_loads():
+    pipeline = fitted()
+    buffer = io.BytesIO()
+    joblib.dump(pipeline, buffer, compress=("zlib", 3))
+    header = json.dumps({"format": 1, "sklearn": sklearn.__version__}).encode() + b"\n"
+
+    loaded = load_pipeline(MAGIC + header + buffer.getvalue())
+
+    assert np.array_equal(loaded.predict_proba(TEXTS), pipeline.predict_proba(TEXTS))
+
+
+def test_a_damaged_payload_is_refused_with_why():
+    data = dump_pipeline(fitted())
+    with pytest.raises(ArtifactError, match="unreadable artifact payload"):
+        load_pipeline(data[:-100])
 
 
 def test_another_scikit_learn_version_is_refused():
