@@ -97,6 +97,6 @@ def _load(data: bytes, *, allow_sklearn_mismatch: bool) -> object:
     if header["format"] == 1:
         return joblib.load(io.BytesIO(payload))
     try:
-        return pickle.loads(zlib.decompress(payload))
+        return pickle.loads(zlib.decompress(payload))  # noqa: S301 - our workers' own artifacts (see load_pipeline)
     except (zlib.error, pickle.UnpicklingError, EOFError) as exc:
         raise ArtifactError(f"unreadable artifact payload: {exc}") from exc
