@@ -6,16 +6,18 @@ trained on the whole training pool.
 
 For each dataset, seed and strategy a fresh matching dataset gets the pairs file (`import_pairs --no-labels`),
 then `simulate_labeling` runs the oracle with the file itself as the truth, training through the services at
-25 labels, then every 50 up to 1,000 (random order: 25, 50, then every 100), and measuring each version on
-the held-out pairs at its own threshold. `--compare-full` trains the same matcher (same settings, same seed)
-on the whole pool.
+25 labels, then every MA_BATCH up to 1,000 (random order: 25, 50, then every 100), and measuring each version
+on the held-out pairs at its own threshold. Each training makes the next batch diverse, a batch being the
+labels until the next training, as in a dataset that retrains every MA_BATCH labels. `--compare-full` trains
+the same matcher (same settings, same seed) on the whole pool.
 - WDC computers (../shared/data/wdc-products/computers.csv, title only): pool = the `train_medium` split,
   held out = the `test` split. A pair listed under two splits was imported once, under its first.
 - PriceRunner pairs_sample.csv: held out = a seeded stratified 20% (the seed of the run).
 
 Figures: random's mean F1 at 1,000 (the bar); the fewest labels at which margin's mean curve reaches the bar;
 margin's mean F1 at 1,000 against the whole-pool matcher's mean. Writes bench/results/matching_active.md and
-.json. Options (environment): MA_DATA (../shared/data), MA_SEEDS (3), MA_LABELS (1000), MA_BATCH (50),
+.json. Options (environment): MA_DATA (../shared/data), MA_SEEDS (3), MA_LABELS (1000), MA_BATCH (25:
+the datasets' default cadence, `datasets.models.RETRAIN_EVERY`),
 MA_STRATEGIES (margin), MA_DATASETS (wdc-computers,pricerunner), MA_RANDOM_SHARE (0), MA_COLD_START (3),
 MA_CONFIG (the matcher settings, JSON; default title only, as bench/matcher_eval.py), MA_VARIANT (a name:
 the results go to bench/data/matching_active-<name>.* instead, for trying a change), MA_RANDOM_FROM (a
@@ -288,7 +290,7 @@ def main() -> int:
     strategies = [s.strip() for s in os.environ.get("MA_STRATEGIES", "margin").split(",") if s.strip()]
     settings = {
         "labels": env_int("MA_LABELS", 1000),
-        "batch": env_int("MA_BATCH", 50),
+        "batch": env_int("MA_BATCH", 25),
         "random_share": env_float("MA_RANDOM_SHARE", 0.0),
         "cold_start": env_int("MA_COLD_START", 3),
         "config": json.loads(os.environ.get("MA_CONFIG") or json.dumps(DEFAULT_CONFIG)),

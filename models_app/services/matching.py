@@ -28,7 +28,7 @@ from models_app.ml import (
 )
 from models_app.models import ModelVersion
 from models_app.services.activation import version_activate, version_store
-from models_app.services.scoring import DIVERSE_BATCH, batch_raise, next_batch_size
+from models_app.services.scoring import DIVERSE_BATCH, batch_raise
 
 # Below this many labels of either answer a matcher is neither fitted nor calibrated with any sense.
 MIN_PER_CLASS = 2
@@ -43,7 +43,7 @@ def matcher_config(data: dict | None) -> MatcherConfig:
         return MatcherConfig()
 
 
-def matcher_train_and_score(version: ModelVersion, run: JobRun) -> None:
+def matcher_train_and_score(version: ModelVersion, run: JobRun, *, batch: int) -> None:
     dataset = version.dataset
     last_id = annotation_last_id(dataset=dataset)
     # The label count the next automatic trigger starts from, kept even if this run fails.
@@ -75,7 +75,7 @@ def matcher_train_and_score(version: ModelVersion, run: JobRun) -> None:
     warm = min(counts.values()) >= dataset.cold_start_examples
     scored = pairs_rescore(
         dataset=dataset, matcher=result.matcher, prioritize=warm, check=run.check,
-        batch=next_batch_size(dataset),
+        batch=batch,
     )
     version_activate(
         run, timings=result.timings, started=started, gathered=gathered, trained=trained, scored=scored, warm=warm

@@ -7,15 +7,15 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.pipeline import Pipeline
 
-from datasets.models import Dataset
+from datasets.models import RETRAIN_EVERY, Dataset
 from labeling.kinds.categorization.training import open_task_products
 from labeling.scores import TaskScoresWriter
 from models_app.ml import batches
 from models_app.ml.catalog_matrix import CatalogMatrix, score_matrix
 
 SUGGESTIONS = 3
-# The batch made diverse when the dataset retrains only on demand (the simulation's batch by default).
-DIVERSE_BATCH = 50
+# The batch made diverse when the dataset retrains only on demand: the default cadence's.
+DIVERSE_BATCH = RETRAIN_EVERY
 # Added to the priority of the diverse batch's tasks, which puts them before every other open task (priorities
 # are uncertainties, at most 1). The next training rescores every open task, which ends the raise.
 BATCH_BOOST = 1.0

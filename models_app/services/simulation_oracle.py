@@ -155,7 +155,7 @@ def _random_keys(task_ids: list[int]) -> dict[int, int]:
 
 def _train_point(dataset: Dataset, oracle, run: OracleRun) -> dict:
     version = training.training_request(dataset=dataset, trigger=TrainingTrigger.MANUAL, user=oracle, enqueue=False)
-    version = training.model_version_train(version_id=version.pk)
+    version = training.model_version_train(version_id=version.pk, batch=run.settings["batch"])
     point = {"labels": run.labeled, "version": version.number, "status": version.status}
     point.update(dict.fromkeys(run.figures))
     point.update(

@@ -8,6 +8,7 @@ killed run is run again by the sweeper (config/jobs) unless a newer request alre
 import logging
 import time
 from collections import Counter
+from functools import partial
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -99,21 +100,24 @@ def _no_other_run(version: ModelVersion) -> bool:
     ).exclude(pk=version.pk).exists()
 
 
-def model_version_train(*, version_id: int) -> ModelVersion | None:
+def model_version_train(*, version_id: int, batch: int | None = None) -> ModelVersion | None:
     """Train, rescore the open tasks, then make the version active. Safe to call twice.
 
+    `batch`: the labels the queue serves before the next training, made diverse (``next_batch_size`` of the
+    dataset by default; the labeling simulation gives its own, since it trains on demand).
     A run that fails, is cancelled or whose worker dies leaves the active version as it was.
     """
-    version = job_execute(ModelVersion, version_id, _train_and_score, ready=_no_other_run)
+    version = job_execute(ModelVersion, version_id, partial(_train_and_score, batch=batch), ready=_no_other_run)
     if version is not None:
         _continue_queue(version.dataset_id)
     return version
 
 
-def _train_and_score(version: ModelVersion, run: JobRun) -> None:
+def _train_and_score(version: ModelVersion, run: JobRun, *, batch: int | None) -> None:
     dataset = version.dataset
+    batch = batch or next_batch_size(dataset)
     if kind_get(dataset.task_type).name == "matching":
-        matcher_train_and_score(version, run)
+        matcher_train_and_score(version, run, batch=batch)
         return
     # The label count the next automatic trigger starts from, kept even if this run fails.
     run.update(last_annotation_id=annotation_last_id(dataset=dataset))
@@ -155,7 +159,7 @@ def _train_and_score(version: ModelVersion, run: JobRun) -> None:
         strategy=dataset.uncertainty_strategy,
         prioritize=warm,
         check=run.check,
-        batch=next_batch_size(dataset),
+        batch=batch,
     )
     version_activate(
         run, timings=result.timings, started=started, gathered=gathered, trained=trained, scored=scored, warm=warm

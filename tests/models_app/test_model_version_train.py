@@ -78,6 +78,13 @@ def test_the_next_batch_is_a_diverse_pick_of_the_most_uncertain_tasks_served_fir
     assert task_lease_next(dataset=labeled_catalog, user=member(labeled_catalog, "ann")) == first
 
 
+def test_a_batch_given_to_the_run_is_the_one_made_diverse(labeled_catalog):
+    # The labeling simulation trains on demand (retrain_every 0) and gives its own batch.
+    model_version_train(version_id=training_request(dataset=labeled_catalog).pk, batch=3)
+    raised = Task.objects.filter(dataset=labeled_catalog, is_complete=False, priority__gt=1)
+    assert raised.count() == 3
+
+
 def test_cold_start_keeps_random_order_until_every_label_has_enough_examples(labeled_catalog):
     labeled_catalog.cold_start_examples = 9
     labeled_catalog.save()

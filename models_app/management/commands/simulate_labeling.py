@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from config.errors import ApplicationError
 from datasets.management.commands._dataset import find_dataset
-from models_app.services.scoring import DIVERSE_BATCH
+from datasets.models import RETRAIN_EVERY
 from models_app.services.simulation import (
     STRATEGIES,
     simulate_labeling,
@@ -48,9 +48,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--labels", type=int, default=1000, help="Labels the oracle gives in all.")
         parser.add_argument(
-            "--batch", type=int, default=50,
-            help="Train after every this many labels. The diverse batch the queue serves first after each training "
-            f"stays {DIVERSE_BATCH} (the run turns automatic training off), so other batches mix it with margin order.",
+            "--batch", type=int, default=RETRAIN_EVERY,
+            help="Train after every this many labels; the queue serves this many as a diverse batch after each "
+            f"training, as a dataset retraining every this many labels does (default: the datasets' {RETRAIN_EVERY}).",
         )
         parser.add_argument("--schedule", default="", help="Extra label counts to train at, e.g. 25 (comma-separated).")
         parser.add_argument("--strategy", choices=STRATEGIES, default="margin")
