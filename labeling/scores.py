@@ -161,27 +161,36 @@ def _write_arrays_postgres(
         )
 
 
+# Connections writing pages at once: PostgreSQL spends a core on each page's UPDATE (every row changed gets a new
+# version and an entry in each of the table's indexes), and the pages are disjoint ranges of tasks.
+WRITERS = 2
+
+
 class TaskScoresWriter:
-    """Writes pages of scores (``task_scores_write_arrays``, each page all or nothing) on a thread of its own
-    while the caller computes the next page, so the database's work and the model's overlap on two cores.
+    """Writes pages of scores (``task_scores_write_arrays``, each page all or nothing) on threads of its own, each
+    with its connection (WRITERS of them), while the caller computes the next page.
 
     Use it as a context manager; leaving it waits for the pages handed over and re-raises a write's error
-    (raised at the next ``write`` too). At most one page waits while another is written. Inside a transaction
-    (a caller's atomic block, a test's) or on another database than PostgreSQL the pages are written in the
-    caller's thread instead: another connection would not see what that transaction holds.
+    (raised at the next ``write`` too; pages after an error are dropped, those already being written finish).
+    Pages are written in any order: ``flush`` waits for those handed over before one that must come after them.
+    Inside a transaction (a caller's atomic block, a test's) or on another database than PostgreSQL the pages
+    are written in the caller's thread instead: another connection would not see what that transaction holds.
     """
 
-    def __init__(self, *, dataset: Dataset) -> None:
+    def __init__(self, *, dataset: Dataset, writers: int = WRITERS) -> None:
         self.dataset = dataset
         self.background = connection.vendor == "postgresql" and not connection.in_atomic_block
-        self._pages: queue.Queue[dict | None] = queue.Queue(maxsize=1)
+        self.writers = max(1, writers)
+        self._pages: queue.Queue[dict | None] = queue.Queue(maxsize=self.writers)
         self._error: BaseException | None = None
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
     def __enter__(self) -> "TaskScoresWriter":
         if self.background:
-            self._thread = threading.Thread(target=self._run, name="task-scores-writer", daemon=True)
-            self._thread.start()
+            for number in range(self.writers):
+                thread = threading.Thread(target=self._run, name=f"task-scores-writer-{number}", daemon=True)
+                thread.start()
+                self._threads.append(thread)
         return self
 
     def write(self, **columns: np.ndarray | Sequence[int]) -> None:
@@ -192,10 +201,17 @@ class TaskScoresWriter:
         else:
             task_scores_write_arrays(dataset=self.dataset, **columns)
 
+    def flush(self) -> None:
+        """Wait until every page handed over is written (or dropped after an error); re-raise a write's error."""
+        if self.background:
+            self._pages.join()
+        self._raise()
+
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
-        if self._thread is not None:
+        for _ in self._threads:
             self._pages.put(None)
-            self._thread.join()
+        for thread in self._threads:
+            thread.join()
         if kind is None:
             self._raise()
 
@@ -204,11 +220,14 @@ class TaskScoresWriter:
         # caller never waits on a full queue.
         try:
             while (page := self._pages.get()) is not None:
-                if self._error is None:
-                    try:
+                try:
+                    if self._error is None:
                         task_scores_write_arrays(dataset=self.dataset, **page)
-                    except BaseException as error:
-                        self._error = error
+                except BaseException as error:
+                    self._error = error
+                finally:
+                    self._pages.task_done()
+            self._pages.task_done()
         finally:
             connection.close()
 

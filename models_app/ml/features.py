@@ -255,10 +255,19 @@ class ColumnSubset(TransformerMixin, BaseEstimator):
         return sp.csr_matrix(X)[:, self.columns_]
 
 
-def fit_classifier(config: ModelConfig, vectorizers: Pipeline, rows: sp.spmatrix, labels: Sequence[str]) -> Pipeline:
+def fit_classifier(
+    config: ModelConfig,
+    vectorizers: Pipeline,
+    rows: sp.spmatrix,
+    labels: Sequence[str],
+    *,
+    start: Pipeline | None = None,
+) -> Pipeline:
     """A whole pipeline: the fitted `vectorizers`, the columns `rows` hold (``ColumnSubset``) and the config's
     classifier fitted on them; predict on rows with ``rows_predict``.
 
+    `start`: a logistic regression fitted before on part of these rows (the holdout's model) whose weights the
+    solver starts from: the refit on every label then takes half the iterations (25 against 54 on 10k labels).
     Raises TrainingError when logistic regression's solver would need more than MAX_SOLVER_BYTES (half the
     machine's memory)."""
     pipeline = build_pipeline(config)
@@ -271,8 +280,31 @@ def fit_classifier(config: ModelConfig, vectorizers: Pipeline, rows: sp.spmatrix
         steps.append(("columns", subset))
         rows = subset.transform(rows)
     pipeline.steps[:-1] = steps
+    if start is not None:
+        _warm_start(pipeline[-1], start, used, classes=sorted(set(labels)))
     pipeline[-1].fit(rows, list(labels))
+    if start is not None and isinstance(pipeline[-1], LogisticRegression):
+        pipeline[-1].set_params(warm_start=False)  # the artifact's settings stay the config's
     return pipeline
+
+
+def _warm_start(classifier: BaseEstimator, start: Pipeline, used: np.ndarray, *, classes: list[str]) -> None:
+    # Only a logistic regression of the same classes; its weights move to the columns the new rows hold (a column
+    # new to these rows starts at 0).
+    previous = start[-1]
+    if not isinstance(classifier, LogisticRegression) or not isinstance(previous, LogisticRegression):
+        return
+    if list(previous.classes_) != classes:
+        return
+    old_columns = start.named_steps["columns"].columns_ if "columns" in start.named_steps else np.arange(
+        previous.coef_.shape[1]
+    )
+    at = np.searchsorted(used, old_columns)
+    kept = (at < len(used)) & (used[np.minimum(at, len(used) - 1)] == old_columns)
+    coef = np.zeros((previous.coef_.shape[0], len(used)), dtype=np.float64)
+    coef[:, at[kept]] = previous.coef_[:, kept]
+    classifier.set_params(warm_start=True)
+    classifier.coef_, classifier.intercept_ = coef, previous.intercept_.copy()
 
 
 # scikit-learn's lbfgs keeps 2m + 5 vectors of the weights' size plus small ones (m = 10 corrections).

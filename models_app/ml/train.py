@@ -206,7 +206,8 @@ def train_rows(
     }
     featurize_s = featurized - started
     try:
-        if len(holdout_ids) >= MIN_EVALUATED:
+        measured_on_holdout = len(holdout_ids) >= MIN_EVALUATED
+        if measured_on_holdout:
             model = fit_classifier(config, vectorizers, rows[train_ids], [labels[i] for i in train_ids])
             predicted = rows_predict(model, rows[holdout_ids]).tolist()
             truth = [labels[i] for i in holdout_ids]
@@ -227,7 +228,7 @@ def train_rows(
                 metrics = {"n": scorable, "evaluated_on": None, "accuracy": None, "macro_f1": None}
                 notes = [f"{withheld_reason(scorable)}; figures need at least {MIN_EVALUATED}"]
         evaluated = time.perf_counter()
-        pipeline = fit_classifier(config, vectorizers, rows, labels)
+        pipeline = fit_classifier(config, vectorizers, rows, labels, start=model if measured_on_holdout else None)
         fit_s = time.perf_counter() - evaluated
     except ValueError as exc:
         raise TrainingError(f"training failed: {exc}") from exc

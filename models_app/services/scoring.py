@@ -44,6 +44,7 @@ def batch_raise(
     labels = np.asarray(labels, dtype=np.int64)
     uncertainty = candidates.uncertainty[picked]
     check()
+    writer.flush()  # the pages holding these tasks are written first: a later write would undo the raise
     writer.write(
         task_ids=candidates.items["task_ids"][picked].astype(np.int64),
         labels=labels[picked] if labels.ndim == 2 else labels,

@@ -4,7 +4,7 @@ import pytest
 from statsmodels.stats.proportion import proportion_confint
 
 from models_app.ml.config import FeatureConfig, ModelConfig
-from models_app.ml.features import catalog_fits, fit_vectorizers
+from models_app.ml.features import catalog_fits, fit_classifier, fit_vectorizers
 from models_app.ml.train import TrainingError, holdout_split, train
 
 WORDS = {
@@ -153,6 +153,22 @@ def test_the_classifier_fits_only_the_columns_its_training_rows_hold():
     assert words["zyxcorp"] not in kept and words["sneakers"] in kept  # the word columns come first
     assert pipeline[:-1].transform(unlabeled).shape[1] == len(kept) < pipeline[:1].transform(unlabeled).shape[1]
     assert pipeline.predict(["Brand3 sneakers model 3"]).tolist() == ["shoes"]
+
+
+def test_the_refit_on_every_label_starts_from_the_holdout_models_weights():
+    config = ModelConfig()
+    vectorizers, rows = fit_vectorizers(config, BIG_TEXTS, BIG_TEXTS)
+    half = list(range(0, len(BIG_LABELS), 2))
+    start = fit_classifier(config, vectorizers, rows[half], [BIG_LABELS[i] for i in half])
+    cold = fit_classifier(config, vectorizers, rows, BIG_LABELS)
+
+    warm = fit_classifier(config, vectorizers, rows, BIG_LABELS, start=start)
+    again = fit_classifier(config, vectorizers, rows, BIG_LABELS, start=cold)  # from the solution itself
+
+    assert warm[-1].n_iter_[0] <= cold[-1].n_iter_[0]
+    assert again[-1].n_iter_[0] <= 2 < cold[-1].n_iter_[0]
+    assert warm.predict(BIG_TEXTS).tolist() == cold.predict(BIG_TEXTS).tolist()
+    assert warm[-1].warm_start is False  # the artifact keeps the config's settings
 
 
 def test_a_catalogs_fit_is_kept_until_its_texts_or_the_settings_change():
