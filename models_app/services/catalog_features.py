@@ -7,7 +7,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +27,9 @@ logger = logging.getLogger(__name__)
 # Rows featurized after a build, as a share of the build's rows, past which the vectorizers are fitted again in
 # the background (their vocabulary and IDF then include the new products); until then the old ones serve.
 REBUILD_SHARE = 0.25
+# A product's write time as a row's stamp: whole microseconds, exact (a float timestamp can round either way).
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
 # Segments past which a matrix is rebuilt too: each catch-up that finds changes adds one, and finding a product's
 # latest row reads every segment's ids.
 MAX_SEGMENTS = 300
@@ -68,7 +71,7 @@ def _featurize_into(
     changed_since = None if since is None else datetime.fromisoformat(since)
     for ids, times, records in product_record_pages(dataset=dataset, fields=fields, changed_since=changed_since):
         check()
-        stamps = np.asarray([int(moment.timestamp() * 1e6) for moment in times], dtype=np.int64)
+        stamps = np.asarray([(moment - EPOCH) // MICROSECOND for moment in times], dtype=np.int64)
         if since is not None:
             # The watermark lags on purpose (writes not yet visible, clocks): most of these rows are current.
             stale = np.flatnonzero(~matrix.current(ids, stamps))
@@ -147,7 +150,11 @@ def catalog_matrix_refresh(*, dataset_id: int, config: dict | None = None) -> in
     model_config = ModelConfig.from_dict(dataset.model_config if config is None else config)
     current = _cache().current(_owner(dataset), feature_settings(model_config))
     if current is None or _stale(current):
-        return catalog_matrix_build(dataset=dataset, config=model_config).rows_count
+        try:
+            return catalog_matrix_build(dataset=dataset, config=model_config).rows_count
+        except ValueError as error:  # no text to learn a vocabulary from: the next training says so to the lead
+            logger.warning("catalog matrix of dataset %s not built: %s", dataset.pk, error)
+            return 0
     before = current.rows_count
     return catalog_matrix(dataset=dataset, config=model_config).rows_count - before
 

@@ -136,3 +136,21 @@ def test_the_watermark_is_before_the_start_of_any_open_transaction(postgres, tra
         other.rollback()
         other.close()
 
+
+
+def test_a_refresh_of_a_catalog_without_text_builds_nothing_and_raises_nothing(db):
+    dataset = DatasetFactory(model_config={"features": {"fields": ["description"]}})
+    ProductFactory(dataset=dataset, description="")
+
+    assert catalog_matrix_refresh(dataset_id=dataset.pk) == 0
+    assert catalog_matrix_current(dataset=dataset, config=ModelConfig.from_dict(dataset.model_config)) is None
+
+
+def test_a_refresh_after_an_import_builds_the_matrix_then_catches_it_up(labeled_catalog):
+    assert catalog_matrix_refresh(dataset_id=labeled_catalog.pk) == 36
+    product = Product.objects.filter(dataset=labeled_catalog).first()
+    product.title = "a new title"
+    product.save()
+
+    assert catalog_matrix_refresh(dataset_id=labeled_catalog.pk) == 1
+    assert catalog_matrix_refresh(dataset_id=labeled_catalog.pk) == 0

@@ -1,6 +1,7 @@
 """Imports through the real service: bad rows reported with reasons, valid rows land, nothing half-written."""
 
 import json
+import time
 from datetime import timedelta
 
 import pytest
@@ -10,6 +11,8 @@ from django.utils import timezone
 from config.errors import ApplicationError
 from datasets.models import Label, Product
 from labeling.models import Annotation, LabelEvent, Task
+from models_app.ml import ModelConfig
+from models_app.services.catalog_features import catalog_matrix_current
 from tests.factories import DatasetFactory, LabelFactory, UserFactory
 from workspace.models import ImportKind, ImportStatus
 from workspace.services.imports import import_error_report, import_job_create, import_job_run
@@ -36,6 +39,17 @@ def test_valid_rows_land_with_a_task_each():
     assert (job.status, job.created_count, job.error_count) == (ImportStatus.SUCCEEDED, 2, 0)
     assert Product.objects.get(external_id="A1").price == pytest.approx(10.5)
     assert Task.objects.filter(dataset=dataset).count() == 2
+
+
+def test_after_a_products_import_the_worker_builds_the_catalog_matrix(celery_worker):
+    dataset = DatasetFactory()
+    run(dataset, (HEADER + "A1,Red shoe,Acme,10.50\nA2,Blue boot,Acme,\n").encode())
+    config = ModelConfig.from_dict(dataset.model_config)
+    deadline = time.monotonic() + 30
+    while (matrix := catalog_matrix_current(dataset=dataset, config=config)) is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert matrix is not None
+    assert matrix.has(Product.objects.filter(dataset=dataset).values_list("pk", flat=True)).all()
 
 
 def test_unknown_columns_are_kept_in_attributes():
