@@ -34,4 +34,4 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 clean:
-	rm -rf var/broker var/test-media
+	rm -rf var/broker var/test-media var/test-catalog-features
