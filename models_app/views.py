@@ -25,6 +25,7 @@ from models_app.selectors import (
     model_version_report,
     model_version_table,
 )
+from models_app.services.catalog_features import catalog_matrix_status
 from models_app.services.training import model_version_retry, training_request
 
 DEFAULT_TARGET = 0.95
@@ -170,6 +171,12 @@ def _figures(version: ModelVersion) -> dict:
     }
 
 
+def _catalog_features_shown(status: dict | None) -> dict | None:
+    if status is None:
+        return None
+    return {**status, **{key: f"{status[key]:,}" for key in ("products", "fitted_on", "added")}}
+
+
 @login_required
 @require_GET
 def model_page(request: HttpRequest, dataset_id: int) -> HttpResponse:
@@ -198,6 +205,7 @@ def model_page(request: HttpRequest, dataset_id: int) -> HttpResponse:
         "withheld_points": forecast["withheld"],
         "minimum": MIN_EVALUATED,
         "influence": suggestion_influence(dataset=dataset),
+        "catalog_features": _catalog_features_shown(catalog_matrix_status(dataset=dataset)),
     }
     return render(request, "models_app/models.html", context)
 

@@ -52,7 +52,8 @@ class CatalogMatrix:
 
     manifest: {"format", "settings", "watermark" (the products' write time up to which rows are current),
     "fitted_on" (texts the vectorizers learned from), "built_rows" (rows of the build itself), "added_rows"
-    (rows featurized since, for new or changed products), "segments": [{"file", "rows"}]}.
+    (rows featurized since, for new or changed products), "segments": [{"file", "rows"}], "started" (the
+    build's start, seconds since the epoch)}.
     """
 
     def __init__(self, directory: Path, manifest: dict[str, Any]) -> None:
@@ -328,7 +329,7 @@ class MatrixCache:
             directory,
             {
                 "format": FORMAT_VERSION, "settings": settings, "watermark": watermark, "fitted_on": fitted_on,
-                "built_rows": 0, "added_rows": 0, "segments": [],
+                "built_rows": 0, "added_rows": 0, "segments": [], "started": time.time(),
             },
         )
         matrix._vectorizers = vectorizers

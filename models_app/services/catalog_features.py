@@ -89,6 +89,29 @@ def catalog_matrix_current(*, dataset: Dataset, config: ModelConfig) -> CatalogM
     return _cache().current(_owner(dataset), feature_settings(config))
 
 
+def catalog_matrix_status(*, dataset: Dataset) -> dict | None:
+    """What the Models page says of the dataset's current matrix (its own feature settings), or None: products
+    with a row, texts the vectorizers learned from, when the build started, rows featurized again since and the
+    share past which it is rebuilt."""
+    if kind_get(dataset.task_type).name != "categorization":
+        return None
+    try:
+        config = ModelConfig.from_dict(dataset.model_config)
+    except ValueError:
+        return None
+    matrix = catalog_matrix_current(dataset=dataset, config=config)
+    if matrix is None:
+        return None
+    manifest = matrix.manifest
+    return {
+        "products": len(matrix.index()[0]),
+        "fitted_on": manifest["fitted_on"],
+        "built": datetime.fromtimestamp(manifest.get("started", 0), tz=UTC),
+        "added": manifest["added_rows"],
+        "rebuild_percent": round(REBUILD_SHARE * 100),
+    }
+
+
 def catalog_matrix_build(
     *, dataset: Dataset, config: ModelConfig, check: Callable[[], None] = lambda: None
 ) -> CatalogMatrix:

@@ -8,6 +8,7 @@ from datasets.models import Dataset, Role
 from labeling.models import Annotation
 from models_app.models import ModelVersion, TrainingTrigger, VersionStatus
 from models_app.selectors import forecast_for, model_version_report
+from models_app.services.training import model_version_train, training_request
 from tests.factories import DatasetFactory, LabelFactory, TaskFactory, member
 
 pytestmark = pytest.mark.django_db
@@ -249,3 +250,14 @@ def test_the_page_lists_the_versions_left_off_the_curve(lead_client, dataset):
     one_product_version(dataset, number=1, label_count=31)
     html = lead_client.get(page_url(dataset)).content.decode()
     assert "v1 (31 labels, too few held-out labels: 1)" in html
+
+
+def test_the_page_says_what_the_kept_catalog_features_hold(client, labeled_catalog):
+    client.force_login(member(labeled_catalog, "lead", Role.LEAD))
+    assert 'id="catalog-features"' not in client.get(page_url(labeled_catalog)).content.decode()
+    model_version_train(version_id=training_request(dataset=labeled_catalog).pk)
+
+    page = client.get(page_url(labeled_catalog)).content.decode()
+
+    assert "Catalog features: 36 products featurized once, with vocabularies learned from" in page
+    assert "0 rows featurized again since" in page
