@@ -60,7 +60,7 @@ class CatalogMatrix:
         self.directory = Path(directory)
         self.manifest = manifest
         self._vectorizers: Any = None
-        self._index: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._index: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
     @classmethod
     def open(cls, directory: Path) -> CatalogMatrix:
@@ -122,7 +122,10 @@ class CatalogMatrix:
             )
         self.manifest["segments"].append({"file": name, "rows": len(ids)})
         self.manifest["added_rows" if added else "built_rows"] += len(ids)
-        self._index = None
+        if self._index is not None:  # kept up to date: a catch-up appends page after page and reads it each time
+            number = np.full(len(ids), len(self.manifest["segments"]) - 1, dtype=np.int32)
+            fresh = (ids, number, np.arange(len(ids), dtype=np.int64), stamps)
+            self._index = _latest(*(np.concatenate(pair) for pair in zip(self._index, fresh, strict=True)))
         self.save()
 
     def set_watermark(self, watermark: str) -> None:
@@ -162,13 +165,8 @@ class CatalogMatrix:
                 empty = np.zeros(0, dtype=np.int64)
                 self._index = (empty, empty.astype(np.int32), empty, empty)
                 return self._index
-            all_ids = np.concatenate(ids)
-            # The last occurrence of each id: unique over the reversed array keeps the first of the reversal.
-            unique, first = np.unique(all_ids[::-1], return_index=True)
-            latest = len(all_ids) - 1 - first
-            self._index = (
-                unique, np.concatenate(segment_of)[latest], np.concatenate(row_of)[latest],
-                np.concatenate(stamps)[latest],
+            self._index = _latest(
+                np.concatenate(ids), np.concatenate(segment_of), np.concatenate(row_of), np.concatenate(stamps)
             )
         return self._index
 
@@ -216,6 +214,16 @@ class CatalogMatrix:
         for _, rows in self.segments():
             return rows.shape[1]
         return 0
+
+
+def _latest(
+    ids: np.ndarray, segments: np.ndarray, rows: np.ndarray, stamps: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The index's arrays keeping, for each id (ascending), its last occurrence: a later row wins."""
+    # np.unique over the reversed ids keeps the first of the reversal, the last of the original.
+    unique, first = np.unique(ids[::-1], return_index=True)
+    latest = len(ids) - 1 - first
+    return unique, segments[latest], rows[latest], stamps[latest]
 
 
 @dataclass

@@ -134,9 +134,13 @@ def test_an_empty_matrix_has_no_rows(tmp_path) -> None:
 def test_a_row_is_current_only_for_the_version_of_the_product_it_was_made_from(tmp_path) -> None:
     _, matrix = _matrix(tmp_path)
     matrix.append([11, 12], matrix.featurize([TEXTS[11], TEXTS[12]]), stamps=[100, 200])
+    assert matrix.current([12], [200]).tolist() == [True]  # the index is read here, then kept up to date
     matrix.append([12], matrix.featurize(["changed"]), stamps=[300], added=True)
 
     assert matrix.current([11, 12, 12, 13], [100, 200, 300, 100]).tolist() == [True, False, True, False]
+    assert (matrix.rows([12]) != matrix.featurize(["changed"])).nnz == 0
+    fresh = CatalogMatrix.open(matrix.directory)  # read from the files alone: the same index
+    assert [a.tolist() for a in fresh._indexed()] == [a.tolist() for a in matrix._indexed()]
 
 
 def test_only_the_settings_used_last_are_kept(tmp_path) -> None:
