@@ -38,7 +38,9 @@ DIFFERENCES = {
     "min_df": lambda v: f"terms in at least {v} products",
     "sublinear_tf": lambda v: "log-scaled counts" if v else "raw counts",
     "fields": lambda v: f"text from {', '.join(v)}",
-    "classifier": lambda v: {"logreg": "logistic regression", "linear_svm": "linear SVM", "sgd": "SGD"}.get(v, v),
+    "classifier": lambda v: {
+        "logreg": "logistic regression", "linear_svm": "linear SVM", "sgd": "SGD", "taxonomy": "level by level"
+    }.get(v, v),
     "C": lambda v: f"C = {v:g}",
     "class_weight": lambda v: "balanced class weights" if v else "unweighted classes",
 }

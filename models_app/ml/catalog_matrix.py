@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import entr
+from sklearn.pipeline import Pipeline
 
 from .scoring import STRATEGIES, top_k, uncertainty
 
@@ -258,6 +260,7 @@ def score_matrix(
     ids, segment_of, row_of = matrix.index()
     classes = len(model.classes_)
     k = min(k, classes)
+    predict = _top_predictor(model, k, strategy, classes)
     columns = np.zeros((len(ids), k), dtype=np.int64)
     probabilities = np.zeros((len(ids), k), dtype=np.float32)
     uncertain = np.zeros(len(ids), dtype=np.float32)
@@ -273,14 +276,42 @@ def score_matrix(
             if check is not None:
                 check()
             part = slice(start, start + step)
-            probs = model.predict_proba(rows[part] if whole else rows[local[part]])
-            top_columns, top_probs = top_k(probs, k)
+            top_columns, top_probs, top_uncertainty = predict(rows[part] if whole else rows[local[part]])
             targets = mine[part]
             columns[targets] = top_columns
             probabilities[targets] = top_probs
-            uncertain[targets] = uncertainty(probs, strategy)
+            uncertain[targets] = top_uncertainty
         del segment_ids
     return CatalogScores(ids=ids, columns=columns, probabilities=probabilities, uncertainty=uncertain)
+
+
+def _top_predictor(model: Any, k: int, strategy: str, classes: int):
+    """rows -> (top columns, top probabilities, uncertainty): from the dense probabilities, or from the top-k a
+    classifier gives itself (``predict_top``: thousands of classes), the entropy then over the k and the rest of
+    the mass as one more outcome."""
+    steps = model.steps if isinstance(model, Pipeline) else [("model", model)]
+    final = steps[-1][1]
+    if not hasattr(final, "predict_top"):
+        def dense(rows: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            probs = model.predict_proba(rows)
+            top_columns, top_probs = top_k(probs, k)
+            return top_columns, top_probs, uncertainty(probs, strategy)
+
+        return dense
+
+    def tops(rows: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        for _, step in steps[:-1]:
+            rows = step.transform(rows)
+        top_columns, top_probs = final.predict_top(rows, max(k, 2))
+        if strategy == "entropy":
+            rest = np.clip(1 - top_probs.sum(axis=1, keepdims=True), 0, 1)
+            spread = entr(np.hstack([top_probs, rest])).sum(axis=1) / np.log(classes) if classes > 1 else 0 * rest[:, 0]
+            values = np.clip(spread, 0, 1).astype(np.float32)
+        else:
+            values = uncertainty(top_probs, strategy)  # margin and confidence read the top two only
+        return top_columns[:, :k], top_probs[:, :k], values
+
+    return tops
 
 
 class MatrixCache:

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 TOKENIZERS = ("spacy", "regex")
-CLASSIFIERS = ("logreg", "linear_svm", "sgd")
+CLASSIFIERS = ("logreg", "linear_svm", "sgd", "taxonomy")
 CLASS_WEIGHTS = ("balanced", None)
 
 
@@ -67,8 +67,10 @@ class ModelConfig:
     """Features plus classifier plus evaluation split.
 
     classifier: "logreg" (multinomial logistic regression), "linear_svm" (LinearSVC with sigmoid
-    calibration by CalibratedClassifierCV) or "sgd" (SGDClassifier, log loss, alpha = 1e-4 / C).
-    C: inverse regularization strength (larger = less regularized) for all three classifiers.
+    calibration by CalibratedClassifierCV), "sgd" (SGDClassifier, log loss, alpha = 1e-4 / C) or "taxonomy"
+    (level by level: a logistic regression per taxonomy node over its children, ``ml.taxonomy``; for
+    thousands of categories).
+    C: inverse regularization strength (larger = less regularized) for every classifier.
     class_weight: "balanced" (weights inversely proportional to class frequency) or None.
     holdout: fraction of the labels held out (stratified) to measure the model, in [0, 0.5].
     seed: seeds the split and the stochastic solvers.

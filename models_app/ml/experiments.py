@@ -89,7 +89,9 @@ def _run(
         featurize_s = time.perf_counter() - started
         for train_ids, test_ids in splits:
             started = time.perf_counter()
-            pipeline = fit_classifier(config, vectorizers, rows[train_ids], [labels[i] for i in train_ids])
+            pipeline = fit_classifier(
+                config, vectorizers, rows[train_ids], [labels[i] for i in train_ids], label_paths=label_paths
+            )
             fit_seconds.append(featurize_s + time.perf_counter() - started)
             predicted = rows_predict(pipeline, rows[test_ids]).tolist()
             truth = [labels[i] for i in test_ids]

@@ -7,7 +7,7 @@ import json
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
@@ -22,6 +22,7 @@ from sklearn.preprocessing import normalize
 from sklearn.svm import LinearSVC
 
 from .config import FeatureConfig, ModelConfig, TrainingError
+from .taxonomy import TaxonomyClassifier
 from .text import Preprocessor, WordAnalyzer, char_wb_ngrams
 
 T = TypeVar("T")
@@ -166,6 +167,8 @@ def build_classifier(config: ModelConfig) -> BaseEstimator:
     """The classifier of the config; every choice exposes ``predict_proba`` for suggestions and uncertainty."""
     if config.classifier == "linear_svm":
         return CalibratedLinearSVC(C=config.C, class_weight=config.class_weight, random_state=config.seed)
+    if config.classifier == "taxonomy":
+        return TaxonomyClassifier(C=config.C, class_weight=config.class_weight, random_state=config.seed)
     if config.classifier == "sgd":
         # alpha is SGD's per-sample regularization; 1e-4 / C keeps "larger C = weaker regularization".
         return SGDClassifier(
@@ -262,6 +265,7 @@ def fit_classifier(
     labels: Sequence[str],
     *,
     start: Pipeline | None = None,
+    label_paths: Mapping[str, Sequence[str]] | None = None,
 ) -> Pipeline:
     """A whole pipeline: the fitted `vectorizers`, the columns `rows` hold (``ColumnSubset``) and the config's
     classifier fitted on them; predict on rows with ``rows_predict``.
@@ -282,7 +286,10 @@ def fit_classifier(
     pipeline.steps[:-1] = steps
     if start is not None:
         _warm_start(pipeline[-1], start, used, classes=sorted(set(labels)))
-    pipeline[-1].fit(rows, list(labels))
+    if isinstance(pipeline[-1], TaxonomyClassifier):
+        pipeline[-1].fit(rows, list(labels), paths=label_paths)
+    else:
+        pipeline[-1].fit(rows, list(labels))
     if start is not None and isinstance(pipeline[-1], LogisticRegression):
         pipeline[-1].set_params(warm_start=False)  # the artifact's settings stay the config's
     return pipeline
@@ -338,7 +345,7 @@ def solver_memory_check(config: ModelConfig, *, classes: int, columns: int) -> N
         raise TrainingError(
             f"{classes:,} categories x {columns:,} features: logistic regression's solver would need "
             f"{needed / 1e9:,.1f} GB of memory, more than the {MAX_SOLVER_BYTES / 1e9:,.1f} GB a training may use. "
-            "Choose the 'sgd' classifier, a lower max_features, or fewer categories (a higher level of the taxonomy)."
+            "Choose the 'taxonomy' classifier (level by level), a lower max_features, or fewer categories."
         )
 
 

@@ -113,7 +113,9 @@ def _cross_validated(
     for train_part, test_part in splits:
         train_ids = [*scored[train_part].tolist(), *always_trained]
         test_ids = scored[test_part].tolist()
-        model = fit_classifier(config, vectorizers, rows[train_ids], [labels[i] for i in train_ids])
+        model = fit_classifier(
+            config, vectorizers, rows[train_ids], [labels[i] for i in train_ids], label_paths=label_paths
+        )
         predicted.extend(rows_predict(model, rows[test_ids]).tolist())
         truth.extend(labels[i] for i in test_ids)
     metrics = evaluate(y_true=truth, y_pred=predicted, classes=classes, label_paths=label_paths)
@@ -208,7 +210,9 @@ def train_rows(
     try:
         measured_on_holdout = len(holdout_ids) >= MIN_EVALUATED
         if measured_on_holdout:
-            model = fit_classifier(config, vectorizers, rows[train_ids], [labels[i] for i in train_ids])
+            model = fit_classifier(
+                config, vectorizers, rows[train_ids], [labels[i] for i in train_ids], label_paths=label_paths
+            )
             predicted = rows_predict(model, rows[holdout_ids]).tolist()
             truth = [labels[i] for i in holdout_ids]
             metrics = evaluate(y_true=truth, y_pred=predicted, classes=classes, label_paths=label_paths)
@@ -228,7 +232,9 @@ def train_rows(
                 metrics = {"n": scorable, "evaluated_on": None, "accuracy": None, "macro_f1": None}
                 notes = [f"{withheld_reason(scorable)}; figures need at least {MIN_EVALUATED}"]
         evaluated = time.perf_counter()
-        pipeline = fit_classifier(config, vectorizers, rows, labels, start=model if measured_on_holdout else None)
+        pipeline = fit_classifier(
+            config, vectorizers, rows, labels, start=model if measured_on_holdout else None, label_paths=label_paths
+        )
         fit_s = time.perf_counter() - evaluated
     except ValueError as exc:
         raise TrainingError(f"training failed: {exc}") from exc

@@ -132,3 +132,16 @@ def test_a_finished_run_is_not_run_again(labeled_catalog):
     version = model_version_train(version_id=training_request(dataset=labeled_catalog).pk)
     again = model_version_train(version_id=version.pk)
     assert (again.status, again.finished_at) == (VersionStatus.SUCCEEDED, version.finished_at)
+
+
+def test_the_taxonomy_classifier_trains_level_by_level_and_suggests(labeled_catalog):
+    labeled_catalog.model_config = {"classifier": "taxonomy"}
+    labeled_catalog.save()
+
+    version = model_version_train(version_id=training_request(dataset=labeled_catalog).pk)
+
+    assert version.status == VersionStatus.SUCCEEDED
+    assert load_pipeline(version.artifact.read())[-1].__class__.__name__ == "TaxonomyClassifier"
+    task = Task.objects.get(dataset=labeled_catalog, product__title="Brand9 earbuds model 9")
+    assert labeled_catalog.labels.get(pk=task.suggestions[0][0]).name == "Audio"
+    assert len(task.suggestions) == 3

@@ -158,3 +158,22 @@ def test_only_the_settings_used_last_are_kept(tmp_path) -> None:
     assert cache.keep_recent_settings("1-0", 2) == 1
 
     assert [cache.current("1-0", s) is not None for s in ("a", "b", "c")] == [True, False, True]
+
+
+@pytest.mark.parametrize("strategy", ["margin", "least_confidence", "entropy"])
+def test_a_taxonomy_model_is_scored_from_its_own_top_k(tmp_path, strategy) -> None:
+    config = ModelConfig.from_dict({"features": {"tokenizer": "regex"}, "classifier": "taxonomy"})
+    _, matrix = _matrix(tmp_path)
+    ids = sorted(TEXTS)
+    matrix.append(ids, matrix.featurize([TEXTS[i] for i in ids]))
+    labels = ["audio", "shoes", "phones", "audio", "shoes", "phones"]
+    paths = {"audio": ["Electronics", "Audio"], "phones": ["Electronics", "Phones"], "shoes": ["Apparel", "Shoes"]}
+    pipeline = fit_classifier(config, matrix.vectorizers, matrix.rows(ids), labels, label_paths=paths)
+
+    scores = score_matrix(model=pipeline[1:], matrix=matrix, k=2, strategy=strategy)
+
+    (expected,) = score(pipeline=pipeline, texts=[TEXTS[i] for i in ids], k=2, strategy=strategy)
+    assert np.asarray(pipeline.classes_)[scores.columns].tolist() == expected.top_labels
+    np.testing.assert_allclose(scores.probabilities, expected.top_probs, atol=1e-5)
+    # With 3 classes the top 2 and the rest are the whole distribution: the entropy is exact too.
+    np.testing.assert_allclose(scores.uncertainty, expected.uncertainty, atol=1e-5)

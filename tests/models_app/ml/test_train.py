@@ -210,7 +210,7 @@ features_module = importlib.import_module("models_app.ml.features")
 
 def test_a_logistic_regression_too_large_for_memory_is_refused_with_what_to_change():
     # The Google Product Taxonomy's scale asked lbfgs for ~54 GB; this one would need petabytes anywhere.
-    with pytest.raises(TrainingError, match=r"100,000 categories x 1,000,000 features: .* Choose the 'sgd'"):
+    with pytest.raises(TrainingError, match=r"100,000 categories x 1,000,000 features: .* Choose the 'taxonomy'"):
         features_module.solver_memory_check(ModelConfig(), classes=100_000, columns=1_000_000)
     features_module.solver_memory_check(ModelConfig(classifier="sgd"), classes=100_000, columns=1_000_000)
     features_module.solver_memory_check(ModelConfig(), classes=57, columns=100_000)
