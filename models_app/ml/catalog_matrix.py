@@ -38,6 +38,8 @@ FORMAT_VERSION = 1
 KEEP_BUILDS = 2
 # Probabilities computed at once while scoring (rows x classes float64): 5,595 classes make 2,000-row chunks.
 SCORE_CELLS = 12_000_000
+# Rows scored at once by a model that gives its own top k (``predict_top``).
+TOP_K_CHUNK = 50_000
 
 
 class MatrixError(ValueError):
@@ -264,7 +266,10 @@ def score_matrix(
     columns = np.zeros((len(ids), k), dtype=np.int64)
     probabilities = np.zeros((len(ids), k), dtype=np.float32)
     uncertain = np.zeros(len(ids), dtype=np.float32)
-    step = max(1, SCORE_CELLS // max(classes, 1))
+    # A model that gives its own top k holds no row of every class: a whole segment at a time (its beam's cost
+    # is per node visited, so small chunks would multiply it).
+    dense = not hasattr((model.steps[-1][1] if isinstance(model, Pipeline) else model), "predict_top")
+    step = max(1, SCORE_CELLS // max(classes, 1)) if dense else TOP_K_CHUNK
     for number, (segment_ids, rows) in enumerate(matrix.segments()):
         # Only the rows that are their product's latest: a row superseded by a later segment is skipped.
         mine = np.flatnonzero(segment_of == number)
