@@ -9,6 +9,7 @@ may sit on an inner node (a product labeled "Apparel" stops there: a "stop" chil
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -90,7 +91,11 @@ class TaxonomyClassifier(ClassifierMixin, BaseEstimator):
                 columns = np.unique(part.indices)
                 model = LogisticRegression(
                     C=self.C, class_weight=self.class_weight, max_iter=self.max_iter, random_state=self.random_state
-                ).fit(part[:, columns], taken)
+                )
+                with warnings.catch_warnings():
+                    # A deep node often has nearly as many children as examples: expected, not a regression.
+                    warnings.filterwarnings("ignore", message="The number of unique classes", category=UserWarning)
+                    model.fit(part[:, columns], taken)
                 children = model.classes_.astype(np.int64)
             stops_as = ends_at.get(prefix, -1)
             self.nodes_[index] = _Node(children=children, model=model, columns=columns, stops_as=stops_as)
