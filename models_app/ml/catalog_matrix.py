@@ -18,7 +18,7 @@ import os
 import pickle
 import shutil
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -262,15 +262,14 @@ def score_matrix(
     ids, segment_of, row_of = matrix.index()
     classes = len(model.classes_)
     k = min(k, classes)
-    predict = _top_predictor(model, k, strategy, classes)
+    predict, dense = _top_predictor(model, k, strategy, classes)
     columns = np.zeros((len(ids), k), dtype=np.int64)
     probabilities = np.zeros((len(ids), k), dtype=np.float32)
     uncertain = np.zeros(len(ids), dtype=np.float32)
     # A model that gives its own top k holds no row of every class: a whole segment at a time (its beam's cost
     # is per node visited, so small chunks would multiply it).
-    dense = not hasattr((model.steps[-1][1] if isinstance(model, Pipeline) else model), "predict_top")
     step = max(1, SCORE_CELLS // max(classes, 1)) if dense else TOP_K_CHUNK
-    for number, (segment_ids, rows) in enumerate(matrix.segments()):
+    for number, (_, rows) in enumerate(matrix.segments()):
         # Only the rows that are their product's latest: a row superseded by a later segment is skipped.
         mine = np.flatnonzero(segment_of == number)
         if not len(mine):
@@ -286,14 +285,15 @@ def score_matrix(
             columns[targets] = top_columns
             probabilities[targets] = top_probs
             uncertain[targets] = top_uncertainty
-        del segment_ids
     return CatalogScores(ids=ids, columns=columns, probabilities=probabilities, uncertainty=uncertain)
 
 
-def _top_predictor(model: Any, k: int, strategy: str, classes: int):
-    """rows -> (top columns, top probabilities, uncertainty): from the dense probabilities, or from the top-k a
-    classifier gives itself (``predict_top``: thousands of classes), the entropy then over the k and the rest of
-    the mass as one more outcome."""
+def _top_predictor(
+    model: Any, k: int, strategy: str, classes: int
+) -> tuple[Callable[[sp.csr_matrix], tuple[np.ndarray, np.ndarray, np.ndarray]], bool]:
+    """(rows -> (top columns, top probabilities, uncertainty), whether it computes every class's probability):
+    from the dense probabilities, or from the top-k a classifier gives itself (``predict_top``: thousands of
+    classes), the entropy then over the k and the rest of the mass as one more outcome."""
     steps = model.steps if isinstance(model, Pipeline) else [("model", model)]
     final = steps[-1][1]
     if not hasattr(final, "predict_top"):
@@ -302,7 +302,7 @@ def _top_predictor(model: Any, k: int, strategy: str, classes: int):
             top_columns, top_probs = top_k(probs, k)
             return top_columns, top_probs, uncertainty(probs, strategy)
 
-        return dense
+        return dense, True
 
     def tops(rows: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         for _, step in steps[:-1]:
@@ -316,7 +316,7 @@ def _top_predictor(model: Any, k: int, strategy: str, classes: int):
             values = uncertainty(top_probs, strategy)  # margin and confidence read the top two only
         return top_columns[:, :k], top_probs[:, :k], values
 
-    return tops
+    return tops, False
 
 
 class MatrixCache:
