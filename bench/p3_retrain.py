@@ -89,14 +89,12 @@ def matrix_build(dataset_id: int) -> dict:
     return {"seconds": round(seconds, 1), "rows": rows, "disk_mb": round(size / 1e6)}
 
 
-def run(path: Path, scale: int) -> dict:
-    from datasets.models import Dataset
+def timed_training(dataset) -> tuple:
+    """(the version, its wall seconds, seconds inside `score_matrix`) of one training run as the worker runs it;
+    RuntimeError if it failed."""
     from models_app.services import scoring
     from models_app.services.training import model_version_train, training_request
 
-    dataset_id, labeled, setup_seconds = setup(path)
-    matrix = matrix_build(dataset_id)
-    dataset = Dataset.objects.get(pk=dataset_id)
     timer = CallTimer(scoring.score_matrix)
     scoring.score_matrix = timer
     try:
@@ -107,11 +105,20 @@ def run(path: Path, scale: int) -> dict:
         scoring.score_matrix = timer.wrapped
     if version.status != "succeeded":
         raise RuntimeError(f"the training run failed: {version.message}")
+    return version, total, timer.seconds
+
+
+def run(path: Path, scale: int) -> dict:
+    from datasets.models import Dataset
+
+    dataset_id, labeled, setup_seconds = setup(path)
+    matrix = matrix_build(dataset_id)
+    version, total, score_seconds = timed_training(Dataset.objects.get(pk=dataset_id))
     timings = version.timings
     train_s, rescore_s = timings["train_s"], timings["rescore_s"]
-    ml_s = train_s + timer.seconds
+    ml_s = train_s + score_seconds
     log(f"P3: {total:.1f} s in all (train {train_s:.1f} s, rescore {rescore_s:.1f} s of which score_matrix "
-        f"{timer.seconds:.1f} s); {version.scored_count:,} tasks rescored")
+        f"{score_seconds:.1f} s); {version.scored_count:,} tasks rescored")
     return {
         "products": scale,
         "labels": labeled,
@@ -122,8 +129,8 @@ def run(path: Path, scale: int) -> dict:
         "gather_s": timings["gather_s"],
         "train_s": train_s,
         "rescore_s": rescore_s,
-        "rescore_ml_s": round(timer.seconds, 2),
-        "rescore_db_s": round(rescore_s - timer.seconds, 2),
+        "rescore_ml_s": round(score_seconds, 2),
+        "rescore_db_s": round(rescore_s - score_seconds, 2),
         "ml_s": round(ml_s, 2),
         "ml_share": round(ml_s / total, 3),
         "other_s": round(total - timings["total_s"], 2),
