@@ -92,8 +92,10 @@ def _simulate(name: str, seed: int, strategy: str, products: Path, truth: Path, 
 
     from datasets.models import Dataset, Label
 
+    cold_start = {"cold_start_examples": env_int("P5_COLD_START", 0)} if os.environ.get("P5_COLD_START") else {}
     dataset = Dataset.objects.create(
-        name=f"p5 {name} seed {seed} {strategy}", seed=seed, retrain_every=0, model_config={"holdout": 0}
+        name=f"p5 {name} seed {seed} {strategy}", seed=seed, retrain_every=0, model_config={"holdout": 0},
+        **cold_start,
     )
     Label.objects.bulk_create([Label(dataset=dataset, name=c, path=c) for c in categories])
     call_command("import_products", str(products), dataset=str(dataset.pk), stdout=io.StringIO())
@@ -120,7 +122,8 @@ def run() -> dict:
     p2_setup.reset()  # every dataset of earlier benchmarks (a 1M-product P3 would slow the rescoring scans)
     batch = env_int("P5_BATCH", 50)
     results: dict = {"seeds": seeds, "pool": pool, "labels": labels, "batch": batch, "schedule": f"{SCHEDULE}, then "
-                     f"every {batch}", "strategies": strategies, "target_labels": TARGET_LABELS, "catalogs": {}}
+                     f"every {batch}", "strategies": strategies, "target_labels": TARGET_LABELS, "catalogs": {},
+               "cold_start_examples": env_int("P5_COLD_START", 0) or "default"}
     for name in names:
         description, load = CATALOGS[name]
         rows = load()
