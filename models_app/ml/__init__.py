@@ -25,7 +25,7 @@ from .matcher import (
 from .metrics import evaluate
 from .scoring import ScoreChunk, score, uncertainty
 from .text import product_text
-from .train import TrainingError, TrainResult, train, train_rows
+from .train import TrainingError, TrainResult, cold_start_over, train, train_rows
 
 __all__ = [
     "MIN_EVALUATED",
@@ -42,6 +42,7 @@ __all__ = [
     "TrainResult",
     "TrainingError",
     "build_pipeline",
+    "cold_start_over",
     "cross_validate",
     "dump_matcher",
     "dump_pipeline",

@@ -166,6 +166,30 @@ def train(
     )
 
 
+def cold_start_over(
+    labels: Sequence[str],
+    *,
+    examples: int,
+    config: ModelConfig | None = None,
+    label_paths: Mapping[str, Sequence[str]] | None = None,
+) -> bool:
+    """Whether a model trained on `labels` can rank the queue: every label seen has `examples` examples.
+
+    The "taxonomy" classifier decides the first branch of the tree first, and a taxonomy of thousands of
+    leaves never gives every leaf seen a few examples (10k labels over 5,595 leaves), so for it the count is
+    per branch at the first level where the seen labels' paths (`label_paths`) part.
+    """
+    if not labels:
+        return False
+    if config is not None and config.classifier == "taxonomy" and label_paths:
+        paths = {label: tuple(label_paths.get(label) or (label,)) for label in set(labels)}
+        depth = 0
+        while len({path[: depth + 1] for path in paths.values()}) == 1 and depth < max(map(len, paths.values())):
+            depth += 1
+        labels = [paths[label][: depth + 1] for label in labels]
+    return min(Counter(labels).values()) >= examples
+
+
 def label_classes(labels: Sequence[str]) -> list[str]:
     """The sorted classes of `labels`; TrainingError when there are none or fewer than 2."""
     if not labels:

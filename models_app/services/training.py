@@ -7,7 +7,6 @@ killed run is run again by the sweeper (config/jobs) unless a newer request alre
 
 import logging
 import time
-from collections import Counter
 from functools import partial
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -20,7 +19,7 @@ from config.jobs.lifecycle import JobRun, job_execute, job_state
 from datasets.models import Dataset
 from labeling.kinds import kind_get
 from labeling.label_stats import annotation_last_id, labels_since_count
-from models_app.ml import ModelConfig, TrainingError, dump_pipeline, train_rows
+from models_app.ml import ModelConfig, TrainingError, cold_start_over, dump_pipeline, train_rows
 from models_app.ml.train import label_classes
 from models_app.models import ModelVersion, TrainingTrigger, VersionStatus
 from models_app.services.activation import version_activate, version_store
@@ -150,8 +149,9 @@ def _train_and_score(version: ModelVersion, run: JobRun, *, batch: int | None) -
         metrics=result.metrics,
     )
 
-    counts = Counter(examples.labels)
-    warm = min(counts.values()) >= dataset.cold_start_examples
+    warm = cold_start_over(
+        examples.labels, examples=dataset.cold_start_examples, config=config, label_paths=examples.label_paths
+    )
     scored = tasks_rescore(
         dataset=dataset,
         pipeline=result.pipeline,

@@ -4,12 +4,13 @@ import pytest
 from django.utils import timezone
 
 from labeling.kinds.categorization.training import catalog_records
-from labeling.models import Task
+from labeling.models import Annotation, Task
 from labeling.queue import task_lease_next
 from models_app.ml import load_pipeline
 from models_app.models import ModelVersion, VersionStatus
 from models_app.services.training import model_version_train, training_request
-from tests.factories import member
+from tests.conftest import WORDS
+from tests.factories import DatasetFactory, LabelFactory, ProductFactory, TaskFactory, member
 
 pytestmark = pytest.mark.django_db
 
@@ -93,6 +94,26 @@ def test_cold_start_keeps_random_order_until_every_label_has_enough_examples(lab
     assert set(Task.objects.filter(dataset=labeled_catalog, is_complete=False).values_list("priority", flat=True)) == {
         0
     }
+
+
+def test_with_the_taxonomy_classifier_the_cold_start_counts_per_first_branch(db):
+    # Six leaves under two branches, two labels each: no leaf has 3 examples, each branch has 6.
+    dataset = DatasetFactory(cold_start_examples=3, retrain_every=0, model_config={"classifier": "taxonomy"})
+    for branch, leaves in {"Electronics": WORDS["Audio"][:3], "Fashion": WORDS["Shoes"][:3]}.items():
+        for leaf in leaves:
+            label = LabelFactory(dataset=dataset, name=leaf, path=f"{branch} > {leaf}")
+            for i in range(3):
+                task = TaskFactory(dataset=dataset, product=ProductFactory(dataset=dataset, title=f"{leaf} {i}"))
+                if i < 2:
+                    Annotation.objects.create(
+                        dataset=dataset, task=task, label=label, source="import", source_name="seed"
+                    )
+                    Task.objects.filter(pk=task.pk).update(annotation_count=1, is_complete=True)
+
+    version = model_version_train(version_id=training_request(dataset=dataset).pk)
+
+    assert version.timings["cold_start"] is False
+    assert all(task.priority > 0 for task in Task.objects.filter(dataset=dataset, is_complete=False))
 
 
 def test_a_failing_run_keeps_the_previous_model_active_and_says_why(labeled_catalog):

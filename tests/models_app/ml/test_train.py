@@ -5,7 +5,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 from models_app.ml.config import FeatureConfig, ModelConfig
 from models_app.ml.features import catalog_fits, fit_classifier, fit_vectorizers
-from models_app.ml.train import TrainingError, holdout_split, train
+from models_app.ml.train import TrainingError, cold_start_over, holdout_split, train
 
 WORDS = {
     "audio": ["headphones", "earbuds", "speaker", "soundbar"],
@@ -220,3 +220,31 @@ def test_training_refuses_before_the_solver_asks_for_the_memory(monkeypatch):
     monkeypatch.setattr(features_module, "MAX_SOLVER_BYTES", 10_000)
     with pytest.raises(TrainingError, match=r"3 categories x [0-9,]+ features: logistic regression's solver"):
         train(texts=BIG_TEXTS, labels=BIG_LABELS, config=ModelConfig())
+
+
+TAXONOMY = ModelConfig(classifier="taxonomy")
+
+
+def test_the_cold_start_ends_when_every_label_seen_has_enough_examples():
+    assert not cold_start_over(["audio", "audio", "phones"], examples=2)
+    assert cold_start_over(["audio", "audio", "phones", "phones"], examples=2)
+    assert not cold_start_over([], examples=1)
+
+
+def test_the_taxonomy_classifier_counts_per_branch_where_the_seen_paths_part():
+    # Every leaf seen once, but each first branch (Electronics, Fashion) has two examples.
+    paths = {**PATHS, "boots": ["Fashion", "Boots"]}
+    labels = ["audio", "phones", "shoes", "boots"]
+    assert cold_start_over(labels, examples=2, config=TAXONOMY, label_paths=paths)
+    assert not cold_start_over(labels, examples=2, config=ModelConfig(), label_paths=paths)
+    assert not cold_start_over([*labels[:3]], examples=2, config=TAXONOMY, label_paths=paths)
+
+
+def test_a_root_every_path_shares_is_not_a_branch():
+    # All under "Shop": the first decision is among Shop's children, each seen once here.
+    paths = {"audio": ["Shop", "Audio"], "phones": ["Shop", "Phones"], "shop": ["Shop"]}
+    assert not cold_start_over(["audio", "phones", "audio"], examples=2, config=TAXONOMY, label_paths=paths)
+    assert cold_start_over(["audio", "phones"] * 2, examples=2, config=TAXONOMY, label_paths=paths)
+    # A label on the shared node itself is a branch of its own (the tree's "stop" there).
+    assert not cold_start_over(["audio", "phones", "shop"] * 1 + ["audio", "phones"], examples=2,
+                               config=TAXONOMY, label_paths=paths)
