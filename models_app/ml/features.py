@@ -284,11 +284,14 @@ def fit_classifier(
         steps.append(("columns", subset))
         rows = subset.transform(rows)
     pipeline.steps[:-1] = steps
-    if start is not None:
-        _warm_start(pipeline[-1], start, used, classes=sorted(set(labels)))
     if isinstance(pipeline[-1], TaxonomyClassifier):
-        pipeline[-1].fit(rows, list(labels), paths=label_paths)
+        begin = {}
+        if start is not None and isinstance(start[-1], TaxonomyClassifier):
+            begin = {"start": start[-1], "start_columns": _moved_columns(start, used)}
+        pipeline[-1].fit(rows, list(labels), paths=label_paths, **begin)
     else:
+        if start is not None:
+            _warm_start(pipeline[-1], start, used, classes=sorted(set(labels)))
         pipeline[-1].fit(rows, list(labels))
     if start is not None and isinstance(pipeline[-1], LogisticRegression):
         pipeline[-1].set_params(warm_start=False)  # the artifact's settings stay the config's
@@ -303,15 +306,22 @@ def _warm_start(classifier: BaseEstimator, start: Pipeline, used: np.ndarray, *,
         return
     if list(previous.classes_) != classes:
         return
+    moved = _moved_columns(start, used)
+    kept = moved >= 0
+    coef = np.zeros((previous.coef_.shape[0], len(used)), dtype=np.float64)
+    coef[:, moved[kept]] = previous.coef_[:, kept]
+    classifier.set_params(warm_start=True)
+    classifier.coef_, classifier.intercept_ = coef, previous.intercept_.copy()
+
+
+def _moved_columns(start: Pipeline, used: np.ndarray) -> np.ndarray:
+    """For each column `start`'s classifier reads, where it is among the columns `used` now, or -1."""
     old_columns = start.named_steps["columns"].columns_ if "columns" in start.named_steps else np.arange(
-        previous.coef_.shape[1]
+        start[-1].n_features_in_
     )
     at = np.searchsorted(used, old_columns)
     kept = (at < len(used)) & (used[np.minimum(at, len(used) - 1)] == old_columns)
-    coef = np.zeros((previous.coef_.shape[0], len(used)), dtype=np.float64)
-    coef[:, at[kept]] = previous.coef_[:, kept]
-    classifier.set_params(warm_start=True)
-    classifier.coef_, classifier.intercept_ = coef, previous.intercept_.copy()
+    return np.where(kept, at, -1)
 
 
 # scikit-learn's lbfgs keeps 2m + 5 vectors of the weights' size plus small ones (m = 10 corrections).

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import expit, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 
@@ -54,9 +55,21 @@ class TaxonomyClassifier(ClassifierMixin, BaseEstimator):
         self.beam = beam
         self.random_state = random_state
 
-    def fit(self, X: sp.spmatrix, y: Sequence[str], paths: Mapping[str, Sequence[str]] | None = None):
+    def fit(
+        self,
+        X: sp.spmatrix,
+        y: Sequence[str],
+        paths: Mapping[str, Sequence[str]] | None = None,
+        *,
+        start: TaxonomyClassifier | None = None,
+        start_columns: np.ndarray | None = None,
+    ):
+        """`start`: a classifier fitted before on part of these labels (the holdout's model), whose node models
+        start the solver where a node has the same children (the refit on every label then needs fewer
+        iterations); `start_columns` maps each of its input columns to one of `X`, or -1 (all kept by default)."""
         X = sp.csr_matrix(X)
         y = np.asarray([str(label) for label in y], dtype=object)
+        self.n_features_in_ = X.shape[1]
         self.classes_ = np.array(sorted(set(y)), dtype=object)
         class_index = {label: i for i, label in enumerate(self.classes_)}
         paths = paths or {}
@@ -75,36 +88,56 @@ class TaxonomyClassifier(ClassifierMixin, BaseEstimator):
         for row, path in enumerate(example_paths):
             for depth in range(len(path) + 1):
                 members[path[:depth]].append(row)
+        self.prefixes_ = list(node_of)  # node index -> its path from the root
+        before = {}  # the start's node models by path
+        if start is not None and hasattr(start, "prefixes_"):
+            before = {path: node for path, node in zip(start.prefixes_, start.nodes_, strict=True) if node.model}
         self.nodes_: list[_Node] = [None] * len(node_of)  # type: ignore[list-item]
-        for prefix, index in node_of.items():
-            rows = np.asarray(members[prefix], dtype=np.int64)
-            depth = len(prefix)
-            # The child each example takes here: the next node on its path, or STOP where its path ends.
-            taken = np.asarray(
-                [node_of[example_paths[r][: depth + 1]] if len(example_paths[r]) > depth else STOP for r in rows],
-                dtype=np.int64,
-            )
-            children = np.unique(taken) if len(taken) else np.zeros(0, dtype=np.int64)
-            model, columns = None, None
-            if len(children) > 1:
-                part = X[rows]
-                columns = np.unique(part.indices)
-                model = LogisticRegression(
-                    C=self.C, class_weight=self.class_weight, max_iter=self.max_iter, random_state=self.random_state
+        with warnings.catch_warnings():
+            # A deep node often has nearly as many children as examples: expected, not a regression.
+            warnings.filterwarnings("ignore", message="The number of unique classes", category=UserWarning)
+            for prefix, index in node_of.items():
+                rows = np.asarray(members[prefix], dtype=np.int64)
+                depth = len(prefix)
+                # The child each example takes here: the next node on its path, or STOP where its path ends.
+                taken = np.asarray(
+                    [node_of[example_paths[r][: depth + 1]] if len(example_paths[r]) > depth else STOP for r in rows],
+                    dtype=np.int64,
                 )
-                with warnings.catch_warnings():
-                    # A deep node often has nearly as many children as examples: expected, not a regression.
-                    warnings.filterwarnings("ignore", message="The number of unique classes", category=UserWarning)
+                children = np.unique(taken) if len(taken) else np.zeros(0, dtype=np.int64)
+                model, columns = None, None
+                if len(children) > 1:
+                    part = X[rows]
+                    columns = np.unique(part.indices)
+                    model = LogisticRegression(
+                        C=self.C, class_weight=self.class_weight, max_iter=self.max_iter, random_state=self.random_state
+                    )
+                    if prefix in before:
+                        node = before[prefix]
+                        order = start._paths_of(node.children)  # type: ignore[union-attr]
+                        _warm_start(model, node, order, start_columns, self._paths_of(children), columns)
                     model.fit(part[:, columns], taken)
-                children = model.classes_.astype(np.int64)
-            stops_as = ends_at.get(prefix, -1)
-            self.nodes_[index] = _Node(children=children, model=model, columns=columns, stops_as=stops_as)
+                    model.set_params(warm_start=False)  # the artifact's settings stay the config's
+                    children = model.classes_.astype(np.int64)
+                self.nodes_[index] = _Node(
+                    children=children, model=model, columns=columns, stops_as=ends_at.get(prefix, -1)
+                )
         return self
 
-    def _choices(self, node: _Node, X: sp.csr_matrix) -> np.ndarray:
+    def _paths_of(self, children: np.ndarray) -> list[tuple | None]:
+        return [None if child == STOP else self.prefixes_[child] for child in children]
+
+    def _choices(self, node: _Node, X: sp.csr_matrix, at: np.ndarray | None = None) -> np.ndarray:
+        """The probability of each of the node's children for the rows `at` of `X` (all by default): the
+        node's model, without scikit-learn's per-call checks (a beam calls it thousands of times)."""
         if node.model is None:
-            return np.ones((X.shape[0], len(node.children)))
-        return node.model.predict_proba(X[:, node.columns])
+            return np.ones((X.shape[0] if at is None else len(at), len(node.children)))
+        rows = X if at is None else X[at]
+        decision = np.asarray(rows[:, node.columns] @ node.model.coef_.T) + node.model.intercept_
+        if decision.shape[1] == 1:  # two children: LogisticRegression's binary form
+            chosen = expit(decision[:, 0])
+            return np.column_stack([1.0 - chosen, chosen])
+        return softmax(decision, axis=1)
 
     def predict_top(self, X: sp.spmatrix, k: int = 3) -> tuple[np.ndarray, np.ndarray]:
         """(class indices (n, k), probabilities (n, k)), most probable first; a row with fewer than k reachable
@@ -112,39 +145,36 @@ class TaxonomyClassifier(ClassifierMixin, BaseEstimator):
         X = sp.csr_matrix(X)
         n, k = X.shape[0], min(k, len(self.classes_))
         width = max(self.beam, k)
-        rows, nodes, probs = np.arange(n), np.zeros(n, dtype=np.int64), np.ones(n)
-        done_rows, done_classes, done_probs = [], [], []
-        while len(rows):
-            order = np.argsort(nodes, kind="stable")
-            rows, nodes, probs = rows[order], nodes[order], probs[order]
-            next_rows, next_nodes, next_probs = [], [], []
-            for part in np.split(np.arange(len(rows)), np.flatnonzero(np.diff(nodes)) + 1):
-                node = self.nodes_[nodes[part[0]]]
-                at, reach = rows[part], probs[part]
-                choices = self._choices(node, X[at])
-                for j, child in enumerate(node.children):
-                    p = reach * choices[:, j]
-                    if child == STOP:
-                        done_rows.append(at), done_classes.append(np.full(len(at), node.stops_as)), done_probs.append(p)
-                    else:
-                        next_rows.append(at), next_nodes.append(np.full(len(at), child)), next_probs.append(p)
-            if not next_rows:
-                break
-            rows, nodes, probs = _best_per_row(
-                np.concatenate(next_rows), np.concatenate(next_nodes), np.concatenate(next_probs), width
+        # The beam and the finished paths as dense (n, slots) arrays: an empty slot is node -1, probability -1,
+        # so each level keeps its best per row by sorting a few columns, never the entries of every row at once.
+        beam_nodes, beam_probs = np.zeros((n, 1), dtype=np.int64), np.ones((n, 1))
+        done_classes, done_probs = np.full((n, k), -1, dtype=np.int64), np.full((n, k), -1.0)
+        while n and (beam_nodes >= 0).any():
+            slots = beam_nodes.shape[1]
+            next_nodes, next_probs = np.full((n, slots * width), -1, dtype=np.int64), np.full((n, slots * width), -1.0)
+            stop_classes, stop_probs = np.full((n, slots), -1, dtype=np.int64), np.full((n, slots), -1.0)
+            for slot in range(slots):
+                nodes = beam_nodes[:, slot]
+                live = np.flatnonzero(nodes >= 0)
+                live = live[np.argsort(nodes[live], kind="stable")]  # rows stay ascending within a node
+                for at in np.split(live, np.flatnonzero(np.diff(nodes[live])) + 1) if len(live) else ():
+                    node = self.nodes_[nodes[at[0]]]
+                    reach = self._choices(node, X, at) * beam_probs[at, slot, None]
+                    stop = np.flatnonzero(node.children == STOP)
+                    if len(stop):
+                        stop_classes[at, slot], stop_probs[at, slot] = node.stops_as, reach[:, stop[0]]
+                        reach[:, stop[0]] = -1.0
+                    best = _top_columns(reach, width)
+                    columns = slice(slot * width, slot * width + best.shape[1])
+                    next_probs[at, columns] = np.take_along_axis(reach, best, axis=1)
+                    next_nodes[at, columns] = np.where(next_probs[at, columns] >= 0, node.children[best], -1)
+            done_classes, done_probs = _best_columns(
+                np.hstack([done_classes, stop_classes]), np.hstack([done_probs, stop_probs]), k
             )
-        if done_rows:
-            rows, classes, probs = _best_per_row(
-                np.concatenate(done_rows), np.concatenate(done_classes), np.concatenate(done_probs), k
-            )
-        else:
-            rows, classes, probs = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
-        top_classes = np.full((n, k), -1, dtype=np.int64)
-        top_probs = np.zeros((n, k))
-        slot = _rank_in_row(rows)
-        top_classes[rows, slot], top_probs[rows, slot] = classes, probs
-        _pad(top_classes)
-        return top_classes, top_probs
+            beam_nodes, beam_probs = _best_columns(next_nodes, next_probs, width)
+        done_probs[done_classes < 0] = 0.0
+        _pad(done_classes)
+        return done_classes, done_probs
 
     def predict(self, X: sp.spmatrix) -> np.ndarray:
         return self.classes_[self.predict_top(X, 1)[0][:, 0]]
@@ -166,19 +196,17 @@ class TaxonomyClassifier(ClassifierMixin, BaseEstimator):
         return out
 
 
-def _rank_in_row(rows: np.ndarray) -> np.ndarray:
-    """The position of each entry among those of its row (rows sorted)."""
-    if not len(rows):
-        return np.zeros(0, dtype=np.int64)
-    starts = np.r_[0, np.flatnonzero(np.diff(rows)) + 1]
-    return np.arange(len(rows)) - np.repeat(starts, np.diff(np.r_[starts, len(rows)]))
+def _top_columns(values: np.ndarray, keep: int) -> np.ndarray:
+    """Per row, the column indices of its `keep` largest values, in no particular order."""
+    if values.shape[1] <= keep:
+        return np.broadcast_to(np.arange(values.shape[1]), values.shape).copy()
+    return np.argpartition(-values, keep - 1, axis=1)[:, :keep]
 
 
-def _best_per_row(rows: np.ndarray, items: np.ndarray, probs: np.ndarray, keep: int):
-    order = np.lexsort((-probs, rows))
-    rows, items, probs = rows[order], items[order], probs[order]
-    kept = _rank_in_row(rows) < keep
-    return rows[kept], items[kept], probs[kept]
+def _best_columns(items: np.ndarray, probs: np.ndarray, keep: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the `keep` entries of highest probability, highest first (ties: the earlier column first)."""
+    order = np.argsort(-probs, axis=1, kind="stable")[:, :keep]
+    return np.take_along_axis(items, order, axis=1), np.take_along_axis(probs, order, axis=1)
 
 
 def _pad(top_classes: np.ndarray) -> None:
@@ -188,3 +216,33 @@ def _pad(top_classes: np.ndarray) -> None:
         spare = (c for c in range(top_classes.shape[1] + len(taken) + 1) if c not in taken)
         for slot in np.flatnonzero(top_classes[row] < 0):
             top_classes[row, slot] = next(spare)
+
+
+def _warm_start(
+    model: LogisticRegression,
+    before: _Node,
+    order: list[tuple | None],
+    start_columns: np.ndarray | None,
+    children: list[tuple | None],
+    columns: np.ndarray,
+) -> None:
+    # `before`, the same node in the start's tree, if it chose among the same children (`order`, by path): its
+    # weights, its children reordered as here and its columns moved to this node's (a column new here starts at 0).
+    if sorted(order, key=repr) != sorted(children, key=repr):
+        return
+    coef, intercept = before.model.coef_, before.model.intercept_
+    if len(children) == 2:
+        if order != children:  # one row of weights, for the second child: the other way round, negated
+            coef, intercept = -coef, -intercept
+    else:
+        where = [order.index(child) for child in children]
+        coef, intercept = coef[where], intercept[where]
+    moved = before.columns if start_columns is None else start_columns[before.columns]
+    kept = moved >= 0
+    at = np.searchsorted(columns, moved[kept])
+    found = at < len(columns)
+    found[found] = columns[at[found]] == moved[kept][found]
+    weights = np.zeros((coef.shape[0], len(columns)))
+    weights[:, at[found]] = coef[:, np.flatnonzero(kept)[found]]
+    model.set_params(warm_start=True)
+    model.coef_, model.intercept_ = weights, intercept.copy()

@@ -6,7 +6,7 @@ import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
 
 from models_app.ml.config import ModelConfig
-from models_app.ml.features import build_pipeline
+from models_app.ml.features import build_pipeline, fit_classifier, fit_vectorizers
 from models_app.ml.scoring import top_k
 from models_app.ml.taxonomy import TaxonomyClassifier
 
@@ -85,3 +85,42 @@ def test_rows_reaching_fewer_classes_than_k_are_padded_with_other_classes(data):
     classes, probs = model.predict_top(X[:3], k=6)
     assert all(len(set(row)) == 6 for row in classes.tolist())
     assert (probs >= 0).all()
+
+
+def test_the_refit_starts_each_node_from_the_same_node_of_the_holdouts_model():
+    config = ModelConfig.from_dict({"classifier": "taxonomy", "features": {"tokenizer": "regex"}})
+    texts, labels = [], []
+    for label, words in WORDS.items():
+        for i in range(40):
+            texts.append(f"brand{i % 7} {words[i % 3]} {['new', 'pro', 'set', 'kit'][i % 4]} model {i}")
+            labels.append(label)
+    vectorizers, rows = fit_vectorizers(config, texts, texts)
+    half = list(range(0, len(labels), 2))
+    start = fit_classifier(config, vectorizers, rows[half], [labels[i] for i in half], label_paths=PATHS)
+    cold = fit_classifier(config, vectorizers, rows, labels, label_paths=PATHS)
+
+    warm = fit_classifier(config, vectorizers, rows, labels, label_paths=PATHS, start=start)
+    again = fit_classifier(config, vectorizers, rows, labels, label_paths=PATHS, start=cold)  # from the solution
+
+    def iterations(pipeline):
+        return [node.model.n_iter_[0] for node in pipeline[-1].nodes_ if node.model is not None]
+
+    assert sum(iterations(warm)) < sum(iterations(cold))
+    assert max(iterations(again)) <= 2 < max(iterations(cold))
+    assert warm.predict(texts).tolist() == cold.predict(texts).tolist()
+    assert all(node.model.warm_start is False for node in warm[-1].nodes_ if node.model is not None)
+
+
+def test_a_node_whose_children_changed_starts_from_zero():
+    X = sp.csr_matrix(np.eye(6) + 0.1)
+    labels = ["sneakers", "boots", "shirts", "sneakers", "boots", "shirts"]
+    start = TaxonomyClassifier().fit(X[:4], labels[:4], paths=PATHS)  # Apparel: Shoes, Shirts
+    with_apparel = [*labels[:5], "apparel"]  # Apparel now also stops: three children
+
+    warm = TaxonomyClassifier().fit(X, with_apparel, paths=PATHS, start=start)
+    cold = TaxonomyClassifier().fit(X, with_apparel, paths=PATHS)
+
+    def node(model, path):
+        return model.nodes_[model.prefixes_.index(path)].model
+
+    np.testing.assert_array_equal(node(warm, ("Apparel",)).coef_, node(cold, ("Apparel",)).coef_)
