@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -35,7 +35,8 @@ MANIFEST = "manifest.json"
 VECTORIZERS = "vectorizers.pickle"
 FORMAT_VERSION = 1
 # Complete builds kept per key: the current one and the one before, which a training may still be reading.
-KEEP_BUILDS = 2
+KEEP_BUILDS = 2  # per settings; more while readers hold older ones
+PIN = ".pin"
 # Probabilities computed at once while scoring (rows x classes float64): 5,595 classes make 2,000-row chunks.
 SCORE_CELLS = 12_000_000
 # Rows scored at once by a model that gives its own top k (``predict_top``).
@@ -65,16 +66,30 @@ class CatalogMatrix:
         self.manifest = manifest
         self._vectorizers: Any = None
         self._index: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._pin: IO[str] | None = None
 
     @classmethod
     def open(cls, directory: Path) -> CatalogMatrix:
+        """The build at `directory`, pinned until ``close`` (or until the object is gone): a publish does not
+        remove a build a reader holds."""
+        pin = _pin(Path(directory))
         try:
             manifest = json.loads((Path(directory) / MANIFEST).read_text())
         except (OSError, ValueError) as exc:
+            pin.close()
             raise MatrixError(f"unreadable catalog matrix at {directory}: {exc}") from exc
         if manifest.get("format") != FORMAT_VERSION:
+            pin.close()
             raise MatrixError(f"catalog matrix at {directory} has format {manifest.get('format')!r}")
-        return cls(directory, manifest)
+        matrix = cls(directory, manifest)
+        matrix._pin = pin
+        return matrix
+
+    def close(self) -> None:
+        """Unpin the build: a later publish may remove it."""
+        if self._pin is not None:
+            self._pin.close()
+            self._pin = None
 
     @property
     def watermark(self) -> str:
@@ -319,6 +334,31 @@ def _top_predictor(
     return tops, False
 
 
+def _pin(directory: Path) -> IO[str]:
+    # A shared lock on the build's pin file, held by the open file: released when it is closed or collected.
+    try:
+        handle = open(directory / PIN, "a")  # noqa: SIM115 - it stays open while the matrix is in use
+    except OSError as exc:
+        raise MatrixError(f"unreadable catalog matrix at {directory}: {exc}") from exc
+    fcntl.flock(handle, fcntl.LOCK_SH)
+    return handle
+
+
+def _remove_unpinned(build: Path) -> None:
+    # A build a reader still holds stays until a later publish finds it free.
+    try:
+        handle = open(build / PIN, "a")  # noqa: SIM115 - closed below
+    except OSError:
+        shutil.rmtree(build, ignore_errors=True)
+        return
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return
+        shutil.rmtree(build, ignore_errors=True)
+
+
 class MatrixCache:
     """The kept matrices under `root`, per dataset and featurization settings: find, build, publish, prune."""
 
@@ -385,8 +425,9 @@ class MatrixCache:
         final = matrix.directory.parent / matrix.directory.name.removeprefix("tmp-")
         os.replace(matrix.directory, final)
         matrix.directory = final
+        matrix._pin = matrix._pin or _pin(final)  # its builder goes on reading it
         for old in self._builds(owner, settings)[:-KEEP_BUILDS]:
-            shutil.rmtree(old, ignore_errors=True)
+            _remove_unpinned(old)
         return matrix
 
     def keep_recent_settings(self, owner: str, keep: int) -> int:

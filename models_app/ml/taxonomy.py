@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,8 +49,10 @@ class TaxonomyClassifier(ClassifierMixin, BaseEstimator):
         max_iter: int = 300,
         beam: int = 3,
         random_state: int = 0,
+        n_jobs: int = 1,
     ) -> None:
         self.C = C
+        self.n_jobs = n_jobs
         self.class_weight = class_weight
         self.max_iter = max_iter
         self.beam = beam
@@ -93,35 +96,47 @@ class TaxonomyClassifier(ClassifierMixin, BaseEstimator):
         if start is not None and hasattr(start, "prefixes_"):
             before = {path: node for path, node in zip(start.prefixes_, start.nodes_, strict=True) if node.model}
         self.nodes_: list[_Node] = [None] * len(node_of)  # type: ignore[list-item]
+        fits = []
+        for prefix, index in node_of.items():
+            rows = np.asarray(members[prefix], dtype=np.int64)
+            depth = len(prefix)
+            # The child each example takes here: the next node on its path, or STOP where its path ends.
+            taken = np.asarray(
+                [node_of[example_paths[r][: depth + 1]] if len(example_paths[r]) > depth else STOP for r in rows],
+                dtype=np.int64,
+            )
+            children = np.unique(taken) if len(taken) else np.zeros(0, dtype=np.int64)
+            self.nodes_[index] = _Node(children=children, model=None, columns=None, stops_as=ends_at.get(prefix, -1))
+            if len(children) > 1:
+                fits.append((len(rows), index, prefix, rows, taken))
+        fits.sort(key=lambda fit: -fit[0])  # the largest first, so that no thread is left with it at the end
+
+        def fit_node(index: int, prefix: tuple, rows: np.ndarray, taken: np.ndarray) -> None:
+            node = self.nodes_[index]
+            part = X[rows]
+            node.columns = np.unique(part.indices)
+            model = LogisticRegression(
+                C=self.C, class_weight=self.class_weight, max_iter=self.max_iter, random_state=self.random_state
+            )
+            if prefix in before:
+                order = start._paths_of(before[prefix].children)  # type: ignore[union-attr]
+                _warm_start(model, before[prefix], order, start_columns, self._paths_of(node.children), node.columns)
+            model.fit(part[:, node.columns], taken)
+            model.set_params(warm_start=False)  # the artifact's settings stay the config's
+            node.model, node.children = model, model.classes_.astype(np.int64)
+
         with warnings.catch_warnings():
             # A deep node often has nearly as many children as examples: expected, not a regression.
             warnings.filterwarnings("ignore", message="The number of unique classes", category=UserWarning)
-            for prefix, index in node_of.items():
-                rows = np.asarray(members[prefix], dtype=np.int64)
-                depth = len(prefix)
-                # The child each example takes here: the next node on its path, or STOP where its path ends.
-                taken = np.asarray(
-                    [node_of[example_paths[r][: depth + 1]] if len(example_paths[r]) > depth else STOP for r in rows],
-                    dtype=np.int64,
-                )
-                children = np.unique(taken) if len(taken) else np.zeros(0, dtype=np.int64)
-                model, columns = None, None
-                if len(children) > 1:
-                    part = X[rows]
-                    columns = np.unique(part.indices)
-                    model = LogisticRegression(
-                        C=self.C, class_weight=self.class_weight, max_iter=self.max_iter, random_state=self.random_state
-                    )
-                    if prefix in before:
-                        node = before[prefix]
-                        order = start._paths_of(node.children)  # type: ignore[union-attr]
-                        _warm_start(model, node, order, start_columns, self._paths_of(children), columns)
-                    model.fit(part[:, columns], taken)
-                    model.set_params(warm_start=False)  # the artifact's settings stay the config's
-                    children = model.classes_.astype(np.int64)
-                self.nodes_[index] = _Node(
-                    children=children, model=model, columns=columns, stops_as=ends_at.get(prefix, -1)
-                )
+            if self.n_jobs > 1 and len(fits) > 1:
+                # Threads, not processes: a Celery prefork worker may not fork, and the solver's sparse products
+                # and loss run without the GIL.
+                with ThreadPoolExecutor(max_workers=self.n_jobs) as pool:
+                    for done in [pool.submit(fit_node, *fit[1:]) for fit in fits]:
+                        done.result()
+            else:
+                for fit in fits:
+                    fit_node(*fit[1:])
         return self
 
     def _paths_of(self, children: np.ndarray) -> list[tuple | None]:

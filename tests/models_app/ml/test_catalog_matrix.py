@@ -101,17 +101,44 @@ def test_a_build_is_current_only_once_published_and_old_builds_are_pruned(tmp_pa
     assert (current.featurize([TEXTS[11]]) != matrix.featurize([TEXTS[11]])).nnz == 0
     assert cache.current("1-0", "other settings") is None
     assert cache.current("2-0", SETTINGS) is None
+    current.close(), matrix.close()
 
     for _ in range(cm.KEEP_BUILDS + 1):
         newer = cache.start("1-0", SETTINGS, vectorizers=matrix.vectorizers, watermark="w", fitted_on=1)
         newer.append([12], newer.featurize([TEXTS[12]]))
         cache.publish(newer, "1-0", SETTINGS)
+        newer.close()
     folders = [path for path in (tmp_path / "1-0").iterdir() if path.is_dir()]
     assert len([path for folder in folders for path in folder.iterdir() if path.is_dir()]) == cm.KEEP_BUILDS
     assert cache.current("1-0", SETTINGS).index()[0].tolist() == [12]
 
     cache.drop_dataset("1-0")
     assert cache.current("1-0", SETTINGS) is None
+
+
+def test_a_build_a_reader_holds_outlives_newer_publishes_until_it_is_closed(tmp_path) -> None:
+    cache, matrix = _matrix(tmp_path)
+    matrix.append([11], matrix.featurize([TEXTS[11]]))
+    with cache.lock("1-0", SETTINGS):
+        cache.publish(matrix, "1-0", SETTINGS)
+    matrix.close()
+    reader = cache.current("1-0", SETTINGS)  # e.g. a training, reading it while two rebuilds are published
+
+    def rebuild() -> None:
+        newer = cache.start("1-0", SETTINGS, vectorizers=reader.vectorizers, watermark="w", fitted_on=1)
+        newer.append([12], newer.featurize([TEXTS[12]]))
+        cache.publish(newer, "1-0", SETTINGS)
+        newer.close()
+
+    for _ in range(cm.KEEP_BUILDS):
+        rebuild()
+    assert reader.rows([11]).shape == (1, reader.featurize([TEXTS[11]]).shape[1])
+    assert len(cache._builds("1-0", SETTINGS)) == cm.KEEP_BUILDS + 1
+
+    reader.close()
+    rebuild()
+    assert len(cache._builds("1-0", SETTINGS)) == cm.KEEP_BUILDS
+    assert not reader.directory.exists()
 
 
 def test_a_matrix_of_another_format_is_not_served(tmp_path) -> None:
