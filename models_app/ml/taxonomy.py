@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,10 +48,8 @@ class TaxonomyClassifier(ClassifierMixin, BaseEstimator):
         max_iter: int = 300,
         beam: int = 3,
         random_state: int = 0,
-        n_jobs: int = 1,
     ) -> None:
         self.C = C
-        self.n_jobs = n_jobs
         self.class_weight = class_weight
         self.max_iter = max_iter
         self.beam = beam
@@ -108,8 +105,7 @@ class TaxonomyClassifier(ClassifierMixin, BaseEstimator):
             children = np.unique(taken) if len(taken) else np.zeros(0, dtype=np.int64)
             self.nodes_[index] = _Node(children=children, model=None, columns=None, stops_as=ends_at.get(prefix, -1))
             if len(children) > 1:
-                fits.append((len(rows), index, prefix, rows, taken))
-        fits.sort(key=lambda fit: -fit[0])  # the largest first, so that no thread is left with it at the end
+                fits.append((index, prefix, rows, taken))
 
         def fit_node(index: int, prefix: tuple, rows: np.ndarray, taken: np.ndarray) -> None:
             node = self.nodes_[index]
@@ -128,15 +124,8 @@ class TaxonomyClassifier(ClassifierMixin, BaseEstimator):
         with warnings.catch_warnings():
             # A deep node often has nearly as many children as examples: expected, not a regression.
             warnings.filterwarnings("ignore", message="The number of unique classes", category=UserWarning)
-            if self.n_jobs > 1 and len(fits) > 1:
-                # Threads, not processes: a Celery prefork worker may not fork, and the solver's sparse products
-                # and loss run without the GIL.
-                with ThreadPoolExecutor(max_workers=self.n_jobs) as pool:
-                    for done in [pool.submit(fit_node, *fit[1:]) for fit in fits]:
-                        done.result()
-            else:
-                for fit in fits:
-                    fit_node(*fit[1:])
+            for fit in fits:
+                fit_node(*fit)
         return self
 
     def _paths_of(self, children: np.ndarray) -> list[tuple | None]:

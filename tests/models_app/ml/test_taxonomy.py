@@ -125,12 +125,3 @@ def test_a_node_whose_children_changed_starts_from_zero():
 
     np.testing.assert_array_equal(node(warm, ("Apparel",)).coef_, node(cold, ("Apparel",)).coef_)
 
-
-def test_node_models_fitted_on_threads_are_the_ones_fitted_in_turn(data):
-    X, labels = data
-    in_turn = TaxonomyClassifier().fit(X, labels, paths=PATHS)
-    threaded = TaxonomyClassifier(n_jobs=2).fit(X, labels, paths=PATHS)
-    for one, other in zip(in_turn.nodes_, threaded.nodes_, strict=True):
-        assert one.children.tolist() == other.children.tolist()
-        if one.model is not None:
-            np.testing.assert_array_equal(one.model.coef_, other.model.coef_)
