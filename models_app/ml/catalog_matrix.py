@@ -39,8 +39,9 @@ KEEP_BUILDS = 2  # per settings; more while readers hold older ones
 PIN = ".pin"
 # Probabilities computed at once while scoring (rows x classes float64): 5,595 classes make 2,000-row chunks.
 SCORE_CELLS = 12_000_000
-# Rows scored at once by a model that gives its own top k (``predict_top``).
-TOP_K_CHUNK = 50_000
+# Rows scored at once by a model that gives its own top k (``predict_top``), gathered across segments (20k rows):
+# the beam's per-call cost made 20k-row calls twice as slow per row as 100k-row ones.
+TOP_K_CHUNK = 200_000
 
 
 class MatrixError(ValueError):
@@ -281,26 +282,51 @@ def score_matrix(
     columns = np.zeros((len(ids), k), dtype=np.int64)
     probabilities = np.zeros((len(ids), k), dtype=np.float32)
     uncertain = np.zeros(len(ids), dtype=np.float32)
-    # A model that gives its own top k holds no row of every class: a whole segment at a time (its beam's cost
-    # is per node visited, so small chunks would multiply it).
+    # A model that gives its own top k holds no row of every class: TOP_K_CHUNK rows at a time, across segments
+    # (its beam's cost is per node visited, so small chunks would multiply it).
     step = max(1, SCORE_CELLS // max(classes, 1)) if dense else TOP_K_CHUNK
+    for targets, rows in _chunks(matrix, segment_of, row_of, step, across_segments=not dense):
+        if check is not None:
+            check()
+        top_columns, top_probs, top_uncertainty = predict(rows)
+        columns[targets] = top_columns
+        probabilities[targets] = top_probs
+        uncertain[targets] = top_uncertainty
+    return CatalogScores(ids=ids, columns=columns, probabilities=probabilities, uncertainty=uncertain)
+
+
+def _chunks(
+    matrix: CatalogMatrix, segment_of: np.ndarray, row_of: np.ndarray, step: int, *, across_segments: bool
+) -> Iterator[tuple[np.ndarray, sp.csr_matrix]]:
+    """(positions in the index, their rows) of at most `step` rows: each product's latest row, a segment at a
+    time, or gathered across segments into chunks of `step`. A row superseded by a later segment is skipped."""
+    pending: list[tuple[np.ndarray, sp.csr_matrix]] = []
+    held = 0
     for number, (_, rows) in enumerate(matrix.segments()):
-        # Only the rows that are their product's latest: a row superseded by a later segment is skipped.
         mine = np.flatnonzero(segment_of == number)
         if not len(mine):
             continue
         local = row_of[mine]
         whole = len(mine) == rows.shape[0]  # every row is current: slices, not copies by index
         for start in range(0, len(mine), step):
-            if check is not None:
-                check()
             part = slice(start, start + step)
-            top_columns, top_probs, top_uncertainty = predict(rows[part] if whole else rows[local[part]])
-            targets = mine[part]
-            columns[targets] = top_columns
-            probabilities[targets] = top_probs
-            uncertain[targets] = top_uncertainty
-    return CatalogScores(ids=ids, columns=columns, probabilities=probabilities, uncertainty=uncertain)
+            piece = (mine[part], rows[part] if whole else rows[local[part]])
+            if not across_segments:
+                yield piece
+                continue
+            pending.append(piece)
+            held += len(piece[0])
+            if held >= step:
+                yield _joined(pending)
+                pending, held = [], 0
+    if pending:
+        yield _joined(pending)
+
+
+def _joined(pieces: list[tuple[np.ndarray, sp.csr_matrix]]) -> tuple[np.ndarray, sp.csr_matrix]:
+    if len(pieces) == 1:
+        return pieces[0]
+    return np.concatenate([targets for targets, _ in pieces]), sp.vstack([rows for _, rows in pieces], format="csr")
 
 
 def _top_predictor(

@@ -188,18 +188,23 @@ def test_only_the_settings_used_last_are_kept(tmp_path) -> None:
 
 
 @pytest.mark.parametrize("strategy", ["margin", "least_confidence", "entropy"])
-def test_a_taxonomy_model_is_scored_from_its_own_top_k(tmp_path, strategy) -> None:
+def test_a_taxonomy_model_is_scored_from_its_own_top_k(tmp_path, monkeypatch, strategy) -> None:
+    monkeypatch.setattr(cm, "TOP_K_CHUNK", 3)  # chunks gathered across the segments of 2 rows, and cut
     config = ModelConfig.from_dict({"features": {"tokenizer": "regex"}, "classifier": "taxonomy"})
     _, matrix = _matrix(tmp_path)
     ids = sorted(TEXTS)
-    matrix.append(ids, matrix.featurize([TEXTS[i] for i in ids]))
+    for start in range(0, len(ids), 2):
+        matrix.append(ids[start : start + 2], matrix.featurize([TEXTS[i] for i in ids[start : start + 2]]))
+    changed = {**TEXTS, 12: "brown leather boots"}
+    matrix.append([12], matrix.featurize([changed[12]]), added=True)  # supersedes a row of the first segment
     labels = ["audio", "shoes", "phones", "audio", "shoes", "phones"]
     paths = {"audio": ["Electronics", "Audio"], "phones": ["Electronics", "Phones"], "shoes": ["Apparel", "Shoes"]}
     pipeline = fit_classifier(config, matrix.vectorizers, matrix.rows(ids), labels, label_paths=paths)
 
     scores = score_matrix(model=pipeline[1:], matrix=matrix, k=2, strategy=strategy)
 
-    (expected,) = score(pipeline=pipeline, texts=[TEXTS[i] for i in ids], k=2, strategy=strategy)
+    assert scores.ids.tolist() == ids
+    (expected,) = score(pipeline=pipeline, texts=[changed[i] for i in ids], k=2, strategy=strategy)
     assert np.asarray(pipeline.classes_)[scores.columns].tolist() == expected.top_labels
     np.testing.assert_allclose(scores.probabilities, expected.top_probs, atol=1e-5)
     # With 3 classes the top 2 and the rest are the whole distribution: the entropy is exact too.
