@@ -135,3 +135,26 @@ class Product(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class Query(models.Model):
+    """A shopper's search query of a relevance dataset: its products are judged for it (issue 13)."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="queries")
+    external_id = models.CharField(max_length=255, help_text="The query's id in the source (query_id).")
+    text = models.CharField(max_length=1000)
+    locale = models.CharField(max_length=16, blank=True, help_text="e.g. us, es, jp (ESCI's query locales).")
+    weight = models.FloatField(default=1.0, help_text="How much the query counts in overall figures (its frequency).")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "external_id"], name="query_unique_external_id"),
+            models.CheckConstraint(condition=~Q(text=""), name="query_text_not_empty"),
+            models.CheckConstraint(condition=Q(weight__gt=0), name="query_weight_positive"),
+        ]
+        verbose_name_plural = "queries"
+
+    def __str__(self) -> str:
+        return self.text

@@ -2,8 +2,8 @@
 
 files: opening and sniffing; lines: physical lines, every one accounted for; records: record streams
 per format; values: per-value checks; mapping: column -> field; products and taxonomy: the validated
-rows; pairs: product pairs for matching; labelstudio and prodigy: labeled exports of other tools
-(annotated: what they share).
+rows; pairs: product pairs for matching; queries: a relevance dataset's search queries; labelstudio and
+prodigy: labeled exports of other tools (annotated: what they share).
 """
 
 from .annotated import AnnotatedRow
@@ -14,6 +14,7 @@ from .mapping import PRODUCT_FIELDS, suggest_mapping
 from .pairs import PairRow, PairSide, ProductRef, pair_key, parse_pairs
 from .prodigy import parse_prodigy
 from .products import FIELD_LIMITS, ProductRow, parse_products, read_header
+from .queries import QueryRow, parse_queries
 from .taxonomy import TaxonomyRow, parse_taxonomy, split_path
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "PairSide",
     "ProductRef",
     "ProductRow",
+    "QueryRow",
     "RowError",
     "TaxonomyRow",
     "detect_format",
@@ -35,6 +37,7 @@ __all__ = [
     "parse_pairs",
     "parse_prodigy",
     "parse_products",
+    "parse_queries",
     "parse_taxonomy",
     "read_header",
     "split_path",
