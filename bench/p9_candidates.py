@@ -1,0 +1,155 @@
+"""P9, issue 13's candidate step: `python -m bench.p9_candidates` (the top 100 products by BM25 for 10k queries
+over 1M products, under 2 minutes on 2 cores), and BM25's quality on a relevance set made from PriceRunner.
+
+Speed: the bench catalog (`bench.data`, PriceRunner scaled to SCALE rows, title and brand as the text) and
+P9_QUERIES queries: PriceRunner's cluster labels, the product names its offers were grouped under (or, in
+a fresh clone, demo titles cut to their first words). Timed: `bm25_index` over the catalog, then
+`bm25_top(k=P9_K)`; peak memory is the process's resident set above its start, sampled every 0.1 s.
+
+Quality, on PriceRunner as it is (35k offers, 13k clusters): each cluster label is a query; the offers of
+its cluster are Exact, those of other clusters in its category Substitutes, the rest Irrelevant (issue
+13's relevance set). With ESCI's gains (1, 0.1, 0.01 for a Complement, 0), nDCG@10 of BM25's ranking
+over titles, and the share of a query's Exact offers in its top 100 (the recall of the candidate pool).
+Writes bench/results/p9_candidates.md and .json.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import random
+import time
+from collections import defaultdict
+
+import numpy as np
+
+from bench import data
+from bench.common import RESULTS_DIR, env_int, log
+from bench.p3_taxonomy import PeakMemory
+
+TARGET_SECONDS = 120.0
+GAINS = {"E": 1.0, "S": 0.1, "C": 0.01, "I": 0.0}
+
+
+def _pricerunner() -> list[dict[str, str]]:
+    with data.PRICERUNNER.open(encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        header = [name.strip() for name in next(reader)]
+        return [dict(zip(header, row, strict=False)) for row in reader]
+
+
+def _queries(count: int, seed: int = 1) -> list[str]:
+    if data.PRICERUNNER.is_file():
+        labels = sorted({row["Cluster Label"] for row in _pricerunner() if row["Cluster Label"].strip()})
+    else:
+        from workspace.demo import demo_products
+
+        labels = sorted({" ".join(product["title"].split()[:3]) for product in demo_products(30_000)})
+    rng = random.Random(seed)
+    return [rng.choice(labels) for _ in range(count)] if count > len(labels) else rng.sample(labels, count)
+
+
+def speed(scale: int, queries: int, k: int) -> dict:
+    from labeling.kinds.relevance.bm25 import bm25_index, bm25_top
+
+    path = data.catalog(scale)
+    with path.open(encoding="utf-8", newline="") as handle:
+        texts = [f"{row['title']} {row['brand']}" for row in csv.DictReader(handle)]
+    asked = _queries(queries)
+    with PeakMemory() as memory:
+        started = time.perf_counter()
+        index = bm25_index(texts)
+        indexed = time.perf_counter()
+        positions, _ = bm25_top(index, asked, k=k)
+        done = time.perf_counter()
+    total = done - started
+    return {
+        "products": len(texts), "queries": len(asked), "k": k, "terms": index.weights.shape[0],
+        "index_s": round(indexed - started, 1), "top_s": round(done - indexed, 1), "total_s": round(total, 1),
+        "peak_mb_above_start": round((memory.peak - memory.start) / 1e6),
+        "empty_queries": int((positions[:, 0] < 0).sum()),
+        "pass": len(texts) >= 1_000_000 and len(asked) >= 10_000 and total < TARGET_SECONDS,
+    }
+
+
+def quality(k: int = 100) -> dict | None:
+    """BM25 on PriceRunner's own relevance set: nDCG@10 and the recall of Exact offers at k."""
+    if not data.PRICERUNNER.is_file():
+        return None
+    from labeling.kinds.relevance.bm25 import bm25_index, bm25_top
+
+    offers = _pricerunner()
+    clusters = np.asarray([row["Cluster ID"] for row in offers])
+    categories = np.asarray([row["Category Label"] for row in offers])
+    queries: dict[str, tuple[str, str]] = {}  # label -> (cluster, category)
+    for row in offers:
+        queries.setdefault(row["Cluster Label"], (row["Cluster ID"], row["Category Label"]))
+    members = defaultdict(int)
+    for cluster in clusters:
+        members[cluster] += 1
+    index = bm25_index([row["Product Title"] for row in offers])
+    names = sorted(queries)
+    positions, _ = bm25_top(index, names, k=k)
+    ndcg, recall = [], []
+    for row, name in enumerate(names):
+        cluster, category = queries[name]
+        found = positions[row][positions[row] >= 0]
+        grades = np.where(clusters[found] == cluster, "E", np.where(categories[found] == category, "S", "I"))
+        gains = np.asarray([GAINS[grade] for grade in grades[:10]])
+        dcg = float((gains / np.log2(np.arange(2, len(gains) + 2))).sum())
+        exact, same_category = members[cluster], int((categories == category).sum()) - members[cluster]
+        ideal = [GAINS["E"]] * min(exact, 10) + [GAINS["S"]] * max(0, min(same_category, 10 - exact))
+        idcg = sum(gain / math.log2(rank + 2) for rank, gain in enumerate(ideal))
+        ndcg.append(dcg / idcg if idcg else 0.0)
+        recall.append(float((grades == "E").sum()) / exact)
+    return {
+        "offers": len(offers), "queries": len(names), "k": k,
+        "ndcg_at_10": round(float(np.mean(ndcg)), 4), "exact_recall_at_k": round(float(np.mean(recall)), 4),
+    }
+
+
+def main() -> int:
+    scale, queries, k = env_int("SCALE", 1_000_000), env_int("P9_QUERIES", 10_000), env_int("P9_K", 100)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+    import django
+
+    django.setup()
+    log(f"P9: BM25 candidates, top {k} of {scale:,} products for {queries:,} queries")
+    result = {"measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "speed": speed(scale, queries, k)}
+    log(f"P9 speed: {result['speed']}")
+    result["quality"] = quality()
+    log(f"P9 quality: {result['quality']}")
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    (RESULTS_DIR / "p9_candidates.json").write_text(json.dumps(result, indent=2) + "\n")
+    (RESULTS_DIR / "p9_candidates.md").write_text(_report(result))
+    return 0
+
+
+def _report(result: dict) -> str:
+    speed_, quality_ = result["speed"], result["quality"]
+    verdict = "PASS" if speed_["pass"] else ("SHORT" if speed_["products"] >= 1_000_000 else "not at 1M")
+    lines = [
+        "# P9: BM25 candidates (`python -m bench.p9_candidates`)", "",
+        f"Measured {result['measured']} on {os.cpu_count()} CPUs: the top {speed_['k']} of {speed_['products']:,} "
+        f"products (bench catalog, title + brand) for {speed_['queries']:,} queries (PriceRunner's product names).",
+        "", "| figure | value | target |", "| --- | ---: | --- |",
+        f"| index + top {speed_['k']} | {speed_['total_s']} s (index {speed_['index_s']} s, top k "
+        f"{speed_['top_s']} s) | < {TARGET_SECONDS:.0f} s |",
+        f"| peak memory above the start | {speed_['peak_mb_above_start']:,} MB | |",
+        f"| verdict | {verdict} | |", "",
+        f"{speed_['terms']:,} terms; {speed_['empty_queries']} queries without a candidate.", "",
+    ]
+    if quality_:
+        lines += [
+            f"Quality on PriceRunner's relevance set ({quality_['offers']:,} offers, {quality_['queries']:,} queries, "
+            "ESCI gains 1 / 0.1 / 0.01 / 0): BM25 over titles has nDCG@10 "
+            f"**{quality_['ndcg_at_10']}**, and its top {quality_['k']} holds {quality_['exact_recall_at_k']:.1%} "
+            "of each query's Exact offers (mean over queries).", "",
+        ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
