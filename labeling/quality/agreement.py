@@ -1,4 +1,5 @@
-"""Inter-rater agreement for categorical labels, in numpy only (no Django).
+"""Inter-rater agreement for categorical labels and ordered grades, in numpy (and scikit-learn for weighted
+kappa; no Django).
 
 Every function takes ratings as (item_id, rater_id, label_id) triples, at most one per item and
 rater, and returns plain Python numbers so a result goes straight into JSON. A figure that is
@@ -16,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.metrics import cohen_kappa_score
 
 Rating = tuple[int, int, int]
 
@@ -157,14 +159,86 @@ def percent_agreement(ratings: Sequence[Rating]) -> float | None:
     return _percent_agreement(_code(ratings))
 
 
-def krippendorff_alpha(ratings: Sequence[Rating]) -> float | None:
-    """Krippendorff's alpha for nominal data with missing ratings; None without expected disagreement."""
-    return _alpha(_code(ratings))
+LEVELS = ("nominal", "ordinal", "interval")
+# Ordered grades are a short scale (ESCI's four, a 0-3 scale): the coincidences are a dense grades x grades table.
+MAX_GRADES = 100
 
 
-def cohen_kappa_pairs(ratings: Sequence[Rating], min_items: int = 10) -> list[dict]:
-    """Cohen's kappa for every pair of raters sharing at least ``min_items`` items, by (rater_a, rater_b)."""
+def krippendorff_alpha(
+    ratings: Sequence[Rating], *, level: str = "nominal", grades: Mapping[int, float] | None = None
+) -> float | None:
+    """Krippendorff's alpha with missing ratings; None without expected disagreement.
+
+    `level` "nominal" compares labels as equal or not. "ordinal" and "interval" read each label as its grade
+    (`grades`: label id -> number, e.g. Exact 3 ... Irrelevant 0; labels of one grade are one value): ordinal
+    distances count the ratings between two grades (only their order matters), interval distances are the
+    squared difference of the grades.
+    """
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
+    if level == "nominal":
+        return _alpha(_code(ratings))
+    ranked, values = _graded(ratings, grades)
+    return _alpha_ordered(_code(ranked), values, level)
+
+
+def _graded(ratings: Sequence[Rating], grades: Mapping[int, float] | None) -> tuple[list[Rating], np.ndarray]:
+    """The ratings with each label replaced by the rank of its grade among the distinct grades, and the grades
+    in rank order."""
+    if not grades:
+        raise ValueError("ordinal and interval agreement need each label's grade")
+    values = sorted(set(grades.values()))
+    if len(values) > MAX_GRADES:
+        raise ValueError(f"{len(values)} distinct grades: ordered agreement is for scales of up to {MAX_GRADES}")
+    rank = {label: values.index(value) for label, value in grades.items()}
+    missing = {label for _, _, label in ratings} - rank.keys()
+    if missing:
+        raise ValueError(f"labels without a grade: {sorted(missing)[:10]}")
+    return [(item, rater, rank[label]) for item, rater, label in ratings], np.asarray(values, dtype=np.float64)
+
+
+def _alpha_ordered(coded: _Coded, values: np.ndarray, level: str) -> float | None:
+    pairable = coded.pairable
+    n_values = len(coded.label_ids)  # the grades' ranks present, ascending
+    if not pairable.any() or n_values < 2:
+        return None
+    # The coincidence matrix: o[c, k] sums, over items, ordered pairs of ratings (c, k) / (m_u - 1).
+    counts = np.zeros((len(coded.sizes), n_values))
+    counts[coded.cell_item, coded.cell_label] = coded.cell_count
+    counts = counts[pairable]
+    weighted = counts / (coded.sizes[pairable] - 1)[:, None]
+    coincidences = weighted.T @ counts - np.diag(weighted.sum(axis=0))
+    margins = coincidences.sum(axis=1)
+    total = margins.sum()
+    if level == "interval":
+        value = values[coded.label_ids]
+        distance = (value[:, None] - value[None, :]) ** 2
+    else:
+        # Ordinal: (sum of n_g from c to k) - (n_c + n_k) / 2, squared, over the values in order.
+        cumulative = np.cumsum(margins)
+        low = np.minimum.outer(np.arange(n_values), np.arange(n_values))
+        high = np.maximum.outer(np.arange(n_values), np.arange(n_values))
+        between = cumulative[high] - cumulative[low] + margins[low]
+        distance = (between - (margins[:, None] + margins[None, :]) / 2) ** 2
+    expected = float((np.outer(margins, margins) * distance).sum())
+    if expected == 0:
+        return None
+    return float(1 - (total - 1) * (coincidences * distance).sum() / expected)
+
+
+def cohen_kappa_pairs(
+    ratings: Sequence[Rating], min_items: int = 10, *, grades: Mapping[int, float] | None = None
+) -> list[dict]:
+    """Cohen's kappa for every pair of raters sharing at least ``min_items`` items, by (rater_a, rater_b).
+
+    With `grades` (label id -> number), each pair also has "weighted_kappa": quadratic weights over the
+    grades' order (scikit-learn's, a grade apart costs 1, two apart 4)."""
     coded = _code(ratings)
+    rank = None
+    if grades is not None:
+        _, values = _graded(ratings, grades)  # checks that every label has a grade
+        rank = np.searchsorted(values, np.asarray([grades[label] for label in coded.label_ids.tolist()]))
+        ranks = list(range(len(values)))
     order = np.argsort(coded.raters, kind="stable")
     bounds = np.searchsorted(coded.raters[order], np.arange(len(coded.rater_ids) + 1))
     items = np.split(coded.items[order], bounds[1:-1])
@@ -186,15 +260,16 @@ def cohen_kappa_pairs(ratings: Sequence[Rating], min_items: int = 10) -> list[di
             agreeing = int(np.count_nonzero(labels_a == labels_b))
             # n * n * expected agreement, kept in integers so kappa is one exact division.
             chance = int(np.dot(np.bincount(labels_a, minlength=n_labels), np.bincount(labels_b, minlength=n_labels)))
-            results.append(
-                {
-                    "rater_a": int(coded.rater_ids[a]),
-                    "rater_b": int(coded.rater_ids[b]),
-                    "items": n,
-                    "agreement": agreeing / n,
-                    "kappa": None if chance == n * n else (n * agreeing - chance) / (n * n - chance),
-                }
-            )
+            row = {
+                "rater_a": int(coded.rater_ids[a]),
+                "rater_b": int(coded.rater_ids[b]),
+                "items": n,
+                "agreement": agreeing / n,
+                "kappa": None if chance == n * n else (n * agreeing - chance) / (n * n - chance),
+            }
+            if rank is not None:
+                row["weighted_kappa"] = _weighted_kappa(rank[labels_a], rank[labels_b], ranks)
+            results.append(row)
         label_of_a[items[a]] = -1
     return results
 
@@ -303,3 +378,10 @@ def label_distribution_distance(rater_counts: Mapping[int, int], team_counts: Ma
         divergence += float(np.sum(dist[nonzero] * np.log2(dist[nonzero] / m[nonzero]))) / 2
     # Rounding can leave a hair below zero for identical distributions.
     return math.sqrt(max(divergence, 0.0))
+
+
+def _weighted_kappa(a: np.ndarray, b: np.ndarray, ranks: list[int]) -> float | None:
+    if len(set(a.tolist()) | set(b.tolist())) < 2:
+        return None  # one grade for every item: no disagreement to expect by chance
+    kappa = float(cohen_kappa_score(a, b, labels=ranks, weights="quadratic"))
+    return None if math.isnan(kappa) else kappa

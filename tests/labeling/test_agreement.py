@@ -318,3 +318,80 @@ def test_a_million_ratings_finish():
     assert len(per_label_agreement(ratings)) == 40
     depth_1, depth_2 = level_agreement(ratings, ancestors)
     assert depth_1["percent_agreement"] > depth_2["percent_agreement"]
+
+
+ESCI = {10: 3, 20: 2, 30: 1, 40: 0}  # label id -> grade: Exact, Substitute, Complement, Irrelevant
+
+
+def simulate_grades(seed: int, items: int = 200, answer_rate: float = 0.6) -> list[tuple[int, int, int]]:
+    """Raters grade with noise around a latent grade: near misses are likelier than far ones."""
+    rng = np.random.default_rng(seed)
+    label_of = {grade: label for label, grade in ESCI.items()}
+    truth = rng.choice([3, 2, 1, 0], size=items, p=(0.4, 0.25, 0.1, 0.25))
+    ratings = []
+    for item in range(items):
+        for rater, noise in zip(RATERS, (0.3, 0.6, 0.9, 1.2, 2.0), strict=True):
+            if rng.random() < answer_rate:
+                grade = int(np.clip(np.rint(truth[item] + rng.normal(0, noise)), 0, 3))
+                ratings.append((1000 + item, rater, label_of[grade]))
+    return ratings
+
+
+@pytest.mark.parametrize("level", ["ordinal", "interval"])
+@pytest.mark.parametrize("seed", SEEDS)
+def test_ordered_alpha_matches_krippendorff_package(seed, level):
+    ratings = simulate_grades(seed)
+    graded = [(item, rater, ESCI[label]) for item, rater, label in ratings]
+    expected = krippendorff.alpha(reliability_data=reliability_matrix(graded), level_of_measurement=level)
+    assert krippendorff_alpha(ratings, level=level, grades=ESCI) == pytest.approx(expected, abs=EXACT)
+
+
+def test_interval_alpha_reads_the_grades_values_and_ordinal_only_their_order():
+    ratings = simulate_grades(5)
+    uneven = {10: 1.0, 20: 0.1, 30: 0.01, 40: 0.0}  # ESCI's gains: the same order, other distances
+    graded = [(item, rater, uneven[label]) for item, rater, label in ratings]
+    for level in ("ordinal", "interval"):
+        expected = krippendorff.alpha(reliability_data=reliability_matrix(graded), level_of_measurement=level)
+        assert krippendorff_alpha(ratings, level=level, grades=uneven) == pytest.approx(expected, abs=EXACT)
+    assert krippendorff_alpha(ratings, level="ordinal", grades=uneven) == pytest.approx(
+        krippendorff_alpha(ratings, level="ordinal", grades=ESCI), abs=EXACT
+    )
+    assert krippendorff_alpha(ratings, level="interval", grades=uneven) != pytest.approx(
+        krippendorff_alpha(ratings, level="interval", grades=ESCI), abs=1e-3
+    )
+
+
+def test_near_misses_cost_less_than_far_ones_in_ordered_figures():
+    near = [(i, 1, 10) for i in range(20)] + [(i, 2, 20 if i % 2 else 10) for i in range(20)]
+    far = [(i, 1, 10) for i in range(20)] + [(i, 2, 40 if i % 2 else 10) for i in range(20)]
+    others = [(100 + i, r, [10, 20, 30, 40][i % 4]) for i in range(20) for r in (1, 2)]  # spread the grades
+    assert krippendorff_alpha(near + others) == pytest.approx(krippendorff_alpha(far + others), abs=EXACT)
+    for level in ("ordinal", "interval"):
+        assert krippendorff_alpha(near + others, level=level, grades=ESCI) > krippendorff_alpha(
+            far + others, level=level, grades=ESCI
+        )
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_weighted_kappa_pairs_match_sklearn_quadratic(seed):
+    ratings = simulate_grades(seed, answer_rate=0.7)
+    items = by_item(ratings)
+    result = cohen_kappa_pairs(ratings, min_items=30, grades=ESCI)
+    assert result
+    for row in result:
+        a, b = row["rater_a"], row["rater_b"]
+        shared = [labels for labels in items.values() if a in labels and b in labels]
+        y_a, y_b = [ESCI[labels[a]] for labels in shared], [ESCI[labels[b]] for labels in shared]
+        expected = cohen_kappa_score(y_a, y_b, labels=[0, 1, 2, 3], weights="quadratic")
+        assert row["weighted_kappa"] == pytest.approx(expected, abs=EXACT)
+        assert row["kappa"] == pytest.approx(cohen_kappa_score(y_a, y_b), abs=EXACT)
+
+
+def test_ordered_figures_refuse_what_they_cannot_read():
+    with pytest.raises(ValueError, match="need each label's grade"):
+        krippendorff_alpha([(1, 1, 10), (1, 2, 20)], level="ordinal")
+    with pytest.raises(ValueError, match=r"labels without a grade: \[99\]"):
+        krippendorff_alpha([(1, 1, 10), (1, 2, 99)], level="interval", grades=ESCI)
+    with pytest.raises(ValueError, match="level must be one of"):
+        krippendorff_alpha([(1, 1, 10), (1, 2, 20)], level="ratio", grades=ESCI)
+    assert krippendorff_alpha([(1, 1, 10), (1, 2, 10)], level="ordinal", grades=ESCI) is None  # one grade only
