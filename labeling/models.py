@@ -8,7 +8,8 @@ from datasets.models import Dataset, Label, Product
 
 
 class Task(models.Model):
-    """A unit of queue work: one product (categorization), or a pair of products (matching).
+    """A unit of queue work: one product (categorization), a pair of products (matching), or a product for a
+    search query (relevance).
 
     A pair is one row: `product` and `other_product` in id order, so the one unique index on
     (product, other_product) keeps a pair unique whichever way round it comes, and `swapped` says whether the
@@ -38,6 +39,15 @@ class Task(models.Model):
         db_index=False,
         db_constraint=False,
         help_text="A pair's second product, the higher id; null for a single-product task.",
+    )
+    query = models.ForeignKey(
+        "datasets.Query",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="tasks",
+        db_index=False,
+        help_text="A relevance task's search query: its product is judged for it; null for other kinds.",
     )
     swapped = models.BooleanField(
         # db_default too: the bulk paths INSERT tasks in SQL without naming it.
@@ -75,7 +85,13 @@ class Task(models.Model):
         constraints = [
             # 0 stands for "no other product" (ids start at 1): a single-product task is (product, 0), unique
             # on every backend, where a NULL would be distinct from every other NULL.
-            models.UniqueConstraint(F("product"), Coalesce(F("other_product"), Value(0)), name="task_unique_products"),
+            # A relevance task is a (query, product) pair: the product once per query.
+            models.UniqueConstraint(
+                F("product"),
+                Coalesce(F("other_product"), Value(0)),
+                Coalesce(F("query"), Value(0)),
+                name="task_unique_products",
+            ),
             models.CheckConstraint(
                 condition=Q(other_product=None, swapped=False)
                 | Q(other_product__isnull=False, other_product__gt=F("product")),
@@ -98,6 +114,8 @@ class Task(models.Model):
             # implies NOT NULL, so PostgreSQL uses these partial indexes for it.
             models.Index(fields=["other_product"], condition=Q(other_product__isnull=False), name="task_other_product"),
             models.Index(fields=["gold_label"], condition=Q(gold_label__isnull=False), name="task_gold_label"),
+            # A query's tasks (its judgments, its deletion): only relevance tasks have one.
+            models.Index(fields=["query", "product"], condition=Q(query__isnull=False), name="task_query"),
         ]
 
     def __str__(self) -> str:
@@ -291,3 +309,4 @@ class QualityReport(Job):
 
 # The matching kind's tables live in its folder; imported here so Django finds them in the app.
 from labeling.kinds.matching.models import PairConflict, PairConflictCheck  # noqa: E402, F401
+from labeling.kinds.relevance.models import QueryResult  # noqa: E402, F401

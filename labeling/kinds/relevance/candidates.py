@@ -1,0 +1,148 @@
+"""What a relevance dataset's judges see: the products of each query by BM25, pooled with other rankers.
+
+BM25 runs over each product's title, brand, description and attribute values (`bm25.py`). Every ranker's
+results are kept to `depth` (`QueryResult`, replaced whole when the ranker runs again), so the judgments can
+score each ranker later; the judged pool is TREC's depth pooling: every product in the top `pool` of any
+ranker becomes a task (query, product), once. Tasks already made stay as they are, answered or not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+
+from datasets.models import Dataset, Product, Query
+from labeling.kinds.relevance.bm25 import bm25_index, bm25_top
+from labeling.kinds.relevance.models import QueryResult
+from labeling.models import Task
+from labeling.queue import random_key
+
+BM25 = "bm25"
+DEPTH = 100  # results kept per query and ranker
+POOL = 10  # of which each ranker's first are judged (the list mode shows 10 per query)
+CHUNK = 5000
+MAX_RANKER_NAME = 64
+
+
+@dataclass(frozen=True)
+class CandidateCounts:
+    queries: int
+    products: int
+    results: dict[str, int]  # ranker -> results kept
+    pooled: int  # distinct (query, product) pairs in the pool
+    created: int  # new tasks among them
+
+
+def relevance_candidates(
+    *,
+    dataset: Dataset,
+    depth: int = DEPTH,
+    pool: int = POOL,
+    runs: Mapping[str, Mapping[int, Sequence[int]]] | None = None,
+    check: Callable[[], None] = lambda: None,
+) -> CandidateCounts:
+    """Rank the dataset's products for each of its queries with BM25, keep every ranker's results (BM25's and
+    `runs`: ranker name -> query id -> product ids, best first, e.g. the shop's own search engine), and make
+    the pooled tasks. `check` is called between steps (a job's cancel)."""
+    if not 1 <= pool <= depth:
+        raise ValueError(f"the pool ({pool}) must be between 1 and the depth ({depth})")
+    queries = list(Query.objects.filter(dataset=dataset).order_by("pk").values_list("pk", "text", "external_id"))
+    product_ids, external_ids, texts = _product_texts(dataset)
+    check()
+    rankings: dict[str, dict[int, list[tuple[int, float | None]]]] = {}
+    if queries and product_ids:
+        positions, scores = bm25_top(bm25_index(texts), [text for _, text, _ in queries], k=depth)
+        rankings[BM25] = {
+            query_pk: [(product_ids[p], float(s)) for p, s in zip(row, row_scores, strict=True) if p >= 0]
+            for (query_pk, _, _), row, row_scores in zip(queries, positions, scores, strict=True)
+        }
+    rankings.update(_checked_runs(runs or {}, {pk for pk, _, _ in queries}, set(product_ids), depth))
+    check()
+    external_of = dict(zip(product_ids, external_ids, strict=True))
+    query_external = {pk: external_id for pk, _, external_id in queries}
+    pooled = sorted({(query, product) for ranking in rankings.values() for query, results in ranking.items()
+                     for product, _ in results[:pool]})
+    with transaction.atomic():
+        for ranker, ranking in rankings.items():
+            QueryResult.objects.filter(dataset=dataset, ranker=ranker).delete()
+            QueryResult.objects.bulk_create(_results(dataset, ranker, ranking), batch_size=CHUNK)
+        before = Task.objects.filter(dataset=dataset, query__isnull=False).count()
+        Task.objects.bulk_create(
+            (
+                Task(
+                    dataset=dataset, product_id=product, query_id=query,
+                    random_key=_pair_key(dataset, query_external[query], external_of[product]),
+                )
+                for query, product in pooled
+            ),
+            batch_size=CHUNK,
+            ignore_conflicts=True,
+        )
+        created = Task.objects.filter(dataset=dataset, query__isnull=False).count() - before
+    return CandidateCounts(
+        queries=len(queries), products=len(product_ids),
+        results={ranker: sum(map(len, ranking.values())) for ranker, ranking in rankings.items()},
+        pooled=len(pooled), created=created,
+    )
+
+
+def _pair_key(dataset: Dataset, query: str, product: str) -> int:
+    # The queue's seeded order for a (query, product) pair: stable across runs, apart for each pair.
+    return random_key(seed=dataset.seed, external_id=f"{query}\x1f{product}")
+
+
+def _product_texts(dataset: Dataset) -> tuple[list[int], list[str], list[str]]:
+    """(ids, external ids, search texts) of the dataset's products, ids ascending: title, brand, description
+    and the attributes' text values."""
+    ids, external_ids, texts = [], [], []
+    rows = Product.objects.filter(dataset=dataset).order_by("pk").values_list(
+        "pk", "external_id", "title", "brand", "description", "attributes"
+    )
+    for pk, external_id, title, brand, description, attributes in rows.iterator(chunk_size=CHUNK):
+        ids.append(pk)
+        external_ids.append(external_id)
+        texts.append(" ".join(part for part in (title, brand, description, *_values(attributes)) if part))
+    return ids, external_ids, texts
+
+
+def _values(attributes: Any) -> Iterator[str]:
+    if isinstance(attributes, dict):
+        for value in attributes.values():
+            yield from _values(value)
+    elif isinstance(attributes, list):
+        for value in attributes:
+            yield from _values(value)
+    elif isinstance(attributes, str | int | float) and not isinstance(attributes, bool):
+        yield str(attributes)
+
+
+def _checked_runs(
+    runs: Mapping[str, Mapping[int, Sequence[int]]], queries: set[int], products: set[int], depth: int
+) -> dict[str, dict[int, list[tuple[int, float | None]]]]:
+    checked: dict[str, dict[int, list[tuple[int, float | None]]]] = {}
+    for ranker, ranking in runs.items():
+        if not ranker or len(ranker) > MAX_RANKER_NAME or ranker == BM25:
+            raise ValueError(f"a ranker needs a name of 1 to {MAX_RANKER_NAME} characters other than {BM25!r}")
+        unknown_queries = set(ranking) - queries
+        unknown_products = {product for results in ranking.values() for product in results} - products
+        if unknown_queries or unknown_products:
+            raise ValueError(
+                f"ranker {ranker!r} names {len(unknown_queries)} queries and {len(unknown_products)} products "
+                "that are not this dataset's"
+            )
+        checked[ranker] = {}
+        for query, results in ranking.items():
+            if len(set(results)) != len(results):
+                raise ValueError(f"ranker {ranker!r} lists a product twice for query {query}")
+            checked[ranker][query] = [(product, None) for product in list(results)[:depth]]
+    return checked
+
+
+def _results(dataset: Dataset, ranker: str, ranking: Mapping[int, list[tuple[int, float | None]]]):
+    for query, results in ranking.items():
+        for rank, (product, score) in enumerate(results, start=1):
+            yield QueryResult(dataset=dataset, query_id=query, product_id=product, ranker=ranker, rank=rank,
+                              score=score)
