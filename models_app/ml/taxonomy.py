@@ -91,7 +91,9 @@ class TaxonomyClassifier(ClassifierMixin, BaseEstimator):
         self.prefixes_ = list(node_of)  # node index -> its path from the root
         before = {}  # the start's node models by path
         if start is not None and hasattr(start, "prefixes_"):
-            before = {path: node for path, node in zip(start.prefixes_, start.nodes_, strict=True) if node.model}
+            before = {
+                path: node for path, node in zip(start.prefixes_, start.nodes_, strict=True) if node.model is not None
+            }
         self.nodes_: list[_Node] = [None] * len(node_of)  # type: ignore[list-item]
         fits = []
         for prefix, index in node_of.items():
