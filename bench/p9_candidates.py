@@ -10,6 +10,8 @@ Quality, on PriceRunner as it is (35k offers, 13k clusters): each cluster label 
 its cluster are Exact, those of other clusters in its category Substitutes, the rest Irrelevant (issue
 13's relevance set). With ESCI's gains (1, 0.1, 0.01 for a Complement, 0), nDCG@10 of BM25's ranking
 over titles, and the share of a query's Exact offers in its top 100 (the recall of the candidate pool).
+Then the learned ranker, trained on the graded top 20 of half the queries (split by query), reranks the
+other half's top 100: its nDCG@10 against BM25's on those queries.
 Writes bench/results/p9_candidates.md and .json.
 """
 
@@ -74,13 +76,17 @@ def speed(scale: int, queries: int, k: int) -> dict:
     }
 
 
-def quality(k: int = 100) -> dict | None:
-    """BM25 on PriceRunner's own relevance set: nDCG@10 and the recall of Exact offers at k."""
+def quality(k: int = 100, train_depth: int = 20, seed: int = 1) -> dict | None:
+    """BM25 on PriceRunner's own relevance set: nDCG@10 and the recall of Exact offers at k; then the learned
+    ranker (`models_app.ml.relevance`), trained on the graded top `train_depth` of half the queries, reranking
+    the other half's top k: both rankers' nDCG@10 on those queries."""
     if not data.PRICERUNNER.is_file():
         return None
     from labeling.kinds.relevance.bm25 import bm25_index, bm25_top
+    from models_app.ml.relevance import RelevanceFeaturizer, train_relevance
 
     offers = _pricerunner()
+    titles = [row["Product Title"] for row in offers]
     clusters = np.asarray([row["Cluster ID"] for row in offers])
     categories = np.asarray([row["Category Label"] for row in offers])
     queries: dict[str, tuple[str, str]] = {}  # label -> (cluster, category)
@@ -89,25 +95,69 @@ def quality(k: int = 100) -> dict | None:
     members = defaultdict(int)
     for cluster in clusters:
         members[cluster] += 1
-    index = bm25_index([row["Product Title"] for row in offers])
+    in_category = defaultdict(int)
+    for category in categories:
+        in_category[category] += 1
     names = sorted(queries)
-    positions, _ = bm25_top(index, names, k=k)
-    ndcg, recall = [], []
-    for row, name in enumerate(names):
-        cluster, category = queries[name]
-        found = positions[row][positions[row] >= 0]
-        grades = np.where(clusters[found] == cluster, "E", np.where(categories[found] == category, "S", "I"))
-        gains = np.asarray([GAINS[grade] for grade in grades[:10]])
+    positions, scores = bm25_top(bm25_index(titles), names, k=k)
+
+    def grades_of(row: int, found: np.ndarray) -> np.ndarray:
+        cluster, category = queries[names[row]]
+        return np.where(clusters[found] == cluster, "E", np.where(categories[found] == category, "S", "I"))
+
+    def ndcg(row: int, order: np.ndarray) -> float:
+        cluster, category = queries[names[row]]
+        gains = np.asarray([GAINS[grade] for grade in grades_of(row, order[:10])])
         dcg = float((gains / np.log2(np.arange(2, len(gains) + 2))).sum())
-        exact, same_category = members[cluster], int((categories == category).sum()) - members[cluster]
+        exact, same_category = members[cluster], in_category[category] - members[cluster]
         ideal = [GAINS["E"]] * min(exact, 10) + [GAINS["S"]] * max(0, min(same_category, 10 - exact))
         idcg = sum(gain / math.log2(rank + 2) for rank, gain in enumerate(ideal))
-        ndcg.append(dcg / idcg if idcg else 0.0)
-        recall.append(float((grades == "E").sum()) / exact)
-    return {
+        return dcg / idcg if idcg else 0.0
+
+    found = [positions[row][positions[row] >= 0] for row in range(len(names))]
+    bm25_ndcg = [ndcg(row, found[row]) for row in range(len(names))]
+    recall = [float((grades_of(row, found[row]) == "E").sum()) / members[queries[names[row]][0]]
+              for row in range(len(names))]
+    result = {
         "offers": len(offers), "queries": len(names), "k": k,
-        "ndcg_at_10": round(float(np.mean(ndcg)), 4), "exact_recall_at_k": round(float(np.mean(recall)), 4),
+        "ndcg_at_10": round(float(np.mean(bm25_ndcg)), 4), "exact_recall_at_k": round(float(np.mean(recall)), 4),
     }
+    # The learned ranker: half the queries judged (their top train_depth), the other half reranked.
+    rng = np.random.default_rng(seed)
+    judged = rng.random(len(names)) < 0.5
+    featurizer = RelevanceFeaturizer.fit(titles)
+
+    def features(rows: list[int], depth: int) -> tuple[np.ndarray, list[int], list[np.ndarray]]:
+        pairs_query, pairs_title, bm25, ranks, picked = [], [], [], [], []
+        for row in rows:
+            top = found[row][:depth]
+            picked.append(top)
+            pairs_query += [names[row]] * len(top)
+            pairs_title += [titles[p] for p in top]
+            bm25 += scores[row][: len(top)].tolist()
+            ranks += list(range(1, len(top) + 1))
+        table = featurizer.transform(pairs_query, pairs_title, pairs_title, bm25=bm25, ranks=ranks)
+        return table, rows, picked
+
+    started = time.perf_counter()
+    train_rows, train_queries, train_picked = features(list(np.flatnonzero(judged)), train_depth)
+    grades = np.concatenate([grades_of(row, top) for row, top in zip(train_queries, train_picked, strict=True)])
+    model = train_relevance(train_rows, grades.tolist(), gains=GAINS, seed=seed)
+    test_rows, test_queries, test_picked = features(list(np.flatnonzero(~judged)), k)
+    expected = model.expected_gain(test_rows)
+    learned, bm25_test, at = [], [], 0
+    for row, top in zip(test_queries, test_picked, strict=True):
+        order = top[np.argsort(-expected[at : at + len(top)], kind="stable")]
+        at += len(top)
+        learned.append(ndcg(row, order))
+        bm25_test.append(bm25_ndcg[row])
+    result["learned"] = {
+        "train_queries": int(judged.sum()), "train_pairs": len(grades), "test_queries": len(test_queries),
+        "bm25_ndcg_at_10": round(float(np.mean(bm25_test)), 4),
+        "learned_ndcg_at_10": round(float(np.mean(learned)), 4),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    return result
 
 
 def main() -> int:
@@ -148,6 +198,14 @@ def _report(result: dict) -> str:
             f"**{quality_['ndcg_at_10']}**, and its top {quality_['k']} holds {quality_['exact_recall_at_k']:.1%} "
             "of each query's Exact offers (mean over queries).", "",
         ]
+        learned = quality_.get("learned")
+        if learned:
+            lines += [
+                f"The learned ranker (`models_app/ml/relevance.py`), trained on {learned['train_pairs']:,} graded "
+                f"pairs (the top 20 of {learned['train_queries']:,} queries), reranking the top {quality_['k']} of "
+                f"the other {learned['test_queries']:,} queries: nDCG@10 **{learned['learned_ndcg_at_10']}** "
+                f"against BM25's {learned['bm25_ndcg_at_10']} on the same queries ({learned['seconds']} s).", "",
+            ]
     return "\n".join(lines)
 
 
