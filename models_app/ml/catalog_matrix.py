@@ -34,8 +34,9 @@ from .scoring import STRATEGIES, top_k, uncertainty
 MANIFEST = "manifest.json"
 VECTORIZERS = "vectorizers.pickle"
 FORMAT_VERSION = 1
-# Complete builds kept per key: the current one and the one before, which a training may still be reading.
-KEEP_BUILDS = 2  # per settings; more while readers hold older ones
+# Complete builds kept per key: the current one and the one before; an older one a reader still pins (PIN, a
+# shared flock held while its CatalogMatrix lives) stays until a later publish finds it free.
+KEEP_BUILDS = 2
 PIN = ".pin"
 # Probabilities computed at once while scoring (rows x classes float64): 5,595 classes make 2,000-row chunks.
 SCORE_CELLS = 12_000_000
