@@ -13,8 +13,10 @@ import math
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 
+from labeling.kinds.relevance.grades import ESCI
+
 # Amazon's Shopping Queries (ESCI) gains: Exact, Substitute, Complement, Irrelevant.
-ESCI_GAINS = {"E": 1.0, "S": 0.1, "C": 0.01, "I": 0.0}
+ESCI_GAINS = ESCI.gains
 
 
 @dataclass(frozen=True)
