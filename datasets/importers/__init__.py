@@ -2,12 +2,13 @@
 
 files: opening and sniffing; lines: physical lines, every one accounted for; records: record streams
 per format; values: per-value checks; mapping: column -> field; products and taxonomy: the validated
-rows; pairs: product pairs for matching; queries: a relevance dataset's search queries; labelstudio and
-prodigy: labeled exports of other tools (annotated: what they share).
+rows; pairs: product pairs for matching; queries and judgments: a relevance dataset's search queries and
+grades; labelstudio and prodigy: labeled exports of other tools (annotated: what they share).
 """
 
 from .annotated import AnnotatedRow
 from .files import ImportFormatError, RowError, detect_format, open_text
+from .judgments import JudgmentRow, parse_judgments
 from .labelstudio import parse_labelstudio
 from .lines import LineCount
 from .mapping import PRODUCT_FIELDS, suggest_mapping
@@ -22,6 +23,7 @@ __all__ = [
     "PRODUCT_FIELDS",
     "AnnotatedRow",
     "ImportFormatError",
+    "JudgmentRow",
     "LineCount",
     "PairRow",
     "PairSide",
@@ -33,6 +35,7 @@ __all__ = [
     "detect_format",
     "open_text",
     "pair_key",
+    "parse_judgments",
     "parse_labelstudio",
     "parse_pairs",
     "parse_prodigy",

@@ -1,4 +1,4 @@
-"""Which file column feeds which product field."""
+"""Which file column feeds which field: a product's, or a queries or judgments file's (by spelling)."""
 
 from __future__ import annotations
 
@@ -38,6 +38,27 @@ def suggest_mapping(columns: list[str]) -> dict[str, str]:
                     mapping[name] = column
                     break
     return {name: mapping[name] for name in PRODUCT_FIELDS if name in mapping}
+
+
+def columns_by_spelling(
+    columns: list[str], spellings: dict[str, tuple[str, ...]], *, required: tuple[str, ...], hint: str
+) -> dict[str, str]:
+    """field -> column of the file, each field taken from the first of its spellings (compared after
+    normalize_column) that another field has not taken; a required field without a column refuses the whole
+    file, naming the missing fields by their first spelling, the file's columns, and `hint`."""
+    by_name: dict[str, str] = {}
+    for column in columns:
+        by_name.setdefault(normalize_column(column), column)
+    fields: dict[str, str] = {}
+    for field, names in spellings.items():
+        found = next((by_name[n] for n in names if n in by_name and by_name[n] not in fields.values()), None)
+        if found is not None:
+            fields[field] = found
+    missing = [spellings[field][0] for field in required if field not in fields]
+    if missing:
+        shown = ", ".join(columns[:_SHOWN_COLUMNS]) + (", …" if len(columns) > _SHOWN_COLUMNS else "")
+        raise ImportFormatError(f"No {' or '.join(missing)} column: found columns {shown or '(none)'}. {hint}")
+    return fields
 
 
 def resolve_mapping(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, BinaryIO, TextIO
@@ -116,6 +116,19 @@ class Upload:
     def unit(self) -> str:
         """What a record's number counts, for messages: lines, or items of a JSON array."""
         return "item" if self.fmt == "json" else "line"
+
+    def validated(self, fields: dict[str, str], build: Callable[[int, dict[str, Any], str], Any]) -> Iterator:
+        """The records' mapped values, each made a row by `build(line, values, bad-text reason)`, or a
+        RowError; closes `text` when done (a queries or judgments file: no label, no attributes)."""
+        try:
+            for item in self.reduced(fields, ""):
+                if item.__class__ is RowError:
+                    yield item
+                else:
+                    line, values, _, _, bad = item
+                    yield build(line, values, bad)
+        finally:
+            self.text.close()
 
     def reduced(self, fields: dict[str, str], label: str) -> Iterator[_Record | RowError]:
         """The records as (line, values by field name, other columns, label, bad-text reason) or RowError.

@@ -15,10 +15,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from .files import ImportFormatError, RowError
+from .files import RowError
 from .lines import LineCount
+from .mapping import columns_by_spelling
 from .products import Upload, open_upload
-from .values import clean_text, normalize_column, quote
+from .values import clean_text, quote
 
 HASH_PREFIX = "q:"
 # field -> the column names read as it, after normalize_column ("Query ID" -> "query_id"), in preference order
@@ -30,7 +31,6 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 FIELD_LIMITS = {"external_id": 255, "text": 1000, "locale": 16}
 _SHOWN_NAMES = {"external_id": "query_id", "text": "query", "locale": "locale"}
-_SHOWN_COLUMNS = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,34 +83,19 @@ def parse_queries(
 
 def query_columns(columns: list[str]) -> dict[str, str]:
     """field -> column of the file, each field taken from the first of its spellings the file has."""
-    by_name: dict[str, str] = {}
-    for column in columns:
-        by_name.setdefault(normalize_column(column), column)
-    fields = {}
-    for field, names in COLUMNS.items():
-        found = next((by_name[name] for name in names if name in by_name), None)
-        if found is not None and found not in fields.values():
-            fields[field] = found
-    if "text" not in fields:
-        shown = ", ".join(columns[:_SHOWN_COLUMNS]) + (", …" if len(columns) > _SHOWN_COLUMNS else "")
-        raise ImportFormatError(
-            f"No query column: found columns {shown}. A queries file has a query column (the text searched) "
-            "and usually a query_id; locale and weight are optional."
-        )
-    return fields
+    return columns_by_spelling(
+        columns, COLUMNS, required=("text",),
+        hint="A queries file has a query column (the text searched) and usually a query_id; locale and weight "
+        "are optional.",
+    )
 
 
 def _rows(upload: Upload, fields: dict[str, str]) -> Iterator[QueryRow | RowError]:
     seen: dict[str, int] = {}  # the one structure that grows with the file
-    try:
-        for item in upload.reduced(fields, ""):
-            if item.__class__ is RowError:
-                yield item
-            else:
-                line, values, _, _, bad = item
-                yield _row(line, values, bad, seen=seen, unit=upload.unit, hashed="external_id" not in fields)
-    finally:
-        upload.text.close()
+    hashed = "external_id" not in fields
+    return upload.validated(
+        fields, lambda line, values, bad: _row(line, values, bad, seen=seen, unit=upload.unit, hashed=hashed)
+    )
 
 
 def _row(
