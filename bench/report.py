@@ -238,6 +238,24 @@ def _p6_details(p6: dict) -> list[str]:
     return lines
 
 
+def _p9_rows(p9: dict) -> list[str]:
+    speed = p9["speed"]
+    note = "" if speed["products"] >= MILLION else f" (at {speed['products']:,}; the target is at 1M)"
+    rows = [
+        f"| P9 | BM25 candidates: top {speed['k']} of {speed['products']:,} products for {speed['queries']:,} queries"
+        f"{note} | {speed['total_s']} s (index {speed['index_s']} s), peak {speed['peak_mb_above_start']:,} MB "
+        f"| < 120 s | {_verdict(speed['pass'])} |"
+    ]
+    quality = p9.get("quality")
+    if quality:
+        learned = quality.get("learned") or {}
+        rows.append(
+            f"| P9 | nDCG@10 on PriceRunner's relevance set: BM25 / learned ranker (held-out queries) "
+            f"| {quality['ndcg_at_10']} / {learned.get('learned_ndcg_at_10', '-')} | (none) | - |"
+        )
+    return rows
+
+
 def markdown(results: dict) -> str:
     machine, params = results["machine"], results["parameters"]
     lines = [
@@ -266,6 +284,8 @@ def markdown(results: dict) -> str:
     p6, p7 = results.get("p6"), results.get("p7")
     lines += _p6_rows(p6) if p6 else ["| P6 | candidate pairs for 1M products | not run | < 300 s, < 2048 MB | - |"]
     lines += _p7_rows(p7) if p7 else ["| P7 | rescore 1M candidate pairs | not run | < 60 s | - |"]
+    p9 = results.get("p9")
+    lines += _p9_rows(p9) if p9 else ["| P9 | BM25 candidates, 10k queries over 1M products | not run | < 120 s | - |"]
     if p1:
         lines += _p1_details(p1)
     if p2:
@@ -280,7 +300,8 @@ def markdown(results: dict) -> str:
         lines += _p5_details(p5)
     if p6:
         lines += _p6_details(p6)
-    dated = [f"{name.upper()} {results[name]['measured']}" for name in ("p1", "p2", "p2m", "p3", "p4", "p5", "p6", "p7")
+    names = ("p1", "p2", "p2m", "p3", "p4", "p5", "p6", "p7", "p9")
+    dated = [f"{name.upper()} {results[name]['measured']}" for name in names
              if isinstance(results.get(name), dict) and results[name].get("measured")]
     if dated:
         lines += ["", f"Merged results (MERGE=1), measured at: {'; '.join(dated)}."]

@@ -30,7 +30,7 @@ from bench.common import (
 )
 from bench.report import markdown
 
-CHOICES = ("p1", "p2", "p2m", "p3", "p4", "p5", "p6", "p7")
+CHOICES = ("p1", "p2", "p2m", "p3", "p4", "p5", "p6", "p7", "p9")
 
 
 def _selected() -> list[str]:
@@ -123,6 +123,8 @@ def main() -> int:
             results["p6"] = _attempt("p6", results, lambda: _p6(path, scale))
         if "p7" in only:
             results["p7"] = _attempt("p7", results, lambda: _p7(path, scale))
+        if "p9" in only:
+            results["p9"] = _attempt("p9", results, lambda: _p9(scale))
     except KeyboardInterrupt:
         interrupted = True
         results["failures"].append("interrupted (Ctrl-C): the figures are incomplete")
@@ -217,6 +219,13 @@ def _p7(path, scale: int) -> dict:
 
     log("P7: rescore 1M open candidate pairs with a trained matcher")
     return p7_pair_rescore.run(path, scale)
+
+
+def _p9(scale: int) -> dict:
+    from bench import p9_candidates
+
+    log("P9: BM25 candidates for 10k queries, and the rankers' nDCG@10 on PriceRunner")
+    return p9_candidates.run(scale)
 
 
 if __name__ == "__main__":
