@@ -10,7 +10,7 @@ units of one dimension ("1 TB" and "1000 GB").
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -198,3 +198,25 @@ def _number(text: str) -> Decimal:
     if _THOUSANDS.fullmatch(text):
         text = text.replace(",", "")
     return Decimal(text.replace(",", "."))
+
+
+def product_text(record: Mapping[str, Any], fields: Sequence[str]) -> str:
+    """Join the record's fields in order with single spaces, skipping missing and empty values.
+
+    The "attributes" field is a mapping: its values (not its keys) are joined, because values like
+    "Samsung" or "Freezers" carry the signal while keys repeat on every product.
+    """
+    parts: list[str] = []
+    for name in fields:
+        value = record.get(name)
+        values = value.values() if name == "attributes" and isinstance(value, Mapping) else [value]
+        parts.extend(text for text in (_plain(v) for v in values) if text)
+    return " ".join(parts)
+
+
+def _plain(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return " ".join(filter(None, map(_plain, value)))
+    return " ".join(str(value).split())

@@ -13,7 +13,7 @@ cost a few sorts and bincounts, not a Python loop over items.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -185,16 +185,22 @@ def krippendorff_alpha(
 def _graded(ratings: Sequence[Rating], grades: Mapping[int, float] | None) -> tuple[list[Rating], np.ndarray]:
     """The ratings with each label replaced by the rank of its grade among the distinct grades, and the grades
     in rank order."""
+    values = _grade_values(grades, {label for _, _, label in ratings})
+    rank = {label: int(np.searchsorted(values, value)) for label, value in (grades or {}).items()}
+    return [(item, rater, rank[label]) for item, rater, label in ratings], values
+
+
+def _grade_values(grades: Mapping[int, float] | None, labels: Iterable[int]) -> np.ndarray:
+    """The distinct grades, ascending; refuses a missing scale, too many grades or a label without one."""
     if not grades:
         raise ValueError("ordinal and interval agreement need each label's grade")
-    values = sorted(set(grades.values()))
+    values = np.asarray(sorted(set(grades.values())), dtype=np.float64)
     if len(values) > MAX_GRADES:
         raise ValueError(f"{len(values)} distinct grades: ordered agreement is for scales of up to {MAX_GRADES}")
-    rank = {label: values.index(value) for label, value in grades.items()}
-    missing = {label for _, _, label in ratings} - rank.keys()
+    missing = set(labels) - grades.keys()
     if missing:
         raise ValueError(f"labels without a grade: {sorted(missing)[:10]}")
-    return [(item, rater, rank[label]) for item, rater, label in ratings], np.asarray(values, dtype=np.float64)
+    return values
 
 
 def _alpha_ordered(coded: _Coded, values: np.ndarray, level: str) -> float | None:
@@ -236,7 +242,7 @@ def cohen_kappa_pairs(
     coded = _code(ratings)
     rank = None
     if grades is not None:
-        _, values = _graded(ratings, grades)  # checks that every label has a grade
+        values = _grade_values(grades, coded.label_ids.tolist())
         rank = np.searchsorted(values, np.asarray([grades[label] for label in coded.label_ids.tolist()]))
         ranks = list(range(len(values)))
     order = np.argsort(coded.raters, kind="stable")

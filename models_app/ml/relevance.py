@@ -71,9 +71,10 @@ class RelevanceFeaturizer:
         rows[:, 3] = _cosines(self.chars, queries, titles)
         rows[:, 4] = _cosines(self.words, queries, texts)
         for i, (query, title, text) in enumerate(zip(queries, titles, texts, strict=True)):
-            asked = {key for _, key, _ in title_keys(query)}
+            query_keys = title_keys(query)
+            asked = {key for _, key, _ in query_keys}
             held = {key for _, key, _ in title_keys(text)}
-            identifiers = {key for kind, key, _ in title_keys(query) if kind != "word"}
+            identifiers = {key for kind, key, _ in query_keys if kind != "word"}
             rows[i, 5] = float(" ".join(query.casefold().split()) in " ".join(title.casefold().split()))
             rows[i, 6] = len(asked & held) / len(asked) if asked else 0.0
             rows[i, 7] = len(asked - held)

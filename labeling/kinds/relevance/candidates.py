@@ -8,13 +8,13 @@ ranker becomes a task (query, product), once. Tasks already made stay as they ar
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from django.db import transaction
 
 from datasets.models import Dataset, Product, Query
+from datasets.offers import product_text
 from labeling.kinds.relevance.bm25 import bm25_index, bm25_top
 from labeling.kinds.relevance.models import QueryResult
 from labeling.models import Task
@@ -25,6 +25,7 @@ DEPTH = 100  # results kept per query and ranker
 POOL = 10  # of which each ranker's first are judged (the list mode shows 10 per query)
 CHUNK = 5000
 MAX_RANKER_NAME = 64
+SEARCHED = ("title", "brand", "description", "attributes")  # the fields BM25 reads
 
 
 @dataclass(frozen=True)
@@ -96,27 +97,14 @@ def _pair_key(dataset: Dataset, query: str, product: str) -> int:
 
 def _product_texts(dataset: Dataset) -> tuple[list[int], list[str], list[str]]:
     """(ids, external ids, search texts) of the dataset's products, ids ascending: title, brand, description
-    and the attributes' text values."""
+    and the attributes' values, joined as the models join them (`product_text`)."""
     ids, external_ids, texts = [], [], []
-    rows = Product.objects.filter(dataset=dataset).order_by("pk").values_list(
-        "pk", "external_id", "title", "brand", "description", "attributes"
-    )
-    for pk, external_id, title, brand, description, attributes in rows.iterator(chunk_size=CHUNK):
-        ids.append(pk)
-        external_ids.append(external_id)
-        texts.append(" ".join(part for part in (title, brand, description, *_values(attributes)) if part))
+    rows = Product.objects.filter(dataset=dataset).order_by("pk").values("pk", "external_id", *SEARCHED)
+    for row in rows.iterator(chunk_size=CHUNK):
+        ids.append(row["pk"])
+        external_ids.append(row["external_id"])
+        texts.append(product_text(row, SEARCHED))
     return ids, external_ids, texts
-
-
-def _values(attributes: Any) -> Iterator[str]:
-    if isinstance(attributes, dict):
-        for value in attributes.values():
-            yield from _values(value)
-    elif isinstance(attributes, list):
-        for value in attributes:
-            yield from _values(value)
-    elif isinstance(attributes, str | int | float) and not isinstance(attributes, bool):
-        yield str(attributes)
 
 
 def _checked_runs(
