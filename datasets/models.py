@@ -6,6 +6,7 @@ from django.db.models import Q
 class TaskType(models.TextChoices):
     CATEGORIZATION = "categorization", "Product categorization"
     MATCHING = "matching", "Product matching"
+    RELEVANCE = "relevance", "Search relevance"
 
 
 class UncertaintyStrategy(models.TextChoices):
@@ -44,6 +45,11 @@ class Dataset(models.Model):
     )
     cold_start_examples = models.PositiveSmallIntegerField(
         default=3, help_text="Serve in random order until every label seen has this many examples."
+    )
+    grade_scale = models.CharField(
+        max_length=16,
+        blank=True,
+        help_text="Search relevance: the scale judges grade on (esci, graded 0-3, binary); blank for other kinds.",
     )
     model_config = models.JSONField(default=dict, blank=True, help_text="Featurization and classifier settings.")
     lease_minutes = models.PositiveSmallIntegerField(default=10)

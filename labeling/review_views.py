@@ -40,7 +40,7 @@ def _choice_options(kind: TaskKind, dataset: Dataset, context: dict) -> list[dic
     labels = {label.code: label for label in label_list(dataset=dataset)}
     votes = {vote["label"].pk: vote["votes"] for vote in context["votes"]}
     options = []
-    for choice in kind.choices:
+    for choice in kind.choices_for(dataset=dataset):
         if choice.code in labels:
             label = labels[choice.code]
             options.append({"label": label, "votes": votes.get(label.pk, 0), "kind": "answer", "key": choice.key})
@@ -74,6 +74,7 @@ def _render(
     context = {
         "dataset": dataset,
         "kind": kind,
+        "choice_count": len(kind.choices_for(dataset=dataset)),
         "remaining": review_queue_count(dataset=dataset),
         "decided": decided,
         "decided_title": kind.task_title(task=decided.task) if decided else "",
@@ -83,7 +84,7 @@ def _render(
         context |= review_context(task=task)
         context |= kind.item_context(task=task)
         context |= kind.review_context(task=task)
-        context["options"] = _choice_options(kind, dataset, context) if kind.choices else _options(context)
+        context["options"] = _choice_options(kind, dataset, context) if kind.fixed_labels else _options(context)
         review = context["review"]
         context["chosen"] = (posted or {}).get("label") or (review.label_id if review else None)
         context["note"] = (posted or {}).get("note", review.note if review else "")

@@ -9,6 +9,7 @@ from labeling.kinds import KINDS
 from labeling.kinds.matching.clustering import CLUSTER_FORMATS
 from labeling.kinds.matching.clustering import LABELED as CLUSTER_LABELED
 from labeling.kinds.matching.clustering import PREDICTED as CLUSTER_PREDICTED
+from labeling.kinds.relevance.grades import SCALES
 from labeling.resolve import LabelPolicy
 from workspace.models import ExportFormat, ImportKind
 from workspace.services.export_params import DEFAULTS as EXPORT_DEFAULTS
@@ -27,7 +28,13 @@ class DatasetCreateForm(DatasetForm):
     task_type = forms.ChoiceField(
         choices=[(kind.name, kind.title) for kind in KINDS.values()], label="Task kind", initial="categorization"
     )
-    field_order = ["name", "task_type"]
+    grade_scale = forms.ChoiceField(
+        choices=[("", "—"), *((scale.name, scale.title) for scale in SCALES.values())],
+        required=False,
+        label="Grade scale",
+        help_text="Search relevance only: ESCI (exact, substitute, complement, irrelevant) unless you choose.",
+    )
+    field_order = ["name", "task_type", "grade_scale"]
 
 
 class MemberForm(forms.Form):

@@ -122,6 +122,7 @@ class ExportFormat(models.TextChoices):
     PARQUET = "parquet", "Parquet"
     LABELSTUDIO = "labelstudio", "Label Studio JSON"
     DITTO = "ditto", "Ditto text (pairs)"
+    QRELS = "qrels", "TREC qrels (judgments)"
     CLUSTERS_CSV = "clusters_csv", "Product clusters (CSV)"
     CLUSTERS_JSONL = "clusters_jsonl", "Product clusters (JSON Lines)"
 

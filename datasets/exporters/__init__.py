@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import BinaryIO
 
-from . import ditto
+from . import ditto, qrels
 from .common import BASE_COLUMNS, PRODUCT_ROWS, Columns, Row, dumps
 from .labelstudio import write_labelstudio
 from .parquet import write_parquet
@@ -30,6 +30,7 @@ EXTENSIONS: dict[str, str] = {
     "parquet": "parquet",
     "labelstudio": "labelstudio.json",
     "ditto": ditto.EXTENSION,
+    "qrels": qrels.EXTENSION,
     # A matching dataset's product clusters (one row per product) in the tabular formats.
     "clusters_csv": "clusters.csv",
     "clusters_jsonl": "clusters.jsonl",
@@ -43,6 +44,7 @@ CONTENT_TYPES: dict[str, str] = {
     "parquet": "application/vnd.apache.parquet",
     "labelstudio": "application/json",
     "ditto": ditto.CONTENT_TYPE,
+    "qrels": "text/plain; charset=utf-8",
     "clusters_csv": "text/csv; charset=utf-8",
     "clusters_jsonl": "application/jsonl; charset=utf-8",
 }
@@ -75,6 +77,8 @@ def write_export(
         return write_labelstudio(rows, out)
     if fmt == "ditto":
         return ditto.write_ditto(rows, out)
+    if fmt == "qrels":
+        return qrels.write_qrels(rows, out)
     raise ValueError(f"Unknown export format {fmt!r}; expected one of {', '.join(EXTENSIONS)}.")
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import TextIO
+from typing import BinaryIO
 
 from .common import Row
 
@@ -23,13 +23,14 @@ def qrels_id(value: object) -> str:
     return _UNSAFE.sub(lambda match: "".join(f"%{byte:02X}" for byte in match.group(0).encode()), text)
 
 
-def write_qrels(rows: Iterable[Row], stream: TextIO) -> int:
-    """Write rows with `query_id`, `product_id` and an integer `grade`; returns the lines written."""
+def write_qrels(rows: Iterable[Row], out: BinaryIO) -> int:
+    """Write rows with `query_id`, `product_id` and an integer `grade` as UTF-8 lines ending in "\\n" (trec_eval
+    splits on whitespace; a stray "\\r" would not be); returns the lines written."""
     count = 0
     for row in rows:
         grade = row["grade"]
         if isinstance(grade, bool) or not isinstance(grade, int):
             raise ValueError(f"a qrels grade is an integer, got {grade!r}")
-        stream.write(f"{qrels_id(row['query_id'])} 0 {qrels_id(row['product_id'])} {grade}\n")
+        out.write(f"{qrels_id(row['query_id'])} 0 {qrels_id(row['product_id'])} {grade}\n".encode())
         count += 1
     return count

@@ -23,7 +23,7 @@ EDITABLE_FIELDS = (
     "model_config",
 )
 
-CREATE_ONLY_FIELDS = ("task_type", "seed")
+CREATE_ONLY_FIELDS = ("task_type", "seed", "grade_scale")
 
 
 def _validate(dataset: Dataset) -> None:

@@ -19,7 +19,7 @@ from config.errors import ApplicationError
 from datasets.exporters import PRODUCT_ROWS, Columns
 from datasets.importers import ProductRow
 from datasets.models import Dataset, Label
-from datasets.selectors import product_ids
+from datasets.selectors import label_list, product_ids
 from datasets.services.products import products_upsert
 from labeling.kinds.export import is_predicted, predicted_columns
 from labeling.selectors import task_items
@@ -41,6 +41,18 @@ class Answer:
 
     label: Label | None
     flagged: bool = False
+
+
+def choice_buttons(*, dataset: Dataset, choices: tuple[Choice, ...], suggestions: list[dict]) -> list[dict]:
+    """A page's answer buttons for fixed choices, in their order: each with its label, its key and the model's
+    probability when it is shown."""
+    labels = {label.code: label for label in label_list(dataset=dataset)}
+    probabilities = {s["label"].pk: s["probability"] for s in suggestions}
+    return [
+        {"choice": choice, "label": labels[choice.code], "probability": probabilities.get(labels[choice.code].pk)}
+        for choice in choices
+        if choice.code in labels
+    ]
 
 
 class TaskKind(ABC):
@@ -74,10 +86,33 @@ class TaskKind(ABC):
     # Whether each product is a task of its own, made when the product is imported (so a product file may
     # bring answers). Otherwise imported products wait, without tasks, for what pairs them (a pairs file).
     tasks_per_product: ClassVar[bool] = False
+    # Whether an export's split keeps groups of tasks together (a relevance dataset's queries): its split-pass
+    # rows then carry the group's id after the six shared columns.
+    split_groups: ClassVar[bool] = False
 
     @property
     def multi_item(self) -> bool:
         return len(self.roles) > 1
+
+    @property
+    def fixed_labels(self) -> bool:
+        """Whether the kind makes the dataset's labels itself (its choices) rather than taking a taxonomy."""
+        return bool(self.choices)
+
+    def choices_for(self, *, dataset: Dataset) -> tuple[Choice, ...]:
+        """The fixed answers of this dataset: the kind's choices, unless a dataset setting picks them (a
+        relevance dataset's grade scale)."""
+        return self.choices
+
+    def settings_clean(self, *, settings: dict[str, Any]) -> None:
+        """Check a new dataset's settings for this kind, filling in the kind's defaults; only a relevance dataset
+        has a grade scale."""
+        if settings.get("grade_scale"):
+            raise ApplicationError(
+                f"A {self.title.lower()} dataset has no grade scale; only search relevance datasets grade.",
+                extra={"grade_scale": settings["grade_scale"]},
+            )
+        settings["grade_scale"] = ""
 
     def products_write(self, *, dataset: Dataset, rows: Sequence[ProductRow]) -> int:
         """Create or update `rows` by external_id (unique within `rows`), with their tasks when the kind has one
@@ -99,12 +134,13 @@ class TaskKind(ABC):
 
     def choice_label(self, *, dataset: Dataset, value: str) -> Label:
         """The dataset's label for a fixed choice given by its code, name or an alias."""
-        if not self.choices:
+        choices = self.choices_for(dataset=dataset)
+        if not choices:
             raise ApplicationError(
                 f"A {self.title.lower()} answer is a label id, not a value.", extra={"value": value}
             )
         wanted = value.strip().casefold()
-        for choice in self.choices:
+        for choice in choices:
             if wanted in (choice.code.casefold(), choice.name.casefold(), *(a.casefold() for a in choice.aliases)):
                 label = Label.objects.filter(dataset=dataset, code=choice.code).first()
                 if label is None:  # made with the dataset: only a hand-edited taxonomy lacks it
@@ -113,7 +149,7 @@ class TaskKind(ABC):
                         extra={"value": value},
                     )
                 return label
-        allowed = ", ".join(choice.name for choice in self.choices)
+        allowed = ", ".join(choice.name for choice in choices)
         raise ApplicationError(f"Unknown answer {value!r}; choose one of: {allowed}.", extra={"value": value})
 
     @abstractmethod

@@ -142,3 +142,14 @@ def export_context(*, dataset: Dataset, params: dict[str, Any], split_of: Callab
         labels=labels,
         split_of=split_of,
     )
+
+
+def answer_columns(row: dict[str, Any], context: ExportContext, *, flagged: bool, extra_a: Any, extra_b: Any) -> None:
+    """The columns every kind's row ends with, from the shared six: who answered and how (raw), or the votes and
+    their agreement (final, majority); the flag when flagged answers are asked for."""
+    if context.raw:
+        row["annotator"], row["source"] = extra_a, extra_b
+    else:
+        row["votes"], row["agreement"] = extra_a, extra_b
+    if context.include_flagged:
+        row["flagged"] = bool(flagged)

@@ -10,6 +10,7 @@ from datasets.models import Dataset, Role
 from datasets.selectors import dataset_create_allowed, dataset_get, dataset_list, membership_list
 from datasets.services.datasets import CREATE_ONLY_FIELDS, EDITABLE_FIELDS, membership_remove, membership_set
 from labeling.kinds import KINDS
+from labeling.kinds.relevance.grades import SCALES
 from workspace.services.datasets import dataset_create, dataset_update
 
 SETTINGS_FIELDS = [*EDITABLE_FIELDS, *CREATE_ONLY_FIELDS]
@@ -26,6 +27,13 @@ class DatasetInputSerializer(serializers.ModelSerializer):
         choices=[(kind.name, kind.title) for kind in KINDS.values()],
         required=False,
         help_text="The task kind, chosen at creation (categorization by default); it cannot change afterwards.",
+    )
+    grade_scale = serializers.ChoiceField(
+        choices=list(SCALES),
+        required=False,
+        allow_blank=True,
+        help_text="Search relevance: the scale judges grade on (esci by default, graded 0-3, binary); chosen at "
+        "creation.",
     )
 
     class Meta:

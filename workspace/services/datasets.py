@@ -32,15 +32,18 @@ def model_config_validate(config: Any, *, task_type: str) -> None:
 
 
 def dataset_create(*, user: AbstractBaseUser, name: str, **settings: Any) -> Dataset:
-    """Create a dataset of a known task kind, with the kind's fixed labels ("match", "no match") and model
-    settings training accepts; its creator becomes its first lead."""
+    """Create a dataset of a known task kind, with the kind's fixed labels ("match", "no match"; a relevance
+    dataset's grades, on its `grade_scale`) and model settings training accepts; its creator becomes its first
+    lead."""
     kind = kind_get(settings.setdefault("task_type", TaskType.CATEGORIZATION))
+    kind.settings_clean(settings=settings)
     if "model_config" in settings:
         model_config_validate(settings["model_config"], task_type=kind.name)
     with transaction.atomic():
         dataset = datasets.dataset_create(user=user, name=name, **settings)
-        if kind.choices:
-            choices = enumerate(kind.choices, start=1)
+        choices = kind.choices_for(dataset=dataset)
+        if choices:
+            choices = enumerate(choices, start=1)
             taxonomy_upsert(
                 dataset=dataset,
                 rows=[TaxonomyRow(line=line, code=choice.code, path=(choice.name,)) for line, choice in choices],

@@ -79,6 +79,13 @@ def export_params_clean(
     if fmt == ExportFormat.SPACY and policy == LabelPolicy.RAW:
         # Exclusive textcat takes one class per text; raw rows would give a product several.
         raise ApplicationError("The spaCy format needs one label per product: choose the final or majority policy.")
+    if fmt == ExportFormat.QRELS and policy == LabelPolicy.RAW:
+        # trec_eval reads one grade per (query, product): raw answers would repeat the pair.
+        raise ApplicationError("TREC qrels hold one grade per query and product: choose the final or majority policy.")
+    if fmt == ExportFormat.QRELS and params["split"]:
+        raise ApplicationError(
+            "TREC qrels have no split column: export without a split, or choose CSV, JSON Lines, JSON or Parquet."
+        )
     if fmt == ExportFormat.DITTO and params["split"]:
         # One file of lines `left \t right \t label`: the split would be computed and then lost.
         raise ApplicationError(

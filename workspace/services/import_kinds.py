@@ -20,22 +20,23 @@ ANNOTATED_KINDS = (ImportKind.LABELSTUDIO, ImportKind.PRODIGY)
 def import_kinds_for(*, dataset: Dataset) -> list[str]:
     """The import kinds the dataset takes, for the upload form."""
     task_kind = kind_get(dataset.task_type)
-    return [kind for kind in ImportKind.values if _refusal(task_kind, kind, {}) is None]
+    return [kind for kind in ImportKind.values if _refusal(task_kind, kind, {}, dataset) is None]
 
 
 def import_kind_check(*, dataset: Dataset, kind: str, options: dict[str, Any]) -> None:
     """Refuse, with the reason, a file the dataset's kind cannot take."""
-    reason = _refusal(kind_get(dataset.task_type), kind, options)
+    reason = _refusal(kind_get(dataset.task_type), kind, options, dataset)
     if reason is not None:
         raise ApplicationError(reason, extra={"kind": kind, "task_type": dataset.task_type})
 
 
-def _refusal(task_kind: TaskKind, kind: str, options: dict[str, Any]) -> str | None:
+def _refusal(task_kind: TaskKind, kind: str, options: dict[str, Any], dataset: Dataset) -> str | None:
     title = task_kind.title.lower()
     if kind == ImportKind.PAIRS and task_kind.name != MATCHING.name:
         return f"A pairs file goes into a {MATCHING.title.lower()} dataset; this one is {title}."
-    if task_kind.choices and (kind == ImportKind.TAXONOMY or options.get("create_labels")):
-        fixed = " and ".join(repr(choice.name) for choice in task_kind.choices)
+    if task_kind.fixed_labels and (kind == ImportKind.TAXONOMY or options.get("create_labels")):
+        names = [repr(choice.name) for choice in task_kind.choices_for(dataset=dataset)]
+        fixed = f"{', '.join(names[:-1])} and {names[-1]}" if len(names) > 1 else "".join(names)
         return f"A {title} dataset has fixed labels ({fixed}): it takes no taxonomy and creates no labels."
     if not task_kind.tasks_per_product:
         if kind in ANNOTATED_KINDS:

@@ -20,6 +20,7 @@ from labeling.kinds.export import (
     FROM_FINAL,
     FROM_MODEL,
     Predict,
+    answer_columns,
     export_context,
     is_predicted,
     is_raw,
@@ -66,7 +67,7 @@ def export_rows(
     labels the products left without a final label."""
     context = export_context(dataset=dataset, params=params, split_of=split_of)
     labels = context.labels
-    raw, include_flagged, with_suggestions = context.raw, context.include_flagged, context.include_suggestions
+    with_suggestions = context.include_suggestions
 
     def shaped(record: tuple) -> dict[str, Any]:
         task_id, label_id, is_gold, flagged, extra_a, extra_b = record[:6]
@@ -87,13 +88,7 @@ def export_rows(
             "split": split_of(task_id) if split_of is not None else None,
             "gold": bool(is_gold),
         }
-        if raw:
-            row["annotator"], row["source"] = extra_a, extra_b
-        else:
-            row["votes"] = extra_a
-            row["agreement"] = extra_b
-        if include_flagged:
-            row["flagged"] = bool(flagged)
+        answer_columns(row, context, flagged=flagged, extra_a=extra_a, extra_b=extra_b)
         # The stored JSON text goes out as it is (orjson embeds a Fragment unparsed): decoding and
         # re-encoding every product's attributes was an eighth of an export's time.
         row["attributes"] = orjson.Fragment(attributes) if isinstance(attributes, str) else attributes or {}

@@ -16,7 +16,15 @@ import orjson
 from datasets.exporters import Columns
 from datasets.exporters.common import PRODUCT_COLUMNS
 from datasets.models import Dataset, Product
-from labeling.kinds.export import export_context, is_raw, product_sql, query_params, raw_sql, resolved_sql
+from labeling.kinds.export import (
+    answer_columns,
+    export_context,
+    is_raw,
+    product_sql,
+    query_params,
+    raw_sql,
+    resolved_sql,
+)
 from labeling.models import Task
 
 FORMATS: tuple[str, ...] = ("csv", "jsonl", "json", "parquet", "ditto")
@@ -86,7 +94,6 @@ def export_rows(
     """The rows of `export_query(with_items=True)`'s records, in their order."""
     context = export_context(dataset=dataset, params=params, split_of=split_of)
     values = {label_id: _label_value(code) for label_id, (_, code) in context.labels.items()}
-    raw, include_flagged = context.raw, context.include_flagged
     left_start, right_start = 7, 7 + _FIELDS
     for record in records:
         task_id, label_id, is_gold, flagged, extra_a, extra_b, attributes = record[:7]
@@ -96,12 +103,7 @@ def export_rows(
         row["label"] = values[label_id]
         row["split"] = split_of(task_id) if split_of is not None else None
         row["gold"] = bool(is_gold)
-        if raw:
-            row["annotator"], row["source"] = extra_a, extra_b
-        else:
-            row["votes"], row["agreement"] = extra_a, extra_b
-        if include_flagged:
-            row["flagged"] = bool(flagged)
+        answer_columns(row, context, flagged=flagged, extra_a=extra_a, extra_b=extra_b)
         row["left_attributes"] = _object(left[-1])
         row["right_attributes"] = _object(right[-1])
         row["attributes"] = _object(attributes)

@@ -5,8 +5,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 
 from datasets.models import Dataset
-from datasets.selectors import label_list
-from labeling.kinds.base import Choice
+from labeling.kinds.base import Choice, choice_buttons
 from labeling.kinds.matching.compare import offers_compare
 from labeling.models import Task
 from labeling.selectors import task_items, task_suggestions
@@ -24,17 +23,6 @@ def page_context(
     suggestions = task_suggestions(dataset=dataset, task=task)
     return {
         **item_context(task=task),
-        "answers": answer_buttons(dataset=dataset, choices=choices, suggestions=suggestions),
+        "answers": choice_buttons(dataset=dataset, choices=choices, suggestions=suggestions),
         "suggestions_shown": bool(suggestions),
     }
-
-
-def answer_buttons(*, dataset: Dataset, choices: tuple[Choice, ...], suggestions: list[dict]) -> list[dict]:
-    """Match and no match with their labels, keys and the model's probability when it is shown."""
-    labels = {label.code: label for label in label_list(dataset=dataset)}
-    probabilities = {s["label"].pk: s["probability"] for s in suggestions}
-    return [
-        {"choice": choice, "label": labels[choice.code], "probability": probabilities.get(labels[choice.code].pk)}
-        for choice in choices
-        if choice.code in labels
-    ]

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from config.errors import ApplicationError
 from datasets.models import Dataset
 from labeling.kinds import KINDS
+from labeling.kinds.relevance.grades import SCALES
 from workspace.services.datasets import dataset_create
 
 
@@ -16,6 +17,9 @@ class Command(BaseCommand):
         parser.add_argument("name")
         parser.add_argument("--kind", default="categorization", choices=sorted(KINDS), help="The task kind.")
         parser.add_argument("--lead", help="Username of the dataset's first lead (default: the first admin).")
+        parser.add_argument(
+            "--grade-scale", choices=sorted(SCALES), help="Search relevance: the grade scale (default esci)."
+        )
         parser.add_argument("--overlap", type=int, help="Answers each task needs (default 1).")
 
     def handle(self, *args: object, **options: object) -> None:
@@ -33,6 +37,8 @@ class Command(BaseCommand):
             if lead is None:
                 raise CommandError("Name the dataset's lead with --lead (there is no admin to default to).")
         settings = {"task_type": options["kind"]}
+        if options["grade_scale"]:
+            settings["grade_scale"] = options["grade_scale"]
         if options["overlap"] is not None:
             settings["overlap"] = options["overlap"]
         try:

@@ -1,0 +1,52 @@
+"""Search relevance: a (query, product) pair a task, graded on the dataset's scale (ESCI by default)."""
+
+from typing import Any, ClassVar
+
+from datasets.exporters import Columns
+from datasets.models import Dataset
+from labeling.kinds.base import Choice, TaskKind
+from labeling.kinds.relevance import export, page
+from labeling.kinds.relevance.grades import ESCI, GradeScale, scale_get
+
+
+def grade_choices(scale: GradeScale) -> tuple[Choice, ...]:
+    """A scale's grades as the dataset's fixed answers; files and the API may also give a grade by its value."""
+    return tuple(
+        Choice(code=grade.code, name=grade.name, key=grade.key, aliases=(*grade.aliases, str(grade.value)))
+        for grade in scale.grades
+    )
+
+
+class RelevanceKind(TaskKind):
+    name: ClassVar[str] = "relevance"
+    title: ClassVar[str] = "Search relevance"
+    task_noun: ClassVar[str] = "result"
+    task_noun_plural: ClassVar[str] = "results"
+    roles: ClassVar[tuple[str, ...]] = ("product",)
+    item_template: ClassVar[str] = "labeling/kinds/relevance/item.html"
+    answer_template: ClassVar[str] = "labeling/kinds/relevance/answer.html"
+    help_template: ClassVar[str] = "labeling/kinds/relevance/help.html"
+    export_formats: ClassVar[tuple[str, ...]] = export.FORMATS
+    export_columns: ClassVar[Columns] = export.COLUMNS
+    split_groups: ClassVar[bool] = True  # by query
+
+    @property
+    def fixed_labels(self) -> bool:
+        return True
+
+    def settings_clean(self, *, settings: dict[str, Any]) -> None:
+        settings["grade_scale"] = scale_get(settings.get("grade_scale") or ESCI.name).name
+
+    def choices_for(self, *, dataset: Dataset) -> tuple[Choice, ...]:
+        return grade_choices(scale_get(dataset.grade_scale))
+
+    def task_title(self, *, task: Any) -> str:
+        return f"{task.query.text} → {task.product.title}"
+
+    item_context = staticmethod(page.item_context)
+    # The kind's modules do the work; the signatures and their contracts are TaskKind's.
+    export_query = staticmethod(export.export_query)
+    export_rows = staticmethod(export.export_rows)
+
+    def page_context(self, *, dataset: Any, task: Any, user: Any) -> dict[str, Any]:
+        return page.page_context(dataset=dataset, task=task, user=user, choices=self.choices_for(dataset=dataset))
