@@ -7,8 +7,16 @@ spaCy is imported on first tokenization only (it costs seconds); scikit-learn an
 (imported below after its module), which is what ``from models_app.ml import train`` should give.
 """
 
-from .artifacts import ArtifactError, dump_matcher, dump_pipeline, load_matcher, load_pipeline
-from .config import PRESETS, ConfigError, FeatureConfig, MatcherConfig, ModelConfig
+from .artifacts import (
+    ArtifactError,
+    dump_matcher,
+    dump_pipeline,
+    dump_ranker,
+    load_matcher,
+    load_pipeline,
+    load_ranker,
+)
+from .config import PRESETS, ConfigError, FeatureConfig, MatcherConfig, ModelConfig, RelevanceConfig
 from .experiments import cross_validate
 from .features import build_pipeline
 from .figures import MIN_EVALUATED, headline
@@ -38,6 +46,7 @@ __all__ = [
     "MatcherResult",
     "ModelConfig",
     "PairScores",
+    "RelevanceConfig",
     "ScoreChunk",
     "TrainResult",
     "TrainingError",
@@ -46,11 +55,13 @@ __all__ = [
     "cross_validate",
     "dump_matcher",
     "dump_pipeline",
+    "dump_ranker",
     "evaluate",
     "forecast",
     "headline",
     "load_matcher",
     "load_pipeline",
+    "load_ranker",
     "pair_uncertainty",
     "product_text",
     "score",

@@ -12,6 +12,7 @@ import sklearn
 from sklearn.pipeline import Pipeline
 
 from .matcher import Matcher
+from .relevance import Ranker
 
 MAGIC = b"SHELFMARK-PIPELINE\n"
 # 2: pickle (protocol 5, the C pickler) compressed with zlib. 1: joblib's, still read. joblib pickles in
@@ -37,6 +38,11 @@ def dump_pipeline(pipeline: Pipeline) -> bytes:
 def dump_matcher(matcher: Matcher) -> bytes:
     """Serialize a fitted matcher as ``dump_pipeline`` does; its header also says {"kind": "matcher"}."""
     return _dump(matcher, {"kind": "matcher"})
+
+
+def dump_ranker(ranker: Ranker) -> bytes:
+    """Serialize a relevance dataset's ranker as ``dump_pipeline`` does; its header also says {"kind": "ranker"}."""
+    return _dump(ranker, {"kind": "ranker"})
 
 
 def _dump(model: object, extra: dict) -> bytes:
@@ -74,12 +80,21 @@ def load_pipeline(data: bytes, *, allow_sklearn_mismatch: bool = False) -> Pipel
 
 def load_matcher(data: bytes, *, allow_sklearn_mismatch: bool = False) -> Matcher:
     """Load bytes made by ``dump_matcher``, refusing what ``load_pipeline`` refuses, and a categorizer's pipeline."""
-    if read_header(data).get("kind") != "matcher":
-        raise ArtifactError("artifact holds no matcher (a categorizer's pipeline?)")
-    matcher = _load(data, allow_sklearn_mismatch=allow_sklearn_mismatch)
-    if not isinstance(matcher, Matcher):
-        raise ArtifactError(f"artifact holds a {type(matcher).__name__}, not a Matcher")
-    return matcher
+    return _load_kind(data, "matcher", Matcher, "no matcher (a categorizer's pipeline?)", allow_sklearn_mismatch)
+
+
+def load_ranker(data: bytes, *, allow_sklearn_mismatch: bool = False) -> Ranker:
+    """Load bytes made by ``dump_ranker``, refusing what ``load_pipeline`` refuses, and another kind's model."""
+    return _load_kind(data, "ranker", Ranker, "no relevance ranker", allow_sklearn_mismatch)
+
+
+def _load_kind(data: bytes, kind: str, cls: type, missing: str, allow_sklearn_mismatch: bool) -> object:
+    if read_header(data).get("kind") != kind:
+        raise ArtifactError(f"artifact holds {missing}")
+    model = _load(data, allow_sklearn_mismatch=allow_sklearn_mismatch)
+    if not isinstance(model, cls):
+        raise ArtifactError(f"artifact holds a {type(model).__name__}, not a {cls.__name__}")
+    return model
 
 
 def _load(data: bytes, *, allow_sklearn_mismatch: bool) -> object:

@@ -92,8 +92,7 @@ class ModelConfig:
             raise ConfigError(f"C must be a positive number, got {self.C!r}")
         if self.class_weight not in CLASS_WEIGHTS:
             raise ConfigError(f"class_weight must be one of {CLASS_WEIGHTS}, got {self.class_weight!r}")
-        if isinstance(self.holdout, bool) or not isinstance(self.holdout, int | float) or not 0 <= self.holdout <= 0.5:
-            raise ConfigError(f"holdout must be a fraction between 0 and 0.5, got {self.holdout!r}")
+        _holdout_check(self.holdout)
         if not _is_int(self.seed):
             raise ConfigError(f"seed must be an integer, got {self.seed!r}")
 
@@ -163,8 +162,7 @@ class MatcherConfig:
             raise ConfigError("fields need at least one text field besides price")
         if self.classifier not in MATCHER_CLASSIFIERS:
             raise ConfigError(f"classifier must be one of {MATCHER_CLASSIFIERS}, got {self.classifier!r}")
-        if isinstance(self.holdout, bool) or not isinstance(self.holdout, int | float) or not 0 <= self.holdout <= 0.5:
-            raise ConfigError(f"holdout must be a fraction between 0 and 0.5, got {self.holdout!r}")
+        _holdout_check(self.holdout)
         if self.threshold not in MATCHER_THRESHOLDS:
             raise ConfigError(f"threshold must be one of {MATCHER_THRESHOLDS}, got {self.threshold!r}")
 
@@ -175,10 +173,41 @@ class MatcherConfig:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> MatcherConfig:
         """Build and validate a config; missing keys take the defaults, unknown keys raise ConfigError."""
-        if not isinstance(data, Mapping):
-            raise ConfigError(f"a matcher config must be a mapping, got {type(data).__name__}")
-        _reject_unknown(data, cls, "matcher config")
-        return cls(**data)
+        return _from_mapping(cls, data, "matcher config")
+
+
+@dataclass(frozen=True)
+class RelevanceConfig:
+    """How a relevance dataset's ranker is trained (`models_app.ml.relevance`).
+
+    holdout: fraction of the judged queries held out whole to measure the ranker (nDCG@10 against BM25's, the
+    grades' accuracy), in [0, 0.5]; the ranker is then refitted on every judgment.
+    """
+
+    holdout: float = 0.2
+
+    def __post_init__(self) -> None:
+        _holdout_check(self.holdout)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RelevanceConfig:
+        """Build and validate a config; missing keys take the defaults, unknown keys raise ConfigError."""
+        return _from_mapping(cls, data, "relevance config")
+
+
+def _holdout_check(holdout: Any) -> None:
+    if isinstance(holdout, bool) or not isinstance(holdout, int | float) or not 0 <= holdout <= 0.5:
+        raise ConfigError(f"holdout must be a fraction between 0 and 0.5, got {holdout!r}")
+
+
+def _from_mapping(cls: type, data: Mapping[str, Any], what: str) -> Any:
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"a {what} must be a mapping, got {type(data).__name__}")
+    _reject_unknown(data, cls, what)
+    return cls(**data)
 
 
 def _reject_unknown(data: Mapping[str, Any], cls: type, what: str) -> None:

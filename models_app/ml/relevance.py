@@ -20,6 +20,7 @@ from scipy.special import entr
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
+from threadpoolctl import threadpool_limits
 
 from datasets.offers import title_keys
 
@@ -31,6 +32,9 @@ FEATURES = (
 )
 NO_RANK = 1000.0  # the rank of a pair the candidate step did not return
 MAX_VOCABULARY = 100_000
+# One OpenMP thread for the trees, as the matcher's (matcher.THREADS): on a busy 2-core machine their spin-waits
+# made a fit of 120 judged pairs take 13 s instead of 0.3 s.
+THREADS = 1
 
 
 @dataclass
@@ -58,7 +62,7 @@ class RelevanceFeaturizer:
         ranks: Sequence[float] | None = None,
     ) -> np.ndarray:
         """Rows for the pairs (queries[i], product i): its title and whole text (title, brand, description,
-        attributes), and the candidate step's BM25 score and rank where it returned the pair."""
+        attributes), and the candidate step's BM25 score and rank where it returned the pair (NaN: not)."""
         n = len(queries)
         if not len(titles) == len(texts) == n:
             raise ValueError(f"{n} queries, {len(titles)} titles and {len(texts)} texts: one of each per pair")
@@ -66,7 +70,7 @@ class RelevanceFeaturizer:
         if not n:
             return rows
         rows[:, 0] = np.zeros(n) if bm25 is None else np.asarray(bm25, dtype=np.float64)
-        rows[:, 1] = np.full(n, NO_RANK) if ranks is None else np.asarray(ranks, dtype=np.float64)
+        rows[:, 1] = NO_RANK if ranks is None else np.nan_to_num(np.asarray(ranks, dtype=np.float64), nan=NO_RANK)
         rows[:, 2] = _cosines(self.words, queries, titles)
         rows[:, 3] = _cosines(self.chars, queries, titles)
         rows[:, 4] = _cosines(self.words, queries, texts)
@@ -103,7 +107,12 @@ class RelevanceModel:
         return [str(grade) for grade in self.classifier.classes_]
 
     def predict_proba(self, rows: np.ndarray) -> np.ndarray:
-        return self.classifier.predict_proba(rows)
+        with threadpool_limits(limits=THREADS, user_api="openmp"):
+            return self.classifier.predict_proba(rows)
+
+    def predict(self, rows: np.ndarray) -> list[str]:
+        """The likeliest grade of each row."""
+        return [self.grades[i] for i in self.predict_proba(rows).argmax(axis=1)]
 
     def expected_gain(self, rows: np.ndarray) -> np.ndarray:
         gains = np.asarray([self.gains[grade] for grade in self.grades])
@@ -128,5 +137,26 @@ def train_relevance(
     if unknown:
         raise TrainingError(f"grades without a gain: {sorted(unknown)}")
     classifier = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.1, random_state=seed)
-    classifier.fit(rows, grades)
+    with threadpool_limits(limits=THREADS, user_api="openmp"):
+        classifier.fit(rows, grades)
     return RelevanceModel(classifier=classifier, gains=dict(gains))
+
+
+@dataclass
+class Ranker:
+    """What a relevance dataset's training stores: the featurizer fitted on its catalog and the model."""
+
+    featurizer: RelevanceFeaturizer
+    model: RelevanceModel
+
+
+def query_holdout_split(queries: Sequence[int], *, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(train positions, holdout positions) of pairs whose query is queries[i]: round(fraction * the distinct
+    queries) queries, seeded, are held out whole, so that a held-out query's figures never come from a model
+    that saw it; one query at least stays for training."""
+    queries = np.asarray(queries)
+    distinct = np.unique(queries)
+    take = min(len(distinct) - 1, int(len(distinct) * fraction + 0.5))
+    held = np.random.default_rng(seed).permutation(distinct)[: max(take, 0)]
+    mask = np.isin(queries, held)
+    return np.flatnonzero(~mask), np.flatnonzero(mask)

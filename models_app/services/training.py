@@ -26,6 +26,7 @@ from models_app.services.activation import version_activate, version_store
 from models_app.services.catalog_features import catalog_matrix
 from models_app.services.examples import training_examples
 from models_app.services.matching import matcher_train_and_score
+from models_app.services.relevance import ranker_train_and_score
 from models_app.services.scoring import next_batch_size, tasks_rescore
 
 logger = logging.getLogger(__name__)
@@ -115,8 +116,10 @@ def model_version_train(*, version_id: int, batch: int | None = None) -> ModelVe
 def _train_and_score(version: ModelVersion, run: JobRun, *, batch: int | None) -> None:
     dataset = version.dataset
     batch = batch or next_batch_size(dataset)
-    if kind_get(dataset.task_type).name == "matching":
-        matcher_train_and_score(version, run, batch=batch)
+    kind = kind_get(dataset.task_type).name
+    if kind in ("matching", "relevance"):
+        train = matcher_train_and_score if kind == "matching" else ranker_train_and_score
+        train(version, run, batch=batch)
         return
     # The label count the next automatic trigger starts from, kept even if this run fails.
     run.update(last_annotation_id=annotation_last_id(dataset=dataset))

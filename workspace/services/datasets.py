@@ -16,15 +16,18 @@ from datasets.models import Dataset, TaskType
 from datasets.services import datasets
 from datasets.services.taxonomy import taxonomy_upsert
 from labeling.kinds import kind_get
-from models_app.ml.config import ConfigError, MatcherConfig, ModelConfig
+from models_app.ml.config import ConfigError, MatcherConfig, ModelConfig, RelevanceConfig
 
 
 def model_config_validate(config: Any, *, task_type: str) -> None:
-    """Refuse model settings the dataset's training would: a matcher's for pairs, a categorizer's otherwise."""
+    """Refuse model settings the dataset's training would: a matcher's for pairs, a ranker's for relevance, a
+    categorizer's otherwise."""
     # Not an object is datasets' own error (the column holds one); here only what training would refuse.
     if not isinstance(config, dict):
         return
-    parse = MatcherConfig.from_dict if task_type == TaskType.MATCHING else ModelConfig.from_dict
+    parse = {TaskType.MATCHING: MatcherConfig.from_dict, TaskType.RELEVANCE: RelevanceConfig.from_dict}.get(
+        task_type, ModelConfig.from_dict
+    )
     try:
         parse(config)
     except ConfigError as error:

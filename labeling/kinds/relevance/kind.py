@@ -29,6 +29,7 @@ class RelevanceKind(TaskKind):
     export_formats: ClassVar[tuple[str, ...]] = export.FORMATS
     export_columns: ClassVar[Columns] = export.COLUMNS
     split_groups: ClassVar[bool] = True  # by query
+    trainable: ClassVar[bool] = True  # a pointwise ranker (models_app.ml.relevance), trained on the resolved grades
 
     @property
     def fixed_labels(self) -> bool:
