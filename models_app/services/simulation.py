@@ -1,15 +1,15 @@
 """Active-learning simulation: an oracle labels through the real queue, training and rescoring, in-process.
 
 This module holds the categorization parts and the dispatch on the dataset's kind (matching datasets run
-simulation_matching.py; the loop both share is simulation_oracle.py). The truth (external_id -> label) is
-split, seeded and stratified, into a held-out evaluation set and a pool. Held-out products, and open
-products the truth does not know, are excluded from the queue for the run by marking their tasks complete
-(so they are never served, never labeled and not rescored), and reopened at the end; skipping them instead
-would cost a lease and a skip per product and leave annotations behind. After each checkpoint the oracle
-asks for a training run (training_request + model_version_train, which rescores the open tasks and
-reorders the queue), and the new version's artifact is measured on the fixed held-out set: that is the
-learning curve. The dataset's settings and its tasks' random order are restored at the end, whatever
-happens; the oracle's annotations stay.
+simulation_matching.py, relevance datasets simulation_relevance.py; the loop all share is simulation_oracle.py).
+The truth (external_id -> label) is split, seeded and stratified, into a held-out evaluation set and a pool.
+Held-out products, and open products the truth does not know, are excluded from the queue for the run by marking
+their tasks complete (so they are never served, never labeled and not rescored), and reopened at the end; skipping
+them instead would cost a lease and a skip per product and leave annotations behind. After each checkpoint the
+oracle asks for a training run (training_request + model_version_train, which rescores the open tasks and reorders
+the queue), and the new version's artifact is measured on the fixed held-out set: that is the learning curve. The
+dataset's settings and its tasks' random order are restored at the end, whatever happens; the oracle's annotations
+stay.
 """
 
 from __future__ import annotations
@@ -23,11 +23,12 @@ from datasets.models import Dataset
 from datasets.selectors import LabelResolver
 from labeling.kinds import kind_get
 from labeling.kinds.categorization.training import training_records
+from labeling.kinds.relevance.grades import scale_get
 from labeling.models import Task
 from labeling.queue import random_key
 from labeling.simulation import truth_read
 from models_app import ml
-from models_app.services import simulation_matching
+from models_app.services import simulation_matching, simulation_relevance
 from models_app.services.examples import catalog_texts
 from models_app.services.simulation_oracle import (
     ORACLE,
@@ -51,7 +52,7 @@ __all__ = [
     "simulate_labeling_check",
     "simulation_truth_read",
 ]
-KINDS = ("categorization", "matching")
+KINDS = ("categorization", "matching", "relevance")
 FIGURES = ("accuracy", "macro_f1")
 TEXT_CHUNK = 5000
 
@@ -86,7 +87,7 @@ def simulate_labeling_check(*, dataset: Dataset) -> None:
     if kind.name not in KINDS:
         raise ApplicationError(
             f"{dataset.name!r} is a {kind.title.lower()} dataset; the active-learning simulation runs on "
-            "categorization and product matching datasets only.",
+            "categorization, product matching and search relevance datasets only.",
             extra={"task_type": dataset.task_type},
         )
 
@@ -101,14 +102,21 @@ def simulation_truth_read(
     right_column: str | None = None,
 ) -> dict:
     """The truth file as the dataset's kind reads it: external_id -> label for categorization, the order-free
-    pair of external ids -> match (True) or not for matching."""
+    pair of external ids -> match (True) or not for matching, (query id, product id) -> grade for relevance (a
+    judgments file, its columns found as the judgments import finds them)."""
     simulate_labeling_check(dataset=dataset)
-    if kind_get(dataset.task_type).name == "matching":
+    kind = kind_get(dataset.task_type).name
+    if kind == "matching":
         return simulation_matching.pair_truth_read(
             path, left_column=left_column, right_column=right_column, label_column=label_column
         )
     if left_column or right_column:
         raise ApplicationError("--left-column and --right-column name the sides of pairs: matching datasets only.")
+    if kind == "relevance":
+        if label_column or id_column != "external_id":
+            raise ApplicationError("A relevance truth is a judgments file (query_id, product_id, grade): no columns "
+                                   "to name.")
+        return simulation_relevance.grade_truth_read(path, scale=scale_get(dataset.grade_scale))
     return truth_read(path, id_column=id_column, label_column=label_column or "label")
 
 
@@ -129,7 +137,8 @@ def simulate_labeling(
     compare_full: bool = False,
 ) -> dict:
     """Run the oracle to `labels` labels and return the report (see the module docstring); a matching dataset
-    runs simulation_matching's, which alone takes the split options and `compare_full`."""
+    runs simulation_matching's, which alone takes the split options and `compare_full`, and a relevance dataset
+    simulation_relevance's (`heldout` is then the share of its queries held out)."""
     simulate_labeling_check(dataset=dataset)
     run_options_check(strategy=strategy, labels=labels, batch=batch, heldout=heldout, random_share=random_share)
     options = {
@@ -153,6 +162,10 @@ def simulate_labeling(
         )
     if heldout_split_name or pool_split:
         raise ApplicationError("Splits (--heldout-split, --pool-split) are for matching datasets.")
+    if kind_get(dataset.task_type).name == "relevance":
+        if compare_full:
+            raise ApplicationError("--compare-full is for categorization and matching datasets.")
+        return simulation_relevance.simulate_relevance(dataset=dataset, truth=truth, heldout=heldout, **options)
     return _simulate_categorization(dataset=dataset, truth=truth, heldout=heldout, compare_full=compare_full, **options)
 
 

@@ -188,21 +188,21 @@ def test_pair_options_on_a_categorization_dataset_are_refused(tmp_path):
         call_command("simulate_labeling", "--dataset", "Catalog", "--truth", str(truth), "--left-column", "a")
 
 
-class RelevanceKind(MatchingKind):
+class SpansKind(MatchingKind):
     """A kind registered after the simulation was written: it has no simulation of its own."""
 
-    name = "relevance"
-    title = "Search relevance"
+    name = "spans"
+    title = "Attribute spans"
 
 
 def test_a_kind_without_a_simulation_is_refused_before_the_truth_is_read(tmp_path, monkeypatch):
-    monkeypatch.setitem(KINDS, "relevance", RelevanceKind())
+    monkeypatch.setitem(KINDS, "spans", SpansKind())
     dataset = MatchingDatasetFactory(name="Queries")
-    Dataset.objects.filter(pk=dataset.pk).update(task_type="relevance")
+    Dataset.objects.filter(pk=dataset.pk).update(task_type="spans")
     out = tmp_path / "out.json"
     with pytest.raises(
         CommandError,
-        match=r"'Queries' is a search relevance dataset; .* categorization and product matching datasets only",
+        match=r"'Queries' is a attribute spans dataset; .* categorization, product matching and search relevance",
     ):
         simulate(dataset, tmp_path / "missing.csv", out)
     assert not out.exists() and not Annotation.objects.exists()

@@ -14,14 +14,17 @@ from models_app.services.simulation import (
 )
 
 # The figures a progress line and the summary show, by the report's kind of figures.
-SHOWN = (("accuracy", "accuracy"), ("macro_f1", "macro-F1"), ("precision", "P"), ("recall", "R"), ("f1", "F1"))
+SHOWN = (
+    ("ndcg_at_10", "nDCG@10"), ("bm25_ndcg_at_10", "BM25 nDCG@10"), ("accuracy", "accuracy"), ("macro_f1", "macro-F1"),
+    ("precision", "P"), ("recall", "R"), ("f1", "F1"),
+)
 
 
 class Command(BaseCommand):
     help = (
         "Simulate active learning: an oracle labels the dataset's tasks (products imported with import_products, "
-        "or pairs imported with import_pairs) with their true labels through the real queue, training and "
-        "rescoring, and writes the learning curve on a held-out set."
+        "pairs imported with import_pairs, or a relevance dataset's candidates) with their true labels through the "
+        "real queue, training and rescoring, and writes the learning curve on a held-out set."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -30,7 +33,8 @@ class Command(BaseCommand):
             "--truth",
             required=True,
             type=Path,
-            help="CSV or JSONL: product ids and true labels; pairs: left_id,right_id,label or the pairs file itself.",
+            help="CSV or JSONL: product ids and true labels; pairs: left_id,right_id,label or the pairs file itself; "
+            "relevance: a judgments file (query_id, product_id, grade).",
         )
         parser.add_argument("--id-column", default="external_id", help="Categorization: the product id column.")
         parser.add_argument(
@@ -55,7 +59,10 @@ class Command(BaseCommand):
         parser.add_argument("--schedule", default="", help="Extra label counts to train at, e.g. 25 (comma-separated).")
         parser.add_argument("--strategy", choices=STRATEGIES, default="margin")
         parser.add_argument("--seed", type=int, default=0)
-        parser.add_argument("--heldout", type=float, default=0.2, help="Share of the truth held out for evaluation.")
+        parser.add_argument(
+            "--heldout", type=float, default=0.2,
+            help="Share of the truth held out for evaluation (relevance: of its queries).",
+        )
         parser.add_argument(
             "--heldout-split",
             default=None,
