@@ -19,32 +19,23 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import os
 import random
 import time
-from collections import defaultdict
 
 import numpy as np
 
 from bench import data
 from bench.common import RESULTS_DIR, env_int, log
 from bench.p3_taxonomy import PeakMemory
+from bench.relevance_set import GAINS, RelevanceSet, pricerunner_rows
 
 TARGET_SECONDS = 120.0
-GAINS = {"E": 1.0, "S": 0.1, "C": 0.01, "I": 0.0}
-
-
-def _pricerunner() -> list[dict[str, str]]:
-    with data.PRICERUNNER.open(encoding="utf-8", newline="") as handle:
-        reader = csv.reader(handle)
-        header = [name.strip() for name in next(reader)]
-        return [dict(zip(header, row, strict=False)) for row in reader]
 
 
 def _queries(count: int, seed: int = 1) -> list[str]:
     if data.PRICERUNNER.is_file():
-        labels = sorted({row["Cluster Label"] for row in _pricerunner() if row["Cluster Label"].strip()})
+        labels = sorted({row["Cluster Label"] for row in pricerunner_rows() if row["Cluster Label"].strip()})
     else:
         from workspace.demo import demo_products
 
@@ -85,41 +76,23 @@ def quality(k: int = 100, train_depth: int = 20, seed: int = 1) -> dict | None:
     from labeling.kinds.relevance.bm25 import bm25_index, bm25_top
     from models_app.ml.relevance import RelevanceFeaturizer, train_relevance
 
-    offers = _pricerunner()
-    titles = [row["Product Title"] for row in offers]
-    clusters = np.asarray([row["Cluster ID"] for row in offers])
-    categories = np.asarray([row["Category Label"] for row in offers])
-    queries: dict[str, tuple[str, str]] = {}  # label -> (cluster, category)
-    for row in offers:
-        queries.setdefault(row["Cluster Label"], (row["Cluster ID"], row["Category Label"]))
-    members = defaultdict(int)
-    for cluster in clusters:
-        members[cluster] += 1
-    in_category = defaultdict(int)
-    for category in categories:
-        in_category[category] += 1
-    names = sorted(queries)
+    offers = RelevanceSet.from_pricerunner()
+    titles = offers.titles
+    names = sorted(offers.queries)
     positions, scores = bm25_top(bm25_index(titles), names, k=k)
 
     def grades_of(row: int, found: np.ndarray) -> np.ndarray:
-        cluster, category = queries[names[row]]
-        return np.where(clusters[found] == cluster, "E", np.where(categories[found] == category, "S", "I"))
+        return offers.grades(names[row], found)
 
     def ndcg(row: int, order: np.ndarray) -> float:
-        cluster, category = queries[names[row]]
-        gains = np.asarray([GAINS[grade] for grade in grades_of(row, order[:10])])
-        dcg = float((gains / np.log2(np.arange(2, len(gains) + 2))).sum())
-        exact, same_category = members[cluster], in_category[category] - members[cluster]
-        ideal = [GAINS["E"]] * min(exact, 10) + [GAINS["S"]] * max(0, min(same_category, 10 - exact))
-        idcg = sum(gain / math.log2(rank + 2) for rank, gain in enumerate(ideal))
-        return dcg / idcg if idcg else 0.0
+        return offers.ndcg(names[row], order)
 
     found = [positions[row][positions[row] >= 0] for row in range(len(names))]
     bm25_ndcg = [ndcg(row, found[row]) for row in range(len(names))]
-    recall = [float((grades_of(row, found[row]) == "E").sum()) / members[queries[names[row]][0]]
+    recall = [float((grades_of(row, found[row]) == "E").sum()) / len(offers.exact(names[row]))
               for row in range(len(names))]
     result = {
-        "offers": len(offers), "queries": len(names), "k": k,
+        "offers": len(titles), "queries": len(names), "k": k,
         "ndcg_at_10": round(float(np.mean(bm25_ndcg)), 4), "exact_recall_at_k": round(float(np.mean(recall)), 4),
     }
     # The learned ranker: half the queries judged (their top train_depth), the other half reranked.

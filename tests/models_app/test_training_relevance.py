@@ -4,6 +4,7 @@ open pair rescored (the likeliest grades as suggestions, the uncertainty as the 
 import numpy as np
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from config.errors import ApplicationError
 from labeling.models import Task
@@ -123,3 +124,12 @@ def test_the_holdout_takes_whole_queries():
     assert not set(queries[train_at]) & set(queries[held_at])
     assert len(set(queries[held_at])) == 2 and sorted([*train_at, *held_at]) == list(range(10))
     assert len(query_holdout_split(queries[:3], fraction=0.5, seed=0)[1]) == 0  # one query: it trains
+
+
+def test_the_models_page_shows_a_rankers_version_with_its_grades(judged, client):
+    version = train(judged)
+    client.force_login(member(judged, "lead", role="lead"))
+    response = client.get(reverse("models_app:page", args=[judged.pk]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert f"Version {version.number}" in page or f"v{version.number}" in page
