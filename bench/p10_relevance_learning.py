@@ -156,12 +156,21 @@ def _report(result: dict) -> str:
     for strategy, reached in result["labels_to_match_random"].items():
         lines.append(f"- {strategy}: **{reached if reached is not None else 'not reached'}**"
                      + (f" ({result['runs'][strategy]['seconds']} s for the run)"))
+    late = [point["ndcg_at_10"] for point in random_run["curve"] if point["labels"] >= 300]
+    if late:
+        lines += ["", f"One seed and {random_run['heldout_queries']} held-out queries: past 300 labels random order's "
+                  f"nDCG@10 spans {max(late) - min(late):.3f} from its lowest checkpoint to its highest, so read the "
+                  "counts as rough (P10_SEED picks another draw of queries)."]
     lines += ["", f"Random order's run took {random_run['seconds']} s (train {random_run['totals']['train_s']} s, "
               f"rescore {random_run['totals']['rescore_s']} s, measure {random_run['totals']['eval_s']} s).", ""]
     return "\n".join(lines)
 
 
 def main() -> int:
+    if sys.argv[1:] == ["--report"]:  # rewrite the page from the last run's figures
+        result = json.loads((RESULTS_DIR / "p10_relevance_learning.json").read_text())
+        (RESULTS_DIR / "p10_relevance_learning.md").write_text(_report(result))
+        return 0
     try:
         check_server()
         log(f"P10: recreating and migrating the bench database ({recreate_database():.1f} s)")
