@@ -72,3 +72,18 @@ def test_a_truth_naming_no_task_is_refused_before_any_label(tmp_path):
     with pytest.raises(CommandError, match="None of the truth's 1 pairs is an open, unjudged task"):
         simulate(dataset, other, tmp_path / "out.json")
     assert not Annotation.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (("--compare-full",), "--compare-full is for categorization and matching datasets"),
+        (("--label-column", "grade"), "A relevance truth is a judgments file"),
+        (("--left-column", "a"), "--left-column and --right-column name the sides of pairs"),
+    ],
+)
+def test_options_of_the_other_kinds_are_refused(tmp_path, options, message):
+    dataset, truth = relevance_set()
+    with pytest.raises(CommandError, match=message):
+        simulate(dataset, truth_file(tmp_path / "truth.csv", truth), tmp_path / "out.json", *options)
+    assert not Annotation.objects.exists()
