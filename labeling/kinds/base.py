@@ -114,6 +114,11 @@ class TaskKind(ABC):
             )
         settings["grade_scale"] = ""
 
+    def label_grades(self, *, dataset: Dataset) -> dict[int, float] | None:
+        """Each label's place on an ordered scale (label id -> number), when the kind's answers are ordered
+        (relevance grades), so that agreement also weighs near misses; None when labels are only equal or not."""
+        return None
+
     def products_write(self, *, dataset: Dataset, rows: Sequence[ProductRow]) -> int:
         """Create or update `rows` by external_id (unique within `rows`), with their tasks when the kind has one
         per product; returns how many products are new."""

@@ -4,6 +4,7 @@ from typing import Any, ClassVar
 
 from datasets.exporters import Columns
 from datasets.models import Dataset
+from datasets.selectors import label_list
 from labeling.kinds.base import Choice, TaskKind
 from labeling.kinds.relevance import export, page
 from labeling.kinds.relevance.grades import ESCI, GradeScale, scale_get
@@ -39,6 +40,10 @@ class RelevanceKind(TaskKind):
 
     def choices_for(self, *, dataset: Dataset) -> tuple[Choice, ...]:
         return grade_choices(scale_get(dataset.grade_scale))
+
+    def label_grades(self, *, dataset: Dataset) -> dict[int, float] | None:
+        values = scale_get(dataset.grade_scale).values
+        return {label.pk: float(values[label.code]) for label in label_list(dataset=dataset) if label.code in values}
 
     def task_title(self, *, task: Any) -> str:
         return f"{task.query.text} → {task.product.title}"
