@@ -6,6 +6,7 @@ import io
 
 import pytest
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from config.errors import ApplicationError
 from datasets.models import Query
@@ -157,3 +158,19 @@ def test_a_split_keeps_each_query_whole():
             splits_of.setdefault(row["query_id"], set()).add(row["split"])
         assert all(len(splits) == 1 for splits in splits_of.values())
         assert {split for splits in splits_of.values() for split in splits} == {"train", "dev", "test"}
+
+
+def test_the_api_serves_the_query_with_its_product_and_takes_a_grade_by_value():
+    dataset = relevance_dataset()
+    api = APIClient()
+    api.force_authenticate(member(dataset, "judge"))
+    task = api.post(reverse("api-task-next", args=[dataset.pk])).json()
+    served = Task.objects.get(pk=task["id"])
+    assert (task["kind"], task["product"]["id"], task["items"]) == ("relevance", served.product_id, [])
+    assert task["query"] == {"id": served.query_id, "external_id": served.query.external_id,
+                             "text": served.query.text, "locale": ""}
+    response = api.post(reverse("api-task-submit", args=[task["id"]]), {"answer": "complement"}, format="json")
+    assert response.status_code == 201
+    assert Annotation.objects.get(task_id=task["id"]).label.code == "C"
+    refused = api.post(reverse("api-task-submit", args=[served.pk]), {"answer": "perfect"}, format="json")
+    assert refused.status_code == 400 and "exact, substitute, complement, irrelevant" in refused.json()["detail"]
