@@ -12,7 +12,7 @@ from config.errors import ApplicationError
 from datasets.models import Query
 from labeling.kinds import kind_get
 from labeling.kinds.relevance.candidates import relevance_candidates
-from labeling.models import Annotation, Task
+from labeling.models import Annotation, Review, Task
 from labeling.services import annotation_submit
 from tests.factories import ProductFactory, UserFactory, member
 from workspace.services.datasets import dataset_create, dataset_update
@@ -174,3 +174,20 @@ def test_the_api_serves_the_query_with_its_product_and_takes_a_grade_by_value():
     assert Annotation.objects.get(task_id=task["id"]).label.code == "C"
     refused = api.post(reverse("api-task-submit", args=[served.pk]), {"answer": "perfect"}, format="json")
     assert refused.status_code == 400 and "exact, substitute, complement, irrelevant" in refused.json()["detail"]
+
+
+def test_a_disagreement_is_reviewed_with_the_query_the_grades_on_their_keys_and_decided(client):
+    dataset = relevance_dataset(overlap=2)
+    task = Task.objects.filter(dataset=dataset).first()
+    grades = {label.code: label for label in dataset.labels.all()}
+    annotation_submit(task=task, user=member(dataset, "ann"), label=grades["E"], flagged=False)
+    annotation_submit(task=task, user=member(dataset, "bob"), label=grades["C"], flagged=False)
+    client.force_login(member(dataset, "lead", role="lead"))
+    html = client.get(reverse("labeling:review", args=[dataset.pk])).content.decode()
+    assert f"“{task.query.text}”" in html and task.product.title in html
+    assert "<kbd>1</kbd>…<kbd>4</kbd> choose" in html and "/</kbd> search" not in html
+    for code, key in (("E", "1"), ("S", "2"), ("C", "3"), ("I", "4")):
+        assert f'value="{grades[code].pk}" required data-key="{key}"' in html
+    decided = client.post(reverse("labeling:review-decide", args=[dataset.pk, task.pk]), {"label": grades["S"].pk})
+    assert decided.status_code in (200, 302)
+    assert Review.objects.get(task=task).label.code == "S"
