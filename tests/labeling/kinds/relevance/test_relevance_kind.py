@@ -191,3 +191,12 @@ def test_a_disagreement_is_reviewed_with_the_query_the_grades_on_their_keys_and_
     decided = client.post(reverse("labeling:review-decide", args=[dataset.pk, task.pk]), {"label": grades["S"].pk})
     assert decided.status_code in (200, 302)
     assert Review.objects.get(task=task).label.code == "S"
+
+
+def test_a_results_history_is_titled_by_its_query_and_product(client):
+    dataset = relevance_dataset()
+    task = Task.objects.filter(dataset=dataset).select_related("query", "product").first()
+    annotation_submit(task=task, user=member(dataset, "ann"), label=dataset.labels.get(code="E"), flagged=False)
+    client.force_login(member(dataset, "lead", role="lead"))
+    html = client.get(reverse("labeling:task-history", args=[dataset.pk, task.pk])).content.decode()
+    assert f"{task.query.text} → {task.product.title}" in html and "exact" in html
