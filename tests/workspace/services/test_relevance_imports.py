@@ -228,3 +228,12 @@ def test_judgments_into_a_relevance_dataset_lacking_its_grade_labels_fail_with_t
         "This dataset lacks the labels of its grades 'substitute' (code S): create them, then import again."
     )
     assert not Task.objects.filter(dataset=dataset).exists()
+
+
+def test_a_query_made_by_one_batch_is_found_by_the_next(settings):
+    settings.IMPORT_BATCH_SIZE = 2
+    dataset = relevance_dataset()
+    content = "query_id,query,product_id,grade\nq5,desk lamp,p1,E\nq5,,p2,S\nq5,,p3,I\n"
+    job = run(dataset, ImportKind.JUDGMENTS, content)
+    assert counts(job) == (ImportStatus.SUCCEEDED, 3, 0, 0, 3) and counted(job)
+    assert Task.objects.filter(dataset=dataset, query__external_id="q5").count() == 3
