@@ -15,6 +15,8 @@ class ImportKind(models.TextChoices):
     LABELSTUDIO = "labelstudio", "Label Studio export (tasks with annotations)"
     PRODIGY = "prodigy", "Prodigy JSONL (text, label/accept, answer)"
     PAIRS = "pairs", "Product pairs (left_* and right_* columns, optional label)"
+    QUERIES = "queries", "Search queries (query_id, query, optional locale, weight)"
+    JUDGMENTS = "judgments", "Relevance judgments (query_id, product_id, grade)"
 
 
 class ImportStatus(models.TextChoices):
