@@ -15,8 +15,9 @@ STEPS = 10
 
 class Command(BaseCommand):
     help = (
-        "Propose the candidate pairs of a matching dataset (TF-IDF nearest neighbours plus exact keys) and add the "
-        "new ones as tasks, here in this process; prints progress, then the run's report as JSON."
+        "Propose the candidate pairs of a matching dataset (TF-IDF nearest neighbours plus exact keys) or of a "
+        "relevance dataset (BM25's top results per query, pooled) and add the new ones as tasks, here in this "
+        "process; prints progress, then the run's report as JSON."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -27,12 +28,14 @@ class Command(BaseCommand):
         parser.add_argument("--keys", help='Exact keys among model,gtin,brand_size (model,gtin); "" for none.')
         parser.add_argument("--source-field", help="Product column or attribute naming the source (source).")
         parser.add_argument("--skip-same-source", action="store_true", help="Never pair two products of one source.")
+        parser.add_argument("--depth", type=int, help="Relevance: results kept per query and ranker (100).")
+        parser.add_argument("--pool", type=int, help="Relevance: each ranker's top results judged per query (10).")
         parser.add_argument("--user", help="Username recorded as the run's creator.")
 
     def handle(self, *args: object, **options: Any) -> None:
         dataset = find_dataset(options["dataset"])
         user = get_user_model().objects.filter(username=options["user"]).first() if options["user"] else None
-        names = ("k", "fields", "min_similarity", "keys", "source_field")
+        names = ("k", "fields", "min_similarity", "keys", "source_field", "depth", "pool")
         params: dict[str, Any] = {name: options[name] for name in names if options[name] is not None}
         if options["skip_same_source"]:
             params["skip_same_source"] = True
