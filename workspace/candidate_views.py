@@ -52,6 +52,9 @@ class CandidateForm(forms.Form):
     def settings(self) -> dict[str, Any]:
         return dict(self.cleaned_data)
 
+    def uploads(self) -> dict[str, Any]:
+        return {}
+
 
 class RelevanceCandidateForm(forms.Form):
     depth = forms.IntegerField(
@@ -62,9 +65,23 @@ class RelevanceCandidateForm(forms.Form):
         min_value=1, max_value=MAX_DEPTH, label="Judged per query and ranker (pool)",
         help_text="Every product in the top of any ranker becomes a task, once.",
     )
+    run_file = forms.FileField(
+        required=False, label="Another ranker's results (optional)",
+        help_text="A TREC run (qid Q0 docid rank score tag) or a CSV with query_id, product_id and rank columns, "
+        "by the dataset's query and product ids: pooled with BM25's and scored on the Queries page.",
+    )
+    ranker = forms.CharField(
+        required=False, max_length=64, label="Ranker name",
+        help_text="Names the file's results (a CSV needs it without a ranker column; a TREC run's tag otherwise).",
+    )
 
     def settings(self) -> dict[str, Any]:
-        return dict(self.cleaned_data)
+        return {name: self.cleaned_data[name] for name in ("depth", "pool")}
+
+    def uploads(self) -> dict[str, Any]:
+        if not self.cleaned_data.get("run_file"):
+            return {}
+        return {"run_file": self.cleaned_data["run_file"], "ranker": self.cleaned_data.get("ranker") or ""}
 
 
 def _form_class(dataset: Dataset) -> type[CandidateForm] | type[RelevanceCandidateForm]:
@@ -74,7 +91,7 @@ def _form_class(dataset: Dataset) -> type[CandidateForm] | type[RelevanceCandida
 def _initial(dataset: Dataset, runs: list[CandidateRun]) -> dict[str, Any]:
     """The last run's settings, so a lead adjusts one instead of starting over; the defaults before any run."""
     if runs:
-        params = runs[0].params
+        params = {name: value for name, value in runs[0].params.items() if name != "run_file"}  # a file is chosen anew
     elif dataset.task_type == TaskType.RELEVANCE:
         params = {"depth": DEPTH, "pool": POOL}
     else:
@@ -102,10 +119,10 @@ def candidates_page(request: HttpRequest, dataset_id: int) -> HttpResponse:
     if request.htmx and request.method == "GET":
         return render(request, "workspace/candidates.html#runs", _runs(dataset))
     context = _runs(dataset)
-    form = _form_class(dataset)(request.POST or None, initial=_initial(dataset, context["runs"]))
+    form = _form_class(dataset)(request.POST or None, request.FILES or None, initial=_initial(dataset, context["runs"]))
     if request.method == "POST" and form.is_valid():
         try:
-            candidate_run_create(dataset=dataset, user=request.user, params=form.settings())
+            candidate_run_create(dataset=dataset, user=request.user, params=form.settings(), **form.uploads())
         except ApplicationError as error:
             for name, problems in error.extra.get("fields", {}).items():
                 form.add_error(name if name in form.fields else None, problems)

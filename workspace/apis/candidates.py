@@ -1,5 +1,6 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -56,6 +57,14 @@ class CandidateRunInputSerializer(serializers.Serializer):
     pool = serializers.IntegerField(
         required=False, help_text="Relevance: each ranker's top results judged per query, at most depth (10)."
     )
+    run_file = serializers.FileField(
+        required=False,
+        help_text="Relevance, multipart only: another ranker's results to pool with BM25's, a TREC run (qid Q0 "
+        "docid rank score tag) or a CSV (query_id, product_id, rank, optionally ranker), by the dataset's ids.",
+    )
+    ranker = serializers.CharField(
+        required=False, allow_blank=True, max_length=64, help_text="Relevance: the run file's ranker name."
+    )
 
     k = serializers.IntegerField(required=False, help_text="Neighbours per product, 1 to 100 (10).")
     fields = serializers.ListField(
@@ -78,6 +87,7 @@ class CandidateRunInputSerializer(serializers.Serializer):
 
 class CandidateRunListApi(APIView):
     pagination_class = Pagination  # for the schema: `paginate` returns this page envelope
+    parser_classes = [JSONParser, MultiPartParser, FormParser]  # multipart carries a relevance run file
 
     @extend_schema(responses=CandidateRunOutputSerializer(many=True))
     def get(self, request: Request, dataset_id: int) -> Response:
@@ -98,7 +108,10 @@ class CandidateRunListApi(APIView):
         dataset = dataset_get(user=request.user, dataset_id=dataset_id, role=Role.LEAD)
         serializer = CandidateRunInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        run = candidate_run_create(dataset=dataset, user=request.user, params=dict(serializer.validated_data))
+        # Only what was sent: a form body gives every absent boolean as false.
+        params = {name: value for name, value in serializer.validated_data.items() if name in request.data}
+        uploads = {"run_file": params.pop("run_file", None), "ranker": params.pop("ranker", "")}
+        run = candidate_run_create(dataset=dataset, user=request.user, params=params, **uploads)
         return Response(CandidateRunOutputSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
 

@@ -17,6 +17,7 @@ from functools import partial
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.files import File
 from django.db import IntegrityError, transaction
 
 from config.errors import ApplicationError, ConflictError
@@ -31,6 +32,7 @@ from models_app.models import TrainingTrigger
 from models_app.selectors import model_version_active
 from models_app.services.training import training_request
 from workspace.models import CandidateRun
+from workspace.services.run_files import run_file_check, run_file_discard, run_file_load, run_file_store
 
 logger = logging.getLogger(__name__)
 
@@ -76,11 +78,27 @@ def candidate_params_clean(*, dataset: Dataset, params: dict[str, Any] | None) -
 
 
 def candidate_run_create(
-    *, dataset: Dataset, user: AbstractBaseUser | None, params: dict[str, Any] | None, enqueue: bool = True
+    *,
+    dataset: Dataset,
+    user: AbstractBaseUser | None,
+    params: dict[str, Any] | None,
+    enqueue: bool = True,
+    run_file: File | None = None,
+    ranker: str = "",
+    stored_run_file: dict[str, Any] | None = None,
 ) -> CandidateRun:
     """Queue a run with these settings, sent to the workers on commit (enqueue=False: the caller runs it, as the
-    command does). A dataset runs one at a time: asking while one waits or runs is a 409 naming it."""
+    command does). A dataset runs one at a time: asking while one waits or runs is a 409 naming it.
+
+    A relevance run may bring another ranker's results (`run_file`, a TREC run or a CSV, `ranker` naming a CSV's
+    ranker; a retry passes the first run's `stored_run_file`): checked now, kept, pooled with BM25's by the run.
+    """
     cleaned = candidate_params_clean(dataset=dataset, params=params)
+    if (run_file is not None or stored_run_file) and dataset.task_type != TaskType.RELEVANCE:
+        message = "Run files are for search relevance datasets."
+        raise ApplicationError(message, extra={"fields": {"run_file": [message]}})
+    if run_file is not None:
+        run_file_check(dataset=dataset, upload=run_file, ranker=ranker)
     with transaction.atomic():
         Dataset.objects.select_for_update().filter(pk=dataset.pk).first()
         busy = CandidateRun.objects.filter(dataset=dataset, status__in=(JobStatus.QUEUED, JobStatus.RUNNING)).first()
@@ -89,10 +107,16 @@ def candidate_run_create(
                 f"Candidate run {busy.pk} of this dataset is {job_state(busy)}; wait for it or cancel it first.",
                 extra={"run": busy.pk},
             )
+        if run_file is not None:
+            stored_run_file = run_file_store(dataset=dataset, upload=run_file, ranker=ranker)
+        if stored_run_file:
+            cleaned["run_file"] = stored_run_file
         try:
             with transaction.atomic():
                 run = CandidateRun.objects.create(dataset=dataset, params=cleaned, created_by=user)
         except IntegrityError as error:  # a concurrent request got in first (SQLite takes no row lock)
+            if run_file is not None:
+                run_file_discard(stored_run_file)
             raise ConflictError("Another candidate run of this dataset has just been queued.") from error
         if enqueue:
             job_enqueue(run)
@@ -103,7 +127,10 @@ def candidate_run_retry(*, run: CandidateRun, user: AbstractBaseUser | None) -> 
     """A new run with the same settings after a failed or cancelled one; a finished run keeps its report."""
     if not run.can_retry:
         raise ConflictError(f"This candidate run is {job_state(run)}; only a failed or cancelled one can be retried.")
-    return candidate_run_create(dataset=run.dataset, user=user, params=run.params)
+    params = {name: value for name, value in run.params.items() if name != "run_file"}
+    return candidate_run_create(
+        dataset=run.dataset, user=user, params=params, stored_run_file=run.params.get("run_file")
+    )
 
 
 def candidate_run_execute(*, run_id: int, on_progress: Progress | None = None) -> CandidateRun | None:
@@ -166,8 +193,11 @@ def _summary(report: dict[str, Any]) -> str:
 
 
 def _relevance_report(dataset: Dataset, params: dict[str, Any], progress: Progress, check: Callable) -> dict:
+    # Checked again: the dataset's queries or products may have changed since the run was asked for.
+    stored = params.get("run_file")
+    runs = run_file_load(dataset=dataset, stored=stored) if stored else None
     counts = relevance_candidates(
-        dataset=dataset, depth=params["depth"], pool=params["pool"], check=check, progress=progress
+        dataset=dataset, depth=params["depth"], pool=params["pool"], runs=runs, check=check, progress=progress
     )
     return asdict(counts)
 
@@ -176,7 +206,7 @@ def _run(job: CandidateRun, run: JobRun, *, on_progress: Progress | None) -> Non
     progress = _Progress(run, on_progress)
     try:
         if job.dataset.task_type == TaskType.RELEVANCE:
-            report = _relevance_report(job.dataset, relevance_params_clean(job.params), progress, run.check)
+            report = _relevance_report(job.dataset, job.params, progress, run.check)
         else:
             config = BlockingConfig.from_dict(job.params)
             report = candidates_generate(dataset=job.dataset, config=config, progress=progress, check=run.check)

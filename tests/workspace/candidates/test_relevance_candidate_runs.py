@@ -5,6 +5,7 @@ import json
 from io import StringIO
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -15,9 +16,10 @@ from labeling.kinds.relevance.candidates import relevance_candidates
 from labeling.kinds.relevance.models import QueryResult
 from labeling.models import Task
 from tests.factories import member
+from tests.workspace.candidates.conftest import build_catalog
 from tests.workspace.candidates.relevance import search_dataset
 from workspace.models import CandidateRun
-from workspace.services.candidates import candidate_run_create, candidate_run_execute
+from workspace.services.candidates import candidate_run_create, candidate_run_execute, candidate_run_retry
 from workspace.tasks import candidates_run
 
 pytestmark = pytest.mark.django_db
@@ -150,3 +152,88 @@ def test_the_command_runs_a_relevance_dataset_here(search):
     assert {"  read: 100%", "  rank: 100%"} <= set(lines)
     with pytest.raises(CommandError, match="Unknown relevance candidate setting"):
         call_command("generate_candidates", "--dataset", "Search", "--k", "3", stdout=StringIO())
+
+
+TREC = b"q1 Q0 buds 1 9.0 shop\nq1 Q0 case 2 8.0 shop\nq3 Q0 fridge 1 1.0 shop\n"
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+def upload(content: bytes = TREC, name: str = "shop.run") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, content_type="text/plain")
+
+
+def test_a_run_file_joins_the_pool_and_is_kept_for_a_retry(search, lead, media):
+    run = candidate_run_create(dataset=search, user=lead, params={"pool": 1}, run_file=upload())
+    assert run.params["run_file"]["name"] == "shop.run" and (media / run.params["run_file"]["path"]).exists()
+
+    assert candidates_run(run.pk) == "succeeded"
+
+    run.refresh_from_db()
+    assert run.report["results"] == {"bm25": run.report["results"]["bm25"], "shop": 3}
+    shop = QueryResult.objects.filter(dataset=search, ranker="shop").order_by("query__external_id", "rank")
+    assert [(row.query.external_id, row.rank, row.product.external_id) for row in shop] == [
+        ("q1", 1, "buds"), ("q1", 2, "case"), ("q3", 1, "fridge")
+    ]
+    assert {("q1", "buds"), ("q3", "fridge")} <= set(pairs(search))  # the shop's top 1 of each query
+
+    cancelled = candidate_run_create(dataset=search, user=lead, params={"pool": 2}, run_file=upload(name="b.run"))
+    job_cancel(cancelled, by="lead")
+    retried = candidate_run_retry(run=CandidateRun.objects.get(pk=cancelled.pk), user=lead)
+    assert retried.params == cancelled.params and retried.params["run_file"]["name"] == "b.run"
+
+
+def test_a_run_file_naming_ids_the_dataset_does_not_hold_is_refused_before_anything_is_queued(search, lead, media):
+    bad = b"q1 Q0 buds 1 9.0 shop\nq9 Q0 toaster 1 1.0 shop\nq1 Q0 mixer 2 1.0 shop\n"
+    with pytest.raises(ApplicationError, match=r"names 1 query id \(q9\) and 2 product ids \(mixer, toaster\)"):
+        candidate_run_create(dataset=search, user=lead, params={}, run_file=upload(bad))
+    with pytest.raises(ApplicationError, match="other than 'bm25'"):
+        candidate_run_create(dataset=search, user=lead, params={}, run_file=upload(), ranker="bm25")
+    with pytest.raises(ApplicationError, match="Run files are for search relevance datasets"):
+        candidate_run_create(dataset=build_catalog().dataset, user=lead, params={}, run_file=upload())
+    assert not CandidateRun.objects.exists() and not list(media.rglob("*.run"))
+
+
+def test_a_stored_run_that_no_longer_fits_the_dataset_fails_the_run_with_the_reason(search, lead, media):
+    run = candidate_run_create(dataset=search, user=lead, params={}, run_file=upload())
+    search.products.filter(external_id="fridge").delete()
+    assert candidates_run(run.pk) == "failed"
+    assert "1 product id (fridge)" in CandidateRun.objects.get(pk=run.pk).message
+    assert not QueryResult.objects.filter(dataset=search).exists()
+
+
+def test_the_page_and_the_api_take_a_run_file(client, search, lead, media):
+    client.force_login(lead)
+    url = reverse("workspace:candidates", args=[search.pk])
+    assert 'enctype="multipart/form-data"' in client.get(url).text
+    no_rank = upload(b"query_id,product_id\nq1,buds\n", "shop.csv")
+    bad = client.post(url, {"depth": "10", "pool": "1", "run_file": no_rank})
+    assert bad.status_code == 400 and "No rank column: found columns query_id, product_id" in bad.text
+    csv = b"query_id,product_id,rank\nq2,galaxy,1\n"
+    response = client.post(url, {"depth": "10", "pool": "1", "run_file": upload(csv, "shop.csv"), "ranker": "shop"})
+    assert response.status_code == 302
+    run = CandidateRun.objects.get()
+    assert run.params["run_file"]["ranker"] == "shop"
+    candidates_run(run.pk)
+    assert "with shop.csv" in client.get(url, headers=HTMX).text
+
+    api = APIClient()
+    api.force_authenticate(lead)
+    posted = api.post(reverse("api-candidate-list", args=[search.pk]), {"pool": 1, "run_file": upload()},
+                      format="multipart")
+    assert posted.status_code == 202, posted.json()
+    assert posted.json()["params"]["run_file"]["name"] == "shop.run"
+
+
+def test_the_command_takes_a_run_file(search, media, tmp_path):
+    path = tmp_path / "shop.tsv"
+    path.write_bytes(b"q2\tQ0\tfridge\t1\t2.0\tbaseline\n")
+    out = StringIO()
+    call_command("generate_candidates", "--dataset", "Search", "--pool", "1", "--run", str(path), stdout=out)
+    assert json.loads(out.getvalue().strip().splitlines()[-1])["results"]["baseline"] == 1
+    with pytest.raises(CommandError, match="Cannot read the run file"):
+        call_command("generate_candidates", "--dataset", "Search", "--run", str(tmp_path / "none"), stdout=out)

@@ -2,6 +2,7 @@ import json
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from config.errors import ApplicationError
@@ -30,6 +31,10 @@ class Command(BaseCommand):
         parser.add_argument("--skip-same-source", action="store_true", help="Never pair two products of one source.")
         parser.add_argument("--depth", type=int, help="Relevance: results kept per query and ranker (100).")
         parser.add_argument("--pool", type=int, help="Relevance: each ranker's top results judged per query (10).")
+        parser.add_argument(
+            "--run", help="Relevance: a file of another ranker's results (TREC run or CSV) to pool with BM25's."
+        )
+        parser.add_argument("--ranker", default="", help="Relevance: the run file's ranker name.")
         parser.add_argument("--user", help="Username recorded as the run's creator.")
 
     def handle(self, *args: object, **options: Any) -> None:
@@ -40,9 +45,18 @@ class Command(BaseCommand):
         if options["skip_same_source"]:
             params["skip_same_source"] = True
         try:
-            run = candidate_run_create(dataset=dataset, user=user, params=params, enqueue=False)
+            if options["run"]:
+                with open(options["run"], "rb") as handle:
+                    run = candidate_run_create(
+                        dataset=dataset, user=user, params=params, enqueue=False, run_file=File(handle),
+                        ranker=options["ranker"],
+                    )
+            else:
+                run = candidate_run_create(dataset=dataset, user=user, params=params, enqueue=False)
         except ApplicationError as error:
             raise CommandError(error.message) from error
+        except OSError as error:
+            raise CommandError(f"Cannot read the run file: {error}") from error
         self.stdout.write(f"Candidate run {run.pk} of {dataset.name}: {json.dumps(run.params)}")
         run = self._run_here(run.pk)
         if run.status != "succeeded":
