@@ -119,7 +119,7 @@ def relevance_candidates(
             (
                 Task(
                     dataset=dataset, product_id=product, query_id=query,
-                    random_key=_pair_key(dataset, query_external[query], external_of[product]),
+                    random_key=pair_key(dataset, query_external[query], external_of[product]),
                 )
                 for query, product in pooled
             ),
@@ -135,7 +135,7 @@ def relevance_candidates(
     )
 
 
-def _pair_key(dataset: Dataset, query: str, product: str) -> int:
+def pair_key(dataset: Dataset, query: str, product: str) -> int:
     # The queue's seeded order for a (query, product) pair: stable across runs, apart for each pair.
     return random_key(seed=dataset.seed, external_id=f"{query}\x1f{product}")
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from datasets.models import Dataset
-from labeling.kinds.relevance.candidates import _pair_key
+from labeling.kinds.relevance.candidates import pair_key
 from labeling.models import Task
 
 _CHUNK = 5_000  # stays under SQLite's bound-variable limit in the IN lookups
@@ -41,7 +41,7 @@ def relevance_tasks_upsert(
             [
                 Task(
                     dataset=dataset, product_id=pair.product_id, query_id=pair.query_id,
-                    random_key=_pair_key(dataset, pair.query_external_id, pair.product_external_id),
+                    random_key=pair_key(dataset, pair.query_external_id, pair.product_external_id),
                 )
                 for pair in new
             ],

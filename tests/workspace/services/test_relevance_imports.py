@@ -9,7 +9,7 @@ import pytest
 from django.core.files.base import ContentFile
 
 from datasets.models import Query
-from labeling.kinds.relevance.candidates import _pair_key, relevance_candidates
+from labeling.kinds.relevance.candidates import pair_key, relevance_candidates
 from labeling.models import Annotation, Task
 from tests.factories import ProductFactory, UserFactory
 from workspace.models import ImportKind, ImportStatus
@@ -116,7 +116,7 @@ def test_judgments_make_a_task_per_query_and_product_and_record_the_grades_as_im
     assert graded(dataset) == {("q1", "p1", "import"): "E", ("q1", "p2", "import"): "C", ("q2", "p2", "import"): "E"}
     task = Task.objects.get(dataset=dataset, query__external_id="q1", product__external_id="p1")
     # The queue's seeded order of the pair, as a candidate run would have made the task.
-    assert task.random_key == _pair_key(dataset, "q1", "p1")
+    assert task.random_key == pair_key(dataset, "q1", "p1")
     assert (task.annotation_count, task.is_complete) == (1, True)
 
 
