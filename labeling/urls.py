@@ -1,6 +1,6 @@
 from django.urls import path
 
-from labeling import history_views, judge_views, quality_views, review_views, views
+from labeling import history_views, judge_views, quality_views, queries_views, review_views, views
 
 app_name = "labeling"
 
@@ -24,6 +24,7 @@ urlpatterns = [
         quality_views.quality_report_action,
         name="quality-report-action",
     ),
+    path("datasets/<int:dataset_id>/queries/", queries_views.queries_page, name="queries"),
     path(
         "datasets/<int:dataset_id>/tasks/<int:task_id>/history/",
         history_views.task_history_page,

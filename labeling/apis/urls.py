@@ -1,6 +1,6 @@
 from django.urls import path
 
-from labeling.apis import annotations, gold, judging, progress, quality, review, tasks
+from labeling.apis import annotations, gold, judging, progress, quality, queries, review, tasks
 
 urlpatterns = [
     path("datasets/<int:dataset_id>/progress/", progress.DatasetProgressApi.as_view(), name="api-dataset-progress"),
@@ -27,4 +27,5 @@ urlpatterns = [
     ),
     path("tasks/<int:task_id>/history/", quality.TaskHistoryApi.as_view(), name="api-task-history"),
     path("datasets/<int:dataset_id>/gold/", gold.GoldApi.as_view(), name="api-gold"),
+    path("datasets/<int:dataset_id>/ranking/", queries.RankingReportApi.as_view(), name="api-ranking"),
 ]
