@@ -89,6 +89,9 @@ class TaskKind(ABC):
     # Whether an export's split keeps groups of tasks together (a relevance dataset's queries): its split-pass
     # rows then carry the group's id after the six shared columns.
     split_groups: ClassVar[bool] = False
+    # Whether judges may also work through a list of tasks at once (a relevance query's products), with
+    # `list_context` giving that page.
+    list_mode: ClassVar[bool] = False
 
     @property
     def multi_item(self) -> bool:
