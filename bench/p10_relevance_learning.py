@@ -95,9 +95,9 @@ def _reached(curve: list[dict], bar: float | None) -> int | None:
 
 
 def run() -> dict:
-    queries_wanted, labels = env_int("P10_QUERIES", 300), env_int("P10_LABELS", 1000)
+    queries_wanted, labels = env_int("P10_QUERIES", 400), env_int("P10_LABELS", 1000)
     batch, pool, seed = env_int("P10_BATCH", 100), env_int("P10_POOL", 10), env_int("P10_SEED", 1)
-    strategies = [s.strip() for s in os.environ.get("P10_STRATEGIES", "margin").split(",") if s.strip()]
+    strategies = [s.strip() for s in os.environ.get("P10_STRATEGIES", "margin,entropy").split(",") if s.strip()]
     offers = RelevanceSet.from_pricerunner()
     queries = random.Random(seed).sample(sorted(offers.queries), min(queries_wanted, len(offers.queries)))
     (DATA_DIR / "p10").mkdir(parents=True, exist_ok=True)

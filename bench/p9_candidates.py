@@ -67,6 +67,48 @@ def speed(scale: int, queries: int, k: int) -> dict:
     }
 
 
+def pipeline(scale: int, queries: int) -> dict | None:
+    """The candidate step as the worker runs it, on PostgreSQL: a relevance dataset holding the bench catalog
+    (loaded with COPY, not timed) and `queries` queries, then `relevance_candidates` (read the products, index,
+    rank, keep each query's top 100 in QueryResult, make the pooled top 10 tasks), timed by its phases. None
+    without PostgreSQL (`python -m bench.p9_candidates` on the test settings)."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection, transaction
+
+    if connection.vendor != "postgresql":
+        return None
+    from bench import p2_setup
+    from datasets.importers.queries import QueryRow
+    from datasets.services.queries import queries_upsert
+    from labeling.kinds.relevance.candidates import relevance_candidates
+    from workspace.services.datasets import dataset_create
+
+    p2_setup.reset()
+    path = data.catalog(scale)
+    user = get_user_model().objects.create(username="bench-lead")
+    with transaction.atomic():
+        dataset = dataset_create(user=user, name=f"bench relevance {path.stem}", task_type="relevance")
+        with connection.cursor() as cursor, path.open("rb") as handle:
+            cursor.execute(p2_setup.STAGE)
+            cursor.copy_expert("COPY bench_stage FROM STDIN WITH (FORMAT csv, HEADER true)", handle)
+            cursor.execute(p2_setup.PRODUCTS, [dataset.pk])
+    asked = sorted(set(_queries(queries)))
+    queries_upsert(dataset=dataset, rows=[QueryRow(n, f"q{n}", text) for n, text in enumerate(asked, start=1)])
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM (ANALYZE) datasets_product")
+        cursor.execute("CHECKPOINT")
+    with PeakMemory() as memory:
+        started = time.perf_counter()
+        counts = relevance_candidates(dataset=dataset)
+        total = time.perf_counter() - started
+    return {
+        "products": counts.products, "queries": counts.queries, "results": sum(counts.results.values()),
+        "tasks": counts.created, **counts.timings, "total_s": round(total, 1),
+        "peak_mb_above_start": round((memory.peak - memory.start) / 1e6),
+        "pass": counts.products >= 1_000_000 and counts.queries >= 9_000 and total < TARGET_SECONDS,
+    }
+
+
 def quality(k: int = 100, train_depth: int = 20, seed: int = 1) -> dict | None:
     """BM25 on PriceRunner's own relevance set: nDCG@10 and the recall of Exact offers at k; then the learned
     ranker (`models_app.ml.relevance`), trained on the graded top `train_depth` of half the queries, reranking
@@ -139,6 +181,9 @@ def run(scale: int) -> dict:
     log(f"P9: BM25 candidates, top {k} of {scale:,} products for {queries:,} queries")
     result = {"speed": speed(scale, queries, k)}
     log(f"P9 speed: {result['speed']}")
+    if os.environ.get("P9_PIPELINE", "1") != "0":
+        result["pipeline"] = pipeline(scale, queries)
+        log(f"P9 pipeline: {result['pipeline']}")
     result["quality"] = quality()
     log(f"P9 quality: {result['quality']}")
     return result
@@ -170,6 +215,16 @@ def _report(result: dict) -> str:
         f"| verdict | {verdict} | |", "",
         f"{speed_['terms']:,} terms; {speed_['empty_queries']} queries without a candidate.", "",
     ]
+    steps = result.get("pipeline")
+    if steps:
+        lines += [
+            f"The whole candidate step as the worker runs it on PostgreSQL (`relevance_candidates`): "
+            f"{steps['products']:,} products and {steps['queries']:,} distinct queries in "
+            f"**{steps['total_s']} s** (read + index {steps['read_s']:.1f} s, rank {steps['rank_s']:.1f} s, write "
+            f"{steps['results']:,} kept results and {steps['tasks']:,} tasks {steps['write_s']:.1f} s; peak "
+            f"{steps['peak_mb_above_start']:,} MB above the start): "
+            f"{'PASS' if steps['pass'] else 'SHORT'} against {TARGET_SECONDS:.0f} s.", "",
+        ]
     if quality_:
         lines += [
             f"Quality on PriceRunner's relevance set ({quality_['offers']:,} offers, {quality_['queries']:,} queries, "

@@ -246,6 +246,14 @@ def _p9_rows(p9: dict) -> list[str]:
         f"{note} | {speed['total_s']} s (index {speed['index_s']} s), peak {speed['peak_mb_above_start']:,} MB "
         f"| < 120 s | {_verdict(speed['pass'])} |"
     ]
+    steps = p9.get("pipeline")
+    if steps:
+        rows.append(
+            f"| P9 | the whole candidate step on PostgreSQL (`relevance_candidates`: read, index, rank, keep "
+            f"{steps['results']:,} results, make {steps['tasks']:,} tasks), {steps['queries']:,} queries "
+            f"| {steps['total_s']} s (read {steps['read_s']:.1f}, rank {steps['rank_s']:.1f}, write "
+            f"{steps['write_s']:.1f}) | < 120 s | {_verdict(steps['pass'])} |"
+        )
     quality = p9.get("quality")
     if quality:
         learned = quality.get("learned") or {}

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from config.errors import ApplicationError
 from datasets.importers import split_path
-from datasets.models import Dataset, Label, Membership, Product, Role
+from datasets.models import Dataset, Label, Membership, Product, Query, Role
 
 M = TypeVar("M", bound=Model)
 
@@ -89,6 +89,13 @@ def product_ids(*, dataset: Dataset, external_ids: Iterable[str]) -> dict[str, i
     """The id of each of these products the dataset holds, by external id; the others are left out."""
     return dict(
         Product.objects.filter(dataset=dataset, external_id__in=list(external_ids)).values_list("external_id", "pk")
+    )
+
+
+def query_ids(*, dataset: Dataset, external_ids: Iterable[str]) -> dict[str, int]:
+    """The id of each of these search queries the dataset holds, by external id; the others are left out."""
+    return dict(
+        Query.objects.filter(dataset=dataset, external_id__in=list(external_ids)).values_list("external_id", "pk")
     )
 
 

@@ -46,6 +46,14 @@ def summary(figures: dict[str, Any], items: str = "products") -> list[dict[str, 
         {"name": "Percent agreement", "value": percent(figures.get("percent_agreement"), 1)},
         {"name": "Fleiss' kappa", "value": decimal(fleiss.get("kappa")), "note": fleiss_note},
         {"name": "Krippendorff's alpha", "value": decimal(figures.get("alpha"))},
+        *(
+            [
+                {"name": "Alpha, ordinal", "value": decimal(figures["alpha_ordinal"]), "note": "by grade order"},
+                {"name": "Alpha, interval", "value": decimal(figures.get("alpha_interval")), "note": "by grade value"},
+            ]
+            if "alpha_ordinal" in figures
+            else []
+        ),
         {"name": "Gold items", "value": count(figures.get("gold_items", 0))},
     ]
 
@@ -147,6 +155,8 @@ def pairs(figures: dict[str, Any]) -> list[dict[str, str]]:
             "items": count(pair["items"]),
             "agreement": percent(pair["agreement"], 1),
             "kappa": decimal(pair["kappa"]),
+            # Only for ordered answers: quadratic weights, a grade apart costs 1, two apart 4.
+            "weighted_kappa": decimal(pair["weighted_kappa"]) if "weighted_kappa" in pair else None,
         }
         for pair in rows
     ]

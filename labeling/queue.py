@@ -14,10 +14,11 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from config.errors import ApplicationError
 from datasets.models import Dataset
 from labeling.models import Annotation, Lease, Task
 
@@ -71,17 +72,25 @@ def _warming_up(*, dataset: Dataset, user: AbstractBaseUser) -> bool:
     return Annotation.objects.filter(dataset=dataset, user=user)[: dataset.gold_warmup].count() < dataset.gold_warmup
 
 
-def _has_free_slot(*, task: Task, dataset: Dataset, user: AbstractBaseUser, now: datetime) -> bool:
-    """Re-read, in a statement that starts after the row lock was taken, what the claim query saw."""
-    leased, answered = (
-        Task.objects.filter(pk=task.pk)
+def _with_free_slots(
+    tasks: list[Task], *, dataset: Dataset, user: AbstractBaseUser, now: datetime
+) -> list[Task]:
+    """Re-read, in a statement that starts after the row locks were taken, what the claim query saw: the tasks
+    the user may still take, in their order."""
+    if not tasks:
+        return []
+    seen = dict(
+        Task.objects.filter(pk__in=[task.pk for task in tasks])
         .annotate(leased=_others_leases(user=user, now=now), answered=_answered(user=user))
-        .values_list("leased", "answered")
-        .get()
+        .values_list("pk", "leased")
+        .filter(answered=False)
     )
-    if answered:
-        return False
-    return task.is_gold or (not task.is_complete and task.annotation_count + leased < dataset.overlap)
+    return [
+        task
+        for task in tasks
+        if task.pk in seen
+        and (task.is_gold or (not task.is_complete and task.annotation_count + seen[task.pk] < dataset.overlap))
+    ]
 
 
 def _claim(
@@ -97,45 +106,90 @@ def _claim(
         )
         if task is None:
             return None
-        if _has_free_slot(task=task, dataset=dataset, user=user, now=now):
+        if _with_free_slots([task], dataset=dataset, user=user, now=now):
             return task
         rejected.append(task.pk)
     return None
+
+
+def _held(*, dataset: Dataset, user: AbstractBaseUser, now: datetime) -> Task | None:
+    """The task of the user's newest live lease: what they were working on."""
+    held = (
+        Lease.objects.filter(dataset=dataset, user=user, expires_at__gt=now)
+        .select_related("task__product")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    return held.task if held is not None else None
+
+
+def _pick(*, dataset: Dataset, user: AbstractBaseUser, now: datetime) -> Task | None:
+    """Claim the task the queue's order gives this user now: gold at its rate (or while warming up), a random
+    share at random, the others by priority; inside the caller's transaction, not yet leased."""
+    draw = random.random()
+    task = None
+    if draw < dataset.gold_fraction or _warming_up(dataset=dataset, user=user):
+        gold = _gold_tasks(dataset=dataset, user=user).order_by("random_key")
+        task = _claim(gold, dataset=dataset, user=user, now=now)
+    if task is None:
+        random_share = dataset.gold_fraction <= draw < dataset.gold_fraction + dataset.random_fraction
+        order = ("random_key",) if random_share else ("-priority", "random_key")
+        open_tasks = _open_tasks(dataset=dataset, user=user, now=now).order_by(*order)
+        task = _claim(open_tasks, dataset=dataset, user=user, now=now)
+    return task
 
 
 def task_lease_next(*, dataset: Dataset, user: AbstractBaseUser) -> Task | None:
     """Return the task this user should work on now, leased to them; None when nothing is left."""
     now = timezone.now()
     with transaction.atomic():
-        held = (
-            Lease.objects.filter(dataset=dataset, user=user, expires_at__gt=now)
-            .select_related("task__product")
-            .order_by("-created_at", "-id")
-            .first()
-        )
+        held = _held(dataset=dataset, user=user, now=now)
         if held is not None:
-            return held.task
-
-        draw = random.random()
-        task = None
-        if draw < dataset.gold_fraction or _warming_up(dataset=dataset, user=user):
-            gold = _gold_tasks(dataset=dataset, user=user).order_by("random_key")
-            task = _claim(gold, dataset=dataset, user=user, now=now)
-        if task is None:
-            random_share = dataset.gold_fraction <= draw < dataset.gold_fraction + dataset.random_fraction
-            order = ("random_key",) if random_share else ("-priority", "random_key")
-            open_tasks = _open_tasks(dataset=dataset, user=user, now=now).order_by(*order)
-            task = _claim(open_tasks, dataset=dataset, user=user, now=now)
+            return held
+        task = _pick(dataset=dataset, user=user, now=now)
         if task is None:
             return None
         lease_grant(dataset=dataset, task=task, user=user, now=now)
         return task
 
 
+def query_lease_next(*, dataset: Dataset, user: AbstractBaseUser) -> list[Task]:
+    """Lease to this user every task of one query they may still judge, in the queue's seeded order; [] when
+    nothing is left. The query is the one they hold a lease in, else the one of the task the queue would give
+    them next (`task_lease_next`'s order, gold rate included). Each task is claimed as the queue claims one:
+    others' leases and the overlap are respected, gold items of the query come along."""
+    now = timezone.now()
+    with transaction.atomic():
+        first = _held(dataset=dataset, user=user, now=now) or _pick(dataset=dataset, user=user, now=now)
+        if first is None:
+            return []
+        if first.query_id is None:
+            raise ApplicationError("Only a search relevance dataset has queries to judge in a list.")
+        # Narrowed before the slots are counted, so the subqueries read one query's tasks (task_query index).
+        query = {"query_id": first.query_id}
+        open_tasks = _open_tasks(dataset=dataset, user=user, now=now).filter(**query).values("pk")
+        gold = _gold_tasks(dataset=dataset, user=user).filter(**query).values("pk")
+        candidates = list(
+            Task.objects.filter(Q(pk__in=open_tasks) | Q(pk__in=gold))
+            .select_for_update(skip_locked=True, no_key=True, of=("self",))
+            .select_related("product", "query")
+            .order_by("random_key", "pk")
+        )
+        tasks = _with_free_slots(candidates, dataset=dataset, user=user, now=now)
+        leases_grant(dataset=dataset, tasks=tasks, user=user, now=now)
+        return tasks
+
+
 def lease_grant(*, dataset: Dataset, task: Task, user: AbstractBaseUser, now: datetime) -> None:
     """Create or renew the user's lease on a task, in one statement."""
+    leases_grant(dataset=dataset, tasks=[task], user=user, now=now)
+
+
+def leases_grant(*, dataset: Dataset, tasks: list[Task], user: AbstractBaseUser, now: datetime) -> None:
+    """Create or renew the user's leases on tasks, in one statement."""
+    expires_at = now + timedelta(minutes=dataset.lease_minutes)
     Lease.objects.bulk_create(
-        [Lease(dataset=dataset, task=task, user=user, expires_at=now + timedelta(minutes=dataset.lease_minutes))],
+        [Lease(dataset=dataset, task=task, user=user, expires_at=expires_at) for task in tasks],
         update_conflicts=True,
         unique_fields=["task", "user"],
         update_fields=["expires_at", "created_at"],

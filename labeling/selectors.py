@@ -73,6 +73,16 @@ def dataset_task_get(*, dataset: Dataset, task_id: int | None) -> Task:
     return task
 
 
+def dataset_tasks_get(*, dataset: Dataset, task_ids: Iterable[int]) -> list[Task]:
+    """Tasks of this dataset with their product and query, in `task_ids`' order; a 404 if one is not the
+    dataset's."""
+    wanted = list(dict.fromkeys(task_ids))
+    found = Task.objects.filter(pk__in=wanted, dataset=dataset).select_related("product", "query").in_bulk()
+    if len(found) != len(wanted):
+        raise Http404("No such task in this dataset.")
+    return [found[task_id] for task_id in wanted]
+
+
 def task_items(*, task: Task) -> list[Product]:
     """A pair's products in role order (left, right), in one query (none when they were prefetched); [] for a
     single-product task, whose product is `task.product`."""

@@ -1,9 +1,12 @@
 """The only way annotations change: submit, skip, undo. Each owns its transaction and writes history."""
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import partial
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from config.errors import ApplicationError
@@ -62,6 +65,61 @@ def _recount(task: Task, delta: int) -> None:
     task.save(update_fields=["annotation_count", "is_complete"])
 
 
+@dataclass(frozen=True)
+class TaskAnswer:
+    """One answer of a batch (`annotations_submit`): a label, a flag, or both."""
+
+    task: Task
+    label: Label | None
+    flagged: bool = False
+
+
+def _check_answer(answer: TaskAnswer) -> None:
+    if answer.label is None and not answer.flagged:
+        raise ApplicationError("Choose a label, or flag the task.", extra={"task": answer.task.pk})
+    if answer.label is not None and answer.label.dataset_id != answer.task.dataset_id:
+        raise ApplicationError("This label belongs to another dataset.", extra={"label": answer.label.pk})
+
+
+def _submit_locked(
+    *, answer: TaskAnswer, user: AbstractBaseUser, seconds: float | None, suggestions_shown: bool
+) -> Annotation:
+    """Write one checked answer inside the caller's transaction: the annotation, the counts, review flags, the
+    lease and the history event."""
+    task = _lock_task(answer.task)
+    annotation, is_new = _answer_of(task=task, user=user)
+    old_label = annotation.label
+    action = EventAction.CREATE if is_new else EventAction.CHANGE
+    counted_before = not is_new and annotation.status == AnnotationStatus.SUBMITTED
+    annotation.status = AnnotationStatus.SUBMITTED
+    annotation.label = answer.label
+    annotation.flagged = answer.flagged
+    annotation.active_seconds = seconds
+    annotation.suggestions_shown = suggestions_shown
+    annotation.save()
+    if not counted_before:
+        _recount(task, +1)
+    if answer.flagged or task.annotation_count > 1 or task.needs_review:  # a lone clean answer cannot disagree
+        review_flags_refresh(task_ids=[task.pk])
+    Lease.objects.filter(task=task, user=user).delete()
+    label_event_record(
+        task=task,
+        action=action,
+        user=user,
+        old_label=old_label,
+        new_label=answer.label,
+        annotation=annotation,
+        flagged=answer.flagged,
+    )
+    annotation.task = task  # the locked row, with its dataset
+    return annotation
+
+
+def _answers_announce(dataset: Dataset) -> None:
+    transaction.on_commit(partial(answers_submitted.send, sender=Annotation, dataset=dataset))
+    pair_conflicts_check_request(dataset=dataset)
+
+
 def annotation_submit(
     *,
     task: Task,
@@ -72,40 +130,53 @@ def annotation_submit(
     suggestions_shown: bool = False,
 ) -> Annotation:
     """Record the user's answer for a task; answering again changes it (history keeps both)."""
-    if label is None and not flagged:
-        raise ApplicationError("Choose a label, or flag the task.")
-    if label is not None and label.dataset_id != task.dataset_id:
-        raise ApplicationError("This label belongs to another dataset.", extra={"label": label.pk})
+    answer = TaskAnswer(task=task, label=label, flagged=flagged)
+    _check_answer(answer)
     seconds = _clean_seconds(active_seconds)
     with transaction.atomic():
-        task = _lock_task(task)
-        annotation, is_new = _answer_of(task=task, user=user)
-        old_label = annotation.label
-        action = EventAction.CREATE if is_new else EventAction.CHANGE
-        counted_before = not is_new and annotation.status == AnnotationStatus.SUBMITTED
-        annotation.status = AnnotationStatus.SUBMITTED
-        annotation.label = label
-        annotation.flagged = flagged
-        annotation.active_seconds = seconds
-        annotation.suggestions_shown = suggestions_shown
-        annotation.save()
-        if not counted_before:
-            _recount(task, +1)
-        if flagged or task.annotation_count > 1 or task.needs_review:  # a lone clean answer cannot disagree
-            review_flags_refresh(task_ids=[task.pk])
-        Lease.objects.filter(task=task, user=user).delete()
-        transaction.on_commit(partial(answers_submitted.send, sender=Annotation, dataset=task.dataset))
-        pair_conflicts_check_request(dataset=task.dataset)
-        label_event_record(
-            task=task,
-            action=action,
-            user=user,
-            old_label=old_label,
-            new_label=label,
-            annotation=annotation,
-            flagged=flagged,
-        )
+        annotation = _submit_locked(answer=answer, user=user, seconds=seconds, suggestions_shown=suggestions_shown)
+        _answers_announce(annotation.task.dataset)
     return annotation
+
+
+def annotations_submit(
+    *,
+    dataset: Dataset,
+    user: AbstractBaseUser,
+    answers: Sequence[TaskAnswer],
+    active_seconds: float | None = None,
+    suggestions_shown: bool = False,
+) -> list[Annotation]:
+    """Record many answers of the user at once (a query judged in a list): all of them, or none when one is
+    refused. `active_seconds` is the time spent on them all, shared out equally. Returns them in `answers`' order."""
+    if not answers:
+        raise ApplicationError("There are no answers to submit.")
+    task_ids = [answer.task.pk for answer in answers]
+    if len(set(task_ids)) != len(task_ids):
+        raise ApplicationError("A task is answered twice in one submission.", extra={"tasks": task_ids})
+    foreign = [answer.task.pk for answer in answers if answer.task.dataset_id != dataset.pk]
+    if foreign:
+        raise ApplicationError("These tasks belong to another dataset.", extra={"tasks": foreign})
+    unanswered = [answer.task.pk for answer in answers if answer.label is None and not answer.flagged]
+    if unanswered:
+        raise ApplicationError(
+            f"{len(unanswered)} of the {len(answers)} answers have neither a label nor a flag: answer or flag them.",
+            extra={"tasks": unanswered},
+        )
+    for answer in answers:
+        _check_answer(answer)
+    total = _clean_seconds(active_seconds)
+    seconds = total / len(answers) if total is not None else None
+    with transaction.atomic():
+        # In task order: two batches over the same tasks take their row locks in the same order, never in a cycle.
+        written = {
+            answer.task.pk: _submit_locked(
+                answer=answer, user=user, seconds=seconds, suggestions_shown=suggestions_shown
+            )
+            for answer in sorted(answers, key=lambda answer: answer.task.pk)
+        }
+        _answers_announce(dataset)
+    return [written[task_id] for task_id in task_ids]
 
 
 def annotation_skip(*, task: Task, user: AbstractBaseUser, active_seconds: float | None = None) -> Annotation:
@@ -129,32 +200,75 @@ def annotation_skip(*, task: Task, user: AbstractBaseUser, active_seconds: float
     return annotation
 
 
+def annotations_skip(
+    *, dataset: Dataset, user: AbstractBaseUser, tasks: Sequence[Task], active_seconds: float | None = None
+) -> list[Annotation]:
+    """Pass on many tasks at once (a query in a list): all of them or none, the time shared out equally."""
+    if not tasks:
+        raise ApplicationError("There is nothing to skip.")
+    foreign = [task.pk for task in tasks if task.dataset_id != dataset.pk]
+    if foreign:
+        raise ApplicationError("These tasks belong to another dataset.", extra={"tasks": foreign})
+    total = _clean_seconds(active_seconds)
+    seconds = total / len(tasks) if total is not None else None
+    with transaction.atomic():
+        return [
+            annotation_skip(task=task, user=user, active_seconds=seconds)
+            for task in sorted(tasks, key=lambda task: task.pk)
+        ]
+
+
+def _undo_locked(*, dataset: Dataset, user: AbstractBaseUser, annotation_id: int, task_id: int) -> Task:
+    """Remove one answer of the user inside the caller's transaction, and lease its task back to them."""
+    task = _lock_task(Task(pk=task_id))
+    annotation = Annotation.objects.select_related("label").get(pk=annotation_id)
+    if annotation.status == AnnotationStatus.SUBMITTED:
+        _recount(task, -1)
+    label_event_record(
+        task=task,
+        action=EventAction.UNDO,
+        user=user,
+        old_label=annotation.label,
+        annotation=annotation,
+        flagged=annotation.flagged,
+    )
+    annotation.delete()
+    if task.needs_review:
+        review_flags_refresh(task_ids=[task.pk])
+    lease_grant(dataset=dataset, task=task, user=user, now=timezone.now())
+    return task
+
+
+def _latest_answers(*, dataset: Dataset, user: AbstractBaseUser) -> QuerySet[Annotation]:
+    return Annotation.objects.filter(dataset=dataset, user=user).order_by("-updated_at", "-id")
+
+
 def annotation_undo(*, dataset: Dataset, user: AbstractBaseUser) -> Task:
     """Reopen the user's most recent answer (submit or skip): it is removed and the task leased back to them."""
     with transaction.atomic():
-        last = (
-            Annotation.objects.filter(dataset=dataset, user=user)
-            .order_by("-updated_at", "-id")
-            .values_list("pk", "task_id")
-            .first()
-        )
+        last = _latest_answers(dataset=dataset, user=user).values_list("pk", "task_id").first()
         if last is None:
             raise ApplicationError("Nothing to undo.")
-        task = _lock_task(Task(pk=last[1]))
-        annotation = Annotation.objects.select_related("label").get(pk=last[0])
-        if annotation.status == AnnotationStatus.SUBMITTED:
-            _recount(task, -1)
-        label_event_record(
-            task=task,
-            action=EventAction.UNDO,
-            user=user,
-            old_label=annotation.label,
-            annotation=annotation,
-            flagged=annotation.flagged,
-        )
-        annotation.delete()
-        if task.needs_review:
-            review_flags_refresh(task_ids=[task.pk])
-        lease_grant(dataset=dataset, task=task, user=user, now=timezone.now())
+        task = _undo_locked(dataset=dataset, user=user, annotation_id=last[0], task_id=last[1])
         pair_conflicts_check_request(dataset=dataset)
     return task
+
+
+def query_undo(*, dataset: Dataset, user: AbstractBaseUser) -> list[Task]:
+    """Reopen the query of the user's most recent answer (judged in a list, it was confirmed whole): each of
+    their answers to it is removed and its task leased back to them."""
+    with transaction.atomic():
+        last = _latest_answers(dataset=dataset, user=user).values_list("task__query_id", flat=True)[:1]
+        if not last:
+            raise ApplicationError("Nothing to undo.")
+        if last[0] is None:
+            raise ApplicationError("Your last answer is not a query's: undo it on the single page.")
+        answers = (
+            Annotation.objects.filter(dataset=dataset, user=user, task__query_id=last[0])
+            .order_by("task_id")
+            .values_list("pk", "task_id")
+        )
+        return [
+            _undo_locked(dataset=dataset, user=user, annotation_id=annotation_id, task_id=task_id)
+            for annotation_id, task_id in answers
+        ]

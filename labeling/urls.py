@@ -1,12 +1,16 @@
 from django.urls import path
 
-from labeling import history_views, quality_views, review_views, views
+from labeling import history_views, judge_views, quality_views, queries_views, review_views, views
 
 app_name = "labeling"
 
 urlpatterns = [
     path("datasets/<int:dataset_id>/annotate/", views.annotate, name="annotate"),
     path("datasets/<int:dataset_id>/undo/", views.undo, name="undo"),
+    path("datasets/<int:dataset_id>/annotate/list/", judge_views.judge_list, name="judge-list"),
+    path("datasets/<int:dataset_id>/annotate/list/confirm/", judge_views.judge_list_confirm, name="judge-list-confirm"),
+    path("datasets/<int:dataset_id>/annotate/list/skip/", judge_views.judge_list_skip, name="judge-list-skip"),
+    path("datasets/<int:dataset_id>/annotate/list/undo/", judge_views.judge_list_undo, name="judge-list-undo"),
     path("datasets/<int:dataset_id>/labels/search/", views.label_search_results, name="label-search"),
     path("tasks/<int:task_id>/submit/", views.task_submit, name="submit"),
     path("tasks/<int:task_id>/skip/", views.task_skip, name="skip"),
@@ -20,6 +24,7 @@ urlpatterns = [
         quality_views.quality_report_action,
         name="quality-report-action",
     ),
+    path("datasets/<int:dataset_id>/queries/", queries_views.queries_page, name="queries"),
     path(
         "datasets/<int:dataset_id>/tasks/<int:task_id>/history/",
         history_views.task_history_page,

@@ -37,6 +37,7 @@ def test_pages_of_another_dataset_are_404(client, two_datasets, name):
         ("post", "api-task-undo"),
         ("get", "api-import-list"),
         ("post", "api-candidate-list"),
+        ("get", "api-ranking"),
         ("get", "api-dataset-progress"),
     ],
 )

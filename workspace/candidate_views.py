@@ -1,4 +1,5 @@
-"""A matching dataset's candidates page: blocking settings, the run in progress, and past runs' reports."""
+"""A dataset's candidates page: the settings (blocking for matching, depth and pool for relevance), the run in
+progress, and past runs' reports."""
 
 from typing import Any
 
@@ -14,6 +15,7 @@ from config.jobs.views import job_action_response
 from datasets.models import Dataset, Role, TaskType
 from datasets.selectors import dataset_get
 from labeling.kinds.matching.blocking import FIELDS, KEYS, MAX_K, BlockingConfig
+from labeling.kinds.relevance.candidates import DEPTH, MAX_DEPTH, POOL
 from workspace.models import CandidateRun
 from workspace.selectors import candidate_run_get, candidate_run_list
 from workspace.services.candidates import candidate_run_create, candidate_run_retry
@@ -50,11 +52,51 @@ class CandidateForm(forms.Form):
     def settings(self) -> dict[str, Any]:
         return dict(self.cleaned_data)
 
+    def uploads(self) -> dict[str, Any]:
+        return {}
 
-def _initial(runs: list[CandidateRun]) -> dict[str, Any]:
+
+class RelevanceCandidateForm(forms.Form):
+    depth = forms.IntegerField(
+        min_value=1, max_value=MAX_DEPTH, label="Results kept per query (depth)",
+        help_text="Each ranker's top results kept for the ranking figures.",
+    )
+    pool = forms.IntegerField(
+        min_value=1, max_value=MAX_DEPTH, label="Judged per query and ranker (pool)",
+        help_text="Every product in the top of any ranker becomes a task, once.",
+    )
+    run_file = forms.FileField(
+        required=False, label="Another ranker's results (optional)",
+        help_text="A TREC run (qid Q0 docid rank score tag) or a CSV with query_id, product_id and rank columns, "
+        "by the dataset's query and product ids: pooled with BM25's and scored on the Queries page.",
+    )
+    ranker = forms.CharField(
+        required=False, max_length=64, label="Ranker name",
+        help_text="Names the file's results (a CSV needs it without a ranker column; a TREC run's tag otherwise).",
+    )
+
+    def settings(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in ("depth", "pool")}
+
+    def uploads(self) -> dict[str, Any]:
+        if not self.cleaned_data.get("run_file"):
+            return {}
+        return {"run_file": self.cleaned_data["run_file"], "ranker": self.cleaned_data.get("ranker") or ""}
+
+
+def _form_class(dataset: Dataset) -> type[CandidateForm] | type[RelevanceCandidateForm]:
+    return RelevanceCandidateForm if dataset.task_type == TaskType.RELEVANCE else CandidateForm
+
+
+def _initial(dataset: Dataset, runs: list[CandidateRun]) -> dict[str, Any]:
     """The last run's settings, so a lead adjusts one instead of starting over; the defaults before any run."""
-    params = runs[0].params if runs else BlockingConfig().to_dict()
-    return {name: params.get(name) for name in CandidateForm.base_fields if name in params}
+    if runs:
+        params = {name: value for name, value in runs[0].params.items() if name != "run_file"}  # a file is chosen anew
+    elif dataset.task_type == TaskType.RELEVANCE:
+        params = {"depth": DEPTH, "pool": POOL}
+    else:
+        params = BlockingConfig().to_dict()
+    return {name: params.get(name) for name in _form_class(dataset).base_fields if name in params}
 
 
 def _runs(dataset: Dataset) -> dict[str, Any]:
@@ -63,24 +105,24 @@ def _runs(dataset: Dataset) -> dict[str, Any]:
     return {"dataset": dataset, "runs": runs, "current": current}
 
 
-def _matching_dataset(request: HttpRequest, dataset_id: int) -> Dataset:
+def _candidate_dataset(request: HttpRequest, dataset_id: int) -> Dataset:
     dataset = dataset_get(user=request.user, dataset_id=dataset_id, role=Role.LEAD)
-    if dataset.task_type != TaskType.MATCHING:
-        raise Http404("Candidate pairs are for matching datasets.")
+    if dataset.task_type not in (TaskType.MATCHING, TaskType.RELEVANCE):
+        raise Http404("Candidates are for matching and search relevance datasets.")
     return dataset
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def candidates_page(request: HttpRequest, dataset_id: int) -> HttpResponse:
-    dataset = _matching_dataset(request, dataset_id)
+    dataset = _candidate_dataset(request, dataset_id)
     if request.htmx and request.method == "GET":
         return render(request, "workspace/candidates.html#runs", _runs(dataset))
     context = _runs(dataset)
-    form = CandidateForm(request.POST or None, initial=_initial(context["runs"]))
+    form = _form_class(dataset)(request.POST or None, request.FILES or None, initial=_initial(dataset, context["runs"]))
     if request.method == "POST" and form.is_valid():
         try:
-            candidate_run_create(dataset=dataset, user=request.user, params=form.settings())
+            candidate_run_create(dataset=dataset, user=request.user, params=form.settings(), **form.uploads())
         except ApplicationError as error:
             for name, problems in error.extra.get("fields", {}).items():
                 form.add_error(name if name in form.fields else None, problems)

@@ -15,6 +15,8 @@ class ImportKind(models.TextChoices):
     LABELSTUDIO = "labelstudio", "Label Studio export (tasks with annotations)"
     PRODIGY = "prodigy", "Prodigy JSONL (text, label/accept, answer)"
     PAIRS = "pairs", "Product pairs (left_* and right_* columns, optional label)"
+    QUERIES = "queries", "Search queries (query_id, query, optional locale, weight)"
+    JUDGMENTS = "judgments", "Relevance judgments (query_id, product_id, grade)"
 
 
 class ImportStatus(models.TextChoices):
@@ -175,7 +177,9 @@ class Export(Job):
 
 
 class CandidateRun(Job):
-    """One run of candidate generation (blocking) for a matching dataset: its settings, its progress, its report.
+    """One run of candidate generation for a dataset, its settings, its progress, its report: blocking for a
+    matching dataset (`params` BlockingConfig.to_dict, phases read, block, write), BM25 and pooling for a
+    relevance dataset (`params` depth and pool, phases read, rank, write).
 
     A run's pairs are tasks of the dataset once written; running the same settings again adds none.
     """
@@ -213,5 +217,5 @@ class CandidateRun(Job):
         return min(0.99, done + weight * self.fraction)
 
 
-# Where each phase starts in a run's overall progress, and its share of it.
-CANDIDATE_PHASES = {"read": (0.0, 0.15), "block": (0.15, 0.55), "write": (0.7, 0.3)}
+# Where each phase starts in a run's overall progress, and its share of it (matching blocks, relevance ranks).
+CANDIDATE_PHASES = {"read": (0.0, 0.15), "block": (0.15, 0.55), "rank": (0.15, 0.55), "write": (0.7, 0.3)}

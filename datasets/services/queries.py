@@ -8,13 +8,14 @@ from django.utils import timezone
 from datasets.importers.queries import QueryRow
 from datasets.models import Dataset, Query
 
-UPDATE_FIELDS = ["text", "locale", "weight", "updated_at"]
+FIELDS = ("text", "locale", "weight")
 BATCH = 2000
 
 
-def queries_upsert(*, dataset: Dataset, rows: Sequence[QueryRow]) -> tuple[int, int]:
+def queries_upsert(*, dataset: Dataset, rows: Sequence[QueryRow], fields: Sequence[str] = FIELDS) -> tuple[int, int]:
     """Create or update `rows` (external_ids unique within them) by external_id, all or none; returns (created,
-    updated). A query imported again takes the file's text, locale and weight."""
+    updated). A query imported again takes the file's `fields`: its text, locale and weight from a queries file,
+    only its text from a judgments file (which knows nothing of the others)."""
     ids = [row.external_id for row in rows]
     with transaction.atomic():
         existing = 0
@@ -32,6 +33,6 @@ def queries_upsert(*, dataset: Dataset, rows: Sequence[QueryRow]) -> tuple[int, 
             batch_size=BATCH,
             update_conflicts=True,
             unique_fields=["dataset", "external_id"],
-            update_fields=UPDATE_FIELDS,
+            update_fields=[*fields, "updated_at"],
         )
     return len(rows) - existing, existing

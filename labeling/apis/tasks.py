@@ -25,6 +25,13 @@ class TaskItemSerializer(serializers.Serializer):
     product = ProductSerializer()
 
 
+class TaskQuerySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    external_id = serializers.CharField(help_text="The query's id in its source (query_id).")
+    text = serializers.CharField()
+    locale = serializers.CharField()
+
+
 class TaskOutputSerializer(serializers.ModelSerializer):
     # A string, not an enum: an enum named "kind" would rename the import kinds' enum in the schema.
     kind = serializers.CharField(
@@ -33,12 +40,17 @@ class TaskOutputSerializer(serializers.ModelSerializer):
     product = ProductSerializer(
         source="single_product", allow_null=True, help_text="The product to label; null for a multi-item task."
     )
+    query = TaskQuerySerializer(
+        allow_null=True, read_only=True, help_text="Search relevance: the query the product is judged for; else null."
+    )
     items = serializers.SerializerMethodField()
     suggestions = serializers.SerializerMethodField()
 
     class Meta:
         model = Task
-        fields = ["id", "dataset", "kind", "product", "items", "annotation_count", "is_complete", "suggestions"]
+        fields = [
+            "id", "dataset", "kind", "product", "query", "items", "annotation_count", "is_complete", "suggestions"
+        ]
 
     @extend_schema_field(TaskItemSerializer(many=True))
     def get_items(self, task: Task) -> list[dict]:
@@ -69,7 +81,8 @@ class SubmitInputSerializer(serializers.Serializer):
         allow_null=True,
         max_length=100,
         help_text="The answer as a value of the task kind, instead of a label id. Matching: 'match' (or '1'), "
-        "'no match' (or '0'), or 'unsure' (flagged without a label, for a reviewer to decide).",
+        "'no match' (or '0'), or 'unsure' (flagged without a label, for a reviewer to decide). Relevance: a grade "
+        "of the dataset's scale by code, name or value ('E', 'exact' or '3' on ESCI).",
     )
     flagged = serializers.BooleanField(default=False, help_text="Bad data or unsure: the task goes to review.")
     active_seconds = serializers.FloatField(required=False, allow_null=True, min_value=0)

@@ -1,11 +1,13 @@
 from django.urls import path
 
-from labeling.apis import annotations, gold, progress, quality, review, tasks
+from labeling.apis import annotations, gold, judging, progress, quality, queries, review, tasks
 
 urlpatterns = [
     path("datasets/<int:dataset_id>/progress/", progress.DatasetProgressApi.as_view(), name="api-dataset-progress"),
     path("datasets/<int:dataset_id>/tasks/next/", tasks.TaskNextApi.as_view(), name="api-task-next"),
     path("datasets/<int:dataset_id>/tasks/undo/", tasks.TaskUndoApi.as_view(), name="api-task-undo"),
+    path("datasets/<int:dataset_id>/queries/next/", judging.QueryNextApi.as_view(), name="api-query-next"),
+    path("datasets/<int:dataset_id>/queries/submit/", judging.QuerySubmitApi.as_view(), name="api-query-submit"),
     path("tasks/<int:task_id>/submit/", tasks.TaskSubmitApi.as_view(), name="api-task-submit"),
     path("tasks/<int:task_id>/skip/", tasks.TaskSkipApi.as_view(), name="api-task-skip"),
     path("datasets/<int:dataset_id>/annotations/", annotations.AnnotationListApi.as_view(), name="api-annotation-list"),
@@ -25,4 +27,5 @@ urlpatterns = [
     ),
     path("tasks/<int:task_id>/history/", quality.TaskHistoryApi.as_view(), name="api-task-history"),
     path("datasets/<int:dataset_id>/gold/", gold.GoldApi.as_view(), name="api-gold"),
+    path("datasets/<int:dataset_id>/ranking/", queries.RankingReportApi.as_view(), name="api-ranking"),
 ]

@@ -89,6 +89,9 @@ class TaskKind(ABC):
     # Whether an export's split keeps groups of tasks together (a relevance dataset's queries): its split-pass
     # rows then carry the group's id after the six shared columns.
     split_groups: ClassVar[bool] = False
+    # Whether judges may also work through a list of tasks at once (a relevance query's products), with
+    # `list_context` giving that page.
+    list_mode: ClassVar[bool] = False
 
     @property
     def multi_item(self) -> bool:
@@ -113,6 +116,11 @@ class TaskKind(ABC):
                 extra={"grade_scale": settings["grade_scale"]},
             )
         settings["grade_scale"] = ""
+
+    def label_grades(self, *, dataset: Dataset) -> dict[int, float] | None:
+        """Each label's place on an ordered scale (label id -> number), when the kind's answers are ordered
+        (relevance grades), so that agreement also weighs near misses; None when labels are only equal or not."""
+        return None
 
     def products_write(self, *, dataset: Dataset, rows: Sequence[ProductRow]) -> int:
         """Create or update `rows` by external_id (unique within `rows`), with their tasks when the kind has one

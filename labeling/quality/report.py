@@ -20,6 +20,7 @@ from config.errors import ConflictError
 from config.jobs.dispatch import job_enqueue, job_nudge
 from config.jobs.lifecycle import JobRun, job_execute, job_state
 from datasets.models import Dataset, Label
+from labeling.kinds import kind_get
 from labeling.models import Annotation, AnnotationStatus, LabelSource, QualityReport, QualityStatus, Task
 from labeling.quality import agreement
 from labeling.quality.annotators import annotator_confusion, annotator_stats
@@ -173,7 +174,8 @@ def quality_figures(*, dataset: Dataset) -> tuple[int, dict[str, Any]]:
     annotators = annotator_stats(ratings, seconds, gold, skips, not_gold=before_gold)
     for row in annotators:
         row["name"] = names.get(row["rater"], f"user {row['rater']}")
-    pairs = agreement.cohen_kappa_pairs(ratings)
+    grades = kind_get(dataset.task_type).label_grades(dataset=dataset)
+    pairs = agreement.cohen_kappa_pairs(ratings, grades=grades)
     for pair in pairs:
         pair["name_a"], pair["name_b"] = names.get(pair["rater_a"]), names.get(pair["rater_b"])
     confusion = annotator_confusion(ratings)
@@ -185,6 +187,15 @@ def quality_figures(*, dataset: Dataset) -> tuple[int, dict[str, Any]]:
         "percent_agreement": agreement.percent_agreement(ratings),
         "fleiss": fleiss,
         "alpha": agreement.krippendorff_alpha(ratings),
+        # Ordered answers (relevance grades): an Exact against a Substitute is a nearer miss than against Irrelevant.
+        **(
+            {
+                "alpha_ordinal": agreement.krippendorff_alpha(ratings, level="ordinal", grades=grades),
+                "alpha_interval": agreement.krippendorff_alpha(ratings, level="interval", grades=grades),
+            }
+            if grades is not None
+            else {}
+        ),
         "pairs": pairs,
         "levels": agreement.level_agreement(ratings, _ancestors(labels)) if len(ratings) else [],
         "per_label": [

@@ -7,8 +7,10 @@ import pytest
 from django.core.management import call_command
 
 from datasets.models import Dataset
+from labeling.kinds.relevance.models import QueryResult
 from labeling.models import Annotation, Task
 from workspace.demo import demo_catalog_csv, demo_products, demo_taxonomy
+from workspace.demo_search import demo_queries
 
 UNSAFE_MARKERS = ("<script", "onerror", "javascript:")
 
@@ -89,3 +91,30 @@ def test_load_demo_makes_the_demo_matching_dataset_once_with_some_pairs_labeled_
     assert answers.count() == 50
     assert set(answers.values_list("user", "source_name")) == {(None, "seed")}
     assert set(answers.values_list("label__name", flat=True)) == {"match", "no match"}
+
+
+def test_demo_queries_are_deterministic_distinct_and_answered_by_the_catalog():
+    products = list(demo_products(600, seed=23))
+    queries = demo_queries(products, count=40)
+    assert queries == demo_queries(products, count=40)
+    texts = [query.text for query in queries]
+    assert len(texts) == len(set(texts)) == 40
+    assert [query.weight for query in queries] == sorted((query.weight for query in queries), reverse=True)
+    # Every query names a kind of product as the catalog's titles do, so that search finds its answers.
+    titles = " ".join(product["title"].lower() for product in products)
+    assert sum(text.split()[-1] in titles for text in texts) >= 0.8 * len(texts)
+
+
+@pytest.mark.django_db
+def test_load_demo_makes_the_demo_search_once_with_the_top_ten_of_each_query_to_judge():
+    call_command("load_demo", products=20, search_products=300, queries=12, stdout=StringIO())
+    call_command("load_demo", products=20, search_products=300, queries=12, stdout=StringIO())
+    dataset = Dataset.objects.get(name="Demo search")
+    assert (dataset.task_type, dataset.grade_scale) == ("relevance", "esci")
+    assert [label.name for label in dataset.labels.order_by("pk")] == ["exact", "substitute", "complement",
+                                                                       "irrelevant"]
+    assert dataset.products.count() == 300 and dataset.queries.count() == 12
+    per_query = Counter(Task.objects.filter(dataset=dataset).values_list("query_id", flat=True))
+    found = Counter(QueryResult.objects.filter(dataset=dataset).values_list("query_id", flat=True))
+    assert per_query == Counter({query: min(10, results) for query, results in found.items()})
+    assert len(per_query) >= 10 and max(per_query.values()) == 10

@@ -1,4 +1,5 @@
-"""Pairs files on the dataset page and through the imports API: offered, and accepted, for matching datasets only."""
+"""Pairs files on the dataset page and through the imports API: offered, and accepted, for matching datasets only
+(a categorization dataset page refuses a judgments file as it does a pairs file)."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -44,12 +45,21 @@ def test_a_pairs_file_uploaded_on_the_page_starts_at_once(client):
     assert (job.kind, job.status, job.options["label_source"]) == ("pairs", "queued", "import")
 
 
-def test_a_pairs_file_posted_to_a_categorization_dataset_page_gets_the_reason(client):
+@pytest.mark.parametrize(
+    "kind, content, owner",
+    [
+        ("pairs", PAIRS, "product matching"),
+        ("judgments", b"query_id,product_id,grade\nq1,a1,E\n", "search relevance"),
+    ],
+)
+def test_a_file_of_another_kinds_tasks_posted_to_a_categorization_dataset_page_gets_the_reason(
+    client, kind, content, owner
+):
     dataset = DatasetFactory()
     client.force_login(member(dataset, "lead", Role.LEAD))
-    upload = SimpleUploadedFile("pairs.csv", PAIRS)
-    response = client.post(reverse("workspace:import-upload", args=[dataset.pk]), {"kind": "pairs", "file": upload})
-    assert "A pairs file goes into a product matching dataset" in client.get(response["Location"]).content.decode()
+    upload = SimpleUploadedFile(f"{kind}.csv", content)
+    response = client.post(reverse("workspace:import-upload", args=[dataset.pk]), {"kind": kind, "file": upload})
+    assert f"A {kind} file goes into a {owner} dataset" in client.get(response["Location"]).content.decode()
     assert not dataset.import_jobs.exists()
 
 

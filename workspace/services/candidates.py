@@ -1,8 +1,10 @@
-"""Candidate runs: a lead asks for candidate pairs with blocking settings, the worker proposes and writes them.
+"""Candidate runs: a lead asks for a dataset's candidates, the worker proposes them and writes the new tasks.
 
-The work itself is the matching kind's (`labeling.kinds.matching.candidates`); this module makes it a job
-(one at a time per dataset, progress, cancel, a report kept with the run) and, once a run added pairs to a
-dataset that has an active matcher, asks for a training run, which rescores every open pair.
+The work itself is the kind's: a matching dataset's pairs by blocking (`labeling.kinds.matching.candidates`,
+with blocking settings), a relevance dataset's (query, product) pairs by BM25 and pooling
+(`labeling.kinds.relevance.candidates`, with a depth and a pool). This module makes it a job (one at a time per
+dataset, progress, cancel, a report kept with the run) and, once a run added tasks to a dataset that has an
+active model, asks for a training run, which rescores every open task.
 """
 
 from __future__ import annotations
@@ -10,10 +12,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from functools import partial
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.files import File
 from django.db import IntegrityError, transaction
 
 from config.errors import ApplicationError, ConflictError
@@ -23,10 +27,12 @@ from config.jobs.models import JobStatus
 from datasets.models import Dataset, TaskType
 from labeling.kinds.matching.blocking import BlockingConfig, BlockingConfigError
 from labeling.kinds.matching.candidates import candidates_generate
+from labeling.kinds.relevance.candidates import relevance_candidates, relevance_params_clean
 from models_app.models import TrainingTrigger
 from models_app.selectors import model_version_active
 from models_app.services.training import training_request
 from workspace.models import CandidateRun
+from workspace.services.run_files import run_file_check, run_file_discard, run_file_load, run_file_store
 
 logger = logging.getLogger(__name__)
 
@@ -57,21 +63,42 @@ def blocking_config_clean(data: dict[str, Any] | None) -> BlockingConfig:
     return config
 
 
-def _matching_only(dataset: Dataset) -> None:
-    if dataset.task_type != TaskType.MATCHING:
-        raise ApplicationError(
-            "Candidate pairs are for matching datasets; this one is a categorization dataset.",
-            extra={"task_type": dataset.task_type},
-        )
+def candidate_params_clean(*, dataset: Dataset, params: dict[str, Any] | None) -> dict[str, Any]:
+    """The run's settings for the dataset's kind: blocking settings for matching, depth and pool for relevance;
+    a categorization dataset has no candidates to propose (every product is a task)."""
+    if dataset.task_type == TaskType.MATCHING:
+        return blocking_config_clean(params).to_dict()
+    if dataset.task_type == TaskType.RELEVANCE:
+        return relevance_params_clean(params)
+    raise ApplicationError(
+        "Candidates are for matching and search relevance datasets; in a categorization dataset every product "
+        "is a task already.",
+        extra={"task_type": dataset.task_type},
+    )
 
 
 def candidate_run_create(
-    *, dataset: Dataset, user: AbstractBaseUser | None, params: dict[str, Any] | None, enqueue: bool = True
+    *,
+    dataset: Dataset,
+    user: AbstractBaseUser | None,
+    params: dict[str, Any] | None,
+    enqueue: bool = True,
+    run_file: File | None = None,
+    ranker: str = "",
+    stored_run_file: dict[str, Any] | None = None,
 ) -> CandidateRun:
     """Queue a run with these settings, sent to the workers on commit (enqueue=False: the caller runs it, as the
-    command does). A dataset runs one at a time: asking while one waits or runs is a 409 naming it."""
-    _matching_only(dataset)
-    config = blocking_config_clean(params)
+    command does). A dataset runs one at a time: asking while one waits or runs is a 409 naming it.
+
+    A relevance run may bring another ranker's results (`run_file`, a TREC run or a CSV, `ranker` naming a CSV's
+    ranker; a retry passes the first run's `stored_run_file`): checked now, kept, pooled with BM25's by the run.
+    """
+    cleaned = candidate_params_clean(dataset=dataset, params=params)
+    if (run_file is not None or stored_run_file) and dataset.task_type != TaskType.RELEVANCE:
+        message = "Run files are for search relevance datasets."
+        raise ApplicationError(message, extra={"fields": {"run_file": [message]}})
+    if run_file is not None:
+        run_file_check(dataset=dataset, upload=run_file, ranker=ranker)
     with transaction.atomic():
         Dataset.objects.select_for_update().filter(pk=dataset.pk).first()
         busy = CandidateRun.objects.filter(dataset=dataset, status__in=(JobStatus.QUEUED, JobStatus.RUNNING)).first()
@@ -80,10 +107,16 @@ def candidate_run_create(
                 f"Candidate run {busy.pk} of this dataset is {job_state(busy)}; wait for it or cancel it first.",
                 extra={"run": busy.pk},
             )
+        if run_file is not None:
+            stored_run_file = run_file_store(dataset=dataset, upload=run_file, ranker=ranker)
+        if stored_run_file:
+            cleaned["run_file"] = stored_run_file
         try:
             with transaction.atomic():
-                run = CandidateRun.objects.create(dataset=dataset, params=config.to_dict(), created_by=user)
+                run = CandidateRun.objects.create(dataset=dataset, params=cleaned, created_by=user)
         except IntegrityError as error:  # a concurrent request got in first (SQLite takes no row lock)
+            if run_file is not None:
+                run_file_discard(stored_run_file)
             raise ConflictError("Another candidate run of this dataset has just been queued.") from error
         if enqueue:
             job_enqueue(run)
@@ -94,7 +127,10 @@ def candidate_run_retry(*, run: CandidateRun, user: AbstractBaseUser | None) -> 
     """A new run with the same settings after a failed or cancelled one; a finished run keeps its report."""
     if not run.can_retry:
         raise ConflictError(f"This candidate run is {job_state(run)}; only a failed or cancelled one can be retried.")
-    return candidate_run_create(dataset=run.dataset, user=user, params=run.params)
+    params = {name: value for name, value in run.params.items() if name != "run_file"}
+    return candidate_run_create(
+        dataset=run.dataset, user=user, params=params, stored_run_file=run.params.get("run_file")
+    )
 
 
 def candidate_run_execute(*, run_id: int, on_progress: Progress | None = None) -> CandidateRun | None:
@@ -142,6 +178,11 @@ def _rescore(dataset: Dataset) -> dict[str, Any] | None:
 
 
 def _summary(report: dict[str, Any]) -> str:
+    if "pooled" in report:
+        return (
+            f"{report['queries']:,} queries over {report['products']:,} products: {report['pooled']:,} pooled pairs, "
+            f"{report['created']:,} new tasks."
+        )
     ratio = report["reduction_ratio"]
     text = f"{report['candidates']:,} candidates, {report['new_pairs']:,} new pairs"
     if ratio is not None:
@@ -151,15 +192,28 @@ def _summary(report: dict[str, Any]) -> str:
     return text + "."
 
 
+def _relevance_report(dataset: Dataset, params: dict[str, Any], progress: Progress, check: Callable) -> dict:
+    # Checked again: the dataset's queries or products may have changed since the run was asked for.
+    stored = params.get("run_file")
+    runs = run_file_load(dataset=dataset, stored=stored) if stored else None
+    counts = relevance_candidates(
+        dataset=dataset, depth=params["depth"], pool=params["pool"], runs=runs, check=check, progress=progress
+    )
+    return asdict(counts)
+
+
 def _run(job: CandidateRun, run: JobRun, *, on_progress: Progress | None) -> None:
+    progress = _Progress(run, on_progress)
     try:
-        config = BlockingConfig.from_dict(job.params)
-        progress = _Progress(run, on_progress)
-        report = candidates_generate(dataset=job.dataset, config=config, progress=progress, check=run.check)
+        if job.dataset.task_type == TaskType.RELEVANCE:
+            report = _relevance_report(job.dataset, job.params, progress, run.check)
+        else:
+            config = BlockingConfig.from_dict(job.params)
+            report = candidates_generate(dataset=job.dataset, config=config, progress=progress, check=run.check)
     except (ApplicationError, BlockingConfigError) as error:
         run.fail(getattr(error, "message", str(error)), phase="")
         return
-    if report["new_pairs"]:
+    if report.get("new_pairs") or report.get("created"):
         rescore = _rescore(job.dataset)
         if rescore is not None:
             report["rescore"] = rescore

@@ -2,8 +2,10 @@
 no line here unless it brings a new kind of file.
 
 A matching dataset takes pairs files, and product files without labels: their products are stored without
-tasks, ready for a pairs file that names them by id (`left_id,right_id`). Whatever needs a task per
-product (labels in a product file, Label Studio and Prodigy exports) or a taxonomy of its own is refused.
+tasks, ready for a pairs file that names them by id (`left_id,right_id`). A relevance dataset likewise takes
+product files without labels, its search queries, and judgments files that grade (query, product) pairs.
+Whatever needs a task per product (labels in a product file, Label Studio and Prodigy exports) or a taxonomy of
+its own is refused.
 """
 
 from typing import Any
@@ -12,9 +14,18 @@ from config.errors import ApplicationError
 from datasets.models import Dataset
 from labeling.kinds import TaskKind, kind_get
 from labeling.kinds.matching import KIND as MATCHING
+from labeling.kinds.relevance import KIND as RELEVANCE
 from workspace.models import ImportKind
 
 ANNOTATED_KINDS = (ImportKind.LABELSTUDIO, ImportKind.PRODIGY)
+# The files only one task kind takes: what its tasks are made of.
+KIND_FILES = {
+    ImportKind.PAIRS: MATCHING,
+    ImportKind.QUERIES: RELEVANCE,
+    ImportKind.JUDGMENTS: RELEVANCE,
+}
+# The file that brings the answers of a kind without a task per product, named when another file is refused.
+ANSWER_FILES = {MATCHING.name: ImportKind.PAIRS, RELEVANCE.name: ImportKind.JUDGMENTS}
 
 
 def import_kinds_for(*, dataset: Dataset) -> list[str]:
@@ -32,21 +43,23 @@ def import_kind_check(*, dataset: Dataset, kind: str, options: dict[str, Any]) -
 
 def _refusal(task_kind: TaskKind, kind: str, options: dict[str, Any], dataset: Dataset) -> str | None:
     title = task_kind.title.lower()
-    if kind == ImportKind.PAIRS and task_kind.name != MATCHING.name:
-        return f"A pairs file goes into a {MATCHING.title.lower()} dataset; this one is {title}."
+    owner = KIND_FILES.get(kind)
+    if owner is not None and task_kind.name != owner.name:
+        return f"A {kind} file goes into a {owner.title.lower()} dataset; this one is {title}."
     if task_kind.fixed_labels and (kind == ImportKind.TAXONOMY or options.get("create_labels")):
         names = [repr(choice.name) for choice in task_kind.choices_for(dataset=dataset)]
         fixed = f"{', '.join(names[:-1])} and {names[-1]}" if len(names) > 1 else "".join(names)
         return f"A {title} dataset has fixed labels ({fixed}): it takes no taxonomy and creates no labels."
     if not task_kind.tasks_per_product:
+        answers = ANSWER_FILES[task_kind.name]
         if kind in ANNOTATED_KINDS:
             return (
                 f"A {ImportKind(kind).label.split(' (')[0]} file labels products one by one; the tasks of a "
-                f"{title} dataset are not single products. Import a pairs file."
+                f"{title} dataset are not single products. Import a {answers} file."
             )
         if kind == ImportKind.PRODUCTS and options.get("label_column"):
             return (
                 f"In a {title} dataset products have no task of their own, so a product file brings no labels: "
-                "import it without a label column, and the labels with a pairs file."
+                f"import it without a label column, and the labels with a {answers} file."
             )
     return None

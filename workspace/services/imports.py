@@ -4,8 +4,9 @@ Each batch commits its products, tasks, labels, row errors and the job's counter
 crash never leaves half a batch, and a redelivered job resumes after the last committed batch.
 Label Studio and Prodigy exports are the exception: they bring labels along, so they land whole in one
 transaction or not at all (a half-imported set of annotations would skew every agreement figure).
-Pairs files (matching datasets) run as product files do, in import_pairs; annotated exports in
-import_annotated; which files a dataset's kind takes is import_kinds'.
+Pairs files (matching datasets) run as product files do, in import_pairs; so do queries and judgments files
+(relevance datasets), in import_relevance; annotated exports in import_annotated; which files a dataset's kind
+takes is import_kinds'.
 """
 
 import csv
@@ -38,8 +39,11 @@ from workspace.services.import_annotated import run_annotated
 from workspace.services.import_batches import BatchResult, record_batch, records_write
 from workspace.services.import_kinds import ANNOTATED_KINDS, import_kind_check
 from workspace.services.import_pairs import run_pairs
+from workspace.services.import_relevance import run_judgments, run_queries
 from workspace.services.products import product_batch_write
 
+# The files read record by record, with their lines counted (the others are read whole).
+RECORD_FILES = (ImportKind.PRODUCTS, ImportKind.PAIRS, ImportKind.QUERIES, ImportKind.JUDGMENTS)
 OPTION_KEYS = {"format", "delimiter", "mapping", "label_column", "label_source", "create_labels", "labels"}
 
 
@@ -53,7 +57,13 @@ def _clean_options(kind: str, options: dict[str, Any]) -> dict[str, Any]:
     mapping = options.get("mapping", {})
     if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
         raise ApplicationError("mapping must map field names to column names.")
-    if kind == ImportKind.PAIRS or (kind == ImportKind.PRODUCTS and options.get("label_column")):
+    if kind in (ImportKind.QUERIES, ImportKind.JUDGMENTS) and ({"mapping", "label_column"} & options.keys()):
+        raise ApplicationError(
+            f"A {kind} file is read by its column names (query_id, query, product_id, grade...): it takes no "
+            "mapping and no label_column."
+        )
+    labeled_file = kind in (ImportKind.PAIRS, ImportKind.JUDGMENTS)
+    if labeled_file or (kind == ImportKind.PRODUCTS and options.get("label_column")):
         options.setdefault("label_source", "import")
     for flag in ("create_labels", "labels"):
         if not isinstance(options.get(flag, False), bool):
@@ -86,7 +96,7 @@ def import_job_create(
         detected = detect_format(head, file.name or "")
     except ImportFormatError as error:
         raise ApplicationError(str(error), extra={"file": file.name}) from error
-    if kind in (ImportKind.PRODUCTS, ImportKind.PAIRS):
+    if kind in RECORD_FILES:
         options.setdefault("format", detected)
     job = ImportJob(
         dataset=dataset,
@@ -150,22 +160,31 @@ def _run(job: ImportJob, run: JobRun) -> None:
                 run_annotated(job, stream, run)
             elif job.kind == ImportKind.PAIRS:
                 run_pairs(job, stream, run)
+            elif job.kind == ImportKind.QUERIES:
+                run_queries(job, stream, run)
+            elif job.kind == ImportKind.JUDGMENTS:
+                run_judgments(job, stream, run)
             else:
                 _run_products(job, stream, run)
     except ImportFormatError as error:
         run.fail(str(error))
         return
     job.refresh_from_db()
-    if run.finish(ImportStatus.SUCCEEDED, _summary(job)) and job.kind not in (ImportKind.TAXONOMY, ImportKind.PAIRS):
+    if run.finish(ImportStatus.SUCCEEDED, _summary(job)) and job.kind not in _NO_NEW_FEATURES:
         # The new products' feature rows are made now, in the background, not at the next training.
         dataset_id = job.dataset_id
         transaction.on_commit(lambda: catalog_matrix_refresh_task.delay(dataset_id))
 
 
+# The imports after which the catalog's feature rows need no refresh.
+_NO_NEW_FEATURES = (ImportKind.TAXONOMY, ImportKind.PAIRS, ImportKind.QUERIES, ImportKind.JUDGMENTS)
+_NOUNS = {ImportKind.PAIRS: "pairs ", ImportKind.QUERIES: "queries ", ImportKind.JUDGMENTS: "judgments "}
+
+
 def _summary(job: ImportJob) -> str:
-    """What became of the file, every line of it for a product or pairs file: created + updated + rejected + skipped
-    = read (pairs are counted, not their products)."""
-    noun = "pairs " if job.kind == ImportKind.PAIRS else ""
+    """What became of the file, every line of it for a file read record by record: created + updated + rejected +
+    skipped = read (pairs and judgments are counted, not their products)."""
+    noun = _NOUNS.get(job.kind, "")
     counts = f"{job.created_count} {noun}created, {job.updated_count} updated, {job.error_count} rows rejected"
     if not job.lines_read:
         return f"{counts}."

@@ -2,9 +2,11 @@
 
 from typing import Any, ClassVar
 
+from config.errors import ApplicationError
 from datasets.exporters import Columns
-from datasets.models import Dataset
-from labeling.kinds.base import Choice, TaskKind
+from datasets.models import Dataset, Label
+from datasets.selectors import label_list
+from labeling.kinds.base import Answer, Choice, TaskKind
 from labeling.kinds.relevance import export, page
 from labeling.kinds.relevance.grades import ESCI, GradeScale, scale_get
 
@@ -30,6 +32,7 @@ class RelevanceKind(TaskKind):
     export_columns: ClassVar[Columns] = export.COLUMNS
     split_groups: ClassVar[bool] = True  # by query
     trainable: ClassVar[bool] = True  # a pointwise ranker (models_app.ml.relevance), trained on the resolved grades
+    list_mode: ClassVar[bool] = True
 
     @property
     def fixed_labels(self) -> bool:
@@ -41,6 +44,23 @@ class RelevanceKind(TaskKind):
     def choices_for(self, *, dataset: Dataset) -> tuple[Choice, ...]:
         return grade_choices(scale_get(dataset.grade_scale))
 
+    def answer_clean(self, *, dataset: Dataset, label: Label | None, value: str | None, flagged: bool) -> Answer:
+        """As every kind reads an answer; a label of the dataset that is no grade of its scale (added by hand) is
+        refused too: its judgment would have no value for nDCG or agreement."""
+        answer = super().answer_clean(dataset=dataset, label=label, value=value, flagged=flagged)
+        scale = scale_get(dataset.grade_scale)
+        if answer.label is not None and answer.label.code not in scale.values:
+            allowed = ", ".join(f"{grade.code} ({grade.name})" for grade in scale.grades)
+            raise ApplicationError(
+                f"{answer.label.name!r} is not a grade of the {scale.title} scale; use one of: {allowed}.",
+                extra={"label": answer.label.pk},
+            )
+        return answer
+
+    def label_grades(self, *, dataset: Dataset) -> dict[int, float] | None:
+        values = scale_get(dataset.grade_scale).values
+        return {label.pk: float(values[label.code]) for label in label_list(dataset=dataset) if label.code in values}
+
     def task_title(self, *, task: Any) -> str:
         return f"{task.query.text} → {task.product.title}"
 
@@ -51,3 +71,12 @@ class RelevanceKind(TaskKind):
 
     def page_context(self, *, dataset: Any, task: Any, user: Any) -> dict[str, Any]:
         return page.page_context(dataset=dataset, task=task, user=user, choices=self.choices_for(dataset=dataset))
+
+    def list_context(
+        self, *, dataset: Dataset, tasks: list[Any], chosen: dict[int, int] | None = None,
+        flagged: set[int] | None = None,
+    ) -> dict[str, Any]:
+        """The list mode's page (`list_mode`): a query with its products."""
+        return page.query_list_context(
+            dataset=dataset, tasks=tasks, choices=self.choices_for(dataset=dataset), chosen=chosen, flagged=flagged
+        )

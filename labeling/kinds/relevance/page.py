@@ -23,3 +23,26 @@ def page_context(
         "grades": choice_buttons(dataset=dataset, choices=choices, suggestions=suggestions),
         "suggestions_shown": bool(suggestions),
     }
+
+
+def query_list_context(
+    *,
+    dataset: Dataset,
+    tasks: list[Task],
+    choices: tuple[Choice, ...],
+    chosen: dict[int, int] | None = None,
+    flagged: set[int] | None = None,
+) -> dict[str, Any]:
+    """The list mode's page: one query over its products (the tasks `query_lease_next` leased), each with the
+    grade and flag the judge gave it when a confirm is refused and the list shown again. No suggestions: a
+    grid of ten products with the model's odds under each would anchor every grade of the query."""
+    chosen, flagged = chosen or {}, flagged or set()
+    grades = choice_buttons(dataset=dataset, choices=choices, suggestions=[])
+    return {
+        "query": tasks[0].query if tasks else None,
+        "items": [
+            {"task": task, "product": task.product, "chosen": chosen.get(task.pk), "flagged": task.pk in flagged}
+            for task in tasks
+        ],
+        "grades": grades,
+    }

@@ -51,7 +51,7 @@ def test_bad_settings_and_other_kinds_are_refused_before_anything_is_queued(shop
     with pytest.raises(ApplicationError, match="k must be") as error:
         candidate_run_create(dataset=shops.dataset, user=lead, params={"k": 500})
     assert error.value.extra == {"fields": {"k": ["k must be a whole number from 1 to 100."]}}
-    with pytest.raises(ApplicationError, match="matching datasets"):
+    with pytest.raises(ApplicationError, match="for matching and search relevance datasets; in a categorization"):
         candidate_run_create(dataset=DatasetFactory(), user=lead, params={})
     assert not CandidateRun.objects.exists()
 

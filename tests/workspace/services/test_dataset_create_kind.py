@@ -73,3 +73,30 @@ def test_the_create_page_offers_the_kinds_and_creates_a_matching_dataset(client)
     dataset = Dataset.objects.get(name="Offers")
     assert response.status_code == 302
     assert (dataset.task_type, dataset.labels.count()) == ("matching", 2)
+
+
+def test_the_api_and_the_page_create_a_relevance_dataset_on_the_grade_scale_asked_for(client):
+    api = APIClient()
+    api.force_authenticate(UserFactory(is_staff=True))
+    response = api.post(
+        reverse("api-dataset-list"), {"name": "Search", "task_type": "relevance", "grade_scale": "binary"},
+        format="json",
+    )
+    assert (response.status_code, response.json()["grade_scale"]) == (201, "binary")
+    assert sorted(Label.objects.filter(dataset_id=response.json()["id"]).values_list("code", flat=True)) == ["0", "1"]
+    refused = api.post(reverse("api-dataset-list"), {"name": "X", "task_type": "relevance", "grade_scale": "stars"},
+                       format="json")
+    assert refused.status_code == 400 and "grade_scale" in str(refused.json())
+    wrong_kind = api.post(reverse("api-dataset-list"), {"name": "Y", "grade_scale": "esci"}, format="json")
+    assert wrong_kind.status_code == 400 and "only search relevance datasets grade" in wrong_kind.json()["detail"]
+
+    client.force_login(UserFactory(is_staff=True))
+    assert 'name="grade_scale"' in client.get(reverse("workspace:create")).content.decode()
+    client.post(
+        reverse("workspace:create"),
+        {"name": "Queries", "task_type": "relevance", "grade_scale": "", "overlap": 1, "gold_fraction": 0,
+         "gold_warmup": 3, "random_fraction": 0.1, "uncertainty_strategy": "margin", "lease_minutes": 10,
+         "retrain_every": 50, "cold_start_examples": 3, "suggestion_hide_fraction": 0},
+    )
+    dataset = Dataset.objects.get(name="Queries")
+    assert (dataset.task_type, dataset.grade_scale, dataset.labels.count()) == ("relevance", "esci", 4)

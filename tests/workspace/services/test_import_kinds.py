@@ -5,8 +5,9 @@ from django.core.files.base import ContentFile
 
 from config.errors import ApplicationError
 from datasets.models import Label
-from tests.factories import DatasetFactory, MatchingDatasetFactory
+from tests.factories import DatasetFactory, MatchingDatasetFactory, UserFactory
 from workspace.models import ImportJob, ImportKind, ImportStatus
+from workspace.services.datasets import dataset_create
 from workspace.services.import_kinds import import_kinds_for
 from workspace.services.imports import import_job_create, import_job_start
 
@@ -17,9 +18,10 @@ def create(dataset, kind: str, content: bytes = b"id,title\nP1,Lamp\n", name: st
     return import_job_create(dataset=dataset, user=None, kind=kind, file=ContentFile(content, name=name), **kwargs)
 
 
-def test_a_categorization_dataset_takes_every_file_but_pairs():
-    assert ImportKind.PAIRS not in import_kinds_for(dataset=DatasetFactory())
-    assert set(import_kinds_for(dataset=DatasetFactory())) == set(ImportKind.values) - {ImportKind.PAIRS}
+def test_a_categorization_dataset_takes_every_file_but_pairs_queries_and_judgments():
+    assert import_kinds_for(dataset=DatasetFactory()) == [
+        ImportKind.PRODUCTS, ImportKind.TAXONOMY, ImportKind.LABELSTUDIO, ImportKind.PRODIGY
+    ]
 
 
 def test_a_matching_dataset_takes_pairs_and_products():
@@ -50,9 +52,18 @@ def test_creating_missing_labels_in_a_dataset_with_fixed_labels_is_refused():
         create(MatchingDatasetFactory(), ImportKind.PRODUCTS, options={"create_labels": True})
 
 
-def test_a_product_file_with_labels_into_a_matching_dataset_is_refused_at_creation_and_at_the_mapping():
-    dataset = MatchingDatasetFactory()
-    with pytest.raises(ApplicationError, match="products have no task of their own"):
+@pytest.mark.parametrize(
+    "make, answers",
+    [
+        (MatchingDatasetFactory, "pairs"),
+        (lambda: dataset_create(user=UserFactory(), name="Search", task_type="relevance"), "judgments"),
+    ],
+)
+def test_a_product_file_with_labels_into_a_dataset_without_product_tasks_is_refused_at_creation_and_at_the_mapping(
+    make, answers
+):
+    dataset = make()
+    with pytest.raises(ApplicationError, match=f"products have no task of their own.*with a {answers} file"):
         create(dataset, ImportKind.PRODUCTS, b"id,title,label\nP1,Lamp,1\n", options={"label_column": "label"})
     draft = create(dataset, ImportKind.PRODUCTS, b"id,title,label\nP1,Lamp,1\n", start=False)
     with pytest.raises(ApplicationError, match="products have no task of their own"):

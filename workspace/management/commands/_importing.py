@@ -1,5 +1,5 @@
-"""Shared by import_products, import_pairs and import_taxonomy: open the file, make the job, run it here or in
-the worker."""
+"""Shared by the import_* commands (products, pairs, taxonomy, queries, judgments): open the file, make the job,
+run it here or in the worker."""
 
 import json
 from pathlib import Path

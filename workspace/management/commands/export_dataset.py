@@ -20,7 +20,7 @@ class Command(BaseCommand):
             "--format",
             required=True,
             help="csv, jsonl, json or parquet; spacy or labelstudio for categorization, ditto, clusters_csv or "
-            "clusters_jsonl for matching.",
+            "clusters_jsonl for matching; qrels for search relevance.",
         )
         parser.add_argument("--out", required=True, type=Path, help="The file to write; replaced once complete.")
         parser.add_argument(

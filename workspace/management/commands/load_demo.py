@@ -1,5 +1,5 @@
-"""Demo users, a generated demo catalog and demo pairs to match, for `make run`. Never run this on a production
-database."""
+"""Demo users, a generated demo catalog, demo pairs to match and demo search queries to judge, for `make run`.
+Never run this on a production database."""
 
 import csv
 import io
@@ -12,15 +12,19 @@ from django.db import transaction
 from datasets.importers import TaxonomyRow
 from datasets.models import Dataset, Role, TaskType
 from datasets.services.datasets import membership_set
+from datasets.services.queries import queries_upsert
 from datasets.services.taxonomy import taxonomy_upsert
 from labeling.kinds.matching.demo import demo_pairs
-from workspace.demo import demo_catalog_csv, demo_taxonomy
+from labeling.kinds.relevance.candidates import POOL, relevance_candidates
+from workspace.demo import demo_catalog_csv, demo_products, demo_taxonomy
+from workspace.demo_search import demo_queries
 from workspace.models import ImportKind
 from workspace.services.datasets import dataset_create
 from workspace.services.imports import import_job_create, import_job_run
 
 DEMO_DATASET = "Demo catalog"
 DEMO_MATCHING = "Demo matching"
+DEMO_SEARCH = "Demo search"
 # One pair in this many keeps its label in the file: answers of an earlier tool, imported from source "seed".
 LABELED_EVERY = 4
 # username -> (password, is_superuser, role in the demo dataset)
@@ -33,11 +37,16 @@ DEMO_USERS = {
 
 
 class Command(BaseCommand):
-    help = "Create demo users (admin, lead, annotator, annotator2), the demo catalog and the demo pairs, once each."
+    help = (
+        "Create demo users (admin, lead, annotator, annotator2), the demo catalog, the demo pairs and the demo "
+        "search, once each."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--products", type=int, default=3000)
         parser.add_argument("--pairs", type=int, default=200)
+        parser.add_argument("--search-products", type=int, default=1000)
+        parser.add_argument("--queries", type=int, default=60)
 
     def handle(self, *args: object, **options: object) -> None:
         users = self._users()
@@ -49,6 +58,10 @@ class Command(BaseCommand):
             self.stdout.write("Demo pairs already loaded.")
         else:
             self._matching(users, options["pairs"])
+        if Dataset.objects.filter(name=DEMO_SEARCH).exists():
+            self.stdout.write("Demo search already loaded.")
+        else:
+            self._search(users, options["search_products"], options["queries"])
 
     def _catalog(self, users: dict, count: int) -> None:
         with transaction.atomic():
@@ -83,6 +96,25 @@ class Command(BaseCommand):
         file = ContentFile(buffer.getvalue().encode(), name="demo-pairs.csv")
         job = self._import(users, dataset, ImportKind.PAIRS, file, options={"label_source": "seed"})
         self.stdout.write(f"Demo pairs loaded: {job.message}")
+
+    def _search(self, users: dict, products: int, queries: int) -> None:
+        """A relevance dataset over demo products, with shoppers' queries and BM25's top 10 of each to judge. BM25
+        runs here (a second for the demo's size), like the demo's imports, so the queue is full when the server
+        starts."""
+        dataset = self._dataset(
+            users,
+            name=DEMO_SEARCH,
+            task_type=TaskType.RELEVANCE,
+            description="Shoppers' search queries over generated products: grade how well each result answers its "
+            "query (exact, substitute, complement, irrelevant).",
+        )
+        csv_text = demo_catalog_csv(products, seed=23, with_category=False)
+        job = self._import(users, dataset, ImportKind.PRODUCTS, ContentFile(csv_text.encode(), name="demo-search.csv"))
+        queries_upsert(dataset=dataset, rows=demo_queries(demo_products(products, seed=23), count=queries))
+        counts = relevance_candidates(dataset=dataset, pool=POOL)
+        self.stdout.write(
+            f"Demo search loaded: {job.message} {counts.queries} queries, {counts.created} results to judge."
+        )
 
     def _dataset(self, users: dict, **settings: object) -> Dataset:
         """A demo dataset led by "lead", with the other demo users in their demo roles."""

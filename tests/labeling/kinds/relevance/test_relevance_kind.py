@@ -6,12 +6,13 @@ import io
 
 import pytest
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from config.errors import ApplicationError
 from datasets.models import Query
 from labeling.kinds import kind_get
 from labeling.kinds.relevance.candidates import relevance_candidates
-from labeling.models import Annotation, Task
+from labeling.models import Annotation, Review, Task
 from labeling.services import annotation_submit
 from tests.factories import ProductFactory, UserFactory, member
 from workspace.services.datasets import dataset_create, dataset_update
@@ -157,3 +158,45 @@ def test_a_split_keeps_each_query_whole():
             splits_of.setdefault(row["query_id"], set()).add(row["split"])
         assert all(len(splits) == 1 for splits in splits_of.values())
         assert {split for splits in splits_of.values() for split in splits} == {"train", "dev", "test"}
+
+
+def test_the_api_serves_the_query_with_its_product_and_takes_a_grade_by_value():
+    dataset = relevance_dataset()
+    api = APIClient()
+    api.force_authenticate(member(dataset, "judge"))
+    task = api.post(reverse("api-task-next", args=[dataset.pk])).json()
+    served = Task.objects.get(pk=task["id"])
+    assert (task["kind"], task["product"]["id"], task["items"]) == ("relevance", served.product_id, [])
+    assert task["query"] == {"id": served.query_id, "external_id": served.query.external_id,
+                             "text": served.query.text, "locale": ""}
+    response = api.post(reverse("api-task-submit", args=[task["id"]]), {"answer": "complement"}, format="json")
+    assert response.status_code == 201
+    assert Annotation.objects.get(task_id=task["id"]).label.code == "C"
+    refused = api.post(reverse("api-task-submit", args=[served.pk]), {"answer": "perfect"}, format="json")
+    assert refused.status_code == 400 and "exact, substitute, complement, irrelevant" in refused.json()["detail"]
+
+
+def test_a_disagreement_is_reviewed_with_the_query_the_grades_on_their_keys_and_decided(client):
+    dataset = relevance_dataset(overlap=2)
+    task = Task.objects.filter(dataset=dataset).first()
+    grades = {label.code: label for label in dataset.labels.all()}
+    annotation_submit(task=task, user=member(dataset, "ann"), label=grades["E"], flagged=False)
+    annotation_submit(task=task, user=member(dataset, "bob"), label=grades["C"], flagged=False)
+    client.force_login(member(dataset, "lead", role="lead"))
+    html = client.get(reverse("labeling:review", args=[dataset.pk])).content.decode()
+    assert f"“{task.query.text}”" in html and task.product.title in html
+    assert "<kbd>1</kbd>…<kbd>4</kbd> choose" in html and "/</kbd> search" not in html
+    for code, key in (("E", "1"), ("S", "2"), ("C", "3"), ("I", "4")):
+        assert f'value="{grades[code].pk}" required data-key="{key}"' in html
+    decided = client.post(reverse("labeling:review-decide", args=[dataset.pk, task.pk]), {"label": grades["S"].pk})
+    assert decided.status_code in (200, 302)
+    assert Review.objects.get(task=task).label.code == "S"
+
+
+def test_a_results_history_is_titled_by_its_query_and_product(client):
+    dataset = relevance_dataset()
+    task = Task.objects.filter(dataset=dataset).select_related("query", "product").first()
+    annotation_submit(task=task, user=member(dataset, "ann"), label=dataset.labels.get(code="E"), flagged=False)
+    client.force_login(member(dataset, "lead", role="lead"))
+    html = client.get(reverse("labeling:task-history", args=[dataset.pk, task.pk])).content.decode()
+    assert f"{task.query.text} → {task.product.title}" in html and "exact" in html
