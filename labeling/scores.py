@@ -101,7 +101,7 @@ _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
 _COPY_TRAILER = b"\xff\xff"
 
 
-def _copy_rows(columns: list[tuple[str, np.ndarray]]) -> bytes:
+def binary_copy_rows(columns: list[tuple[str, np.ndarray]]) -> bytes:
     """Rows of a binary COPY of fixed-width columns (bigint, double precision), built as one numpy record array."""
     fields = [("count", ">i2")]
     for name, values in columns:
@@ -142,7 +142,8 @@ def _write_arrays_postgres(
         cursor.execute("SET LOCAL synchronous_commit TO OFF")
         cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ({definitions})")
         cursor.execute(f"TRUNCATE {stage}")
-        cursor.cursor.copy_expert(f"COPY {stage} FROM STDIN WITH (FORMAT binary)", io.BytesIO(_copy_rows(columns)))
+        rows = io.BytesIO(binary_copy_rows(columns))
+        cursor.cursor.copy_expert(f"COPY {stage} FROM STDIN WITH (FORMAT binary)", rows)
         cursor.execute(
             f"""
             UPDATE labeling_task AS task

@@ -64,6 +64,11 @@ def test_another_rankers_top_joins_the_pool_and_a_second_run_adds_only_new_pairs
     assert counts.created == 1
     assert Task.objects.get(pk=answered.pk).is_complete  # kept as it was
     assert results(dataset, "shop search") == [("q1", 1, "buds")]
+    # BM25 keeps its scores, best first; an imported ranking has none.
+    assert QueryResult.objects.get(ranker="shop search").score is None
+    bm25 = list(QueryResult.objects.filter(dataset=dataset, ranker=BM25, query_id=q1).order_by("rank"))
+    assert all(row.score > 0 for row in bm25)
+    assert [row.score for row in bm25] == sorted((row.score for row in bm25), reverse=True)
     assert len(set(Task.objects.filter(dataset=dataset).values_list("random_key", flat=True))) == 3
 
 
