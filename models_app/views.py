@@ -155,10 +155,24 @@ def _figures_shown(metrics: dict) -> dict:
     return _matcher_shown(metrics) if "f1" in metrics else _shown(headline(metrics))
 
 
+def _ranking_shown(metrics: dict) -> dict | None:
+    """A relevance ranker's nDCG@10 on its held-out queries beside BM25's on the same queries; None for a model
+    that ranks nothing."""
+    if metrics.get("ndcg_at_10") is None:
+        return None
+    bm25 = metrics.get("bm25_ndcg_at_10")
+    return {
+        "ndcg": f"{metrics['ndcg_at_10']:.3f}",
+        "bm25": f"{bm25:.3f}" if bm25 is not None else "",
+        "queries": f"{metrics.get('queries', 0):,}",
+    }
+
+
 def _figures(version: ModelVersion) -> dict:
     metrics, timings = version.metrics or {}, version.timings or {}
     return {
         **_figures_shown(metrics),
+        "ranking": _ranking_shown(metrics),
         "labels": f"{version.label_count:,}",
         "scored": f"{version.scored_count:,}",
         "note": metrics.get("note", ""),

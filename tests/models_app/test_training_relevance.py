@@ -10,6 +10,7 @@ from config.errors import ApplicationError
 from labeling.models import Task
 from labeling.services import annotation_submit
 from models_app.ml import load_ranker
+from models_app.ml.figures import MIN_EVALUATED
 from models_app.ml.relevance import query_holdout_split
 from models_app.models import ModelVersion, TrainingTrigger, VersionStatus
 from models_app.services.training import model_version_train, training_request
@@ -133,3 +134,16 @@ def test_the_models_page_shows_a_rankers_version_with_its_grades(judged, client)
     assert response.status_code == 200
     page = response.content.decode()
     assert f"Version {version.number}" in page or f"v{version.number}" in page
+    # 24 held-out judgments: too few for figures, nDCG included.
+    assert 'id="figures-withheld"' in page and "nDCG@10" not in page
+
+
+def test_the_models_page_shows_the_rankers_ndcg_beside_bm25s_once_figures_are_shown(judged, client):
+    version = train(judged)
+    # As a larger holdout would measure it: enough held-out judgments for the page to show figures.
+    metrics = {**version.metrics, "n": MIN_EVALUATED}
+    ModelVersion.objects.filter(pk=version.pk).update(metrics=metrics)
+    client.force_login(member(judged, "lead", role="lead"))
+    page = client.get(reverse("models_app:page", args=[judged.pk])).content.decode()
+    assert f"<dt>nDCG@10</dt><dd>{metrics['ndcg_at_10']:.3f}<br>" in page
+    assert f"BM25 {metrics['bm25_ndcg_at_10']:.3f} on the same {metrics['queries']:,} held-out queries" in page
