@@ -94,9 +94,35 @@ def _reached(curve: list[dict], bar: float | None) -> int | None:
     return next((point["labels"] for point in curve if (point["ndcg_at_10"] or 0) >= bar), None)
 
 
-def run() -> dict:
+def seeds() -> list[int]:
+    """P10_SEEDS ("1,2,3"), else P10_SEED alone: each seed draws its own queries and its own orders."""
+    raw = os.environ.get("P10_SEEDS") or os.environ.get("P10_SEED") or "1"
+    try:
+        return [int(part) for part in raw.split(",") if part.strip()]
+    except ValueError:
+        raise BenchError(f"P10_SEEDS={raw!r}: whole numbers separated by commas, e.g. 1,2,3") from None
+
+
+def run_seeds() -> dict:
+    """`run` for each seed; with several, the labels each uncertainty order needs to match random order's
+    nDCG@10, per seed and their mean (a seed where it never does counts as the labels simulated)."""
+    runs = {seed: run(seed) for seed in seeds()}
+    if len(runs) == 1:
+        return next(iter(runs.values()))
+    strategies = list(next(iter(runs.values()))["labels_to_match_random"])
+    labels = next(iter(runs.values()))["labels"]
+    summary = {}
+    for strategy in strategies:
+        reached = [runs[seed]["labels_to_match_random"][strategy] for seed in runs]
+        counted = [labels if count is None else count for count in reached]
+        summary[strategy] = {"per_seed": reached, "mean": round(sum(counted) / len(counted))}
+    return {"seeds": {str(seed): result for seed, result in runs.items()}, "labels": labels,
+            "labels_to_match_random": summary}
+
+
+def run(seed: int = 1) -> dict:
     queries_wanted, labels = env_int("P10_QUERIES", 400), env_int("P10_LABELS", 1000)
-    batch, pool, seed = env_int("P10_BATCH", 100), env_int("P10_POOL", 10), env_int("P10_SEED", 1)
+    batch, pool = env_int("P10_BATCH", 100), env_int("P10_POOL", 10)
     strategies = [s.strip() for s in os.environ.get("P10_STRATEGIES", "margin,entropy").split(",") if s.strip()]
     offers = RelevanceSet.from_pricerunner()
     queries = random.Random(seed).sample(sorted(offers.queries), min(queries_wanted, len(offers.queries)))
@@ -126,6 +152,30 @@ def run() -> dict:
 
 
 def _report(result: dict) -> str:
+    if "seeds" not in result:
+        return _seed_report(result)
+    lines = [
+        "# P10: learning to rank relevance on PriceRunner (`python -m bench.p10_relevance_learning`)", "",
+        f"Measured {result['measured']} on {os.cpu_count()} CPUs, {len(result['seeds'])} seeds (P10_SEEDS), each its "
+        "own draw of queries and orders. Labels an uncertainty order needs to reach random order's learned "
+        f"nDCG@10 at {result['labels']:,} labels (the mean counts a seed that never does as {result['labels']:,}):", "",
+        "| order | " + " | ".join(f"seed {seed}" for seed in result["seeds"]) + " | mean |",
+        "| --- | " + " | ".join("---:" for _ in result["seeds"]) + " | ---: |",
+    ]
+    for strategy, figures in result["labels_to_match_random"].items():
+        cells = ["not reached" if count is None else f"{count:,}" for count in figures["per_seed"]]
+        lines.append(f"| {strategy} | " + " | ".join(cells) + f" | **{figures['mean']:,}** |")
+    lines += ["", "| seed | BM25 nDCG@10 | random order's learned nDCG@10 at the end |", "| ---: | ---: | ---: |"]
+    for seed, run in result["seeds"].items():
+        last = run["runs"]["random"]["curve"][-1]
+        lines.append(f"| {seed} | {last['bm25_ndcg_at_10']} | {run['random_ndcg_at_end']} |")
+    for seed, run in result["seeds"].items():
+        body = _seed_report({"measured": result["measured"], **run}).split("\n", 2)[2]
+        lines += ["", f"## Seed {seed}", "", body]
+    return "\n".join(lines)
+
+
+def _seed_report(result: dict) -> str:
     strategies = list(result["runs"])
     curves = {s: {point["labels"]: point for point in result["runs"][s]["curve"]} for s in strategies}
     random_run = result["runs"]["random"]
@@ -183,7 +233,7 @@ def main() -> int:
     if not data.PRICERUNNER.is_file():
         print(f"bench: P10 needs PriceRunner at {data.PRICERUNNER}", file=sys.stderr)
         return 1
-    result = {"measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), **run()}
+    result = {"measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), **run_seeds()}
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     (RESULTS_DIR / "p10_relevance_learning.json").write_text(json.dumps(result, indent=2) + "\n")
     (RESULTS_DIR / "p10_relevance_learning.md").write_text(_report(result))
