@@ -15,7 +15,7 @@ from django.db.models import Count
 from config.errors import ApplicationError, ConflictError
 from config.jobs.dispatch import job_enqueue
 from config.jobs.lifecycle import JobRun, job_execute, job_state
-from datasets.models import Dataset
+from datasets.models import Dataset, TaskType
 from datasets.services.datasets import dataset_update
 from labeling.models import Annotation, AnnotationStatus
 from models_app.ml import PRESETS, ConfigError, ModelConfig, cross_validate
@@ -108,6 +108,12 @@ def experiment_create(
     """Queue a comparison of the named configs (presets, "current") and any custom ones, for the worker."""
     if isinstance(folds, bool) or not isinstance(folds, int) or not MIN_FOLDS <= folds <= MAX_FOLDS:
         raise ApplicationError(f"Folds must be a whole number from {MIN_FOLDS} to {MAX_FOLDS}.", extra={"folds": folds})
+    if dataset.task_type != TaskType.CATEGORIZATION:
+        raise ApplicationError(
+            "Preprocessing experiments compare a categorizer's text settings; this dataset's model is trained on its "
+            "own kind of answers (pairs or graded results), so there is nothing here to compare.",
+            extra={"task_type": dataset.task_type},
+        )
     configs = _configs(dataset, list(names), custom or {})
     _check_labels(dataset)
     return _queue(dataset=dataset, user=user, configs=configs, folds=folds, seed=0)

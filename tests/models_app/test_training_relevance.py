@@ -13,6 +13,7 @@ from models_app.ml import load_ranker
 from models_app.ml.figures import MIN_EVALUATED
 from models_app.ml.relevance import query_holdout_split
 from models_app.models import ModelVersion, TrainingTrigger, VersionStatus
+from models_app.services.experiments import experiment_create
 from models_app.services.training import model_version_train, training_request
 from tests.factories import member
 from tests.models_app.relevance_set import relevance_set
@@ -147,3 +148,11 @@ def test_the_models_page_shows_the_rankers_ndcg_beside_bm25s_once_figures_are_sh
     page = client.get(reverse("models_app:page", args=[judged.pk])).content.decode()
     assert f"<dt>nDCG@10</dt><dd>{metrics['ndcg_at_10']:.3f}<br>" in page
     assert f"BM25 {metrics['bm25_ndcg_at_10']:.3f} on the same {metrics['queries']:,} held-out queries" in page
+
+
+def test_preprocessing_experiments_are_a_categorizers_and_refused_here(judged, client):
+    with pytest.raises(ApplicationError, match="compare a categorizer's text settings"):
+        experiment_create(dataset=judged, user=None, names=["default"])
+    client.force_login(member(judged, "lead", role="lead"))
+    page = client.get(reverse("models_app:page", args=[judged.pk])).content.decode()
+    assert "Preprocessing experiments" not in page
