@@ -7,9 +7,9 @@ The names match a labeling config of `<Text name="text" value="$text"/>` and
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from operator import itemgetter
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 from .common import BASE_COLUMNS, Row, peek, write_json_array
 
@@ -17,6 +17,7 @@ FROM_NAME = "category"
 TO_NAME = "text"
 # Everything but the label goes into task data, so a round trip back to products loses nothing.
 # Annotation-level columns (raw policy) go on the annotation, not the task.
+T = TypeVar("T")
 _DATA_FIELDS = (*(name for name in BASE_COLUMNS if name != "label"), "attributes", "votes", "agreement", "flagged")
 
 
@@ -56,16 +57,25 @@ def write_labelstudio(rows: Iterable[Row], out: BinaryIO) -> int:
     Returns the number of rows (annotations for the raw policy) written, like the other formats.
     """
     first, stream = peek(rows)
-    if first is None or "annotator" not in first:
-        return write_json_array((to_task(row) for row in stream), out)
+    key = itemgetter("external_id") if first is not None and "annotator" in first else None
+    return write_tasks(stream, out, lambda items: to_task(items[0], items), key)
+
+
+def write_tasks(
+    items: Iterable[T], out: BinaryIO, to_task: Callable[[list[T]], dict[str, Any]], key: Callable[[T], Any] | None
+) -> int:
+    """A JSON array of tasks: one per item, or with `key` one per run of consecutive items sharing it (the raw
+    policy's annotations of one product). Returns the items written."""
+    if key is None:
+        return write_json_array((to_task([item]) for item in items), out)
     count = 0
 
     def grouped() -> Iterator[dict[str, Any]]:
         nonlocal count
-        for _, group in itertools.groupby(stream, key=itemgetter("external_id")):
-            items = list(group)
-            count += len(items)
-            yield to_task(items[0], items)
+        for _, group in itertools.groupby(items, key=key):
+            run = list(group)
+            count += len(run)
+            yield to_task(run)
 
     write_json_array(grouped(), out)
     return count

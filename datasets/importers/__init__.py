@@ -3,7 +3,8 @@
 files: opening and sniffing; lines: physical lines, every one accounted for; records: record streams
 per format; values: per-value checks; mapping: column -> field; products and taxonomy: the validated
 rows; pairs: product pairs for matching; queries and judgments: a relevance dataset's search queries and
-grades; labelstudio and prodigy: labeled exports of other tools (annotated: what they share).
+grades; labelstudio and prodigy: labeled exports of other tools (annotated: what they share); prodigy_spans:
+Prodigy's marked texts (ner_manual, spans.manual) for span labeling.
 """
 
 from .annotated import AnnotatedRow
@@ -14,6 +15,7 @@ from .lines import LineCount
 from .mapping import PRODUCT_FIELDS, suggest_mapping
 from .pairs import PairRow, PairSide, ProductRef, pair_key, parse_pairs
 from .prodigy import parse_prodigy
+from .prodigy_spans import ImportedSpan, SpanFile, SpanRow, parse_prodigy_spans
 from .products import FIELD_LIMITS, ProductRow, parse_products, read_header
 from .queries import QueryRow, parse_queries
 from .taxonomy import TaxonomyRow, parse_taxonomy, split_path
@@ -23,6 +25,7 @@ __all__ = [
     "PRODUCT_FIELDS",
     "AnnotatedRow",
     "ImportFormatError",
+    "ImportedSpan",
     "JudgmentRow",
     "LineCount",
     "PairRow",
@@ -31,6 +34,8 @@ __all__ = [
     "ProductRow",
     "QueryRow",
     "RowError",
+    "SpanFile",
+    "SpanRow",
     "TaxonomyRow",
     "detect_format",
     "open_text",
@@ -39,6 +44,7 @@ __all__ = [
     "parse_labelstudio",
     "parse_pairs",
     "parse_prodigy",
+    "parse_prodigy_spans",
     "parse_products",
     "parse_queries",
     "parse_taxonomy",
