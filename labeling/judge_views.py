@@ -51,7 +51,7 @@ def _render_list(
         "error": error,
         **kind.list_context(dataset=dataset, tasks=tasks, chosen=chosen, flagged=flagged),
     }
-    template = "labeling/kinds/relevance/judge_list.html"
+    template = kind.list_template
     return render(request, f"{template}#query" if request.htmx else template, context, status=400 if error else 200)
 
 

@@ -89,9 +89,13 @@ class TaskKind(ABC):
     # Whether an export's split keeps groups of tasks together (a relevance dataset's queries): its split-pass
     # rows then carry the group's id after the six shared columns.
     split_groups: ClassVar[bool] = False
-    # Whether judges may also work through a list of tasks at once (a relevance query's products), with
-    # `list_context` giving that page.
-    list_mode: ClassVar[bool] = False
+    # The page of a list of tasks worked through at once (a relevance query's products), when the kind has one;
+    # `list_context` gives what it shows.
+    list_template: ClassVar[str | None] = None
+
+    @property
+    def list_mode(self) -> bool:
+        return self.list_template is not None
 
     @property
     def multi_item(self) -> bool:

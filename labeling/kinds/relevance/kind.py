@@ -32,7 +32,7 @@ class RelevanceKind(TaskKind):
     export_columns: ClassVar[Columns] = export.COLUMNS
     split_groups: ClassVar[bool] = True  # by query
     trainable: ClassVar[bool] = True  # a pointwise ranker (models_app.ml.relevance), trained on the resolved grades
-    list_mode: ClassVar[bool] = True
+    list_template: ClassVar[str | None] = "labeling/kinds/relevance/judge_list.html"
 
     @property
     def fixed_labels(self) -> bool:
