@@ -69,6 +69,14 @@ def annotators() -> list:
     return users
 
 
+def copy_products(cursor, dataset_id: int, rows) -> None:
+    """The bench catalog's rows (`rows`: a binary file of its CSV, header first) as products of the dataset, by COPY
+    into the staging table (kept for the caller's transaction) and one INSERT."""
+    cursor.execute(STAGE)
+    cursor.copy_expert("COPY bench_stage FROM STDIN WITH (FORMAT csv, HEADER true)", rows)
+    cursor.execute(PRODUCTS, [dataset_id])
+
+
 def load_dataset(path: Path, users: list) -> QueueSetup:
     """A dataset with every row of `path` as a product and an open task, the file's categories as labels."""
     from django.db import connection, transaction
@@ -81,9 +89,7 @@ def load_dataset(path: Path, users: list) -> QueueSetup:
         dataset = Dataset.objects.create(name=f"bench queue {path.stem}")
         Membership.objects.bulk_create([Membership(dataset=dataset, user=user, role=Role.ANNOTATOR) for user in users])
         with connection.cursor() as cursor, path.open("rb") as handle:
-            cursor.execute(STAGE)
-            cursor.copy_expert("COPY bench_stage FROM STDIN WITH (FORMAT csv, HEADER true)", handle)
-            cursor.execute(PRODUCTS, [dataset.pk])
+            copy_products(cursor, dataset.pk, handle)
             cursor.execute(TASKS, [dataset.pk, str(dataset.seed), dataset.pk])
             cursor.execute("SELECT DISTINCT category FROM bench_stage WHERE category <> '' ORDER BY 1")
             categories = [row[0] for row in cursor.fetchall()]

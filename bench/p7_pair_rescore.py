@@ -74,9 +74,7 @@ def _load(path: Path, products: int) -> int:
         dataset.retrain_every = 0
         dataset.save(update_fields=["retrain_every"])
         with connection.cursor() as cursor:
-            cursor.execute(p2_setup.STAGE)
-            cursor.copy_expert("COPY bench_stage FROM STDIN WITH (FORMAT csv, HEADER true)", head)
-            cursor.execute(p2_setup.PRODUCTS, [dataset.pk])
+            p2_setup.copy_products(cursor, dataset.pk, head)
     return dataset.pk
 
 

@@ -89,9 +89,7 @@ def pipeline(scale: int, queries: int) -> dict | None:
     with transaction.atomic():
         dataset = dataset_create(user=user, name=f"bench relevance {path.stem}", task_type="relevance")
         with connection.cursor() as cursor, path.open("rb") as handle:
-            cursor.execute(p2_setup.STAGE)
-            cursor.copy_expert("COPY bench_stage FROM STDIN WITH (FORMAT csv, HEADER true)", handle)
-            cursor.execute(p2_setup.PRODUCTS, [dataset.pk])
+            p2_setup.copy_products(cursor, dataset.pk, handle)
     asked = sorted(set(_queries(queries)))
     queries_upsert(dataset=dataset, rows=[QueryRow(n, f"q{n}", text) for n, text in enumerate(asked, start=1)])
     with connection.cursor() as cursor:
