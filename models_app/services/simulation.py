@@ -86,7 +86,7 @@ def simulate_labeling_check(*, dataset: Dataset) -> None:
     kind = kind_get(dataset.task_type)
     if kind.name not in KINDS:
         raise ApplicationError(
-            f"{dataset.name!r} is a {kind.title.lower()} dataset; the active-learning simulation runs on "
+            f"{dataset.name!r} is a dataset of {kind.title.lower()}; the active-learning simulation runs on "
             "categorization, product matching and search relevance datasets only.",
             extra={"task_type": dataset.task_type},
         )

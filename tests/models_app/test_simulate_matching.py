@@ -202,7 +202,7 @@ def test_a_kind_without_a_simulation_is_refused_before_the_truth_is_read(tmp_pat
     out = tmp_path / "out.json"
     with pytest.raises(
         CommandError,
-        match=r"'Queries' is a attribute spans dataset; .* categorization, product matching and search relevance",
+        match=r"'Queries' is a dataset of attribute spans; .* categorization, product matching and search relevance",
     ):
         simulate(dataset, tmp_path / "missing.csv", out)
     assert not out.exists() and not Annotation.objects.exists()
