@@ -2,7 +2,7 @@
 
 On PriceRunner's relevance set (`bench.relevance_set`: cluster labels are the queries, the cluster's offers
 Exact, its category's other offers Substitutes, the rest Irrelevant), P10_QUERIES queries drawn with the seed
-over the whole catalog (35k offers, titles only): a relevance dataset per run, its candidates made by the app
+over the whole catalog (35k offers: titles and categories): a relevance dataset per run, its candidates made by the app
 (`relevance_candidates`: BM25's top 100 kept, its top P10_POOL pooled into tasks). The truth grades every
 kept result and every Exact offer of each query. `manage.py simulate_labeling` then grades P10_LABELS
 pairs in random order and in each uncertainty order of P10_STRATEGIES, training every P10_BATCH labels;
@@ -43,8 +43,10 @@ def _build(offers: RelevanceSet, queries: list[str], *, name: str, seed: int, po
     lead = get_user_model().objects.get_or_create(username="p10-lead")[0]
     dataset = dataset_create(user=lead, name=name, task_type="relevance", seed=seed, retrain_every=0)
     products_upsert(dataset=dataset, rows=[
-        ProductRow(line=i + 1, external_id=external_id, title=title)
-        for i, (external_id, title) in enumerate(zip(offers.ids, offers.titles, strict=True))
+        ProductRow(line=i + 1, external_id=external_id, title=title, attributes={"category": category})
+        for i, (external_id, title, category) in enumerate(
+            zip(offers.ids, offers.titles, offers.categories.tolist(), strict=True)
+        )
     ])
     queries_upsert(dataset=dataset, rows=[
         QueryRow(line=i + 1, external_id=offers.queries[label][0], text=label) for i, label in enumerate(queries)

@@ -114,7 +114,7 @@ def quality(k: int = 100, train_depth: int = 20, seed: int = 1) -> dict | None:
     if not data.PRICERUNNER.is_file():
         return None
     from labeling.kinds.relevance.bm25 import bm25_index, bm25_top
-    from models_app.ml.relevance import RelevanceFeaturizer, train_relevance
+    from models_app.ml.relevance import TOP, RelevanceFeaturizer, train_relevance
 
     offers = RelevanceSet.from_pricerunner()
     titles = offers.titles
@@ -141,7 +141,7 @@ def quality(k: int = 100, train_depth: int = 20, seed: int = 1) -> dict | None:
     featurizer = RelevanceFeaturizer.fit(titles)
 
     def features(rows: list[int], depth: int) -> tuple[np.ndarray, list[int], list[np.ndarray]]:
-        pairs_query, pairs_title, bm25, ranks, picked = [], [], [], [], []
+        pairs_query, pairs_title, bm25, ranks, picked, categories, tops = [], [], [], [], [], [], []
         for row in rows:
             top = found[row][:depth]
             picked.append(top)
@@ -149,7 +149,12 @@ def quality(k: int = 100, train_depth: int = 20, seed: int = 1) -> dict | None:
             pairs_title += [titles[p] for p in top]
             bm25 += scores[row][: len(top)].tolist()
             ranks += list(range(1, len(top) + 1))
-        table = featurizer.transform(pairs_query, pairs_title, pairs_title, bm25=bm25, ranks=ranks)
+            # The offer's category, as a catalog's "category" attribute gives it to the app's ranker.
+            categories += offers.categories[top].tolist()
+            tops += [tuple(offers.categories[found[row][:TOP]].tolist())] * len(top)
+        table = featurizer.transform(
+            pairs_query, pairs_title, pairs_title, bm25=bm25, ranks=ranks, categories=categories, top_categories=tops
+        )
         return table, rows, picked
 
     started = time.perf_counter()

@@ -12,7 +12,7 @@ import sklearn
 from sklearn.pipeline import Pipeline
 
 from .matcher import Matcher
-from .relevance import Ranker
+from .relevance import FEATURES, Ranker
 
 MAGIC = b"SHELFMARK-PIPELINE\n"
 # 2: pickle (protocol 5, the C pickler) compressed with zlib. 1: joblib's, still read. joblib pickles in
@@ -41,8 +41,9 @@ def dump_matcher(matcher: Matcher) -> bytes:
 
 
 def dump_ranker(ranker: Ranker) -> bytes:
-    """Serialize a relevance dataset's ranker as ``dump_pipeline`` does; its header also says {"kind": "ranker"}."""
-    return _dump(ranker, {"kind": "ranker"})
+    """Serialize a relevance dataset's ranker as ``dump_pipeline`` does; its header also says {"kind": "ranker"}
+    and the features it reads."""
+    return _dump(ranker, {"kind": "ranker", "features": list(FEATURES)})
 
 
 def _dump(model: object, extra: dict) -> bytes:
@@ -84,7 +85,14 @@ def load_matcher(data: bytes, *, allow_sklearn_mismatch: bool = False) -> Matche
 
 
 def load_ranker(data: bytes, *, allow_sklearn_mismatch: bool = False) -> Ranker:
-    """Load bytes made by ``dump_ranker``, refusing what ``load_pipeline`` refuses, and another kind's model."""
+    """Load bytes made by ``dump_ranker``, refusing what ``load_pipeline`` refuses, another kind's model, and a
+    ranker trained on other features than this version computes (its trees would read the wrong columns)."""
+    features = read_header(data).get("features")
+    if read_header(data).get("kind") == "ranker" and features != list(FEATURES):
+        raise ArtifactError(
+            f"the ranker reads {len(features or [])} features, this version computes {len(FEATURES)} other ones "
+            f"(new: {', '.join(sorted(set(FEATURES) - set(features or []))) or 'none'}); retrain the model"
+        )
     return _load_kind(data, "ranker", Ranker, "no relevance ranker", allow_sklearn_mismatch)
 
 

@@ -5,7 +5,10 @@ TF-IDF cosines of the query with the product's title and whole text (word 1-2 an
 vocabularies and IDF learned from the catalog), the share of the query's tokens the product holds and the
 count it lacks (tokens read as the pair page reads them: "WH-1000XM4" and "wh1000xm4", "1 TB" and "1000GB"
 alike, `datasets.offers`), the same for its model numbers and sizes alone, whether the title holds the
-whole query, and both lengths. Gradient-boosted trees give each grade's probability; a
+whole query, and both lengths. The product's category counts as the share of the query's BM25 top 10 in
+the same category: a catalog's categories are its own, so a category alone means nothing across queries, but
+one the top results share is what the shopper is after, and a complement or an accessory sits outside it.
+Gradient-boosted trees give each grade's probability; a
 product's ranking score is its expected gain (ESCI's gains by default), and its uncertainty the entropy of
 its grades, for the queue.
 """
@@ -29,8 +32,13 @@ from .train import TrainingError
 FEATURES = (
     "bm25", "bm25_rank", "title_cosine_words", "title_cosine_chars", "text_cosine_words", "query_in_title",
     "tokens_found", "tokens_missing", "identifiers_found", "identifiers_missing", "query_tokens", "title_tokens",
+    "category_share",
 )
 NO_RANK = 1000.0  # the rank of a pair the candidate step did not return
+TOP = 10  # the query's top results whose categories a product's is compared with
+# The category share of a pair without a category on either side: below every share, so the trees split it
+# off. Not NaN: a catalog without categories would give an all-NaN column, which the trees' binning refuses.
+NO_CATEGORY = -1.0
 MAX_VOCABULARY = 100_000
 # One OpenMP thread for the trees, as the matcher's (matcher.THREADS): on a busy 2-core machine their spin-waits
 # made a fit of 120 judged pairs take 13 s instead of 0.3 s.
@@ -60,12 +68,19 @@ class RelevanceFeaturizer:
         texts: Sequence[str],
         bm25: Sequence[float] | None = None,
         ranks: Sequence[float] | None = None,
+        categories: Sequence[str] | None = None,
+        top_categories: Sequence[Sequence[str]] | None = None,
     ) -> np.ndarray:
         """Rows for the pairs (queries[i], product i): its title and whole text (title, brand, description,
-        attributes), and the candidate step's BM25 score and rank where it returned the pair (NaN: not)."""
+        attributes), the candidate step's BM25 score and rank where it returned the pair (NaN: not), the
+        product's category ('' for none) and the categories of the query's BM25 top results, best first."""
         n = len(queries)
         if not len(titles) == len(texts) == n:
             raise ValueError(f"{n} queries, {len(titles)} titles and {len(texts)} texts: one of each per pair")
+        if (categories is None) != (top_categories is None) or (
+            categories is not None and not len(categories) == len(top_categories) == n
+        ):
+            raise ValueError("categories and top categories go together: one of each per pair")
         rows = np.zeros((n, len(FEATURES)), dtype=np.float64)
         if not n:
             return rows
@@ -86,7 +101,19 @@ class RelevanceFeaturizer:
             rows[i, 9] = len(identifiers - held)
             rows[i, 10] = len(asked)
             rows[i, 11] = len(title_keys(title))
+        rows[:, 12] = NO_CATEGORY if categories is None else category_shares(categories, top_categories)
         return rows
+
+
+def category_shares(categories: Sequence[str], top_categories: Sequence[Sequence[str]]) -> np.ndarray:
+    """The share of each pair's query's TOP results (those with a category) in the pair's product's category;
+    NO_CATEGORY where either side has none (unknown, not a share of 0)."""
+    shares = np.full(len(categories), NO_CATEGORY)
+    for i, (category, top) in enumerate(zip(categories, top_categories, strict=True)):
+        known = [name for name in top[:TOP] if name]
+        if category and known:
+            shares[i] = sum(name == category for name in known) / len(known)
+    return shares
 
 
 def _cosines(vectorizer: TfidfVectorizer, left: Sequence[str], right: Sequence[str]) -> np.ndarray:

@@ -20,6 +20,7 @@ from datasets.models import Dataset
 from labeling.kinds.relevance.grades import scale_get
 from labeling.kinds.relevance.ranking import ranker_report
 from labeling.kinds.relevance.training import (
+    PairInputs,
     catalog_search_texts,
     grade_labels,
     judged_pairs,
@@ -65,7 +66,15 @@ def pair_rows(
 ) -> np.ndarray:
     """The feature rows of the pairs (query_ids[i], product_ids[i])."""
     inputs = pair_inputs(dataset=dataset, query_ids=query_ids, product_ids=product_ids)
-    return featurizer.transform(inputs.queries, inputs.titles, inputs.texts, bm25=inputs.bm25, ranks=inputs.ranks)
+    return featurize(featurizer, inputs)
+
+
+def featurize(featurizer: RelevanceFeaturizer, inputs: PairInputs) -> np.ndarray:
+    """The feature rows of pairs whose inputs were read."""
+    return featurizer.transform(
+        inputs.queries, inputs.titles, inputs.texts, bm25=inputs.bm25, ranks=inputs.ranks,
+        categories=inputs.categories, top_categories=inputs.top_categories,
+    )
 
 
 def rankers_ndcg(

@@ -30,7 +30,7 @@ from labeling.models import Task
 from labeling.queue import random_key
 from models_app.ml import load_ranker
 from models_app.ml.relevance import NO_RANK, Ranker, query_holdout_split
-from models_app.services.relevance import rankers_ndcg
+from models_app.services.relevance import featurize, rankers_ndcg
 from models_app.services.simulation_oracle import OracleRun, oracle_run, run_report
 
 GradeTruth = dict[tuple[str, str], str]  # (query external id, product external id) -> grade code
@@ -92,10 +92,7 @@ class _HeldOut:
             ranker: Ranker = load_ranker(version.artifact.read())
         finally:
             version.artifact.close()
-        inputs = self.inputs
-        rows = ranker.featurizer.transform(
-            inputs.queries, inputs.titles, inputs.texts, bm25=inputs.bm25, ranks=inputs.ranks
-        )
+        rows = featurize(ranker.featurizer, self.inputs)
         figures = rankers_ndcg(
             query_ids=self.query_ids, product_ids=self.product_ids, expected=ranker.model.expected_gain(rows),
             ranks=self.ranks, judgments=self.judgments,

@@ -1,14 +1,17 @@
 """What a relevance model reads of a relevance dataset: the judged pairs, the open ones, and each pair's inputs.
 
 A pair is a task's (query, product). Its inputs are the query's text, the product's title and search text
-(the fields BM25 reads, joined as the candidate step joins them) and BM25's score and rank of the product
-for the query where the candidate step returned it. Reads go by pages of ids: one query a page, none a pair.
+(the fields BM25 reads, joined as the candidate step joins them), BM25's score and rank of the product
+for the query where the candidate step returned it, and the categories of the product and of the query's BM25
+top 10 (a product's category is the first of CATEGORY_KEYS its attributes hold). Reads go by pages of ids: one
+query a page, none a pair.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -23,6 +26,10 @@ from labeling.resolve import LabelPolicy, resolved_labels
 
 CHUNK = 5000
 PAIR_PAGE = 10_000  # pairs a page: ~1,000 queries, whose BM25 results (up to 100 each) are read with them
+TOP = 10  # the query's BM25 results whose categories a product's is compared with (models_app.ml.relevance)
+# Where catalogs keep a product's category, in the order read: the demo's and PriceRunner's "category", Google
+# Shopping's "product_type", a taxonomy path's column names.
+CATEGORY_KEYS = ("category", "category_path", "product_type", "categories", "department")
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,8 @@ class PairInputs:
     texts: list[str]
     bm25: list[float]
     ranks: list[float]
+    categories: list[str]
+    top_categories: list[tuple[str, ...]]
 
 
 def grade_labels(*, dataset: Dataset) -> dict[str, int]:
@@ -113,36 +122,61 @@ def pair_inputs(*, dataset: Dataset, query_ids: np.ndarray, product_ids: np.ndar
     """The featurizer's inputs of the pairs (query_ids[i], product_ids[i]); a pair BM25 did not return gets
     score 0 and rank NaN (the featurizer's "no rank")."""
     texts = dict(Query.objects.filter(dataset=dataset, pk__in=np.unique(query_ids).tolist()).values_list("pk", "text"))
-    products = _product_texts(dataset, np.unique(product_ids).tolist())
+    results = bm25_results(dataset=dataset, query_ids=list(texts))
+    tops = {query: [product for product, rank, _ in found if rank <= TOP] for query, found in results.items()}
+    wanted = {int(pk) for pk in np.unique(product_ids)} | {product for top in tops.values() for product in top}
+    products = _products(dataset, sorted(wanted))
     found = {
-        (query, product): (rank, score)
-        for query, results in bm25_results(dataset=dataset, query_ids=list(texts)).items()
-        for product, rank, score in results
+        (query, product): (rank, score) for query, found in results.items() for product, rank, score in found
     }
-    inputs = PairInputs(queries=[], titles=[], texts=[], bm25=[], ranks=[])
+    top_categories = {
+        query: tuple(products[product][2] if product in products else "" for product in top)
+        for query, top in tops.items()
+    }
+    inputs = PairInputs(queries=[], titles=[], texts=[], bm25=[], ranks=[], categories=[], top_categories=[])
     for query, product in zip(query_ids.tolist(), product_ids.tolist(), strict=True):
-        title, text = products.get(product, ("", ""))
+        title, text, category = products.get(product, ("", "", ""))
         rank, score = found.get((query, product), (np.nan, 0.0))
         inputs.queries.append(texts.get(query, ""))
         inputs.titles.append(title)
         inputs.texts.append(text)
         inputs.bm25.append(score)
         inputs.ranks.append(rank)
+        inputs.categories.append(category)
+        inputs.top_categories.append(top_categories.get(query, ()))
     return inputs
 
 
-def _product_texts(dataset: Dataset, product_ids: list[int]) -> dict[int, tuple[str, str]]:
-    """product id -> (title, search text) of these products of the dataset."""
-    texts: dict[int, tuple[str, str]] = {}
+def product_category(attributes: Mapping[str, Any] | None) -> str:
+    """The product's category as its attributes name it (the first of CATEGORY_KEYS, any case; a list is a
+    path), folded so "Headphones" and "headphones " are one; '' when it has none."""
+    if not isinstance(attributes, Mapping):
+        return ""
+    folded = {str(key).casefold(): value for key, value in attributes.items()}
+    for key in CATEGORY_KEYS:
+        value = folded.get(key)
+        if isinstance(value, list | tuple):
+            value = " > ".join(str(part) for part in value if part is not None)
+        if value is not None and (text := " ".join(str(value).split()).casefold()):
+            return text
+    return ""
+
+
+def _products(dataset: Dataset, product_ids: list[int]) -> dict[int, tuple[str, str, str]]:
+    """product id -> (title, search text, category) of these products of the dataset."""
+    found: dict[int, tuple[str, str, str]] = {}
     for start in range(0, len(product_ids), CHUNK):
         rows = Product.objects.filter(dataset=dataset, pk__in=product_ids[start : start + CHUNK]).values(
             "pk", *SEARCHED
         )
-        texts.update((row["pk"], (row["title"], product_text(row, SEARCHED))) for row in rows)
-    return texts
+        found.update(
+            (row["pk"], (row["title"], product_text(row, SEARCHED), product_category(row["attributes"])))
+            for row in rows
+        )
+    return found
 
 
 def catalog_search_texts(*, dataset: Dataset, limit: int = CATALOG_SAMPLE) -> list[str]:
     """The search texts of the dataset's products (all, or a seeded sample of `limit`), for the featurizer's
     vocabulary: it needs no label."""
-    return [text for _, text in _product_texts(dataset, product_sample_ids(dataset=dataset, limit=limit)).values()]
+    return [text for _, text, _ in _products(dataset, product_sample_ids(dataset=dataset, limit=limit)).values()]

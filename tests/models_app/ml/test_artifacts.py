@@ -6,9 +6,19 @@ import numpy as np
 import pytest
 import sklearn
 
-from models_app.ml.artifacts import MAGIC, ArtifactError, dump_pipeline, load_pipeline, read_header
+from labeling.kinds.relevance.ranking import ESCI_GAINS
+from models_app.ml.artifacts import (
+    MAGIC,
+    ArtifactError,
+    dump_pipeline,
+    dump_ranker,
+    load_pipeline,
+    load_ranker,
+    read_header,
+)
 from models_app.ml.config import ModelConfig
 from models_app.ml.features import build_pipeline
+from models_app.ml.relevance import FEATURES, Ranker, RelevanceFeaturizer, train_relevance
 
 TEXTS = ["red running shoe", "black android phone", "blue running shoe", "white android phone"]
 LABELS = ["shoes", "phones", "shoes", "phones"]
@@ -69,3 +79,22 @@ def test_another_scikit_learn_version_loads_when_allowed():
 def test_bytes_without_the_header_are_refused():
     with pytest.raises(ArtifactError, match="not a Shelfmark pipeline artifact"):
         load_pipeline(b"\x80\x05 plain pickle")
+
+
+def ranker() -> Ranker:
+    featurizer = RelevanceFeaturizer.fit(TEXTS)
+    rows = featurizer.transform(["running shoe"] * 40, TEXTS * 10, TEXTS * 10)
+    grades = ["E", "I", "E", "I"] * 10
+    return Ranker(featurizer=featurizer, model=train_relevance(rows, grades, gains=ESCI_GAINS))
+
+
+def test_a_ranker_loads_with_the_features_it_reads():
+    data = dump_ranker(ranker())
+    assert read_header(data)["features"] == list(FEATURES)
+    assert load_ranker(data).model.grades == ["E", "I"]
+
+
+def test_a_ranker_trained_on_other_features_is_refused():
+    data = rewrite_header(dump_ranker(ranker()), features=list(FEATURES[:-1]))
+    with pytest.raises(ArtifactError, match=r"reads 12 features.*new: category_share\); retrain the model"):
+        load_ranker(data)

@@ -4,7 +4,14 @@ import numpy as np
 import pytest
 
 from labeling.kinds.relevance.ranking import ESCI_GAINS
-from models_app.ml.relevance import FEATURES, NO_RANK, RelevanceFeaturizer, train_relevance
+from models_app.ml.relevance import (
+    FEATURES,
+    NO_CATEGORY,
+    NO_RANK,
+    RelevanceFeaturizer,
+    category_shares,
+    train_relevance,
+)
 from models_app.ml.train import TrainingError
 
 CATALOG = [
@@ -72,3 +79,38 @@ def test_the_model_ranks_by_expected_gain_and_is_least_sure_between_grades():
 def test_judgments_a_model_cannot_learn_from_are_refused(grades, message):
     with pytest.raises(TrainingError, match=message):
         train_relevance(np.zeros((4, len(FEATURES))), grades, gains=ESCI_GAINS)
+
+
+def test_the_category_counts_as_the_share_of_the_query_top_results_in_it():
+    featurizer = RelevanceFeaturizer.fit(CATALOG)
+    top = ("phones", "phones", "", "phones", "cases")  # a result without a category does not count
+    rows = featurizer.transform(
+        ["iphone 13"] * 4, [CATALOG[2], CATALOG[3], CATALOG[5], CATALOG[2]], [CATALOG[2]] * 4,
+        categories=["phones", "cases", "dishwashers", ""], top_categories=[top, top, top, ()],
+    )
+    # No category: unknown, apart from a share of 0.
+    assert column(rows, "category_share").tolist() == [0.75, 0.25, 0.0, NO_CATEGORY]
+    assert column(featurizer.transform(["x"], ["y"], ["y"]), "category_share").tolist() == [NO_CATEGORY]
+
+
+def test_only_the_top_ten_results_count_for_the_category():
+    top = ("phones",) * 10 + ("cases",) * 30
+    assert category_shares(["phones", "cases"], [top, top]).tolist() == [1.0, 0.0]
+
+
+def test_categories_come_with_the_top_categories_one_per_pair():
+    featurizer = RelevanceFeaturizer.fit(CATALOG)
+    with pytest.raises(ValueError, match="go together"):
+        featurizer.transform(["a"], ["t"], ["t"], categories=["phones"])
+    with pytest.raises(ValueError, match="one of each per pair"):
+        featurizer.transform(["a"], ["t"], ["t"], categories=["phones", "cases"], top_categories=[(), ()])
+
+
+def test_a_catalog_without_categories_trains_and_scores():
+    rng = np.random.default_rng(1)
+    catalog = [f"{word} {number}" for word in ("phone", "case", "fridge") for number in range(20)]
+    featurizer = RelevanceFeaturizer.fit(catalog)
+    rows = featurizer.transform(["phone 3"] * len(catalog), catalog, catalog, bm25=rng.random(len(catalog)))
+    grades = ["E" if title.startswith("phone") else "I" for title in catalog]
+    model = train_relevance(rows, grades, gains=ESCI_GAINS)
+    assert np.isfinite(model.expected_gain(rows)).all()
