@@ -71,6 +71,8 @@ class TaskKind(ABC):
     item_template: ClassVar[str]
     answer_template: ClassVar[str]
     help_template: ClassVar[str]
+    # The kind's own scripts (static paths) that the annotate page loads before annotate.js: its answer editor.
+    page_scripts: ClassVar[tuple[str, ...]] = ()
     # A partial of the review page with what `review_context` gives (a matching pair's contradictions).
     review_template: ClassVar[str | None] = None
     # Whether a model can be trained on its answers yet.
