@@ -201,10 +201,10 @@ def _seed_report(result: dict) -> str:
     lines = [
         "# P10: learning to rank relevance on PriceRunner (`python -m bench.p10_relevance_learning`)", "",
         f"Measured {result['measured']} on {os.cpu_count()} CPUs. {result['queries']} queries (PriceRunner's cluster "
-        f"labels, seed {result['seed']}) over its {result['offers']:,} offers (titles); the app's candidates: BM25's "
-        f"top 100 kept, its top {result['pool']} pooled into {result['tasks']:,} tasks; the truth grades "
-        f"{result['truth_pairs']:,} pairs (every kept result and every Exact offer: the cluster's offers Exact, its "
-        "category's Substitutes, the rest Irrelevant; ESCI gains 1 / 0.1 / 0). "
+        f"labels, seed {result['seed']}) over its {result['offers']:,} offers (titles and categories); the app's "
+        f"candidates: BM25's top 100 kept, its top {result['pool']} pooled into {result['tasks']:,} tasks; the truth "
+        f"grades {result['truth_pairs']:,} pairs (every kept result and every Exact offer: the cluster's offers "
+        "Exact, its category's Substitutes, the rest Irrelevant; ESCI gains 1 / 0.1 / 0). "
         f"{random_run['heldout_queries']} queries held out whole; the oracle grades through the real queue and "
         f"training, a ranker trained at 50 labels and every {result['batch']}, measured on the held-out queries: "
         "BM25's top 100 reranked by the ranker's expected gain, and the accuracy of its likeliest grade on their "
