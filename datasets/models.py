@@ -7,6 +7,7 @@ class TaskType(models.TextChoices):
     CATEGORIZATION = "categorization", "Product categorization"
     MATCHING = "matching", "Product matching"
     RELEVANCE = "relevance", "Search relevance"
+    SPANS = "spans", "Attribute spans"
 
 
 class UncertaintyStrategy(models.TextChoices):

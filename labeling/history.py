@@ -3,7 +3,7 @@
 from django.contrib.auth.models import AbstractBaseUser
 
 from datasets.models import Label
-from labeling.models import Annotation, EventAction, LabelEvent, LabelSource, Task
+from labeling.models import Annotation, AnswerValue, EventAction, LabelEvent, LabelSource, Task
 
 
 def label_event_record(
@@ -13,6 +13,8 @@ def label_event_record(
     user: AbstractBaseUser | None,
     old_label: Label | None = None,
     new_label: Label | None = None,
+    old_value: AnswerValue | None = None,
+    new_value: AnswerValue | None = None,
     annotation: Annotation | None = None,
     flagged: bool = False,
     source: LabelSource = LabelSource.HUMAN,
@@ -25,6 +27,8 @@ def label_event_record(
         action=action,
         old_label=old_label,
         new_label=new_label,
+        old_value=old_value,
+        new_value=new_value,
         annotation_id=annotation.pk if annotation else None,
         flagged=flagged,
         source=source,

@@ -62,6 +62,15 @@ class Task(models.Model):
     gold_label = models.ForeignKey(
         Label, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
+    gold_value = models.ForeignKey(
+        "AnswerValue",
+        null=True,
+        blank=True,
+        on_delete=models.RESTRICT,
+        related_name="+",
+        db_index=False,
+        help_text="A gold task's known answer when the kind's answers are values (spans), not labels.",
+    )
     gold_since = models.DateTimeField(
         null=True, blank=True, help_text="When it became gold: only answers given since measure accuracy."
     )
@@ -97,7 +106,9 @@ class Task(models.Model):
                 | Q(other_product__isnull=False, other_product__gt=F("product")),
                 name="task_pair_in_id_order",
             ),
-            models.CheckConstraint(condition=~Q(is_gold=True, gold_label=None), name="task_gold_has_label"),
+            models.CheckConstraint(
+                condition=~Q(is_gold=True, gold_label=None, gold_value=None), name="task_gold_has_label"
+            ),
         ]
         indexes = [
             # The queue's two orders read only open tasks: partial indexes stay small as work completes.
@@ -148,6 +159,25 @@ class Task(models.Model):
         return self.product, self.other_product
 
 
+class AnswerValue(models.Model):
+    """An answer that is no single label (a title's attribute spans), one row per task and distinct value.
+
+    Equal answers of a task share a row, so the shared layers compare its id as they compare label ids: the
+    votes of `labeling.resolve`, review flags, gold and exact agreement run unchanged on the `value` columns.
+    """
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="+", db_index=False)
+    key = models.CharField(max_length=64, help_text="SHA-256 of the canonical value: equal values, equal keys.")
+    value = models.JSONField(help_text="Spans: [[token_start, token_end (inclusive), label_id], ...] sorted.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["task", "key"], name="answervalue_unique_key")]
+
+    def __str__(self) -> str:
+        return f"answer value {self.pk} of task {self.task_id}"
+
+
 class Lease(models.Model):
     """A task handed to one annotator until expires_at; expired leases free the slot."""
 
@@ -187,6 +217,15 @@ class Annotation(models.Model):
     )
     status = models.CharField(max_length=16, choices=AnnotationStatus.choices, default=AnnotationStatus.SUBMITTED)
     label = models.ForeignKey(Label, null=True, blank=True, on_delete=models.PROTECT, related_name="annotations")
+    value = models.ForeignKey(
+        AnswerValue,
+        null=True,
+        blank=True,
+        on_delete=models.RESTRICT,
+        related_name="+",
+        db_index=False,
+        help_text="The answer when the kind's answers are values (spans), not labels.",
+    )
     flagged = models.BooleanField(default=False)
     source = models.CharField(max_length=16, choices=LabelSource.choices, default=LabelSource.HUMAN)
     source_name = models.CharField(max_length=100, blank=True)
@@ -202,12 +241,14 @@ class Annotation(models.Model):
                 fields=["task", "source_name"], condition=Q(user=None), name="annotation_unique_import_source"
             ),
             models.CheckConstraint(
-                condition=~Q(status=AnnotationStatus.SKIPPED) | Q(label=None), name="annotation_skip_has_no_label"
+                condition=~Q(status=AnnotationStatus.SKIPPED) | Q(label=None, value=None),
+                name="annotation_skip_has_no_label",
             ),
             models.CheckConstraint(
-                condition=~Q(status=AnnotationStatus.SUBMITTED) | ~Q(label=None) | Q(flagged=True),
+                condition=~Q(status=AnnotationStatus.SUBMITTED) | ~Q(label=None) | ~Q(value=None) | Q(flagged=True),
                 name="annotation_submit_has_label_or_flag",
             ),
+            models.CheckConstraint(condition=Q(label=None) | Q(value=None), name="annotation_label_or_value"),
             models.CheckConstraint(
                 condition=Q(active_seconds=None) | Q(active_seconds__gte=0), name="annotation_seconds_positive"
             ),
@@ -233,13 +274,25 @@ class Review(models.Model):
     reviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    label = models.ForeignKey(Label, on_delete=models.PROTECT, related_name="+")
+    label = models.ForeignKey(Label, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    value = models.ForeignKey(
+        AnswerValue, null=True, blank=True, on_delete=models.RESTRICT, related_name="+", db_index=False
+    )
     note = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        constraints = [
+            # A decision is a label or, for a kind answered with values, a value: exactly one.
+            models.CheckConstraint(
+                condition=Q(label__isnull=False, value=None) | Q(label=None, value__isnull=False),
+                name="review_label_or_value",
+            ),
+        ]
+
     def __str__(self) -> str:
-        return f"review of task {self.task_id}: label {self.label_id}"
+        return f"review of task {self.task_id}: label {self.label_id or ''}{self.value_id or ''}"
 
 
 class EventAction(models.TextChoices):
@@ -262,6 +315,12 @@ class LabelEvent(models.Model):
     action = models.CharField(max_length=16, choices=EventAction.choices)
     old_label = models.ForeignKey(Label, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     new_label = models.ForeignKey(Label, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    old_value = models.ForeignKey(
+        AnswerValue, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    new_value = models.ForeignKey(
+        AnswerValue, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     flagged = models.BooleanField(default=False)
     source = models.CharField(max_length=16, choices=LabelSource.choices, default=LabelSource.HUMAN)
     source_name = models.CharField(max_length=100, blank=True)

@@ -33,6 +33,8 @@ class LabelPolicy(models.TextChoices):
     PREDICTED = "predicted", "Final labels, else the active model's prediction"
 
 
+# The columns an answer can be in: a label (`Annotation.label`) or a value (`Annotation.value`).
+ANSWERS = ("label", "value")
 # 2**40: label ids stay below it, and vote counts times it fit in 64 bits.
 _PACK = 1_099_511_627_776
 
@@ -40,13 +42,13 @@ _PACK = 1_099_511_627_776
 # (multi-item tasks too, whose product_id is NULL): id, product_id, is_gold, suggestions, votes (the top label's),
 # total (labeled answers), label_id (NULL when unresolved) and flagged (0 or 1). Its parameters come from
 # `resolve_params`. The f-string interpolates only constants; `%%` is a literal % once the parameters are bound.
-RESOLVED_CTE = f"""
+_CTE = f"""
     answers AS (
-        SELECT task_id, label_id, COUNT(*) AS n, MAX(CASE WHEN flagged THEN 1 ELSE 0 END) AS flagged
+        SELECT task_id, {{answer}}_id AS label_id, COUNT(*) AS n, MAX(CASE WHEN flagged THEN 1 ELSE 0 END) AS flagged
         FROM labeling_annotation
         WHERE dataset_id = %(dataset)s AND status = '{AnnotationStatus.SUBMITTED}'
               AND id <= %(upto_annotation_id)s
-        GROUP BY task_id, label_id
+        GROUP BY task_id, {{answer}}_id
     ),
     tallied AS (
         -- One streaming aggregate per task, no window: each label's votes are packed with its id into one
@@ -71,8 +73,8 @@ RESOLVED_CTE = f"""
     chosen AS (
         SELECT t.id, t.product_id, t.is_gold, t.suggestions, rk.n AS votes, rk.total,
                CASE
-                   WHEN t.is_gold AND t.gold_label_id IS NOT NULL THEN t.gold_label_id
-                   WHEN rv.label_id IS NOT NULL THEN rv.label_id
+                   WHEN t.is_gold AND t.gold_{{answer}}_id IS NOT NULL THEN t.gold_{{answer}}_id
+                   WHEN rv.{{answer}}_id IS NOT NULL THEN rv.{{answer}}_id
                    WHEN rk.label_id IS NULL OR (rk.task_flagged = 1 AND NOT %(include_flagged)s) THEN NULL
                    WHEN %(policy)s = '{LabelPolicy.FINAL}' AND rk.distinct_labels = 1 AND t.is_complete
                        THEN rk.label_id
@@ -81,7 +83,7 @@ RESOLVED_CTE = f"""
                        THEN rk.label_id
                END AS label_id,
                CASE
-                   WHEN (t.is_gold AND t.gold_label_id IS NOT NULL) OR rv.label_id IS NOT NULL THEN 0
+                   WHEN (t.is_gold AND t.gold_{{answer}}_id IS NOT NULL) OR rv.{{answer}}_id IS NOT NULL THEN 0
                    ELSE COALESCE(rk.task_flagged, 0)
                END AS flagged
         FROM labeling_task t
@@ -90,9 +92,21 @@ RESOLVED_CTE = f"""
         WHERE t.dataset_id = %(dataset)s
     )"""  # noqa: S608
 
-_RESOLVED_LABELS = f"""
-    WITH {RESOLVED_CTE}
-    SELECT id, label_id FROM chosen WHERE label_id IS NOT NULL ORDER BY id"""  # noqa: S608
+
+def resolved_cte(answer: str = "label") -> str:
+    """RESOLVED_CTE over the answers' `answer` column: "label", or "value" for a kind answered with values
+    (`AnswerValue`: spans), whose `chosen.label_id` is then the resolved value's id."""
+    if answer not in ANSWERS:
+        raise ValueError(f"answers are {ANSWERS}, not {answer!r}")
+    return _CTE.format(answer=answer)
+
+
+RESOLVED_CTE = resolved_cte()
+
+
+_RESOLVED_LABELS = """
+    WITH {cte}
+    SELECT id, label_id FROM chosen WHERE label_id IS NOT NULL ORDER BY id"""
 
 
 def resolve_params(
@@ -128,9 +142,11 @@ def resolved_labels(
     min_agreement: float = 0.0,
     include_flagged: bool = False,
     upto_annotation_id: int | None = None,
+    answer: str = "label",
 ) -> Iterator[tuple[int, int]]:
     """(task id, label id) of every resolved task, in task id order, streamed (a server-side cursor on
-    PostgreSQL), so memory holds one batch whatever the dataset's size."""
+    PostgreSQL), so memory holds one batch whatever the dataset's size; (task id, value id) with `answer`
+    "value"."""
     params = resolve_params(
         dataset=dataset,
         policy=policy,
@@ -141,7 +157,7 @@ def resolved_labels(
     )
     cursor = connection.chunked_cursor()
     try:
-        cursor.execute(_RESOLVED_LABELS, params)
+        cursor.execute(_RESOLVED_LABELS.format(cte=resolved_cte(answer)), params)
         while batch := cursor.fetchmany(FETCH_ROWS):
             yield from batch
     finally:

@@ -127,7 +127,8 @@ def task_suggestions(*, dataset: Dataset, task: Task) -> list[dict]:
 
 def _suggested_labels(task: Task) -> list[dict]:
     """The task's stored suggestions with their Label objects (one query), whatever the dataset hides."""
-    scores = task.suggestions or []
+    # Only [label id, probability] pairs: a span task's suggestions are spans (the span page reads them).
+    scores = [entry for entry in task.suggestions or [] if len(entry) == 2]
     labels = Label.objects.filter(dataset_id=task.dataset_id).in_bulk([label_id for label_id, _ in scores])
     return [
         {"label": labels[label_id], "probability": probability}

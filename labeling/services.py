@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from config.errors import ApplicationError
 from datasets.models import Dataset, Label
+from labeling.answer_values import answer_value_intern
 from labeling.history import label_event_record
 from labeling.kinds.matching.checks import pair_conflicts_check_request
 from labeling.models import Annotation, AnnotationStatus, EventAction, Lease, Task
@@ -44,7 +45,7 @@ def _check_slot(*, task: Task, user: AbstractBaseUser) -> None:
 
 def _answer_of(*, task: Task, user: AbstractBaseUser) -> tuple[Annotation, bool]:
     """The user's annotation of the (locked) task, or a new one if they may still answer it."""
-    annotation = Annotation.objects.filter(task=task, user=user).select_related("label").first()
+    annotation = Annotation.objects.filter(task=task, user=user).select_related("label", "value").first()
     if annotation is not None:
         return annotation, False
     _check_slot(task=task, user=user)
@@ -67,16 +68,24 @@ def _recount(task: Task, delta: int) -> None:
 
 @dataclass(frozen=True)
 class TaskAnswer:
-    """One answer of a batch (`annotations_submit`): a label, a flag, or both."""
+    """One answer of a batch (`annotations_submit`): a label, a flag, or both; or, for a kind answered with
+    values, its value (a span list, checked by the kind: [] is an answer) instead of the label."""
 
     task: Task
     label: Label | None
     flagged: bool = False
+    value: list | None = None
+
+    @property
+    def answered(self) -> bool:
+        return self.label is not None or self.value is not None or self.flagged
 
 
 def _check_answer(answer: TaskAnswer) -> None:
-    if answer.label is None and not answer.flagged:
+    if not answer.answered:
         raise ApplicationError("Choose a label, or flag the task.", extra={"task": answer.task.pk})
+    if answer.label is not None and answer.value is not None:
+        raise ApplicationError("An answer is a label or a value, not both.", extra={"task": answer.task.pk})
     if answer.label is not None and answer.label.dataset_id != answer.task.dataset_id:
         raise ApplicationError("This label belongs to another dataset.", extra={"label": answer.label.pk})
 
@@ -88,11 +97,13 @@ def _submit_locked(
     lease and the history event."""
     task = _lock_task(answer.task)
     annotation, is_new = _answer_of(task=task, user=user)
-    old_label = annotation.label
+    old_label, old_value = annotation.label, annotation.value
+    new_value = None if answer.value is None else answer_value_intern(task=task, value=answer.value)
     action = EventAction.CREATE if is_new else EventAction.CHANGE
     counted_before = not is_new and annotation.status == AnnotationStatus.SUBMITTED
     annotation.status = AnnotationStatus.SUBMITTED
     annotation.label = answer.label
+    annotation.value = new_value
     annotation.flagged = answer.flagged
     annotation.active_seconds = seconds
     annotation.suggestions_shown = suggestions_shown
@@ -108,6 +119,8 @@ def _submit_locked(
         user=user,
         old_label=old_label,
         new_label=answer.label,
+        old_value=old_value,
+        new_value=new_value,
         annotation=annotation,
         flagged=answer.flagged,
     )
@@ -128,9 +141,11 @@ def annotation_submit(
     flagged: bool = False,
     active_seconds: float | None = None,
     suggestions_shown: bool = False,
+    value: list | None = None,
 ) -> Annotation:
-    """Record the user's answer for a task; answering again changes it (history keeps both)."""
-    answer = TaskAnswer(task=task, label=label, flagged=flagged)
+    """Record the user's answer for a task; answering again changes it (history keeps both). A kind answered
+    with values gives `value` (checked by the kind's `answer_clean`) instead of a label."""
+    answer = TaskAnswer(task=task, label=label, flagged=flagged, value=value)
     _check_answer(answer)
     seconds = _clean_seconds(active_seconds)
     with transaction.atomic():
@@ -157,7 +172,7 @@ def annotations_submit(
     foreign = [answer.task.pk for answer in answers if answer.task.dataset_id != dataset.pk]
     if foreign:
         raise ApplicationError("These tasks belong to another dataset.", extra={"tasks": foreign})
-    unanswered = [answer.task.pk for answer in answers if answer.label is None and not answer.flagged]
+    unanswered = [answer.task.pk for answer in answers if not answer.answered]
     if unanswered:
         raise ApplicationError(
             f"{len(unanswered)} of the {len(answers)} answers have neither a label nor a flag: answer or flag them.",
@@ -185,18 +200,22 @@ def annotation_skip(*, task: Task, user: AbstractBaseUser, active_seconds: float
     with transaction.atomic():
         task = _lock_task(task)
         annotation, is_new = _answer_of(task=task, user=user)
-        old_label = annotation.label
+        old_label, old_value = annotation.label, annotation.value
         if not is_new and annotation.status == AnnotationStatus.SUBMITTED:
             _recount(task, -1)
         annotation.status = AnnotationStatus.SKIPPED
         annotation.label = None
+        annotation.value = None
         annotation.flagged = False
         annotation.active_seconds = seconds
         annotation.save()
         if task.needs_review:  # removing an answer can only settle a disagreement, never start one
             review_flags_refresh(task_ids=[task.pk])
         Lease.objects.filter(task=task, user=user).delete()
-        label_event_record(task=task, action=EventAction.SKIP, user=user, old_label=old_label, annotation=annotation)
+        label_event_record(
+            task=task, action=EventAction.SKIP, user=user, old_label=old_label, old_value=old_value,
+            annotation=annotation,
+        )
     return annotation
 
 
@@ -221,7 +240,7 @@ def annotations_skip(
 def _undo_locked(*, dataset: Dataset, user: AbstractBaseUser, annotation_id: int, task_id: int) -> Task:
     """Remove one answer of the user inside the caller's transaction, and lease its task back to them."""
     task = _lock_task(Task(pk=task_id))
-    annotation = Annotation.objects.select_related("label").get(pk=annotation_id)
+    annotation = Annotation.objects.select_related("label", "value").get(pk=annotation_id)
     if annotation.status == AnnotationStatus.SUBMITTED:
         _recount(task, -1)
     label_event_record(
@@ -229,6 +248,7 @@ def _undo_locked(*, dataset: Dataset, user: AbstractBaseUser, annotation_id: int
         action=EventAction.UNDO,
         user=user,
         old_label=annotation.label,
+        old_value=annotation.value,
         annotation=annotation,
         flagged=annotation.flagged,
     )

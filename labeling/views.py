@@ -9,7 +9,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from config.errors import ApplicationError
 from datasets.models import Dataset
-from datasets.selectors import dataset_get, label_get, label_search
+from datasets.selectors import dataset_get, label_search
+from labeling.answers import task_answer_clean
 from labeling.kinds import kind_get
 from labeling.models import Task
 from labeling.queue import task_lease_next
@@ -22,6 +23,8 @@ class AnswerForm(forms.Form):
     flagged = forms.BooleanField(required=False)
     active_seconds = forms.FloatField(required=False, min_value=0)
     suggestions_shown = forms.BooleanField(required=False)
+    # A span answer: JSON [[token_start, token_end, label id], ...]; "[]" is an answer (no attribute).
+    spans = forms.CharField(required=False, max_length=20_000, strip=False)
 
 
 def _render_task(request: HttpRequest, dataset: Dataset, task: Task | None, error: str = "") -> HttpResponse:
@@ -65,14 +68,14 @@ def task_submit(request: HttpRequest, task_id: int) -> HttpResponse:
     data = form.cleaned_data
     dataset = task.dataset
     try:
-        label = label_get(dataset=dataset, pk=data["label"]) if data["label"] is not None else None
-        answer = kind_get(dataset.task_type).answer_clean(
-            dataset=dataset, label=label, value=None, flagged=data["flagged"]
+        answer = task_answer_clean(
+            task=task, label_id=data["label"], value=None, spans=data["spans"] or None, flagged=data["flagged"]
         )
         annotation_submit(
             task=task,
             user=request.user,
             label=answer.label,
+            value=answer.value,
             flagged=answer.flagged,
             active_seconds=data["active_seconds"],
             suggestions_shown=data["suggestions_shown"],

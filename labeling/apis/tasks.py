@@ -6,8 +6,10 @@ from rest_framework.views import APIView
 
 from config.errors import ApplicationError
 from datasets.apis.catalog import ProductSerializer
-from datasets.selectors import dataset_get, label_get
+from datasets.selectors import dataset_get
+from labeling.answers import task_answer_clean
 from labeling.kinds import KINDS, kind_get
+from labeling.kinds.spans import page
 from labeling.models import Annotation, Task
 from labeling.queue import task_lease_next
 from labeling.selectors import task_get, task_suggestions
@@ -18,6 +20,19 @@ class SuggestionSerializer(serializers.Serializer):
     label = serializers.IntegerField(source="label.pk")
     path = serializers.CharField(source="label.path")
     probability = serializers.FloatField()
+
+
+class TokenSerializer(serializers.Serializer):
+    i = serializers.IntegerField(help_text="The token's number: spans name tokens by it.")
+    text = serializers.CharField(trim_whitespace=False)
+    ws = serializers.BooleanField(help_text="A space follows the token.")
+
+
+class SpanSuggestionSerializer(serializers.Serializer):
+    start = serializers.IntegerField(help_text="The first token.")
+    end = serializers.IntegerField(help_text="The last token (inclusive).")
+    label_id = serializers.IntegerField()
+    probability = serializers.FloatField(allow_null=True, help_text="The model's; null for a value found.")
 
 
 class TaskItemSerializer(serializers.Serializer):
@@ -45,12 +60,38 @@ class TaskOutputSerializer(serializers.ModelSerializer):
     )
     items = serializers.SerializerMethodField()
     suggestions = serializers.SerializerMethodField()
+    tokens = serializers.SerializerMethodField()
+    span_suggestions = serializers.SerializerMethodField()
 
     class Meta:
         model = Task
         fields = [
-            "id", "dataset", "kind", "product", "query", "items", "annotation_count", "is_complete", "suggestions"
+            "id", "dataset", "kind", "product", "query", "items", "annotation_count", "is_complete", "suggestions",
+            "tokens", "span_suggestions",
         ]
+
+    def _spans(self, task: Task) -> dict:
+        # Both span fields read one tokenization of the title (a list serializes many tasks: keyed by task).
+        cache = self.__dict__.setdefault("_span_parts", {})
+        if task.pk not in cache:
+            if kind_get(task.dataset.task_type).answers_with_values:
+                suggested = page.suggested_spans(dataset=task.dataset, task=task)
+                cache[task.pk] = {**page.item_context(task=task), "suggested_spans": suggested}
+            else:
+                cache[task.pk] = {"tokens": [], "suggested_spans": []}
+        return cache[task.pk]
+
+    @extend_schema_field(TokenSerializer(many=True))
+    def get_tokens(self, task: Task) -> list[dict]:
+        """Attribute spans: the tokens of the title as the page shows them (a span's token_start and token_end
+        are their `i`); empty for other kinds."""
+        return TokenSerializer(self._spans(task)["tokens"], many=True).data
+
+    @extend_schema_field(SpanSuggestionSerializer(many=True))
+    def get_span_suggestions(self, task: Task) -> list[dict]:
+        """Attribute spans: the suggested spans (the product's own values found in its title, or the model's),
+        token_end inclusive; empty for other kinds or when hidden."""
+        return SpanSuggestionSerializer(self._spans(task)["suggested_spans"], many=True).data
 
     @extend_schema_field(TaskItemSerializer(many=True))
     def get_items(self, task: Task) -> list[dict]:
@@ -67,9 +108,18 @@ class TaskOutputSerializer(serializers.ModelSerializer):
 
 
 class AnnotationOutputSerializer(serializers.ModelSerializer):
+    spans = serializers.SerializerMethodField()
+
     class Meta:
         model = Annotation
-        fields = ["id", "task", "status", "label", "flagged", "active_seconds", "suggestions_shown", "updated_at"]
+        fields = [
+            "id", "task", "status", "label", "spans", "flagged", "active_seconds", "suggestions_shown", "updated_at"
+        ]
+
+    @extend_schema_field(serializers.ListField(child=serializers.ListField(child=serializers.IntegerField())))
+    def get_spans(self, annotation: Annotation) -> list | None:
+        """Attribute spans: the answer's spans as [token_start, token_end, label id], sorted; null for a label."""
+        return annotation.value.value if annotation.value_id is not None else None
 
 
 class SubmitInputSerializer(serializers.Serializer):
@@ -83,6 +133,13 @@ class SubmitInputSerializer(serializers.Serializer):
         help_text="The answer as a value of the task kind, instead of a label id. Matching: 'match' (or '1'), "
         "'no match' (or '0'), or 'unsure' (flagged without a label, for a reviewer to decide). Relevance: a grade "
         "of the dataset's scale by code, name or value ('E', 'exact' or '3' on ESCI).",
+    )
+    spans = serializers.JSONField(
+        required=False,
+        allow_null=True,
+        help_text="Attribute spans: the title's spans as [token_start, token_end (inclusive), type] or "
+        "{token_start, token_end, label}, the type a label id or code ('BRAND'); [] when the title has none. "
+        "Tokens are the `tokens` of the task.",
     )
     flagged = serializers.BooleanField(default=False, help_text="Bad data or unsure: the task goes to review.")
     active_seconds = serializers.FloatField(required=False, allow_null=True, min_value=0)
@@ -112,17 +169,19 @@ class TaskSubmitApi(APIView):
         serializer = SubmitInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        dataset = task.dataset
         if data.get("label") is not None and data.get("answer") is not None:
             raise ApplicationError("Give either label or answer, not both.", extra={"fields": ["label", "answer"]})
-        label = label_get(dataset=dataset, pk=data["label"]) if data.get("label") is not None else None
-        answer = kind_get(dataset.task_type).answer_clean(
-            dataset=dataset, label=label, value=data.get("answer"), flagged=data["flagged"]
+        if data.get("spans") is not None and (data.get("label") is not None or data.get("answer") is not None):
+            raise ApplicationError("Give spans, or a label or answer: not both.", extra={"fields": ["spans"]})
+        answer = task_answer_clean(
+            task=task, label_id=data.get("label"), value=data.get("answer"), spans=data.get("spans"),
+            flagged=data["flagged"],
         )
         annotation = annotation_submit(
             task=task,
             user=request.user,
             label=answer.label,
+            value=answer.value,
             flagged=answer.flagged,
             active_seconds=data.get("active_seconds"),
             suggestions_shown=data["suggestions_shown"],

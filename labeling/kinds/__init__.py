@@ -1,10 +1,12 @@
 """The registry of task kinds. A new kind is its folder here, a migration if it needs tables, and one line below."""
 
 from config.errors import ApplicationError
-from labeling.kinds import categorization, matching, relevance
+from labeling.kinds import categorization, matching, relevance, spans
 from labeling.kinds.base import Answer, Choice, TaskKind
 
-KINDS: dict[str, TaskKind] = {kind.name: kind for kind in (categorization.KIND, matching.KIND, relevance.KIND)}
+KINDS: dict[str, TaskKind] = {
+    kind.name: kind for kind in (categorization.KIND, matching.KIND, relevance.KIND, spans.KIND)
+}
 
 __all__ = ["KINDS", "Answer", "Choice", "TaskKind", "kind_get"]
 

@@ -37,10 +37,12 @@ class Choice:
 
 @dataclass(frozen=True)
 class Answer:
-    """An answer read and checked by its kind: a label of the dataset, a flag, or both."""
+    """An answer read and checked by its kind: a label of the dataset, a flag, or both; or, for a kind answered
+    with values (`answers_with_values`), its canonical value instead of a label."""
 
     label: Label | None
     flagged: bool = False
+    value: list | None = None
 
 
 def choice_buttons(*, dataset: Dataset, choices: tuple[Choice, ...], suggestions: list[dict]) -> list[dict]:
@@ -91,6 +93,9 @@ class TaskKind(ABC):
     # Whether an export's split keeps groups of tasks together (a relevance dataset's queries): its split-pass
     # rows then carry the group's id after the six shared columns.
     split_groups: ClassVar[bool] = False
+    # Whether an answer is a value (a title's spans, `AnswerValue`) rather than a label: `value_clean` reads it,
+    # and the shared layers compare the `value` columns where they compare labels (`labeling.resolve`).
+    answers_with_values: ClassVar[bool] = False
     # The page of a list of tasks worked through at once (a relevance query's products), when the kind has one;
     # `list_context` gives what it shows.
     list_template: ClassVar[str | None] = None
@@ -108,20 +113,28 @@ class TaskKind(ABC):
         """Whether the kind makes the dataset's labels itself (its choices) rather than taking a taxonomy."""
         return bool(self.choices)
 
-    def choices_for(self, *, dataset: Dataset) -> tuple[Choice, ...]:
+    def choices_for(self, *, dataset: Dataset, **kind_settings: Any) -> tuple[Choice, ...]:
         """The fixed answers of this dataset: the kind's choices, unless a dataset setting picks them (a
-        relevance dataset's grade scale)."""
+        relevance dataset's grade scale) or a setting given at creation does (a span dataset's types)."""
         return self.choices
 
-    def settings_clean(self, *, settings: dict[str, Any]) -> None:
-        """Check a new dataset's settings for this kind, filling in the kind's defaults; only a relevance dataset
-        has a grade scale."""
+    def settings_clean(self, *, settings: dict[str, Any]) -> dict[str, Any]:
+        """Check a new dataset's settings for this kind, filling in the kind's defaults, and take out those only
+        the creation reads (returned, for `choices_for`); only a relevance dataset has a grade scale, only a span
+        dataset span types."""
         if settings.get("grade_scale"):
             raise ApplicationError(
                 f"A {self.title.lower()} dataset has no grade scale; only search relevance datasets grade.",
                 extra={"grade_scale": settings["grade_scale"]},
             )
+        if settings.get("span_types") is not None:
+            raise ApplicationError(
+                f"A {self.title.lower()} dataset has no span types; only attribute span datasets mark spans.",
+                extra={"span_types": settings["span_types"]},
+            )
+        settings.pop("span_types", None)
         settings["grade_scale"] = ""
+        return {}
 
     def label_grades(self, *, dataset: Dataset) -> dict[int, float] | None:
         """Each label's place on an ordered scale (label id -> number), when the kind's answers are ordered
@@ -145,6 +158,12 @@ class TaskKind(ABC):
         if label is None and not flagged:
             raise ApplicationError("Choose a label, or flag the task.")
         return Answer(label=label, flagged=flagged)
+
+    def value_clean(self, *, dataset: Dataset, task: Any, raw: Any, flagged: bool) -> Answer:
+        """Read an answer given as a value (a kind that `answers_with_values`); other kinds answer with labels."""
+        raise ApplicationError(
+            f"A {self.title.lower()} answer is a label, not spans.", extra={"spans": repr(raw)[:200]}
+        )
 
     def choice_label(self, *, dataset: Dataset, value: str) -> Label:
         """The dataset's label for a fixed choice given by its code, name or an alias."""

@@ -36,15 +36,15 @@ def model_config_validate(config: Any, *, task_type: str) -> None:
 
 def dataset_create(*, user: AbstractBaseUser, name: str, **settings: Any) -> Dataset:
     """Create a dataset of a known task kind, with the kind's fixed labels ("match", "no match"; a relevance
-    dataset's grades, on its `grade_scale`) and model settings training accepts; its creator becomes its first
-    lead."""
+    dataset's grades, on its `grade_scale`; a span dataset's `span_types`) and model settings training accepts;
+    its creator becomes its first lead."""
     kind = kind_get(settings.setdefault("task_type", TaskType.CATEGORIZATION))
-    kind.settings_clean(settings=settings)
+    kind_settings = kind.settings_clean(settings=settings)
     if "model_config" in settings:
         model_config_validate(settings["model_config"], task_type=kind.name)
     with transaction.atomic():
         dataset = datasets.dataset_create(user=user, name=name, **settings)
-        choices = kind.choices_for(dataset=dataset)
+        choices = kind.choices_for(dataset=dataset, **kind_settings)
         if choices:
             choices = enumerate(choices, start=1)
             taxonomy_upsert(

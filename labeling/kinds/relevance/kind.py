@@ -38,10 +38,17 @@ class RelevanceKind(TaskKind):
     def fixed_labels(self) -> bool:
         return True
 
-    def settings_clean(self, *, settings: dict[str, Any]) -> None:
+    def settings_clean(self, *, settings: dict[str, Any]) -> dict[str, Any]:
+        if settings.get("span_types") is not None:
+            raise ApplicationError(
+                "A search relevance dataset has no span types; it grades on a scale.",
+                extra={"span_types": settings["span_types"]},
+            )
+        settings.pop("span_types", None)
         settings["grade_scale"] = scale_get(settings.get("grade_scale") or ESCI.name).name
+        return {}
 
-    def choices_for(self, *, dataset: Dataset) -> tuple[Choice, ...]:
+    def choices_for(self, *, dataset: Dataset, **kind_settings: Any) -> tuple[Choice, ...]:
         return grade_choices(scale_get(dataset.grade_scale))
 
     def answer_clean(self, *, dataset: Dataset, label: Label | None, value: str | None, flagged: bool) -> Answer:

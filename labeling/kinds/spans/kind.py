@@ -1,0 +1,107 @@
+"""Attribute spans: one product a task, answered with the spans of its title that are attributes (brand,
+model, color, size...), each of one of the dataset's span types."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from config.errors import ApplicationError
+from datasets.importers import ProductRow
+from datasets.models import Dataset, Label
+from datasets.selectors import label_list
+from labeling.kinds.base import Answer, Choice, TaskKind
+from labeling.kinds.spans import answers, export, page, tasks
+from labeling.kinds.spans.preannotate import DEFAULT_LABELS
+
+MAX_TYPES = page.TYPE_KEYS
+TYPE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]{0,49}$")
+
+
+def type_choices(names: Sequence[str]) -> tuple[Choice, ...]:
+    return tuple(Choice(code=name, name=name, key=str(i)) for i, name in enumerate(names, start=1))
+
+
+class SpansKind(TaskKind):
+    name: ClassVar[str] = "spans"
+    title: ClassVar[str] = "Attribute spans"
+    roles: ClassVar[tuple[str, ...]] = ("product",)
+    # The common attribute types, unless the lead names others at creation (`span_types`).
+    choices: ClassVar[tuple[Choice, ...]] = type_choices(DEFAULT_LABELS)
+    item_template: ClassVar[str] = "labeling/kinds/spans/item.html"
+    answer_template: ClassVar[str] = "labeling/kinds/spans/answer.html"
+    help_template: ClassVar[str] = "labeling/kinds/spans/help.html"
+    page_scripts: ClassVar[tuple[str, ...]] = ("js/span_editor.js",)
+    answers_with_values: ClassVar[bool] = True
+    export_formats: ClassVar[tuple[str, ...]] = export.FORMATS
+    tasks_per_product: ClassVar[bool] = True
+
+    def settings_clean(self, *, settings: dict[str, Any]) -> dict[str, Any]:
+        """A span dataset's types: `span_types`, 1 to 9 distinct names (letters, digits, _ and -, starting
+        with a letter), each on its digit key in the order given; by default the common attributes."""
+        if settings.get("grade_scale"):
+            raise ApplicationError(
+                "An attribute span dataset has no grade scale; only search relevance datasets grade.",
+                extra={"grade_scale": settings["grade_scale"]},
+            )
+        settings["grade_scale"] = ""
+        names = settings.pop("span_types", None)
+        if names is None:
+            return {}
+        if isinstance(names, str):
+            names = re.split(r"[,\n]", names)
+        if not isinstance(names, list | tuple):
+            raise ApplicationError("Span types are a list of names.", extra={"span_types": repr(names)[:200]})
+        names = [str(name).strip() for name in names if str(name).strip()]
+        bad = [name for name in names if not TYPE_NAME.match(name)]
+        if bad:
+            raise ApplicationError(
+                f"Span type {bad[0]!r} is not a name: letters, digits, _ and -, starting with a letter (e.g. BRAND).",
+                extra={"span_types": bad},
+            )
+        seen: dict[str, str] = {}
+        for name in names:
+            if name.casefold() in seen:
+                raise ApplicationError(f"Span type {name!r} is given twice.", extra={"span_types": [name]})
+            seen[name.casefold()] = name
+        if not 1 <= len(names) <= MAX_TYPES:
+            raise ApplicationError(
+                f"A span dataset has 1 to {MAX_TYPES} span types (one digit key each); {len(names)} were given.",
+                extra={"span_types": names},
+            )
+        return {"span_types": names}
+
+    def choices_for(self, *, dataset: Dataset, **kind_settings: Any) -> tuple[Choice, ...]:
+        names = kind_settings.get("span_types")
+        return type_choices(names) if names else self.choices
+
+    def answer_clean(self, *, dataset: Dataset, label: Label | None, value: str | None, flagged: bool) -> Answer:
+        """A span answer is its spans (`value_clean`); a label alone is no answer, a flag alone is."""
+        if label is not None or value is not None:
+            raise ApplicationError(
+                "An attribute span answer is a list of spans, not a label.",
+                extra={"label": label.pk if label is not None else value},
+            )
+        if not flagged:
+            raise ApplicationError("Mark the spans (an empty list when the title has none), or flag the task.")
+        return Answer(label=None, flagged=True)
+
+    def value_clean(self, *, dataset: Dataset, task: Any, raw: Any, flagged: bool) -> Answer:
+        """The spans on the task's tokens as its canonical value; no spans at all (None) is an answer only as a
+        flag."""
+        if raw is None or raw == "":
+            return self.answer_clean(dataset=dataset, label=None, value=None, flagged=flagged)
+        tokens = answers.task_tokens(task.product)
+        value = answers.spans_clean(dataset=dataset, labels=list(label_list(dataset=dataset)), tokens=tokens, raw=raw)
+        return Answer(label=None, flagged=flagged, value=value)
+
+    def products_write(self, *, dataset: Dataset, rows: Sequence[ProductRow]) -> int:
+        return tasks.span_tasks_upsert(dataset=dataset, rows=rows)
+
+    export_query = staticmethod(export.export_query)
+    export_rows = staticmethod(export.export_rows)
+    item_context = staticmethod(page.item_context)
+
+    def page_context(self, *, dataset: Any, task: Any, user: Any) -> dict[str, Any]:
+        return page.page_context(dataset=dataset, task=task, user=user)

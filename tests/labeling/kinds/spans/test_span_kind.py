@@ -1,0 +1,164 @@
+"""An attribute span dataset: its span types, a task per product with the spans its own values suggest, and
+answers that are spans, stored once per distinct value and resolved like labels."""
+
+import pytest
+from django.urls import reverse
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from config.errors import ApplicationError
+from labeling.kinds import kind_get
+from labeling.kinds.spans.page import page_context
+from labeling.models import Annotation, AnswerValue, EventAction, LabelEvent, Task
+from labeling.resolve import LabelPolicy, resolved_labels
+from labeling.services import annotation_submit, annotation_undo
+from tests.factories import UserFactory, member
+from tests.labeling.kinds.spans.span_set import span_dataset, span_task, type_id
+from workspace.services.datasets import dataset_create
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_span_dataset_has_the_common_attribute_types_on_keys_1_to_8():
+    dataset = span_dataset()
+    codes = list(dataset.labels.order_by("pk").values_list("code", flat=True))
+    assert codes == ["BRAND", "MODEL", "COLOR", "SIZE", "CAPACITY", "MATERIAL", "QUANTITY", "GENDER"]
+    assert dataset.grade_scale == ""
+
+
+def test_the_lead_names_the_span_types_in_key_order():
+    dataset = span_dataset(span_types=["COLOR", "BRAND", "pack-size"])
+    assert list(dataset.labels.order_by("pk").values_list("code", flat=True)) == ["COLOR", "BRAND", "pack-size"]
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"span_types": ["BRAND", "brand"]}, "given twice"),
+        ({"span_types": [f"T{i}" for i in range(10)]}, "1 to 9 span types"),
+        ({"span_types": ["9LIVES"]}, "is not a name"),
+        ({"span_types": []}, "1 to 9 span types"),
+        ({"grade_scale": "esci"}, "no grade scale"),
+    ],
+)
+def test_span_types_a_page_could_not_key_are_refused(settings, message):
+    with pytest.raises(ApplicationError, match=message):
+        dataset_create(user=UserFactory(), name="Bad", task_type="spans", **settings)
+
+
+def test_another_kind_refuses_span_types():
+    with pytest.raises(ApplicationError, match="no span types"):
+        dataset_create(user=UserFactory(), name="Cats", task_type="categorization", span_types=["BRAND"])
+
+
+def test_each_product_is_a_task_suggesting_the_spans_of_its_own_values():
+    dataset = span_dataset()
+    assert Task.objects.filter(dataset=dataset).count() == 3
+    sony = span_task(dataset, "sku-1")
+    brand, color = type_id(dataset, "BRAND"), type_id(dataset, "COLOR")
+    last = len(page_context(dataset=dataset, task=sony, user=UserFactory())["tokens"]) - 1
+    # "Sony WH-1000XM4 Wireless Headphones Black": Sony is the first token, Black the last.
+    assert sony.suggestions == [[0, 0, brand, None], [last, last, color, None]]
+    assert span_task(dataset, "sku-3").suggestions == [[0, 0, brand, None]]  # "steel" is not in the title
+
+
+@pytest.fixture
+def api(db):
+    dataset = span_dataset()
+    user = member(dataset, "marker")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return dataset, user, client
+
+
+def test_the_api_serves_the_tokens_and_suggested_spans_and_takes_spans(api):
+    dataset, user, client = api
+    task = client.post(reverse("api-task-next", args=[dataset.pk])).json()
+    assert task["kind"] == "spans" and task["tokens"][0] == {"i": 0, "text": task["tokens"][0]["text"], "ws": True}
+    assert task["span_suggestions"] and task["suggestions"] == []
+    brand = type_id(dataset, "BRAND")
+
+    response = client.post(
+        reverse("api-task-submit", args=[task["id"]]),
+        {"spans": [{"token_start": 0, "token_end": 0, "label": "brand"}]},
+        format="json",
+    )
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["spans"] == [[0, 0, brand]] and response.json()["label"] is None
+    assert Annotation.objects.get(user=user).value.value == [[0, 0, brand]]
+
+
+@pytest.mark.parametrize(
+    ("spans", "message"),
+    [
+        ([[0, 1, "BRAND"], [1, 2, "MODEL"]], "overlap: a word has one type at most"),
+        ([[0, 0, "PRICE"]], "Unknown span type 'PRICE'"),
+        ([[0, 99, "BRAND"]], "are not in the text"),
+        ([[0, "x", "BRAND"]], "token numbers"),
+        ("not json", "not valid JSON"),
+        ({"spans": 1}, "a list of"),
+        ([[0, 0]], r"\[token_start, token_end, type\]"),
+    ],
+)
+def test_spans_that_cannot_be_are_refused_with_why_and_nothing_is_written(api, spans, message):
+    dataset, user, client = api
+    task = client.post(reverse("api-task-next", args=[dataset.pk])).json()
+    response = client.post(reverse("api-task-submit", args=[task["id"]]), {"spans": spans}, format="json")
+    assert response.status_code == 400
+    assert message.replace("\\", "") in str(response.json()) or pytest.fail(str(response.json()))
+    assert not Annotation.objects.filter(user=user).exists() and not AnswerValue.objects.exists()
+
+
+def test_a_span_answer_is_neither_a_label_nor_missing(api):
+    dataset, _user, client = api
+    task = client.post(reverse("api-task-next", args=[dataset.pk])).json()
+    url = reverse("api-task-submit", args=[task["id"]])
+    label = dataset.labels.first().pk
+    assert "list of spans, not a label" in str(client.post(url, {"label": label}, format="json").json())
+    assert "Mark the spans" in str(client.post(url, {}, format="json").json())
+    assert client.post(url, {"spans": [], "flagged": True}, format="json").status_code == 201
+    assert client.post(url, {"flagged": True}, format="json").json()["spans"] is None
+
+
+def test_another_kind_refuses_spans(catalog):
+    user = member(catalog, "cat")
+    client = APIClient()
+    client.force_authenticate(user)
+    task = client.post(reverse("api-task-next", args=[catalog.pk])).json()
+    response = client.post(reverse("api-task-submit", args=[task["id"]]), {"spans": []}, format="json")
+    assert response.status_code == 400 and "is a label, not spans" in str(response.json())
+
+
+def test_equal_answers_share_one_value_and_resolve_like_labels():
+    dataset = span_dataset(overlap=3)
+    task = span_task(dataset, "sku-2")
+    brand, color = type_id(dataset, "BRAND"), type_id(dataset, "COLOR")
+    same, other = [[0, 0, brand], [4, 4, color]], [[0, 0, brand]]
+    for name, spans in (("a", same), ("b", list(reversed(same))), ("c", other)):
+        value = kind_get("spans").value_clean(dataset=dataset, task=task, raw=spans, flagged=False).value
+        annotation_submit(task=task, user=member(dataset, name), label=None, value=value)
+
+    values = Annotation.objects.filter(task=task).values_list("value_id", flat=True)
+    assert len(set(values)) == 2 and AnswerValue.objects.filter(task=task).count() == 2
+    resolved = dict(resolved_labels(dataset=dataset, policy=LabelPolicy.MAJORITY, answer="value"))
+    assert AnswerValue.objects.get(pk=resolved[task.pk]).value == same
+    assert dict(resolved_labels(dataset=dataset, policy=LabelPolicy.FINAL, answer="value")) == {}
+
+
+def test_history_keeps_both_values_and_undo_gives_the_spans_back_to_mend():
+    dataset = span_dataset()
+    task = span_task(dataset, "sku-1")
+    user = member(dataset, "marker")
+    brand = type_id(dataset, "BRAND")
+    annotation_submit(task=task, user=user, label=None, value=[[0, 0, brand]])
+    annotation_submit(task=task, user=user, label=None, value=[[0, 1, brand]])
+    change = LabelEvent.objects.get(task=task, action=EventAction.CHANGE)
+    assert (change.old_value.value, change.new_value.value) == ([[0, 0, brand]], [[0, 1, brand]])
+
+    annotation_undo(dataset=dataset, user=user)
+
+    assert page_context(dataset=dataset, task=task, user=user)["given_spans"] == [
+        {"start": 0, "end": 1, "label_id": brand}
+    ]
+    assert page_context(dataset=dataset, task=task, user=member(dataset, "other"))["given_spans"] == []
