@@ -4,7 +4,7 @@ its tables."""
 from collections import Counter, defaultdict
 from datetime import timedelta
 
-from django.db.models import Count, Max, Min
+from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
 from datasets.models import Dataset
@@ -20,9 +20,11 @@ def annotation_last_id(*, dataset: Dataset) -> int:
 
 
 def labels_since_count(*, dataset: Dataset, after_id: int, limit: int) -> int:
-    """Submitted labels (flags without one teach nothing) with ids above `after_id`, counted up to `limit`."""
+    """Submitted answers, a label or a value (spans; flags without one teach nothing), with ids above `after_id`,
+    counted up to `limit`."""
     labels = Annotation.objects.filter(
-        dataset=dataset, status=AnnotationStatus.SUBMITTED, label__isnull=False, pk__gt=after_id
+        Q(label__isnull=False) | Q(value__isnull=False),
+        dataset=dataset, status=AnnotationStatus.SUBMITTED, pk__gt=after_id,
     )
     return labels[:limit].count()
 

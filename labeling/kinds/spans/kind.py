@@ -36,6 +36,7 @@ class SpansKind(TaskKind):
     answers_with_values: ClassVar[bool] = True
     export_formats: ClassVar[tuple[str, ...]] = export.FORMATS
     tasks_per_product: ClassVar[bool] = True
+    trainable: ClassVar[bool] = True
 
     def settings_clean(self, *, settings: dict[str, Any]) -> dict[str, Any]:
         """A span dataset's types: `span_types`, 1 to 9 distinct names (letters, digits, _ and -, starting
