@@ -2,12 +2,15 @@
 and every open task rescored (the tagger's spans as suggestions, with probabilities, and an uncertainty)."""
 
 import pytest
+from django.urls import reverse
 
+from datasets.models import Role
 from labeling.kinds.spans.answers import task_tokens
 from labeling.models import Task
 from labeling.services import annotation_submit
+from models_app.ml.figures import MIN_EVALUATED
 from models_app.ml.spans import SpanModel
-from models_app.models import VersionStatus
+from models_app.models import ModelVersion, VersionStatus
 from models_app.services.training import model_version_train, training_maybe_trigger, training_request
 from tests.factories import UserFactory, member
 from tests.labeling.kinds.spans.span_set import span_dataset, span_task, type_id
@@ -110,3 +113,19 @@ def test_span_answers_count_towards_the_automatic_retraining():
     assert training_maybe_trigger(dataset=dataset) is None
     annotation_submit(task=span_task(dataset, "sku-2"), user=user, label=None, value=[])
     assert training_maybe_trigger(dataset=dataset) is not None
+
+
+def test_the_model_page_shows_the_taggers_figures_per_type(client, marked):
+    version = train(marked)
+    # As a holdout of MIN_EVALUATED titles would have it: the tiny one here is too small to show.
+    metrics = {**version.metrics, "n": MIN_EVALUATED}
+    ModelVersion.objects.filter(pk=version.pk).update(metrics=metrics)
+    client.force_login(member(marked, "lead", Role.LEAD))
+
+    page = client.get(reverse("models_app:page", args=[marked.pk])).content.decode()
+
+    assert 'id="span-types"' in page and "BRAND" in page and f"{metrics['f1']:.3f}" in page
+    assert f"{MIN_EVALUATED} held-out titles" in page and "rescored 12 open titles" in page
+    ModelVersion.objects.filter(pk=version.pk).update(metrics=version.metrics)
+    page = client.get(reverse("models_app:page", args=[marked.pk])).content.decode()
+    assert 'id="figures-withheld"' in page and "too few held-out labels: 7" in page
