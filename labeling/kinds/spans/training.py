@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from datasets.models import Dataset, Label
-from labeling.kinds.spans.tokens import product_text, token_to_char, tokenize
+from labeling.kinds.spans.tokens import SpanError, product_text, token_to_char, tokenize
 from labeling.models import AnswerValue, Task
 from labeling.resolve import LabelPolicy, resolved_labels
 
@@ -44,7 +44,8 @@ def span_type_codes(*, dataset: Dataset) -> dict[int, str]:
 
 def marked_titles(*, dataset: Dataset, upto_annotation_id: int | None = None) -> list[MarkedTitle]:
     """The resolved span answers (gold, else the reviewer's decision, else a strict majority), in task id order,
-    their spans in characters of the title; a span of a type deleted since is left out."""
+    their spans in characters of the title; a span of a type deleted since is left out, and a title changed
+    since (re-imported) so that its answer's tokens are no longer in it is left out whole."""
     value_of = dict(
         resolved_labels(
             dataset=dataset, policy=LabelPolicy.MAJORITY, min_votes=1, upto_annotation_id=upto_annotation_id,
@@ -65,11 +66,14 @@ def marked_titles(*, dataset: Dataset, upto_annotation_id: int | None = None) ->
                 continue  # deleted meanwhile
             text = _text(titles[pk])
             tokens = tokenize(text)
-            spans = tuple(
-                (*token_to_char(tokens, first, last), codes[label])
-                for first, last, label in values[value_of[pk]]
-                if label in codes
-            )
+            try:
+                spans = tuple(
+                    (*token_to_char(tokens, first, last), codes[label])
+                    for first, last, label in values[value_of[pk]]
+                    if label in codes
+                )
+            except SpanError:
+                continue
             marked.append(MarkedTitle(task_id=pk, text=text, spans=spans))
     return marked
 
