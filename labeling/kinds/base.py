@@ -75,6 +75,8 @@ class TaskKind(ABC):
     help_template: ClassVar[str]
     # The kind's own scripts (static paths) that the annotate page loads before annotate.js: its answer editor.
     page_scripts: ClassVar[tuple[str, ...]] = ()
+    # The kind's own stylesheets (static paths) that the annotate page links in its head.
+    page_styles: ClassVar[tuple[str, ...]] = ()
     # A partial of the review page with what `review_context` gives (a matching pair's contradictions).
     review_template: ClassVar[str | None] = None
     # Whether a model can be trained on its answers yet.
@@ -227,6 +229,11 @@ class TaskKind(ABC):
 
     def page_context(self, *, dataset: Dataset, task: Any, user: Any) -> dict[str, Any]:
         """What the kind's partials need beyond the task itself."""
+        return {}
+
+    def refused_context(self, *, posted: dict[str, Any]) -> dict[str, Any]:
+        """What the page shows again of a refused answer (`posted`: the form's fields), so nothing typed is lost:
+        a label is one key away again, so nothing; a span kind's marks."""
         return {}
 
     def item_context(self, *, task: Any) -> dict[str, Any]:

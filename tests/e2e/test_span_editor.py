@@ -1,8 +1,9 @@
 """An annotator marks attribute spans on a product title in headless Chromium, with the keyboard and the mouse.
 
-The spans kind is not registered yet, so the page is the real annotate.html rendered with the spans partials and
-a context after the kind's contract; the browser receives it at the live server's address under the live server's
-own Content-Security-Policy, and loads htmx, annotate.js, span_editor.js and spans.css from its static files."""
+The page is the real annotate.html rendered with the spans partials and a fixed context after the kind's contract
+(tokens with a line break, given spans, suggestions), so each case sets exactly what it needs; the browser receives
+it at the live server's address under the live server's own Content-Security-Policy, and loads htmx, annotate.js,
+span_editor.js and spans.css from its static files. tests/e2e/test_span_annotate.py goes through the real views."""
 
 import json
 from types import SimpleNamespace

@@ -33,6 +33,7 @@ class SpansKind(TaskKind):
     answer_template: ClassVar[str] = "labeling/kinds/spans/answer.html"
     help_template: ClassVar[str] = "labeling/kinds/spans/help.html"
     page_scripts: ClassVar[tuple[str, ...]] = ("js/span_editor.js",)
+    page_styles: ClassVar[tuple[str, ...]] = ("css/spans.css",)
     answers_with_values: ClassVar[bool] = True
     export_formats: ClassVar[tuple[str, ...]] = export.FORMATS
     tasks_per_product: ClassVar[bool] = True
@@ -105,3 +106,6 @@ class SpansKind(TaskKind):
 
     def page_context(self, *, dataset: Any, task: Any, user: Any) -> dict[str, Any]:
         return page.page_context(dataset=dataset, task=task, user=user)
+
+    def refused_context(self, *, posted: dict[str, Any]) -> dict[str, Any]:
+        return {"given_spans": page.posted_spans(posted.get("spans"))}

@@ -1,6 +1,8 @@
 """An attribute span dataset: its span types, a task per product with the spans its own values suggest, and
 answers that are spans, stored once per distinct value and resolved like labels."""
 
+import json
+
 import pytest
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
@@ -134,7 +136,7 @@ def test_equal_answers_share_one_value_and_resolve_like_labels():
     dataset = span_dataset(overlap=3)
     task = span_task(dataset, "sku-2")
     brand, color = type_id(dataset, "BRAND"), type_id(dataset, "COLOR")
-    same, other = [[0, 0, brand], [4, 4, color]], [[0, 0, brand]]
+    same, other = [[0, 0, brand], [5, 5, color]], [[0, 0, brand]]  # "Apple" and "Blue"
     for name, spans in (("a", same), ("b", list(reversed(same))), ("c", other)):
         value = kind_get("spans").value_clean(dataset=dataset, task=task, raw=spans, flagged=False).value
         annotation_submit(task=task, user=member(dataset, name), label=None, value=value)
@@ -162,3 +164,24 @@ def test_history_keeps_both_values_and_undo_gives_the_spans_back_to_mend():
         {"start": 0, "end": 1, "label_id": brand}
     ]
     assert page_context(dataset=dataset, task=task, user=member(dataset, "other"))["given_spans"] == []
+
+
+def test_a_refused_answer_comes_back_with_the_marks_it_had(client):
+    dataset = span_dataset()
+    user = member(dataset, "marker")
+    client.force_login(user)
+    client.get(reverse("labeling:annotate", args=[dataset.pk]))
+    task = Task.objects.get(dataset=dataset, leases__user=user)
+    brand = type_id(dataset, "BRAND")
+    posted = [[0, 1, brand], [1, 2, brand]]
+
+    response = client.post(
+        reverse("labeling:submit", args=[task.pk]), {"spans": json.dumps(posted)}, HTTP_HX_REQUEST="true"
+    )
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "overlap" in page and f'data-task-id="{task.pk}"' in page
+    given = json.loads(page.split('id="span-given-data" type="application/json">')[1].split("</script>")[0])
+    assert given == [{"start": s, "end": e, "label_id": label} for s, e, label in posted]
+    assert not Annotation.objects.filter(user=user).exists()
