@@ -1,18 +1,22 @@
 """An attribute span dataset: its span types, a task per product with the spans its own values suggest, and
 answers that are spans, stored once per distinct value and resolved like labels."""
 
+import io
 import json
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from config.errors import ApplicationError
+from datasets.models import Label
 from labeling.kinds import kind_get
 from labeling.kinds.spans.page import page_context
 from labeling.models import Annotation, AnswerValue, EventAction, LabelEvent, Task
 from labeling.resolve import LabelPolicy, resolved_labels
+from labeling.review import review_decide
 from labeling.services import annotation_submit, annotation_undo
 from tests.factories import UserFactory, member
 from tests.labeling.kinds.spans.span_set import span_dataset, span_task, type_id
@@ -185,3 +189,56 @@ def test_a_refused_answer_comes_back_with_the_marks_it_had(client):
     given = json.loads(page.split('id="span-given-data" type="application/json">')[1].split("</script>")[0])
     assert given == [{"start": s, "end": e, "label_id": label} for s, e, label in posted]
     assert not Annotation.objects.filter(user=user).exists()
+
+
+def test_different_spans_wait_for_review_and_the_decision_is_a_value_that_resolves():
+    dataset = span_dataset(overlap=2)
+    task = span_task(dataset, "sku-1")
+    brand, model = type_id(dataset, "BRAND"), type_id(dataset, "MODEL")
+    annotation_submit(task=task, user=member(dataset, "a"), label=None, value=[[0, 0, brand]])
+    task.refresh_from_db()
+    assert not task.needs_review  # one answer cannot disagree
+    annotation_submit(task=task, user=member(dataset, "b"), label=None, value=[[0, 0, brand], [1, 1, model]])
+    task.refresh_from_db()
+    assert task.needs_review
+    lead = member(dataset, "lead", role="lead")
+
+    review_decide(task=task, reviewer=lead, label=None, value=[[0, 0, brand], [1, 1, model]], gold=True)
+
+    task.refresh_from_db()
+    assert not task.needs_review and task.gold_value.value == [[0, 0, brand], [1, 1, model]]
+    resolved = dict(resolved_labels(dataset=dataset, policy=LabelPolicy.FINAL, answer="value"))
+    assert AnswerValue.objects.get(pk=resolved[task.pk]).value == [[0, 0, brand], [1, 1, model]]
+    event = LabelEvent.objects.get(task=task, action=EventAction.REVIEW)
+    assert event.new_value == task.gold_value and event.new_label is None
+    with pytest.raises(ApplicationError, match="one of them"):
+        review_decide(task=task, reviewer=lead, label=None)
+
+
+def test_a_span_dataset_is_made_from_the_page_the_api_and_the_command(client):
+    lead = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(lead)
+    settings = {"overlap": 1, "gold_fraction": 0, "gold_warmup": 3, "random_fraction": 0.1, "lease_minutes": 10,
+                "uncertainty_strategy": "margin", "retrain_every": 50, "cold_start_examples": 3,
+                "suggestion_hide_fraction": 0}
+    response = client.post(
+        reverse("workspace:create"),
+        {"name": "Page spans", "task_type": "spans", "span_types": "COLOR, BRAND", **settings},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    api = APIClient()
+    api.force_authenticate(lead)
+    made = api.post(
+        reverse("api-dataset-list"), {"name": "Api spans", "task_type": "spans", "span_types": ["SIZE"]}, format="json"
+    )
+    assert made.status_code == 201, made.json()
+    refused = api.post(reverse("api-dataset-list"), {"name": "Bad", "task_type": "spans", "span_types": ["A", "a"]},
+                       format="json")
+    assert refused.status_code == 400 and "given twice" in str(refused.json())
+    call_command("create_dataset", "Command spans", "--kind", "spans", "--span-types", "GENDER,SIZE",
+                 "--lead", lead.username, stdout=io.StringIO())
+    codes = {
+        name: list(Label.objects.filter(dataset__name=name).order_by("pk").values_list("code", flat=True))
+        for name in ("Page spans", "Api spans", "Command spans")
+    }
+    assert codes == {"Page spans": ["COLOR", "BRAND"], "Api spans": ["SIZE"], "Command spans": ["GENDER", "SIZE"]}
