@@ -143,6 +143,13 @@ class TaskKind(ABC):
         (relevance grades), so that agreement also weighs near misses; None when labels are only equal or not."""
         return None
 
+    def quality_figures(
+        self, *, dataset: Dataset, last_id: int, names: dict[int, str], sources: dict[str, int]
+    ) -> dict[str, Any]:
+        """A kind's own agreement figures for the quality report, over the answers up to `last_id` (`names`: a
+        rater's name by id, `sources`: an import source's rater id); a label kind's are the shared ones."""
+        return {}
+
     def products_write(self, *, dataset: Dataset, rows: Sequence[ProductRow]) -> int:
         """Create or update `rows` by external_id (unique within `rows`), with their tasks when the kind has one
         per product; returns how many products are new."""

@@ -12,7 +12,7 @@ from datasets.importers import ProductRow
 from datasets.models import Dataset, Label
 from datasets.selectors import label_list
 from labeling.kinds.base import Answer, Choice, TaskKind
-from labeling.kinds.spans import answers, export, page, tasks
+from labeling.kinds.spans import answers, export, page, quality, tasks
 from labeling.kinds.spans.preannotate import DEFAULT_LABELS
 
 MAX_TYPES = page.TYPE_KEYS
@@ -106,6 +106,11 @@ class SpansKind(TaskKind):
 
     def page_context(self, *, dataset: Any, task: Any, user: Any) -> dict[str, Any]:
         return page.page_context(dataset=dataset, task=task, user=user)
+
+    def quality_figures(
+        self, *, dataset: Dataset, last_id: int, names: dict[int, str], sources: dict[str, int]
+    ) -> dict[str, Any]:
+        return quality.span_quality(dataset=dataset, last_id=last_id, names=names, sources=sources)
 
     def refused_context(self, *, posted: dict[str, Any]) -> dict[str, Any]:
         return {"given_spans": page.posted_spans(posted.get("spans"))}
