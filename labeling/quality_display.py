@@ -227,6 +227,12 @@ def spans(figures: dict[str, Any]) -> dict[str, Any] | None:
             {"label": label, "exact": percent(f1s["exact"], 1), "overlap": percent(f1s["overlap"], 1)}
             for label, f1s in (data.get("per_label") or {}).items()
         ],
+        "preannotation": [
+            {"label": row["label"], "products": count(row.get("products")), "hit_rate": percent(row.get("hit_rate"), 1),
+             "precision": percent(row["precision"], 1), "recall": percent(row["recall"], 1)}
+            for row in (data.get("preannotation") or {}).get("types", [])
+        ],
+        "preannotation_tasks": count((data.get("preannotation") or {}).get("answered_tasks")),
         "pairs": [
             {"name_a": pair["annotator_a"], "name_b": pair["annotator_b"], "items": count(pair["items"]),
              "exact": percent(pair["exact"]["f1"], 1), "overlap": percent(pair["overlap"]["f1"], 1),

@@ -63,3 +63,15 @@ def test_the_dashboard_shows_the_span_figures(marked, client):
     page = client.get(reverse("labeling:quality", args=[marked.pk])).content.decode()
     assert 'id="span-agreement"' in page and "Span F1, exact" in page and "Whole answers equal" in page
     assert "Fleiss" not in page
+
+
+def test_the_report_says_how_far_the_preannotation_is_kept(marked):
+    figures = quality_report_run(report_id=quality_report_request(dataset=marked, user=None).pk).figures
+    rows = {row["label"]: row for row in figures["spans"]["preannotation"]["types"]}
+    # Each product's brand is in its title and suggested; ann and bob both kept every brand (a tie resolves
+    # nothing: sku-3's brand alone is resolved, the answers elsewhere differ).
+    assert (rows["BRAND"]["products"], rows["BRAND"]["found"], rows["BRAND"]["hit_rate"]) == (3, 3, 1.0)
+    assert figures["spans"]["preannotation"]["answered_tasks"] == 1
+    assert (rows["BRAND"]["precision"], rows["BRAND"]["recall"]) == (1.0, 1.0)
+    # Bosch's material "steel" is not in its title.
+    assert (rows["MATERIAL"]["products"], rows["MATERIAL"]["found"]) == (1, 0)
