@@ -134,6 +134,11 @@ class TaskKind(ABC):
                 f"A {self.title.lower()} dataset has no span types; only attribute span datasets mark spans.",
                 extra={"span_types": settings["span_types"]},
             )
+        if settings.get("span_description"):
+            raise ApplicationError(
+                f"A {self.title.lower()} dataset marks no text; only attribute span datasets mark descriptions.",
+                extra={"span_description": True},
+            )
         settings.pop("span_types", None)
         settings["grade_scale"] = ""
         return {}

@@ -47,6 +47,7 @@ class SpansKind(TaskKind):
                 extra={"grade_scale": settings["grade_scale"]},
             )
         settings["grade_scale"] = ""
+        settings["span_description"] = bool(settings.get("span_description"))
         names = settings.pop("span_types", None)
         if names is None:
             return {}
@@ -93,7 +94,7 @@ class SpansKind(TaskKind):
         flag."""
         if raw is None or raw == "":
             return self.answer_clean(dataset=dataset, label=None, value=None, flagged=flagged)
-        tokens = answers.task_tokens(task.product)
+        tokens = answers.task_tokens(task.product, dataset=dataset)
         value = answers.spans_clean(dataset=dataset, labels=list(label_list(dataset=dataset)), tokens=tokens, raw=raw)
         return Answer(label=None, flagged=flagged, value=value)
 

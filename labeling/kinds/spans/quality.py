@@ -41,7 +41,7 @@ def span_quality(
         items.setdefault(task_id, {})[name] = spans
     shared = {task_id: by_rater for task_id, by_rater in items.items() if len(by_rater) >= 2}
     lengths = {
-        task.pk: len(task_tokens(task.product))
+        task.pk: len(task_tokens(task.product, dataset=dataset))
         for task in Task.objects.filter(pk__in=list(shared)).select_related("product").iterator(chunk_size=FETCH_ROWS)
     }
     shared = {task_id: by_rater for task_id, by_rater in shared.items() if task_id in lengths}
@@ -67,13 +67,13 @@ def preannotation_figures(*, dataset: Dataset, codes: dict[int, str], last_id: i
 
     def products():
         rows = Task.objects.filter(dataset=dataset).order_by("pk").values_list(
-            "pk", "product__title", "product__brand", "product__attributes"
+            "pk", "product__title", "product__description", "product__brand", "product__attributes"
         )
-        for task_id, title, brand, attributes in rows.iterator(chunk_size=FETCH_ROWS):
+        for task_id, title, description, brand, attributes in rows.iterator(chunk_size=FETCH_ROWS):
             task_ids.append(task_id)
-            yield {"title": title, "brand": brand, "attributes": attributes or {}}
+            yield {"title": title, "description": description, "brand": brand, "attributes": attributes or {}}
 
-    found = preannotate(products(), mapping=mapping) if mapping else None
+    found = preannotate(products(), mapping=mapping, with_description=dataset.span_description) if mapping else None
     kept = {label: [0, 0, 0] for label in dict.fromkeys(mapping.values())}  # suggested, kept, answered
     for task_id, suggestions in zip(task_ids, found.suggestions if found else [], strict=True):
         answer = answers.get(task_id)

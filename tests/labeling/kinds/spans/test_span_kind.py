@@ -11,6 +11,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from config.errors import ApplicationError
+from datasets.importers import ProductRow
 from datasets.models import Label
 from labeling.kinds import kind_get
 from labeling.kinds.spans.page import page_context
@@ -242,3 +243,19 @@ def test_a_span_dataset_is_made_from_the_page_the_api_and_the_command(client):
         for name in ("Page spans", "Api spans", "Command spans")
     }
     assert codes == {"Page spans": ["COLOR", "BRAND"], "Api spans": ["SIZE"], "Command spans": ["GENDER", "SIZE"]}
+
+
+def test_a_dataset_marking_descriptions_tokenizes_title_and_description_and_suggests_in_both():
+    dataset = dataset_create(user=UserFactory(), name="Long", task_type="spans", span_description=True)
+    kind_get("spans").products_write(dataset=dataset, rows=[
+        ProductRow(line=1, external_id="d-1", title="Trail Runner 2", description="<p>Colour: <b>Red</b></p>",
+                   attributes={"color": "Red"}),
+    ])
+    task = span_task(dataset, "d-1")
+    tokens = [token["text"] for token in page_context(dataset=dataset, task=task, user=UserFactory())["tokens"]]
+    assert tokens == ["Trail", "Runner", "2", "\n", "Colour", ":", "Red"]
+    assert task.suggestions == [[6, 6, type_id(dataset, "COLOR"), None]]
+    answer = kind_get("spans").value_clean(dataset=dataset, task=task, raw=[[6, 6, "COLOR"]], flagged=False)
+    assert answer.value == [[6, 6, type_id(dataset, "COLOR")]]
+    with pytest.raises(ApplicationError, match="only attribute span datasets mark descriptions"):
+        dataset_create(user=UserFactory(), name="Cats", span_description=True)
