@@ -13,9 +13,11 @@ from rest_framework.test import APIClient
 from config.errors import ApplicationError
 from datasets.importers import ProductRow
 from datasets.models import Label
+from labeling.answer_values import answer_value_intern
+from labeling.gold import gold_demote, gold_promote_imported, gold_sources
 from labeling.kinds import kind_get
 from labeling.kinds.spans.page import page_context
-from labeling.models import Annotation, AnswerValue, EventAction, LabelEvent, Task
+from labeling.models import Annotation, AnswerValue, EventAction, LabelEvent, LabelSource, Task
 from labeling.resolve import LabelPolicy, resolved_labels
 from labeling.review import review_decide
 from labeling.services import annotation_submit, annotation_undo
@@ -259,3 +261,18 @@ def test_a_dataset_marking_descriptions_tokenizes_title_and_description_and_sugg
     assert answer.value == [[6, 6, type_id(dataset, "COLOR")]]
     with pytest.raises(ApplicationError, match="only attribute span datasets mark descriptions"):
         dataset_create(user=UserFactory(), name="Cats", span_description=True)
+
+
+def test_imported_spans_of_a_trusted_source_become_gold_values():
+    dataset = span_dataset()
+    task = span_task(dataset, "sku-1")
+    value = answer_value_intern(task=task, value=[[0, 0, type_id(dataset, "BRAND")]])
+    Annotation.objects.create(dataset=dataset, task=task, value=value, source=LabelSource.IMPORT, source_name="v1")
+    assert gold_sources(dataset=dataset) == [{"source": "v1", "tasks": 1}]
+
+    assert gold_promote_imported(dataset=dataset, source="v1") == 1
+    task.refresh_from_db()
+    assert (task.is_gold, task.gold_value_id, task.gold_label_id) == (True, value.pk, None)
+    gold_demote(dataset=dataset, task_ids=[task.pk])
+    task.refresh_from_db()
+    assert (task.is_gold, task.gold_value_id) == (False, None)
