@@ -17,6 +17,7 @@ from labeling.answer_values import answer_value_intern
 from labeling.gold import gold_demote, gold_promote_imported, gold_sources
 from labeling.kinds import kind_get
 from labeling.kinds.spans.page import page_context
+from labeling.label_stats import labeling_rate, labels_since_count
 from labeling.models import Annotation, AnswerValue, EventAction, LabelEvent, LabelSource, Task
 from labeling.resolve import LabelPolicy, resolved_labels
 from labeling.review import review_decide
@@ -276,3 +277,12 @@ def test_imported_spans_of_a_trusted_source_become_gold_values():
     gold_demote(dataset=dataset, task_ids=[task.pk])
     task.refresh_from_db()
     assert (task.is_gold, task.gold_value_id) == (False, None)
+
+
+def test_span_answers_count_toward_retraining_and_the_labeling_rate():
+    dataset = span_dataset()
+    user = member(dataset, "marker")
+    for sku in ("sku-1", "sku-2"):
+        annotation_submit(task=span_task(dataset, sku), user=user, label=None, value=[])
+    assert labels_since_count(dataset=dataset, after_id=0, limit=10) == 2
+    assert labeling_rate(dataset=dataset) == 2.0  # two answers within the minimum hour
