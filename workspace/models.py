@@ -17,6 +17,7 @@ class ImportKind(models.TextChoices):
     PAIRS = "pairs", "Product pairs (left_* and right_* columns, optional label)"
     QUERIES = "queries", "Search queries (query_id, query, optional locale, weight)"
     JUDGMENTS = "judgments", "Relevance judgments (query_id, product_id, grade)"
+    PRODIGY_SPANS = "prodigy_spans", "Prodigy span JSONL (text, spans, answer)"
 
 
 class ImportStatus(models.TextChoices):
