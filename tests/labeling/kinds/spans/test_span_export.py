@@ -24,6 +24,12 @@ from workspace.services.exports import export_run, export_write
 
 pytestmark = pytest.mark.django_db
 
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    # Stored exports land in a fresh directory: a name left by an earlier run would make storage rename the file.
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 SONY = TITLES[0][1]  # "Sony WH-1000XM4 Wireless Headphones Black"
 SONY_LAST = len(tokenize(SONY)) - 1
 
@@ -182,8 +188,7 @@ def test_the_export_command_writes_a_span_format(marked, tmp_path):
     assert out.read_text().startswith("Sony\tB-BRAND\n")
 
 
-def test_the_api_queues_a_span_export_whose_download_is_the_prodigy_file(marked, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
+def test_the_api_queues_a_span_export_whose_download_is_the_prodigy_file(marked):
     api = APIClient()
     api.force_authenticate(marked.memberships.get(role=Role.LEAD).user)
     created = api.post(reverse("api-export-list", args=[marked.pk]), {"format": "prodigy"}, format="json")
@@ -200,3 +205,14 @@ def test_the_api_refuses_a_format_the_kind_does_not_offer(marked):
     api.force_authenticate(marked.memberships.get(role=Role.LEAD).user)
     refused = api.post(reverse("api-export-list", args=[marked.pk]), {"format": "parquet"}, format="json")
     assert refused.status_code == 400 and "spacy_ner" in str(refused.json())
+
+
+def test_the_export_page_offers_the_span_formats_and_queues_one(marked, client):
+    client.force_login(marked.memberships.get(role=Role.LEAD).user)
+    url = reverse("workspace:exports", args=[marked.pk])
+    page = client.get(url).content.decode()
+    assert 'value="spacy_ner"' in page and 'value="conll"' in page and 'value="parquet"' not in page
+    response = client.post(url, {"format": "spacy_ner", "policy": "majority"})
+    assert response.status_code == 302
+    export = export_run(export_id=marked.exports.get().pk)
+    assert (export.status, export.row_count, export.filename.endswith(".ner.spacy")) == ("succeeded", 2, True)
