@@ -13,7 +13,7 @@ from datasets.importers import ProductRow
 from datasets.models import Dataset, Label
 from datasets.selectors import label_list
 from labeling.kinds.base import Answer, Choice, TaskKind
-from labeling.kinds.spans import answers, export, page, tasks
+from labeling.kinds.spans import answers, export, page, quality, tasks
 from labeling.kinds.spans.preannotate import DEFAULT_LABELS
 
 MAX_TYPES = page.TYPE_KEYS
@@ -34,6 +34,7 @@ class SpansKind(TaskKind):
     answer_template: ClassVar[str] = "labeling/kinds/spans/answer.html"
     help_template: ClassVar[str] = "labeling/kinds/spans/help.html"
     page_scripts: ClassVar[tuple[str, ...]] = ("js/span_editor.js",)
+    page_styles: ClassVar[tuple[str, ...]] = ("css/spans.css",)
     answers_with_values: ClassVar[bool] = True
     export_formats: ClassVar[tuple[str, ...]] = export.FORMATS
     export_columns: ClassVar[Columns] = export.COLUMNS
@@ -50,6 +51,7 @@ class SpansKind(TaskKind):
                 extra={"grade_scale": settings["grade_scale"]},
             )
         settings["grade_scale"] = ""
+        settings["span_description"] = bool(settings.get("span_description"))
         names = settings.pop("span_types", None)
         if names is None:
             return {}
@@ -96,7 +98,7 @@ class SpansKind(TaskKind):
         flag."""
         if raw is None or raw == "":
             return self.answer_clean(dataset=dataset, label=None, value=None, flagged=flagged)
-        tokens = answers.task_tokens(task.product)
+        tokens = answers.task_tokens(task.product, dataset=dataset)
         value = answers.spans_clean(dataset=dataset, labels=list(label_list(dataset=dataset)), tokens=tokens, raw=raw)
         return Answer(label=None, flagged=flagged, value=value)
 
@@ -109,3 +111,11 @@ class SpansKind(TaskKind):
 
     def page_context(self, *, dataset: Any, task: Any, user: Any) -> dict[str, Any]:
         return page.page_context(dataset=dataset, task=task, user=user)
+
+    def quality_figures(
+        self, *, dataset: Dataset, last_id: int, names: dict[int, str], sources: dict[str, int]
+    ) -> dict[str, Any]:
+        return quality.span_quality(dataset=dataset, last_id=last_id, names=names, sources=sources)
+
+    def refused_context(self, *, posted: dict[str, Any]) -> dict[str, Any]:
+        return {"given_spans": page.posted_spans(posted.get("spans"))}
