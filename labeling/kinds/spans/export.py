@@ -39,7 +39,7 @@ def export_query(*, dataset: Dataset, params: dict[str, Any], with_items: bool) 
     task = "t" if raw else "c"
     if with_items:
         value = "a.value_id" if raw else "c.label_id"
-        select = ", p.external_id, p.title, v.value"
+        select = ", p.external_id, p.title, v.value, p.description"
         joins = (
             f"JOIN datasets_product p ON p.id = {task}.product_id "
             f"LEFT JOIN {AnswerValue._meta.db_table} v ON v.id = {value}"
@@ -62,9 +62,14 @@ def export_rows(
     codes = {label_id: code for label_id, (_path, code) in context.labels.items()}
     records = iter(records)
     while batch := list(islice(records, TOKENIZE_BATCH)):
-        texts = [product_text({"title": record[7]}) for record in batch]
+        # The text as the annotator marked it (`answers.task_text`): the title, with the description if the
+        # dataset marks it too.
+        texts = [
+            product_text({"title": record[7], "description": record[9]}, with_description=dataset.span_description)
+            for record in batch
+        ]
         for record, text, doc in zip(batch, texts, tokenize_many(texts), strict=True):
-            task_id, _value_id, is_gold, flagged, extra_a, extra_b, external_id, _title, value = record
+            task_id, _value_id, is_gold, flagged, extra_a, extra_b, external_id, _title, value, _description = record
             row: dict[str, Any] = {
                 "external_id": external_id,
                 "text": text,

@@ -51,9 +51,14 @@ def span_answers_import(*, dataset: Dataset, rows: Sequence[SpanRow], default_so
     `default_source`)."""
     result = SpanImport()
     found = Task.objects.filter(dataset=dataset, product__external_id__in={row.external_id for row in rows})
-    titles = dict(found.values_list("product__external_id", "product__title"))
+    products = found.values_list("product__external_id", "product__title", "product__description")
     tasks = dict(found.values_list("product__external_id", "pk"))
-    texts = {external_id: product_text({"title": title}) for external_id, title in titles.items()}
+    # The text as the annotator marks it (`answers.task_text`).
+    texts = {
+        external_id: product_text({"title": title, "description": description},
+                                  with_description=dataset.span_description)
+        for external_id, title, description in products
+    }
     tokens = {
         external_id: doc_tokens(doc) for external_id, doc in zip(texts, tokenize_many(texts.values()), strict=True)
     }

@@ -216,3 +216,16 @@ def test_the_export_page_offers_the_span_formats_and_queues_one(marked, client):
     assert response.status_code == 302
     export = export_run(export_id=marked.exports.get().pk)
     assert (export.status, export.row_count, export.filename.endswith(".ner.spacy")) == ("succeeded", 2, True)
+
+
+def test_a_dataset_marking_descriptions_exports_the_text_as_marked():
+    dataset = span_dataset(name="Long", span_description=True)
+    task = span_task(dataset, "sku-3")
+    task.product.description = "Stainless steel, 60 cm"
+    task.product.save()
+    text = "Bosch Serie 4 Dishwasher Silver\nStainless steel, 60 cm"
+    assert [token.text for token in tokenize(text)][5] == "\n"
+    mark(dataset, "sku-3", "ann1", [(0, 0, "BRAND"), (6, 6, "MATERIAL")])
+    rows = {row["external_id"]: row for row in jsonl(dataset)}
+    assert rows["sku-3"]["text"] == text
+    assert rows["sku-3"]["spans"][1] == {"start": 32, "end": 41, "token_start": 6, "token_end": 6, "label": "MATERIAL"}
