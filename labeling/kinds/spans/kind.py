@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from config.errors import ApplicationError
+from datasets.exporters import Columns
 from datasets.importers import ProductRow
 from datasets.models import Dataset, Label
 from datasets.selectors import label_list
@@ -36,6 +37,9 @@ class SpansKind(TaskKind):
     page_styles: ClassVar[tuple[str, ...]] = ("css/spans.css",)
     answers_with_values: ClassVar[bool] = True
     export_formats: ClassVar[tuple[str, ...]] = export.FORMATS
+    export_columns: ClassVar[Columns] = export.COLUMNS
+    # By product: an answer value is one task's own, so its id stratifies nothing (see export.export_query).
+    split_groups: ClassVar[bool] = True
     tasks_per_product: ClassVar[bool] = True
 
     def settings_clean(self, *, settings: dict[str, Any]) -> dict[str, Any]:
