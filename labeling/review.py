@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from config.errors import ApplicationError
 from datasets.models import Label
+from labeling.answer_values import answer_value_intern
 from labeling.history import label_event_record
 from labeling.kinds.matching.checks import pair_conflicts_check_request
 from labeling.models import AnnotationStatus, EventAction, LabelSource, Lease, Review, Task
@@ -29,8 +30,9 @@ UPDATE labeling_task SET needs_review = (
             SELECT 1 FROM labeling_annotation a
             WHERE a.task_id = labeling_task.id AND a.status = '{AnnotationStatus.SUBMITTED}' AND a.flagged
         )
+        -- Two labels, or two values (a span kind's answers: a task has one or the other, never both).
         OR (
-            SELECT COUNT(DISTINCT a.label_id) FROM labeling_annotation a
+            SELECT COUNT(DISTINCT a.label_id) + COUNT(DISTINCT a.value_id) FROM labeling_annotation a
             WHERE a.task_id = labeling_task.id AND a.status = '{AnnotationStatus.SUBMITTED}'
         ) > 1
         -- A pair in an open contradiction (A = B, B = C, A != C) waits for a reviewer too.
@@ -54,25 +56,36 @@ def review_flags_refresh(*, task_ids: Iterable[int]) -> None:
 
 
 def review_decide(
-    *, task: Task, reviewer: AbstractBaseUser, label: Label, note: str = "", gold: bool = False
+    *,
+    task: Task,
+    reviewer: AbstractBaseUser,
+    label: Label | None,
+    note: str = "",
+    gold: bool = False,
+    value: list | None = None,
 ) -> Review:
-    """Record the reviewer's label as the task's final one (again if it was reviewed before).
+    """Record the reviewer's label as the task's final one (again if it was reviewed before); for a kind
+    answered with values, the reviewer's `value` (checked by the kind's `value_clean`) instead of a label.
 
     `gold` also makes the task a gold item with this label, so annotators are measured against it from now
     on (answers given before do not count: they were not given blind, and the item was disputed).
     """
-    if label.dataset_id != task.dataset_id:
+    if (label is None) == (value is None):
+        raise ApplicationError("A decision is a label, or for spans a value: one of them.")
+    if label is not None and label.dataset_id != task.dataset_id:
         raise ApplicationError("This label belongs to another dataset.", extra={"label": label.pk})
     if len(note) > 500:
         raise ApplicationError("A review note takes at most 500 characters.", extra={"note": len(note)})
     with transaction.atomic():
         task = Task.objects.select_for_update(no_key=True, of=("self",)).get(pk=task.pk)
-        review = Review.objects.filter(task=task).select_related("label").first()
-        old_label = review.label if review else None
+        review = Review.objects.filter(task=task).select_related("label", "value").first()
+        old_label, old_value = (review.label, review.value) if review else (None, None)
+        decided = None if value is None else answer_value_intern(task=task, value=value)
         if review is None:
             review = Review(dataset_id=task.dataset_id, task=task)
         review.reviewer = reviewer
         review.label = label
+        review.value = decided
         review.note = note
         review.save()
         task.needs_review = False
@@ -83,8 +96,8 @@ def review_decide(
             fields += ["is_gold", "gold_since"]
         if task.is_gold:
             # The decision is the truth: a gold task's known answer follows it, or it would outrank it.
-            task.gold_label = label
-            fields.append("gold_label")
+            task.gold_label, task.gold_value = label, decided
+            fields += ["gold_label", "gold_value"]
         task.save(update_fields=fields)
         Lease.objects.filter(task=task).delete()  # decided: nobody needs to finish answering it
         label_event_record(
@@ -93,6 +106,8 @@ def review_decide(
             user=reviewer,
             old_label=old_label,
             new_label=label,
+            old_value=old_value,
+            new_value=decided,
             source=LabelSource.REVIEW,
             source_name=reviewer.get_username(),
         )

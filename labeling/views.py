@@ -27,8 +27,11 @@ class AnswerForm(forms.Form):
     spans = forms.CharField(required=False, max_length=20_000, strip=False)
 
 
-def _render_task(request: HttpRequest, dataset: Dataset, task: Task | None, error: str = "") -> HttpResponse:
-    """The generic frame (counts, actions, help) around the partials of the dataset's task kind."""
+def _render_task(
+    request: HttpRequest, dataset: Dataset, task: Task | None, error: str = "", refused: int | None = None
+) -> HttpResponse:
+    """The generic frame (counts, actions, help) around the partials of the dataset's task kind; when the task
+    shown is the one whose answer was just `refused`, with what the annotator had given."""
     kind = kind_get(dataset.task_type)
     context = {
         "dataset": dataset,
@@ -39,6 +42,8 @@ def _render_task(request: HttpRequest, dataset: Dataset, task: Task | None, erro
     }
     if task is not None:
         context |= kind.page_context(dataset=dataset, task=task, user=request.user)
+        if refused == task.pk:
+            context |= kind.refused_context(posted=request.POST.dict())
     template = "labeling/annotate.html#task" if request.htmx else "labeling/annotate.html"
     return render(request, template, context, status=400 if error else 200)
 
@@ -50,12 +55,15 @@ def annotate(request: HttpRequest, dataset_id: int) -> HttpResponse:
     return _render_task(request, dataset, task_lease_next(dataset=dataset, user=request.user))
 
 
-def _after_action(request: HttpRequest, dataset: Dataset, error: str = "") -> HttpResponse:
+def _after_action(
+    request: HttpRequest, dataset: Dataset, error: str = "", refused: int | None = None
+) -> HttpResponse:
     if not request.htmx:
         if error:
             messages.error(request, error)
         return redirect("labeling:annotate", dataset_id=dataset.pk)
-    return _render_task(request, dataset, task_lease_next(dataset=dataset, user=request.user), error=error)
+    task = task_lease_next(dataset=dataset, user=request.user)
+    return _render_task(request, dataset, task, error=error, refused=refused)
 
 
 @login_required
@@ -81,7 +89,7 @@ def task_submit(request: HttpRequest, task_id: int) -> HttpResponse:
             suggestions_shown=data["suggestions_shown"],
         )
     except ApplicationError as error:
-        return _after_action(request, dataset, error=error.message)
+        return _after_action(request, dataset, error=error.message, refused=task.pk)
     return _after_action(request, dataset)
 
 

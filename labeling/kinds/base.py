@@ -75,6 +75,8 @@ class TaskKind(ABC):
     help_template: ClassVar[str]
     # The kind's own scripts (static paths) that the annotate page loads before annotate.js: its answer editor.
     page_scripts: ClassVar[tuple[str, ...]] = ()
+    # The kind's own stylesheets (static paths) that the annotate page links in its head.
+    page_styles: ClassVar[tuple[str, ...]] = ()
     # A partial of the review page with what `review_context` gives (a matching pair's contradictions).
     review_template: ClassVar[str | None] = None
     # Whether a model can be trained on its answers yet.
@@ -132,6 +134,11 @@ class TaskKind(ABC):
                 f"A {self.title.lower()} dataset has no span types; only attribute span datasets mark spans.",
                 extra={"span_types": settings["span_types"]},
             )
+        if settings.get("span_description"):
+            raise ApplicationError(
+                f"A {self.title.lower()} dataset marks no text; only attribute span datasets mark descriptions.",
+                extra={"span_description": True},
+            )
         settings.pop("span_types", None)
         settings["grade_scale"] = ""
         return {}
@@ -140,6 +147,13 @@ class TaskKind(ABC):
         """Each label's place on an ordered scale (label id -> number), when the kind's answers are ordered
         (relevance grades), so that agreement also weighs near misses; None when labels are only equal or not."""
         return None
+
+    def quality_figures(
+        self, *, dataset: Dataset, last_id: int, names: dict[int, str], sources: dict[str, int]
+    ) -> dict[str, Any]:
+        """A kind's own agreement figures for the quality report, over the answers up to `last_id` (`names`: a
+        rater's name by id, `sources`: an import source's rater id); a label kind's are the shared ones."""
+        return {}
 
     def products_write(self, *, dataset: Dataset, rows: Sequence[ProductRow]) -> int:
         """Create or update `rows` by external_id (unique within `rows`), with their tasks when the kind has one
@@ -227,6 +241,11 @@ class TaskKind(ABC):
 
     def page_context(self, *, dataset: Dataset, task: Any, user: Any) -> dict[str, Any]:
         """What the kind's partials need beyond the task itself."""
+        return {}
+
+    def refused_context(self, *, posted: dict[str, Any]) -> dict[str, Any]:
+        """What the page shows again of a refused answer (`posted`: the form's fields), so nothing typed is lost:
+        a label is one key away again, so nothing; a span kind's marks."""
         return {}
 
     def item_context(self, *, task: Any) -> dict[str, Any]:

@@ -109,7 +109,7 @@ def simulate_spans(*, dataset: Dataset, truth: SpanTruth, seed: int, heldout: fl
             f"The truth's {len(truth)} products name {len(tasks)} open, unanswered tasks of {dataset.name!r}: too "
             "few for a pool and a held-out set."
         )
-    measured = _HeldOut(task_titles(task_ids=sorted(held)), held)
+    measured = _HeldOut(task_titles(dataset=dataset, task_ids=sorted(held)), held)
     external = {pk: external_id for external_id, pk in tasks.items()}
     pool_set = set(pool)
     excluded = [

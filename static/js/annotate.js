@@ -37,7 +37,9 @@
   function focusPanel() { var panel = $("task-panel"); if (panel) panel.focus({ preventScroll: true }); }
   function showHint(show, text) { var h = $("answer-hint"); if (h) { if (text) h.textContent = text; h.hidden = !show; } }
   function ready() {
-    var label = $("answer-label"), flagged = $("answer-flagged");
+    var label = $("answer-label"), flagged = $("answer-flagged"), spans = $("answer-spans");
+    // A span answer is ready as soon as the span editor has written it: no span at all is an answer too.
+    if (spans) return spans.value !== "";
     return Boolean((label && label.value) || (flagged && flagged.value === "true"));
   }
 
@@ -146,6 +148,7 @@
     }
     if (search && target === search) { searchKey(event, search); return; }
     if (target.closest && target.closest("input, textarea, select, [contenteditable]")) return;
+    if (window.ShelfmarkSpans && window.ShelfmarkSpans.key(event)) return;
     if (key === "?") { event.preventDefault(); toggleHelp(true); return; }
     if (key === "/" && search) { event.preventDefault(); search.focus(); return; }
     if (!/^([1-9]|Enter|[sufSUF])$/.test(key)) return;
@@ -201,6 +204,7 @@
       // The chosen answer is the hidden fields' (htmx would also send the last answer button focused or clicked).
       event.detail.parameters.label = $("answer-label").value;
       event.detail.parameters.flagged = $("answer-flagged").value;
+      if ($("answer-spans")) event.detail.parameters.spans = $("answer-spans").value;
     }
     event.detail.parameters.active_seconds = seconds();
   });
@@ -252,6 +256,7 @@
     panel.setAttribute("data-ready", "true"); // browser tests wait for #task-panel[data-ready]
     highlight = -1; loadedQuery = ""; enterQueued = false;
     if (search) search.value = "";
+    if (window.ShelfmarkSpans) window.ShelfmarkSpans.init(panel);
     var counts = panel.getAttribute("data-submitted") + " labeled · " + panel.getAttribute("data-skipped") + " skipped";
     document.title = counts + " · " + panel.getAttribute("data-dataset") + " · Shelfmark";
     if (!swapped) return;

@@ -36,9 +36,18 @@ class DatasetInputSerializer(serializers.ModelSerializer):
         "creation.",
     )
 
+    span_types = serializers.ListField(
+        child=serializers.CharField(max_length=50),
+        required=False,
+        allow_null=True,
+        write_only=True,
+        help_text="Attribute spans: the span types, on keys 1-9 in this order (default BRAND, MODEL, COLOR, SIZE, "
+        "CAPACITY, MATERIAL, QUANTITY, GENDER); chosen at creation, they become the dataset's labels.",
+    )
+
     class Meta:
         model = Dataset
-        fields = SETTINGS_FIELDS
+        fields = [*SETTINGS_FIELDS, "span_types"]
 
 
 class DatasetListApi(APIView):
@@ -67,7 +76,9 @@ class DatasetDetailApi(APIView):
         dataset = dataset_get(user=request.user, dataset_id=dataset_id, role=Role.LEAD)
         serializer = DatasetInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        changes = {k: v for k, v in serializer.validated_data.items() if k not in CREATE_ONLY_FIELDS}
+        changes = {
+            k: v for k, v in serializer.validated_data.items() if k not in (*CREATE_ONLY_FIELDS, "span_types")
+        }
         return Response(DatasetOutputSerializer(dataset_update(dataset=dataset, **changes)).data)
 
 

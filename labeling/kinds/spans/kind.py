@@ -8,11 +8,12 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from config.errors import ApplicationError
+from datasets.exporters import Columns
 from datasets.importers import ProductRow
 from datasets.models import Dataset, Label
 from datasets.selectors import label_list
 from labeling.kinds.base import Answer, Choice, TaskKind
-from labeling.kinds.spans import answers, export, page, tasks
+from labeling.kinds.spans import answers, export, page, quality, tasks
 from labeling.kinds.spans.preannotate import DEFAULT_LABELS
 
 MAX_TYPES = page.TYPE_KEYS
@@ -33,8 +34,12 @@ class SpansKind(TaskKind):
     answer_template: ClassVar[str] = "labeling/kinds/spans/answer.html"
     help_template: ClassVar[str] = "labeling/kinds/spans/help.html"
     page_scripts: ClassVar[tuple[str, ...]] = ("js/span_editor.js",)
+    page_styles: ClassVar[tuple[str, ...]] = ("css/spans.css",)
     answers_with_values: ClassVar[bool] = True
     export_formats: ClassVar[tuple[str, ...]] = export.FORMATS
+    export_columns: ClassVar[Columns] = export.COLUMNS
+    # By product: an answer value is one task's own, so its id stratifies nothing (see export.export_query).
+    split_groups: ClassVar[bool] = True
     tasks_per_product: ClassVar[bool] = True
     trainable: ClassVar[bool] = True
 
@@ -47,6 +52,7 @@ class SpansKind(TaskKind):
                 extra={"grade_scale": settings["grade_scale"]},
             )
         settings["grade_scale"] = ""
+        settings["span_description"] = bool(settings.get("span_description"))
         names = settings.pop("span_types", None)
         if names is None:
             return {}
@@ -93,7 +99,7 @@ class SpansKind(TaskKind):
         flag."""
         if raw is None or raw == "":
             return self.answer_clean(dataset=dataset, label=None, value=None, flagged=flagged)
-        tokens = answers.task_tokens(task.product)
+        tokens = answers.task_tokens(task.product, dataset=dataset)
         value = answers.spans_clean(dataset=dataset, labels=list(label_list(dataset=dataset)), tokens=tokens, raw=raw)
         return Answer(label=None, flagged=flagged, value=value)
 
@@ -106,3 +112,11 @@ class SpansKind(TaskKind):
 
     def page_context(self, *, dataset: Any, task: Any, user: Any) -> dict[str, Any]:
         return page.page_context(dataset=dataset, task=task, user=user)
+
+    def quality_figures(
+        self, *, dataset: Dataset, last_id: int, names: dict[int, str], sources: dict[str, int]
+    ) -> dict[str, Any]:
+        return quality.span_quality(dataset=dataset, last_id=last_id, names=names, sources=sources)
+
+    def refused_context(self, *, posted: dict[str, Any]) -> dict[str, Any]:
+        return {"given_spans": page.posted_spans(posted.get("spans"))}

@@ -3,6 +3,7 @@ suggestions (pre-annotations or the model's) and, after an undo, the spans the a
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -14,19 +15,21 @@ from labeling.models import EventAction, LabelEvent, Task
 from labeling.selectors import suggestions_visible
 
 TYPE_KEYS = 9  # keys 1-9 give a type; a dataset has at most that many
+# A type's colour by its key: hues far apart in order, each dark enough for white text and a 3:1 border.
+COLORS = ("#1f6fd1", "#c2410c", "#15803d", "#9333ea", "#b91c1c", "#0e7490", "#a16207", "#be185d", "#4d5b6b")
 
 
 def span_types(*, dataset: Dataset) -> list[dict[str, Any]]:
     """The dataset's span types in their order (the labels', by id: the order they were set), keyed 1-9."""
     labels = sorted(label_list(dataset=dataset), key=lambda label: label.pk)[:TYPE_KEYS]
     return [
-        {"id": label.pk, "name": label.name, "code": label.code, "key": str(i), "index": i}
+        {"id": label.pk, "name": label.name, "code": label.code, "key": str(i), "color": COLORS[i - 1]}
         for i, label in enumerate(labels, start=1)
     ]
 
 
 def item_context(*, task: Task) -> dict[str, Any]:
-    tokens = task_tokens(task.product)
+    tokens = task_tokens(task.product, dataset=task.dataset)
     return {
         "product": task.product,
         "tokens": [{"i": token.id, "text": token.text, "ws": token.ws} for token in tokens],
@@ -69,3 +72,19 @@ def undone_spans(*, task: Task, user: AbstractBaseUser) -> list[dict[str, int]]:
     if last is None or last.action != EventAction.UNDO or last.old_value is None:
         return []
     return [{"start": start, "end": end, "label_id": label} for start, end, label in last.old_value.value]
+
+
+def posted_spans(raw: Any) -> list[dict[str, int]]:
+    """The spans of a refused answer as the editor gives them back: its well-formed triples, as they were (the
+    refusal said what is wrong with them); [] when it could not be read."""
+    try:
+        spans = json.loads(raw or "[]")
+    except (TypeError, ValueError):
+        return []
+    if not isinstance(spans, list):
+        return []
+    return [
+        {"start": span[0], "end": span[1], "label_id": span[2]}
+        for span in spans
+        if isinstance(span, list) and len(span) == 3 and all(type(part) is int for part in span)
+    ]

@@ -1,14 +1,17 @@
 """What a span tagger reads of a span dataset: the resolved answers as marked titles, and the open tasks' titles.
 
-A title is the text the annotator marked (`answers.task_tokens`: the title, its whitespace runs made one
-space); a span comes back in characters of it with its type's code, as a tagger trained on texts wants it,
-and a suggestion goes back on the title's tokens with the type's label id, as the page reads it.
+A title is the text the annotator marked (`answers.task_text`: the title, its whitespace runs made one space,
+and the description below it when the dataset marks it too); a span comes back in characters of it with its
+type's code, as a tagger trained on texts wants it, and a suggestion goes back on the title's tokens with the
+type's label id, as the page reads it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+
+from django.db.models import QuerySet
 
 from datasets.models import Dataset, Label
 from labeling.kinds.spans.tokens import SpanError, product_text, token_to_char, tokenize
@@ -60,11 +63,11 @@ def marked_titles(*, dataset: Dataset, upto_annotation_id: int | None = None) ->
         values = dict(
             AnswerValue.objects.filter(pk__in=[value_of[pk] for pk in page]).values_list("pk", "value")
         )
-        titles = dict(Task.objects.filter(pk__in=page).values_list("pk", "product__title"))
+        titles = _texts(dataset, Task.objects.filter(pk__in=page))
         for pk in page:
             if pk not in titles or value_of[pk] not in values:
                 continue  # deleted meanwhile
-            text = _text(titles[pk])
+            text = titles[pk]
             tokens = tokenize(text)
             try:
                 spans = tuple(
@@ -78,12 +81,11 @@ def marked_titles(*, dataset: Dataset, upto_annotation_id: int | None = None) ->
     return marked
 
 
-def task_titles(*, task_ids: Sequence[int]) -> dict[int, str]:
+def task_titles(*, dataset: Dataset, task_ids: Sequence[int]) -> dict[int, str]:
     """task id -> the text its annotator marks."""
     titles: dict[int, str] = {}
     for start in range(0, len(task_ids), CHUNK):
-        rows = Task.objects.filter(pk__in=task_ids[start : start + CHUNK]).values_list("pk", "product__title")
-        titles.update((pk, _text(title)) for pk, title in rows)
+        titles.update(_texts(dataset, Task.objects.filter(pk__in=task_ids[start : start + CHUNK])))
     return titles
 
 
@@ -91,17 +93,22 @@ def open_titles(*, dataset: Dataset, page_size: int = OPEN_PAGE) -> Iterator[Ope
     """Every open task's title, in task id order, by keyset pages."""
     last = 0
     while True:
-        rows = list(
-            Task.objects.filter(dataset=dataset, is_complete=False, pk__gt=last)
-            .order_by("pk")
-            .values_list("pk", "product__title")[:page_size]
-        )
-        if not rows:
+        page = _texts(dataset, Task.objects.filter(dataset=dataset, is_complete=False, pk__gt=last)
+                      .order_by("pk")[:page_size])
+        if not page:
             return
-        last = rows[-1][0]
-        yield OpenTitles(task_ids=[pk for pk, _ in rows], texts=[_text(title) for _, title in rows])
+        last = max(page)
+        yield OpenTitles(task_ids=list(page), texts=list(page.values()))
 
 
-def _text(title: str | None) -> str:
+def _texts(dataset: Dataset, tasks: QuerySet[Task]) -> dict[int, str]:
+    """task id -> its text, in the queryset's order."""
+    rows = tasks.values_list("pk", "product__title", "product__description")
+    return {pk: _text(dataset, title, description) for pk, title, description in rows}
+
+
+def _text(dataset: Dataset, title: str | None, description: str | None) -> str:
     # A product whose title is blank has nothing to mark: its text is empty, and the tagger marks nothing in it.
-    return product_text({"title": title}) if (title or "").strip() else ""
+    if not (title or "").strip():
+        return ""
+    return product_text({"title": title, "description": description}, with_description=dataset.span_description)
