@@ -73,7 +73,7 @@ def test_the_open_tasks_get_the_taggers_spans_with_probabilities_and_an_uncertai
     types = set(marked.labels.values_list("pk", flat=True))
     spans = 0
     for task in open_tasks:
-        tokens = task_tokens(task.product)
+        tokens = task_tokens(task.product, dataset=task.dataset)
         for start, end, label, probability in task.suggestions:
             assert 0 <= start <= end < len(tokens) and label in types and 0 <= probability <= 1
             spans += 1
