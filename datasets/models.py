@@ -112,6 +112,9 @@ class Label(models.Model):
     path = models.CharField(max_length=2800, help_text="Full path, levels joined by ' > '.")
     code = models.CharField(max_length=255, blank=True, help_text="The category's id in the source taxonomy.")
     depth = models.PositiveSmallIntegerField(default=0)
+    synonyms = models.JSONField(default=list, blank=True, help_text="Other words annotators search it by.")
+    # With count and max id, the version of the taxonomy that the per-process search index is keyed by.
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["path"]

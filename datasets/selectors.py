@@ -1,7 +1,7 @@
 """Reads scoped by membership: another dataset's id is a 404, a lower role a 403."""
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -15,6 +15,8 @@ from django.utils import timezone
 
 from config.errors import ApplicationError
 from datasets.importers import split_path
+from datasets.label_cache import label_index
+from datasets.label_rank import label_rank
 from datasets.models import Dataset, Label, Membership, Product, Query, Role
 
 M = TypeVar("M", bound=Model)
@@ -62,6 +64,31 @@ def label_search(*, dataset: Dataset, query: str = "", limit: int | None = 20) -
     for word in query.split():
         labels = labels.filter(path__icontains=word)
     return labels.annotate(n_children=Count("children")).order_by("n_children", "depth", "path", "pk")[:limit]
+
+
+def label_search_ranked(
+    *, dataset: Dataset, query: str = "", usage: Mapping[int, int] | None = None, limit: int = 30
+) -> list[Label]:
+    """The annotator's search: typos and word order forgiven, name and synonym matches before path-only ones
+    (`datasets.label_rank`); an empty query lists the most used labels (by `usage`), then the leaves by path."""
+    ids = label_rank(index=label_index(dataset=dataset), query=query, usage=usage, limit=limit)
+    found = Label.objects.filter(dataset=dataset).in_bulk(ids)
+    return [found[pk] for pk in ids if pk in found]
+
+
+def label_children(*, dataset: Dataset, parent_id: int | None) -> QuerySet[Label]:
+    """One level of the taxonomy tree (its roots with parent_id=None), by name, each with its number of children."""
+    return (
+        Label.objects.filter(dataset=dataset, parent_id=parent_id)
+        .annotate(n_children=Count("children"))
+        .order_by("name", "pk")
+    )
+
+
+def label_leaves_if_few(*, dataset: Dataset, at_most: int) -> list[Label] | None:
+    """The dataset's leaves by path when there are at most `at_most` of them (each can have its own key), else None."""
+    leaves = list(Label.objects.filter(dataset=dataset, children__isnull=True).order_by("path", "pk")[: at_most + 1])
+    return leaves if len(leaves) <= at_most else None
 
 
 def label_list(*, dataset: Dataset) -> QuerySet[Label]:

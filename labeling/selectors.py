@@ -51,6 +51,17 @@ def recent_labels(*, dataset: Dataset, user: AbstractBaseUser, limit: int = 5) -
     return list(seen.values())
 
 
+def label_usage(*, dataset: Dataset) -> dict[int, int]:
+    """How many submitted answers each label of the dataset has: the empty search lists the most used first."""
+    rows = (
+        Annotation.objects.filter(dataset=dataset, label__isnull=False, status=AnnotationStatus.SUBMITTED)
+        .values("label")
+        .annotate(n=Count("pk"))
+        .values_list("label", "n")
+    )
+    return dict(rows)
+
+
 def task_get(*, user: AbstractBaseUser, task_id: int) -> Task:
     """A task of a dataset the user belongs to (read with the user's role in one query); anything else is a 404."""
     tasks = Task.objects.filter(pk=task_id).select_related("product", "dataset")

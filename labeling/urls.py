@@ -12,6 +12,7 @@ urlpatterns = [
     path("datasets/<int:dataset_id>/annotate/list/skip/", judge_views.judge_list_skip, name="judge-list-skip"),
     path("datasets/<int:dataset_id>/annotate/list/undo/", judge_views.judge_list_undo, name="judge-list-undo"),
     path("datasets/<int:dataset_id>/labels/search/", views.label_search_results, name="label-search"),
+    path("datasets/<int:dataset_id>/labels/tree/", views.label_tree_children, name="label-tree"),
     path("tasks/<int:task_id>/submit/", views.task_submit, name="submit"),
     path("tasks/<int:task_id>/skip/", views.task_skip, name="skip"),
     path("datasets/<int:dataset_id>/review/", review_views.review_page, name="review"),

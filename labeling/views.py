@@ -9,12 +9,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from config.errors import ApplicationError
 from datasets.models import Dataset
-from datasets.selectors import dataset_get, label_search
+from datasets.selectors import dataset_get, label_children, label_search_ranked
 from labeling.answers import task_answer_clean
 from labeling.kinds import kind_get
 from labeling.models import Task
 from labeling.queue import task_lease_next
-from labeling.selectors import task_get, user_progress
+from labeling.selectors import label_usage, task_get, user_progress
 from labeling.services import annotation_skip, annotation_submit, annotation_undo
 
 
@@ -121,5 +121,18 @@ def undo(request: HttpRequest, dataset_id: int) -> HttpResponse:
 @require_GET
 def label_search_results(request: HttpRequest, dataset_id: int) -> HttpResponse:
     dataset = dataset_get(user=request.user, dataset_id=dataset_id)
-    labels = label_search(dataset=dataset, query=request.GET.get("q", ""), limit=30)
-    return render(request, "labeling/_label_results.html", {"labels": labels, "query": request.GET.get("q", "")})
+    query = request.GET.get("q", "")
+    usage = None if query.strip() else label_usage(dataset=dataset)
+    labels = label_search_ranked(dataset=dataset, query=query, usage=usage, limit=30)
+    return render(request, "labeling/_label_results.html", {"labels": labels, "query": query})
+
+
+@login_required
+@require_GET
+def label_tree_children(request: HttpRequest, dataset_id: int) -> HttpResponse:
+    """One level of the taxonomy tree, loaded when its parent is first expanded."""
+    dataset = dataset_get(user=request.user, dataset_id=dataset_id)
+    parent = request.GET.get("parent", "")
+    # Another dataset's node has no children here: the scope is the dataset's.
+    nodes = label_children(dataset=dataset, parent_id=int(parent) if parent.isdigit() else None)
+    return render(request, "labeling/_label_tree.html", {"dataset": dataset, "nodes": nodes})

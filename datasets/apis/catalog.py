@@ -12,7 +12,8 @@ from datasets.selectors import dataset_get, label_list, label_search, product_li
 class LabelSerializer(serializers.ModelSerializer):
     class Meta:
         model = Label
-        fields = ["id", "name", "path", "code", "depth", "parent"]
+        fields = ["id", "name", "path", "code", "depth", "parent", "synonyms"]
+        read_only_fields = fields
 
 
 class ProductSerializer(serializers.ModelSerializer):

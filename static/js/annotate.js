@@ -149,8 +149,10 @@
     if (search && target === search) { searchKey(event, search); return; }
     if (target.closest && target.closest("input, textarea, select, [contenteditable]")) return;
     if (window.ShelfmarkSpans && window.ShelfmarkSpans.key(event)) return;
+    if (window.ShelfmarkTree && window.ShelfmarkTree.key(event, pickFromResults, leaveSearch)) return;
     if (key === "?") { event.preventDefault(); toggleHelp(true); return; }
     if (key === "/" && search) { event.preventDefault(); search.focus(); return; }
+    if ((key === "t" || key === "T") && window.ShelfmarkTree && window.ShelfmarkTree.focus()) { event.preventDefault(); return; }
     if (!/^([1-9]|Enter|[sufSUF])$/.test(key)) return;
     // Enter on a focused button or link keeps its usual meaning for keyboard users who tabbed there.
     if (key === "Enter" && target.closest && target.closest("button, a, summary")) return;
@@ -172,6 +174,8 @@
     if (direct) {
       event.preventDefault(); // the answer goes through the form's hidden fields, as from the keyboard
       answerNow(direct);
+    } else if (window.ShelfmarkTree && window.ShelfmarkTree.click(target, pickFromResults)) {
+      return; // the tree opened, closed or picked
     } else if (option) {
       if (option.closest("#label-results")) pickFromResults(option); else { pick(option); focusPanel(); }
     } else if (target.closest("#flag-button")) {

@@ -16,6 +16,8 @@ class CategorizationKind(TaskKind):
     item_template: ClassVar[str] = "labeling/kinds/categorization/item.html"
     answer_template: ClassVar[str] = "labeling/kinds/categorization/answer.html"
     help_template: ClassVar[str] = "labeling/kinds/categorization/help.html"
+    page_scripts: ClassVar[tuple[str, ...]] = ("js/label_tree.js",)
+    page_styles: ClassVar[tuple[str, ...]] = ("css/label_tree.css",)
     trainable: ClassVar[bool] = True
     exports_suggestions: ClassVar[bool] = True
     exports_predictions: ClassVar[bool] = True

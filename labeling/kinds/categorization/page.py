@@ -1,10 +1,15 @@
-"""What the categorization partials need: the product, and keys 1-9 (the model's suggestions, then recent labels)."""
+"""What the categorization partials need: the product, keys 1-9 and the roots of the taxonomy tree.
+
+Keys 1-9 are every leaf, in path order, when the taxonomy has at most nine (the same key for the same label on
+every task; suggested ones carry their probability), else the model's suggestions, then recent labels.
+"""
 
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 
 from datasets.models import Dataset, Label
+from datasets.selectors import label_children, label_leaves_if_few
 from labeling.models import Task
 from labeling.selectors import recent_labels, task_suggestions
 
@@ -17,10 +22,17 @@ def item_context(*, task: Task) -> dict[str, Any]:
 
 def page_context(*, dataset: Dataset, task: Task, user: AbstractBaseUser) -> dict[str, Any]:
     suggestions = task_suggestions(dataset=dataset, task=task)
+    leaves = label_leaves_if_few(dataset=dataset, at_most=SHORTCUT_KEYS)
+    if leaves is not None:
+        keys = all_labels(leaves=leaves, suggestions=suggestions)
+    else:
+        keys = shortcuts(suggestions=suggestions, recent=recent_labels(dataset=dataset, user=user))
     return {
         **item_context(task=task),
-        "shortcuts": shortcuts(suggestions=suggestions, recent=recent_labels(dataset=dataset, user=user)),
+        "shortcuts": keys,
+        "all_labels_shown": leaves is not None,
         "suggestions_shown": bool(suggestions),
+        "tree_roots": label_children(dataset=dataset, parent_id=None),
     }
 
 
@@ -30,3 +42,17 @@ def shortcuts(*, suggestions: list[dict], recent: list[Label]) -> list[dict]:
     seen = {s["label"].pk for s in offered}
     offered += [{"label": label, "probability": None, "kind": "recent"} for label in recent if label.pk not in seen]
     return [{"key": i + 1, **s} for i, s in enumerate(offered[:SHORTCUT_KEYS])]
+
+
+def all_labels(*, leaves: list[Label], suggestions: list[dict]) -> list[dict]:
+    """Keys 1-9 for a small label set: every leaf in its fixed place, suggested ones with their probability."""
+    probability = {s["label"].pk: s["probability"] for s in suggestions}
+    return [
+        {
+            "key": i + 1,
+            "label": label,
+            "probability": probability.get(label.pk),
+            "kind": "suggestion" if label.pk in probability else "choice",
+        }
+        for i, label in enumerate(leaves)
+    ]

@@ -1,0 +1,117 @@
+/* The taxonomy tree of the categorization page (#label-tree): a WAI-ARIA tree with one tab stop (roving
+   tabindex). Children load once, on first expand (labeling:label-tree), so a 5,595-node taxonomy costs its
+   roots only. annotate.js owns the page's keys and calls key() and click() first; they return true when the
+   tree took the event. Focus model: only while a tree node has focus do arrows, Home/End, Enter/Space and
+   letters (type-ahead, so S/U/F type there) act on the tree; digits, ? and / keep their page meaning, and Esc
+   or picking a leaf gives focus back to the task so Enter submits. Inner nodes open and close; any node can
+   still be picked through the search. */
+(function () {
+  "use strict";
+
+  var TYPE_AHEAD_MS = 700;
+  var typed = "", typedAt = 0;
+
+  function tree() { return document.getElementById("label-tree"); }
+  function nodeOf(el) { return el && el.closest ? el.closest("#label-tree [data-tree-node]") : null; }
+  function isInner(node) { return node.hasAttribute("aria-expanded"); }
+  function isOpen(node) { return node.getAttribute("aria-expanded") === "true"; }
+  function group(node) { return node.querySelector(":scope > ul[role=group]"); }
+  function parentNode(node) { return nodeOf(node.parentElement); }
+  function name(node) { return node.querySelector(".tree-name").textContent; }
+
+  // The nodes a reader sees, in order: every node whose ancestors are all open.
+  function visible() {
+    var root = tree();
+    if (!root) return [];
+    return Array.prototype.filter.call(root.querySelectorAll("[data-tree-node]"), function (node) {
+      for (var up = parentNode(node); up; up = parentNode(up)) if (!isOpen(up)) return false;
+      return true;
+    });
+  }
+
+  function focusNode(node) {
+    if (!node) return;
+    tree().querySelectorAll('[data-tree-node][tabindex="0"]').forEach(function (n) { n.setAttribute("tabindex", "-1"); });
+    node.setAttribute("tabindex", "0");
+    node.focus();
+  }
+
+  function load(node) {
+    var list = group(node), url = node.getAttribute("data-children-url");
+    if (node.getAttribute("data-loaded") === "true" || !url || !window.htmx) return Promise.resolve();
+    node.setAttribute("aria-busy", "true");
+    return window.htmx.ajax("GET", url, { target: list, swap: "innerHTML" }).then(function () {
+      node.setAttribute("data-loaded", "true");
+      node.removeAttribute("aria-busy");
+    });
+  }
+
+  function setOpen(node, open) {
+    if (!isInner(node)) return Promise.resolve();
+    node.setAttribute("aria-expanded", String(open));
+    group(node).hidden = !open;
+    return open ? load(node) : Promise.resolve();
+  }
+
+  // A leaf is picked; an inner node opens or closes.
+  function activate(node, pick) {
+    if (!isInner(node)) {
+      tree().querySelectorAll('[aria-selected="true"]').forEach(function (n) { n.setAttribute("aria-selected", "false"); });
+      node.setAttribute("aria-selected", "true");
+      pick(node);
+    } else {
+      setOpen(node, !isOpen(node));
+    }
+  }
+
+  function typeAhead(node, letter) {
+    var now = Date.now();
+    typed = now - typedAt > TYPE_AHEAD_MS ? letter : typed + letter;
+    typedAt = now;
+    var nodes = visible(), start = nodes.indexOf(node), text = typed.toLowerCase();
+    // The same letter again moves on to the next match; more letters refine from the current node.
+    var from = typed.length === 1 ? start + 1 : start;
+    for (var i = 0; i < nodes.length; i++) {
+      var candidate = nodes[(from + i) % nodes.length];
+      if (name(candidate).toLowerCase().indexOf(text) === 0) { focusNode(candidate); return; }
+    }
+  }
+
+  function key(event, pick, leave) {
+    var node = nodeOf(event.target), k = event.key;
+    if (!node) return false;
+    var nodes = visible(), at = nodes.indexOf(node);
+    if (k === "ArrowDown" || k === "ArrowUp") focusNode(nodes[at + (k === "ArrowDown" ? 1 : -1)]);
+    else if (k === "Home" || k === "End") focusNode(nodes[k === "Home" ? 0 : nodes.length - 1]);
+    else if (k === "ArrowRight") {
+      if (isInner(node) && !isOpen(node)) setOpen(node, true);
+      else if (isInner(node)) load(node).then(function () { focusNode(group(node).querySelector("[data-tree-node]")); });
+    } else if (k === "ArrowLeft") {
+      if (isOpen(node)) setOpen(node, false); else focusNode(parentNode(node));
+    } else if (k === "Enter" || k === " ") activate(node, pick);
+    else if (k === "Escape") leave();
+    else if (k.length === 1 && /[^\s0-9?\/]/.test(k)) typeAhead(node, k);
+    else return false;
+    event.preventDefault();
+    return true;
+  }
+
+  function click(target, pick) {
+    var node = nodeOf(target);
+    if (!node || !target.closest(".tree-row")) return false;
+    focusNode(node);
+    // The arrow only opens or closes; the name picks a leaf or opens an inner node.
+    if (target.closest(".tree-twisty")) setOpen(node, !isOpen(node)); else activate(node, pick);
+    return true;
+  }
+
+  // T from the page: back to the node last focused (or the first root).
+  function focus() {
+    var root = tree(), node = root && root.querySelector('[data-tree-node][tabindex="0"]');
+    if (!node) return false;
+    focusNode(node);
+    return true;
+  }
+
+  window.ShelfmarkTree = { key: key, click: click, focus: focus };
+})();
