@@ -80,7 +80,8 @@
   function key(event, pick, leave) {
     var node = nodeOf(event.target), k = event.key;
     if (!node) return false;
-    var nodes = visible(), at = nodes.indexOf(node);
+    var nodes = visible(), at = nodes.indexOf(node), letter = k.length === 1 && /[^\s0-9?\/]/.test(k);
+    if (!letter) typed = ""; // any other key ends a type-ahead word
     if (k === "ArrowDown" || k === "ArrowUp") focusNode(nodes[at + (k === "ArrowDown" ? 1 : -1)]);
     else if (k === "Home" || k === "End") focusNode(nodes[k === "Home" ? 0 : nodes.length - 1]);
     else if (k === "ArrowRight") {
@@ -90,7 +91,7 @@
       if (isOpen(node)) setOpen(node, false); else focusNode(parentNode(node));
     } else if (k === "Enter" || k === " ") activate(node, pick);
     else if (k === "Escape") leave();
-    else if (k.length === 1 && /[^\s0-9?\/]/.test(k)) typeAhead(node, k);
+    else if (letter) typeAhead(node, k);
     else return false;
     event.preventDefault();
     return true;

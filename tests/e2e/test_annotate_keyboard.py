@@ -19,7 +19,8 @@ def wait_for_task(page, *, not_task: str | None = None) -> str:
 @pytest.mark.browser
 def test_label_three_products_with_the_keyboard_and_undo_one(page, transactional_db):
     dataset = DatasetFactory(name="Keyboard shop")
-    for name in ("Audio", "Phones", "Shoes"):
+    # More than nine leaves: keys 1-9 are recent labels (a smaller set has every label on a key).
+    for name in ("Audio", "Phones", "Shoes", "Bags", "Books", "Games", "Lamps", "Rugs", "Toys", "Watches"):
         LabelFactory(dataset=dataset, name=name, path=f"Electronics > {name}")
     TaskFactory.create_batch(5, dataset=dataset)
     annotator = member(dataset, "ann")

@@ -1,7 +1,7 @@
 """What the categorization partials need: the product, keys 1-9 and the roots of the taxonomy tree.
 
-Keys 1-9 are every leaf, in path order, when the taxonomy has at most nine (the same key for the same label on
-every task; suggested ones carry their probability), else the model's suggestions, then recent labels.
+Keys 1-9 are the model's suggestions, then recent labels; when the taxonomy has at most nine leaves, every leaf
+has a key: the suggestions, then the other leaves in path order (a fixed place each while there is no model).
 """
 
 from typing import Any
@@ -45,14 +45,10 @@ def shortcuts(*, suggestions: list[dict], recent: list[Label]) -> list[dict]:
 
 
 def all_labels(*, leaves: list[Label], suggestions: list[dict]) -> list[dict]:
-    """Keys 1-9 for a small label set: every leaf in its fixed place, suggested ones with their probability."""
-    probability = {s["label"].pk: s["probability"] for s in suggestions}
-    return [
-        {
-            "key": i + 1,
-            "label": label,
-            "probability": probability.get(label.pk),
-            "kind": "suggestion" if label.pk in probability else "choice",
-        }
-        for i, label in enumerate(leaves)
-    ]
+    """Keys 1-9 for a small label set: the model's suggestions first (key 1 is its best guess, as in a big
+    taxonomy), then the other leaves in path order; recent labels are left out so that keys stay put between
+    tasks when there is no model."""
+    offered = [{"label": s["label"], "probability": s["probability"], "kind": "suggestion"} for s in suggestions]
+    seen = {s["label"].pk for s in offered}
+    offered += [{"label": label, "probability": None, "kind": "choice"} for label in leaves if label.pk not in seen]
+    return [{"key": i + 1, **s} for i, s in enumerate(offered[:SHORTCUT_KEYS])]

@@ -48,14 +48,14 @@ def test_ten_leaves_are_not_numbered_until_used(client):
     assert shortcut_paths(page(client, dataset, member(dataset, "ann"))) == []
 
 
-def test_a_suggested_label_keeps_its_key_and_shows_its_probability():
+def test_a_small_label_set_puts_the_suggestions_first_then_the_other_leaves():
     dataset = dataset_with(["A", "B", "C"])
     leaves = list(Label.objects.filter(dataset=dataset).order_by("path"))
     keys = all_labels(leaves=leaves, suggestions=[{"label": leaves[2], "probability": 0.7}])
     assert [(k["key"], k["label"].name, k["kind"], k["probability"]) for k in keys] == [
-        (1, "A", "choice", None),
-        (2, "B", "choice", None),
-        (3, "C", "suggestion", 0.7),
+        (1, "C", "suggestion", 0.7),
+        (2, "A", "choice", None),
+        (3, "B", "choice", None),
     ]
 
 
