@@ -1,10 +1,11 @@
 """Ranks a taxonomy's labels for a typed query, tolerant of typos and word order; pure Python, no database.
 
-A label matches by its name or a synonym (rapidfuzz WRatio: typos, partial words, any word order) or, failing
-that, by its path (token set ratio: every typed word somewhere in the path). Name matches come before path-only
-matches; within each, the better score, then the better path score (the words that were not in the name),
-then leaves before inner nodes, shallow before deep, then the path decide. Scores are computed for all labels at
-once (`cdist`), a few milliseconds for the 5,595 nodes of the Google Product Taxonomy.
+A label matches by its name or a synonym (rapidfuzz WRatio: typos, partial words, any word order; or every
+typed word a word of the name) or, failing that, by its path (token set ratio: every typed word somewhere in
+the path). Name matches come before path-only matches; within each, the closer name (the least besides the
+query, `_name_scores`), then the better path score (the words that were not in the name), then leaves before
+inner nodes, shallow before deep, then the path decide. Scores are computed for all labels at once (`cdist`),
+about 20 ms for the 5,595 nodes of the Google Product Taxonomy.
 """
 
 from collections.abc import Mapping, Sequence
@@ -53,9 +54,11 @@ def label_rank(*, index: LabelIndex, query: str, usage: Mapping[int, int] | None
         return _unsearched(index.entries, usage or {}, limit)
     if not index.entries:
         return []
-    name_scores = _scores(text, index.names, fuzz.WRatio)
+    name_scores, name_fit = _name_scores(text, index.names)
     if index.synonyms:
-        np.maximum.at(name_scores, index.synonym_owner, _scores(text, index.synonyms, fuzz.WRatio))
+        synonym_scores, synonym_fit = _name_scores(text, index.synonyms)
+        np.maximum.at(name_scores, index.synonym_owner, synonym_scores)
+        np.maximum.at(name_fit, index.synonym_owner, synonym_fit)
     path_scores = _scores(text, index.paths, fuzz.token_set_ratio)
     by_name = name_scores >= NAME_CUTOFF
     found = np.flatnonzero(by_name | (path_scores >= PATH_CUTOFF))
@@ -63,10 +66,18 @@ def label_rank(*, index: LabelIndex, query: str, usage: Mapping[int, int] | None
 
     def key(i: int) -> tuple:
         e = entries[i]
-        scores = -round(float(name_scores[i])), -round(float(path_scores[i]))
+        scores = -round(float(name_fit[i])), -round(float(path_scores[i]))
         return (not by_name[i], *scores, not e.leaf, e.depth, e.path)
 
     return [entries[i].pk for i in sorted(found.tolist(), key=key)[:limit]]
+
+
+def _name_scores(text: str, names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Whether a name matches: WRatio (typos, word order, part of a word) or token set ratio (every typed word
+    is a word of the name). How closely: those two and the plain ratio averaged, so that the name with the
+    least besides the query comes first ("lamp": Lamps, Lamp Shades, Headlamps; "tv": TV Mounts before ATVs)."""
+    fuzzy, words = _scores(text, names, fuzz.WRatio), _scores(text, names, fuzz.token_set_ratio)
+    return np.maximum(fuzzy, words), (fuzzy + words + _scores(text, names, fuzz.ratio)) / 3
 
 
 def _scores(text: str, choices: Sequence[str], scorer) -> np.ndarray:
