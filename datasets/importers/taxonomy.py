@@ -23,11 +23,13 @@ _ID_COLUMNS = ("id", "code", "category_id", "external_id")
 _PATH_COLUMNS = ("path", "category_path", "full_path", "category")
 _NAME_COLUMNS = ("name", "category_name", "title", "label")
 _PARENT_COLUMNS = ("parent_id", "parent_code", "parent")
+_SYNONYMS_COLUMN = "synonyms"  # other words for the category, separated by "|" or ";"
+_SYNONYM_SEPARATOR_RE = re.compile(r"[|;]")
 _HEADER_WORDS = frozenset(_ID_COLUMNS + _PATH_COLUMNS + _NAME_COLUMNS + _PARENT_COLUMNS)
 _SPACED_SEPARATOR_RE = re.compile(r"\s+>\s+")
 
-# Sources yield (line, code, raw path segments) or a RowError; _validated does the rest.
-_Entry = tuple[int, str, Iterable[Any]]
+# Sources yield (line, code, raw path segments[, raw synonyms]) or a RowError; _validated does the rest.
+_Entry = tuple[int, str, Iterable[Any]] | tuple[int, str, Iterable[Any], Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +37,7 @@ class TaxonomyRow:
     line: int
     code: str
     path: tuple[str, ...]
+    synonyms: tuple[str, ...] = ()
 
 
 def parse_taxonomy(
@@ -114,15 +117,16 @@ def _csv_entries(text: TextIO) -> Iterator[_Entry | RowError]:
     path_at = _find(names, _PATH_COLUMNS)
     name_at = _find(names, _NAME_COLUMNS)
     parent_at = _find(names, _PARENT_COLUMNS)
+    synonyms_at = _find(names, (_SYNONYMS_COLUMN,))
     if path_at < 0 and parent_at >= 0 and name_at >= 0 and code_at >= 0:
-        rows = (item if isinstance(item, RowError) else (item[0], *_cells(item[1], code_at, name_at, parent_at))
-                for item in records)
+        rows = (item if isinstance(item, RowError)
+                else (item[0], *_cells(item[1], code_at, name_at, parent_at, synonyms_at)) for item in records)
         return _from_parents(rows)
     path_at = path_at if path_at >= 0 else name_at
     if path_at < 0:
         found = ", ".join(cell.strip() for cell in first[1])
         raise ImportFormatError(f"No path column (path, category or name): found columns {found}.")
-    return _path_rows(records, code_at, path_at)
+    return _path_rows(records, code_at, path_at, synonyms_at)
 
 
 def _find(names: list[str], candidates: tuple[str, ...]) -> int:
@@ -133,14 +137,14 @@ def _cells(row: list[str], *positions: int) -> list[str]:
     return [row[i].strip() if 0 <= i < len(row) else "" for i in positions]
 
 
-def _path_rows(records: Iterable, code_at: int, path_at: int) -> Iterator[_Entry | RowError]:
+def _path_rows(records: Iterable, code_at: int, path_at: int, synonyms_at: int = -1) -> Iterator[_Entry | RowError]:
     for item in records:
         if isinstance(item, RowError):
             yield item
             continue
         line, row = item
-        code, path = _cells(row, code_at, path_at)
-        yield line, code, split_path(path)
+        code, path, synonyms = _cells(row, code_at, path_at, synonyms_at)
+        yield line, code, split_path(path), synonyms
 
 
 def _json_entries(text: TextIO) -> Iterator[_Entry | RowError]:
@@ -157,7 +161,7 @@ def _json_entries(text: TextIO) -> Iterator[_Entry | RowError]:
         raise ImportFormatError("The JSON file must hold a list of categories or a category tree.")
     if any(isinstance(item, dict) and _key(item, ("parent_id", "parent")) is not None for item in items):
         rows = ((n, _text(_key(item, ("id", "code"))), _text(_key(item, ("name", "title"))),
-                 _text(_key(item, ("parent_id", "parent")))) if isinstance(item, dict)
+                 _text(_key(item, ("parent_id", "parent"))), item.get(_SYNONYMS_COLUMN)) if isinstance(item, dict)
                 else RowError(n, "not a category object") for n, item in enumerate(items, 1))
         return _from_parents(rows)
     return _json_nodes(items)
@@ -176,10 +180,10 @@ def _json_nodes(items: list) -> Iterator[_Entry | RowError]:
         elif "path" in node:
             path = node["path"]
             segments = split_path(path) if isinstance(path, str) else path if isinstance(path, list) else [path]
-            yield counter, _text(_key(node, ("id", "code"))), segments
+            yield counter, _text(_key(node, ("id", "code"))), segments, node.get(_SYNONYMS_COLUMN)
         else:
             path = (*parents, _text(_key(node, ("name", "title"))))
-            yield counter, _text(_key(node, ("id", "code"))), path
+            yield counter, _text(_key(node, ("id", "code"))), path, node.get(_SYNONYMS_COLUMN)
             children = node.get("children") or []
             if isinstance(children, list):
                 stack.extend((child, path) for child in reversed(children))
@@ -196,7 +200,7 @@ def _from_parents(rows: Iterable) -> Iterator[_Entry | RowError]:
         if isinstance(row, RowError):
             yield row
             continue
-        line, code, name, parent = row
+        line, code, name, parent, *synonyms = row
         path, visited, error = [name], {code}, ""
         while parent and len(path) <= MAX_DEPTH:  # past MAX_DEPTH the depth check reports it
             if parent in visited:
@@ -212,7 +216,7 @@ def _from_parents(rows: Iterable) -> Iterator[_Entry | RowError]:
         if error:
             yield RowError(line, error, clean_text(code))
         else:
-            yield line, code, reversed(path)
+            yield line, code, reversed(path), *synonyms
 
 
 def _validated(
@@ -225,9 +229,10 @@ def _validated(
             if isinstance(entry, RowError):
                 yield entry
                 continue
-            line, code, segments = entry
+            line, code, segments, *raw_synonyms = entry
             path = tuple(_text(segment) for segment in segments)
-            bad = bad_text_reason(code + "".join(path), encoding)
+            synonyms = _synonyms(raw_synonyms[0] if raw_synonyms else None)
+            bad = bad_text_reason(code + "".join(path) + "".join(synonyms), encoding)
             problems = [bad] if bad else []
             if not any(path):
                 problems.append("missing path")
@@ -239,6 +244,8 @@ def _validated(
                 problems.append(f"category name longer than {MAX_SEGMENT} characters")
             if len(code) > MAX_SEGMENT:
                 problems.append(f"id longer than {MAX_SEGMENT} characters")
+            if any(len(synonym) > MAX_SEGMENT for synonym in synonyms):
+                problems.append(f"synonym longer than {MAX_SEGMENT} characters")
             if not problems and path in seen_paths:
                 shown = quote(" > ".join(path))
                 problems.append(f"duplicate path {shown} (first seen on {unit} {seen_paths[path]})")
@@ -250,9 +257,20 @@ def _validated(
             seen_paths[path] = line
             if code:
                 seen_codes[code] = line
-            yield TaxonomyRow(line, code, path)
+            yield TaxonomyRow(line, code, path, synonyms)
     finally:
         text.close()
+
+
+def _synonyms(raw: Any) -> tuple[str, ...]:
+    """A synonyms cell ("trainers | kicks") or JSON list, stripped, each once whatever its case."""
+    values = _SYNONYM_SEPARATOR_RE.split(raw) if isinstance(raw, str) else raw if isinstance(raw, list) else []
+    kept: dict[str, str] = {}
+    for value in values:
+        text = " ".join(_text(value).split())
+        if text:
+            kept.setdefault(text.casefold(), text)
+    return tuple(kept.values())
 
 
 def _key(obj: dict, names: tuple[str, ...]) -> Any:

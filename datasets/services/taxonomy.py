@@ -3,6 +3,7 @@
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.utils import timezone
 
 from datasets.importers import RowError, TaxonomyRow
 from datasets.models import Dataset, Label
@@ -11,11 +12,13 @@ SEPARATOR = " > "
 
 
 def taxonomy_upsert(*, dataset: Dataset, rows: Iterable[TaxonomyRow | RowError]) -> tuple[int, int, list[RowError]]:
-    """Create missing labels (parents first), update changed codes. Returns (created, updated, errors).
+    """Create missing labels (parents first), update changed codes and synonyms (a row without synonyms keeps
+    the label's). Returns (created, updated, errors).
 
     A taxonomy has thousands of nodes, not millions: it is held in memory and written in one transaction.
     """
     codes: dict[tuple[str, ...], str] = {}
+    synonyms: dict[tuple[str, ...], list[str]] = {}
     errors: list[RowError] = []
     for row in rows:
         if isinstance(row, RowError):
@@ -24,7 +27,10 @@ def taxonomy_upsert(*, dataset: Dataset, rows: Iterable[TaxonomyRow | RowError])
         for depth in range(1, len(row.path)):
             codes.setdefault(row.path[:depth], "")
         codes[row.path] = row.code
+        if row.synonyms:
+            synonyms[row.path] = list(row.synonyms)
 
+    now = timezone.now()
     with transaction.atomic():
         existing = {tuple(label.path.split(SEPARATOR)): label for label in Label.objects.filter(dataset=dataset)}
         taken_codes = {label.code: path for path, label in existing.items() if label.code}
@@ -37,12 +43,16 @@ def taxonomy_upsert(*, dataset: Dataset, rows: Iterable[TaxonomyRow | RowError])
                 codes[path] = ""
                 continue
             label = existing.get(path)
-            if label is not None and code and label.code != code:
-                label.code = code
+            changed_code = label is not None and code and label.code != code
+            changed_synonyms = label is not None and path in synonyms and label.synonyms != synonyms[path]
+            if changed_code or changed_synonyms:
+                label.code = code if changed_code else label.code
+                label.synonyms = synonyms[path] if changed_synonyms else label.synonyms
+                label.updated_at = now  # bulk_update skips auto_now: the search index reloads on it
                 to_update.append(label)
             if code:
                 taken_codes[code] = path
-        Label.objects.bulk_update(to_update, ["code"], batch_size=1000)
+        Label.objects.bulk_update(to_update, ["code", "synonyms", "updated_at"], batch_size=1000)
         updated = len(to_update)
 
         missing = sorted((path for path in codes if path not in existing), key=len)
@@ -55,6 +65,7 @@ def taxonomy_upsert(*, dataset: Dataset, rows: Iterable[TaxonomyRow | RowError])
                     path=SEPARATOR.join(path),
                     code=codes[path],
                     depth=depth - 1,
+                    synonyms=synonyms.get(path, []),
                 )
                 for path in missing
                 if len(path) == depth
