@@ -36,13 +36,21 @@
     node.focus();
   }
 
+  // One request per node whatever the keys pressed meanwhile: later callers wait for the same load.
   function load(node) {
-    var list = group(node), url = node.getAttribute("data-children-url");
-    if (node.getAttribute("data-loaded") === "true" || !url || !window.htmx) return Promise.resolve();
+    var url = node.getAttribute("data-children-url");
+    if (!node.shelfmarkLoad) {
+      node.shelfmarkLoad = !url || !window.htmx ? Promise.resolve() : loadChildren(node, url);
+    }
+    return node.shelfmarkLoad;
+  }
+  function loadChildren(node, url) {
     node.setAttribute("aria-busy", "true");
-    return window.htmx.ajax("GET", url, { target: list, swap: "innerHTML" }).then(function () {
-      node.setAttribute("data-loaded", "true");
+    return window.htmx.ajax("GET", url, { target: group(node), swap: "innerHTML" }).then(function () {
       node.removeAttribute("aria-busy");
+    }, function () {
+      node.removeAttribute("aria-busy");
+      node.shelfmarkLoad = null; // a failed load is tried again on the next expand
     });
   }
 
@@ -77,24 +85,45 @@
     }
   }
 
+  // Keys pressed while a level loads wait for it, in order, so that → → → drills down as typed.
+  var queue = null;
+
   function key(event, pick, leave) {
-    var node = nodeOf(event.target), k = event.key;
-    if (!node) return false;
-    var nodes = visible(), at = nodes.indexOf(node), letter = k.length === 1 && /[^\s0-9?\/]/.test(k);
+    var node = nodeOf(event.target), k = event.key, letter = k.length === 1 && /[^\s0-9?\/]/.test(k);
+    if (!node || !(letter || /^(Arrow(Up|Down|Left|Right)|Home|End|Enter| |Escape)$/.test(k))) return false;
+    event.preventDefault();
+    if (queue) {
+      enqueue(queue.then(function () {
+        var now = nodeOf(document.activeElement);
+        return now ? act(now, k, letter, pick, leave) : null;
+      }));
+    } else {
+      var loading = act(node, k, letter, pick, leave);
+      if (loading) enqueue(loading);
+    }
+    return true;
+  }
+  function enqueue(tail) {
+    queue = tail;
+    tail.then(function () { if (queue === tail) queue = null; });
+  }
+
+  // Acts on one key; returns the promise of a level being loaded, if the key started one.
+  function act(node, k, letter, pick, leave) {
+    var nodes = visible(), at = nodes.indexOf(node);
     if (!letter) typed = ""; // any other key ends a type-ahead word
+    if (k === "ArrowRight" && isInner(node)) {
+      if (!isOpen(node)) return setOpen(node, true);
+      return load(node).then(function () { focusNode(group(node).querySelector("[data-tree-node]")); });
+    }
     if (k === "ArrowDown" || k === "ArrowUp") focusNode(nodes[at + (k === "ArrowDown" ? 1 : -1)]);
     else if (k === "Home" || k === "End") focusNode(nodes[k === "Home" ? 0 : nodes.length - 1]);
-    else if (k === "ArrowRight") {
-      if (isInner(node) && !isOpen(node)) setOpen(node, true);
-      else if (isInner(node)) load(node).then(function () { focusNode(group(node).querySelector("[data-tree-node]")); });
-    } else if (k === "ArrowLeft") {
+    else if (k === "ArrowLeft") {
       if (isOpen(node)) setOpen(node, false); else focusNode(parentNode(node));
     } else if (k === "Enter" || k === " ") activate(node, pick);
     else if (k === "Escape") leave();
     else if (letter) typeAhead(node, k);
-    else return false;
-    event.preventDefault();
-    return true;
+    return null;
   }
 
   function click(target, pick) {

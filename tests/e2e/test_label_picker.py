@@ -74,6 +74,10 @@ def open_task(page, dataset: Dataset, username: str = "ann") -> str:
     return wait_for_task(page)
 
 
+def wait_focus(page, path: str) -> None:
+    page.wait_for_function("path => document.activeElement.getAttribute('data-label-path') === path", arg=path)
+
+
 def focused(page) -> str:
     return page.evaluate("document.activeElement.getAttribute('data-label-path') || document.activeElement.id")
 
@@ -84,14 +88,10 @@ def test_the_tree_by_keyboard_opens_moves_types_ahead_and_picks_a_leaf(page, tra
     first = open_task(page, dataset)
     page.keyboard.press("t")
     assert focused(page) == "Apparel"
-    page.keyboard.press("ArrowRight")  # open Apparel: its children load
-    page.wait_for_selector("#tree-node-1[aria-expanded='true'] [data-label-path='Apparel > Shoes']")
-    page.keyboard.press("ArrowRight")  # into its first child
-    assert focused(page) == "Apparel > Shoes"
-    page.keyboard.press("ArrowRight")
-    page.wait_for_selector("[data-label-path='Apparel > Shoes > Boots']")
-    page.keyboard.press("ArrowDown")
-    assert focused(page) == "Apparel > Shoes > Boots"
+    # Typed at once: open Apparel, into its first child (once loaded), open Shoes, down to its first child.
+    for key in ("ArrowRight", "ArrowRight", "ArrowRight", "ArrowDown"):
+        page.keyboard.press(key)
+    wait_focus(page, "Apparel > Shoes > Boots")
     page.keyboard.press("s")  # type-ahead: the next node shown starting with "s"; not Skip
     assert focused(page) == "Apparel > Shoes > Sneakers"
     page.keyboard.press("f")  # typed in the tree ("sf" matches nothing): it never flags
