@@ -4,12 +4,14 @@
    tree took the event. Focus model: only while a tree node has focus do arrows, Home/End, Enter/Space and
    letters (type-ahead, so S/U/F type there) act on the tree; digits, ? and / keep their page meaning, and Esc
    or picking a leaf gives focus back to the task so Enter submits. Inner nodes open and close; any node can
-   still be picked through the search. */
+   still be picked through the search. The next task's tree reopens the branch last used. */
 (function () {
   "use strict";
 
   var TYPE_AHEAD_MS = 700;
   var typed = "", typedAt = 0;
+  var levels = {};   // the children's markup by URL: a level reopened on the next task costs no request
+  var branch = [];   // ids of the open ancestors of the node last focused, then its own: reopened on the next task
 
   function tree() { return document.getElementById("label-tree"); }
   function nodeOf(el) { return el && el.closest ? el.closest("#label-tree [data-tree-node]") : null; }
@@ -34,6 +36,8 @@
     tree().querySelectorAll('[data-tree-node][tabindex="0"]').forEach(function (n) { n.setAttribute("tabindex", "-1"); });
     node.setAttribute("tabindex", "0");
     node.focus();
+    branch = [];
+    for (var up = node; up; up = parentNode(up)) branch.unshift(up.getAttribute("data-tree-node"));
   }
 
   // One request per node whatever the keys pressed meanwhile: later callers wait for the same load.
@@ -45,9 +49,11 @@
     return node.shelfmarkLoad;
   }
   function loadChildren(node, url) {
+    if (levels[url]) { group(node).innerHTML = levels[url]; return Promise.resolve(); }
     node.setAttribute("aria-busy", "true");
     return window.htmx.ajax("GET", url, { target: group(node), swap: "innerHTML" }).then(function () {
       node.removeAttribute("aria-busy");
+      if (group(node).querySelector("[data-tree-node]")) levels[url] = group(node).innerHTML;
     }, function () {
       node.removeAttribute("aria-busy");
       node.shelfmarkLoad = null; // a failed load is tried again on the next expand
@@ -142,6 +148,27 @@
     focusNode(node);
     return true;
   }
+
+  // A new task's tree opens the branch used last and makes its node the tab stop, without taking the focus.
+  function restore() {
+    var ids = branch.slice(), step = Promise.resolve();
+    ids.forEach(function (id, i) {
+      step = step.then(function () {
+        var node = document.getElementById("tree-node-" + id);
+        if (!node) return null;
+        if (i === ids.length - 1) {
+          tree().querySelectorAll('[data-tree-node][tabindex="0"]').forEach(function (n) { n.setAttribute("tabindex", "-1"); });
+          node.setAttribute("tabindex", "0");
+          return null;
+        }
+        return setOpen(node, true);
+      });
+    });
+  }
+  document.addEventListener("htmx:load", function (event) {
+    var elt = event.detail && event.detail.elt;
+    if (elt && elt.id === "task-panel" && tree()) restore();
+  });
 
   window.ShelfmarkTree = { key: key, click: click, focus: focus };
 })();

@@ -118,6 +118,8 @@ def test_the_tree_by_keyboard_opens_moves_types_ahead_and_picks_a_leaf(page, tra
     page.keyboard.press("Enter")  # the page's Enter again: submit
     wait_for_task(page, not_task=first)
     assert list(Annotation.objects.values_list("label__path", flat=True)) == ["Apparel > Shoes > Sneakers"]
+    page.keyboard.press("t")  # the next task's tree has the same branch open, its leaf the tab stop
+    assert focused(page) == "Apparel > Shoes > Sneakers"
 
 
 @pytest.mark.browser
