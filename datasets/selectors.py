@@ -157,6 +157,14 @@ def membership_list(*, dataset: Dataset) -> QuerySet[Membership]:
     return Membership.objects.filter(dataset=dataset).select_related("user").order_by("role", "user__username")
 
 
+def membership_get(*, dataset: Dataset, username: str) -> Membership:
+    """A member of the dataset by username; anyone else is a 404."""
+    membership = Membership.objects.filter(dataset=dataset, user__username=username).select_related("user").first()
+    if membership is None:
+        raise Http404("No such member.")
+    return membership
+
+
 def lead_object_get(queryset: QuerySet[M], *, user: AbstractBaseUser, pk: int, missing: str) -> M:
     """One record of a dataset (a job, say), for the dataset's leads: 404 if there is none or it is another
     dataset's, 403 for its annotators."""

@@ -40,7 +40,8 @@ def test_an_expected_403_in_the_api_logs_one_line(app_log, client):
     client.force_login(member(dataset, "ann"))
     assert client.get(f"/api/datasets/{dataset.pk}/members/").status_code == 403
     log = app_log.getvalue()
-    assert [line for line in log.splitlines() if "members" in line] == [f"Forbidden: /api/datasets/{dataset.pk}/members/"]
+    lines = [line for line in log.splitlines() if "members" in line]
+    assert lines == [f"Forbidden: /api/datasets/{dataset.pk}/members/"]
 
 
 def test_an_unexpected_error_keeps_its_traceback():

@@ -143,6 +143,8 @@ CONTENT_SECURITY_POLICY = {
 }
 
 LOGIN_URL = "login"
+# How long a lead's invite link creates an account (workspace/services/invites.py).
+INVITE_MAX_AGE = timedelta(days=env.int("INVITE_DAYS", default=7))
 LOGIN_REDIRECT_URL = "workspace:list"
 LOGOUT_REDIRECT_URL = "login"
 
