@@ -40,7 +40,7 @@ def recent_labels(*, dataset: Dataset, user: AbstractBaseUser, limit: int = 5) -
     """The distinct labels this user chose most recently, for one-click reuse."""
     seen: dict[int, object] = {}
     recent = (
-        Annotation.objects.filter(dataset=dataset, user=user, label__isnull=False)
+        Annotation.objects.filter(dataset=dataset, user=user, label__isnull=False, label__deprecated=False)
         .select_related("label")
         .order_by("-updated_at")[:50]
     )
@@ -129,11 +129,17 @@ def _suggested_labels(task: Task) -> list[dict]:
     """The task's stored suggestions with their Label objects (one query), whatever the dataset hides."""
     # Only [label id, probability] pairs: a span task's suggestions are spans (the span page reads them).
     scores = [entry for entry in task.suggestions or [] if len(entry) == 2]
-    labels = Label.objects.filter(dataset_id=task.dataset_id).in_bulk([label_id for label_id, _ in scores])
+    labels = (
+        Label.objects.filter(dataset_id=task.dataset_id)
+        .select_related("merged_into")
+        .in_bulk([label_id for label_id, _ in scores])
+    )
+    # A model trained before a merge still names the merged label: offer the label it was merged into.
+    offered = {label_id: label.merged_into or label for label_id, label in labels.items()}
     return [
-        {"label": labels[label_id], "probability": probability}
+        {"label": offered[label_id], "probability": probability}
         for label_id, probability in scores
-        if label_id in labels
+        if label_id in offered and not offered[label_id].deprecated
     ]
 
 
