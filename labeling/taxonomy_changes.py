@@ -132,3 +132,30 @@ def taxonomy_add_child(
         change=change, counts={"sent_to_review": label_answers_to_review(label=parent) if was_leaf else 0}
     )
     return change
+
+
+def taxonomy_change_apply(
+    *,
+    dataset: Dataset,
+    user: AbstractBaseUser,
+    action: str,
+    label: Label,
+    name: str = "",
+    parent: Label | None = None,
+    target: Label | None = None,
+    code: str = "",
+) -> TaxonomyChange:
+    """One change as the page and the API ask for it: an action and what that action needs."""
+    if action == TaxonomyAction.RENAME:
+        return taxonomy_rename(dataset=dataset, label=label, name=name, user=user)
+    if action == TaxonomyAction.MOVE:
+        return taxonomy_move(dataset=dataset, label=label, parent=parent, user=user)
+    if action == TaxonomyAction.MERGE:
+        if target is None:
+            raise ApplicationError("A merge needs the label to merge into (target).", extra={"target": None})
+        return taxonomy_merge(dataset=dataset, source=label, target=target, user=user)
+    if action == TaxonomyAction.DEPRECATE:
+        return taxonomy_deprecate(dataset=dataset, label=label, user=user)
+    if action == TaxonomyAction.ADD_CHILD:
+        return taxonomy_add_child(dataset=dataset, parent=label, name=name, code=code, user=user)
+    raise ApplicationError(f"Unknown taxonomy change {action!r}.", extra={"action": action})

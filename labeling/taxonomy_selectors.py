@@ -5,8 +5,9 @@ from collections import defaultdict
 from django.db import connection
 from django.db.models import QuerySet
 
-from datasets.models import Dataset, TaxonomyChange
-from datasets.selectors import label_list
+from config.errors import ApplicationError
+from datasets.models import Dataset, Label, TaxonomyAction, TaxonomyChange
+from datasets.selectors import LabelResolver, label_list
 from datasets.services.taxonomy import SEPARATOR
 from labeling.models import AnnotationStatus
 
@@ -65,3 +66,24 @@ def taxonomy_tree(*, dataset: Dataset) -> list[dict]:
 
 def taxonomy_change_list(*, dataset: Dataset, limit: int = 50) -> QuerySet[TaxonomyChange]:
     return TaxonomyChange.objects.filter(dataset=dataset).select_related("user", "label", "target")[:limit]
+
+
+def taxonomy_label_find(*, dataset: Dataset, value: str, field: str = "label") -> Label:
+    """A label of the dataset named by its full path, its code or a unique leaf name, as the page's fields take it."""
+    label = LabelResolver(dataset)(value) if value.strip() else None
+    if label is None:
+        raise ApplicationError(f"No label {value.strip()!r} in this taxonomy.", extra={field: value})
+    return label
+
+
+def taxonomy_change_summary(change: TaxonomyChange) -> str:
+    """What the change did, in a sentence for the page."""
+    counts = change.counts
+    if change.action == TaxonomyAction.MERGE:
+        moved = ", ".join(f"{counts.get(key, 0)} {key}" for key in ("answers", "reviews", "gold", "suggestions"))
+        return f"Merged {change.old_path!r} into {change.new_path!r}: moved {moved}; {change.old_path!r} is deprecated."
+    if change.action == TaxonomyAction.DEPRECATE:
+        return f"Deprecated {change.old_path!r} ({counts.get('labels', 1)} labels with its descendants)."
+    if change.action == TaxonomyAction.ADD_CHILD:
+        return f"Added {change.new_path!r}; {counts.get('sent_to_review', 0)} tasks of its parent went to review."
+    return f"{change.get_action_display()}d {change.old_path!r} to {change.new_path!r}."
