@@ -5,12 +5,14 @@ composes both in one transaction). A subtree's paths change in one UPDATE, howev
 """
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import F, Value
-from django.db.models.functions import Concat, Substr
+from django.db.models import F, Max, Value
+from django.db.models.functions import Concat, Length, Substr
 
 from config.errors import ApplicationError
 from datasets.models import Dataset, Label, TaxonomyAction, TaxonomyChange
 from datasets.services.taxonomy import SEPARATOR
+
+PATH_MAX = Label._meta.get_field("path").max_length
 
 
 def _name_clean(name: str) -> str:
@@ -48,6 +50,11 @@ def label_relocate(*, label: Label, name: str, parent: Label | None) -> Label:
     if Label.objects.filter(dataset_id=label.dataset_id, path=new_path).exclude(pk=label.pk).exists():
         raise ApplicationError(f"The taxonomy already has a label {new_path!r}.", extra={"path": new_path})
     old_path = label.path
+    longest = _descendants(label).aggregate(longest=Max(Length("path")))["longest"] or len(old_path)
+    if longest - len(old_path) + len(new_path) > PATH_MAX:
+        raise ApplicationError(
+            f"The paths under {new_path!r} would pass {PATH_MAX} characters.", extra={"path": new_path[:200]}
+        )
     depth = parent.depth + 1 if parent else 0
     _descendants(label).update(
         path=Concat(Value(new_path), Substr("path", len(old_path) + 1)), depth=F("depth") + (depth - label.depth)
@@ -71,7 +78,11 @@ def label_child_create(*, parent: Label, name: str, code: str = "") -> Label:
     if parent.deprecated:
         raise ApplicationError("A deprecated label takes no new children.", extra={"parent": parent.pk})
     path = f"{parent.path}{SEPARATOR}{name}"
+    if len(path) > PATH_MAX:
+        raise ApplicationError(f"A label's path takes at most {PATH_MAX} characters.", extra={"path": path[:200]})
     code = code.strip()
+    if len(code) > 255:
+        raise ApplicationError("A label's code takes at most 255 characters.", extra={"code": len(code)})
     if Label.objects.filter(dataset_id=parent.dataset_id, path=path).exists():
         raise ApplicationError(f"The taxonomy already has a label {path!r}.", extra={"path": path})
     if code and Label.objects.filter(dataset_id=parent.dataset_id, code=code).exists():
