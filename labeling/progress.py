@@ -42,9 +42,7 @@ def annotator_progress(*, dataset: Dataset, user: AbstractBaseUser, now: datetim
     # A session that began before midnight is still read whole, up to a working day back.
     since = min(today, now - timedelta(hours=12))
     times = list(
-        Annotation.objects.filter(
-            dataset=dataset, user=user, status=AnnotationStatus.SUBMITTED, updated_at__gte=since
-        )
+        Annotation.objects.filter(dataset=dataset, user=user, status=AnnotationStatus.SUBMITTED, updated_at__gte=since)
         .order_by("-updated_at")
         .values_list("updated_at", flat=True)[:RECENT_LIMIT]
     )

@@ -15,7 +15,13 @@ def probability_bar(probability: float | None, prefix: str = "") -> dict[str, ob
     if probability is None:
         return {"shown": False}
     value = min(max(float(probability), 0.0), 1.0)
-    return {"shown": True, "percent": round(value * 100), "step": round(value * 20) * 5, "band": probability_band(value), "prefix": prefix}
+    return {
+        "shown": True,
+        "percent": round(value * 100),
+        "step": round(value * 20) * 5,
+        "band": probability_band(value),
+        "prefix": prefix,
+    }
 
 
 @register.filter
