@@ -41,7 +41,7 @@ def _row_tokens(tokens: Sequence[Token], value: list, colors: dict[int, dict], d
             start, end, label = span
             span_type = colors.get(label, {})
             entry |= {"label": label, "color": span_type.get("color", ""), "start": token.id == start}
-            entry["name"] = span_type.get("name", str(label)) if token.id == end else ""
+            entry |= {"name": span_type.get("name", str(label)), "end": token.id == end}
         row.append(entry)
     return row
 

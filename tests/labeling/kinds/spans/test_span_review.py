@@ -63,7 +63,11 @@ def test_the_page_shows_each_answer_once_over_the_tokens_most_voted_first(client
     # Both rows hold every token; the words covered differently are marked in both.
     assert [t["text"] for t in rows[0]["tokens"]] == ["Sony", "WH-1000XM4", "Wireless", "Headphones", "Black"]
     assert [t["i"] for t in rows[1]["tokens"] if t["differs"]] == [0, 1, 4]
-    assert rows[1]["tokens"][4]["label"] == types["COLOR"] and rows[1]["tokens"][4]["name"] == "COLOR"
+    assert (
+        rows[1]["tokens"][4]["label"] == types["COLOR"]
+        and rows[1]["tokens"][4]["name"] == "COLOR"
+        and rows[1]["tokens"][4]["start"]
+    )
     # The editor starts from the most voted answer.
     assert response.context["given_spans"] == [{"start": 0, "end": 1, "label_id": types["BRAND"]}]
     html = response.content.decode()
