@@ -116,7 +116,9 @@ class AnnotationOutputSerializer(serializers.ModelSerializer):
             "id", "task", "status", "label", "spans", "flagged", "active_seconds", "suggestions_shown", "updated_at"
         ]
 
-    @extend_schema_field(serializers.ListField(child=serializers.ListField(child=serializers.IntegerField())))
+    @extend_schema_field(
+        serializers.ListField(child=serializers.ListField(child=serializers.IntegerField()), allow_null=True)
+    )
     def get_spans(self, annotation: Annotation) -> list | None:
         """Attribute spans: the answer's spans as [token_start, token_end, label id], sorted; null for a label."""
         return annotation.value.value if annotation.value_id is not None else None
