@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from labeling.kinds.spans.answers import task_tokens
-from labeling.kinds.spans.page import span_types, suggested_spans
+from labeling.kinds.spans.page import span_types
 from labeling.kinds.spans.tokens import Token
 from labeling.models import AnnotationStatus, Task
 
@@ -73,9 +73,9 @@ def review_context(*, task: Task, answers: Sequence[Any]) -> dict[str, Any]:
     decided = review.value.value if review is not None and review.value is not None else None
     if decided is not None and all(row["value"] != decided for row in options):
         options.append({"kind": "review", "value": decided})
-    model = [
-        [s["start"], s["end"], s["label_id"]] for s in suggested_spans(dataset=task.dataset, task=task, types=types)
-    ]
+    # Unlike the annotator's page nothing is hidden: the reviewer is not the one whose anchoring is measured.
+    suggested = (entry for entry in task.suggestions or [] if len(entry) == 4)
+    model = sorted([start, end, label] for start, end, label, _ in suggested if label in by_id)
     if model and all(row["value"] != model for row in options):
         options.append({"kind": "model", "value": model})
     for i, row in enumerate(options):

@@ -75,6 +75,16 @@ def test_the_page_shows_each_answer_once_over_the_tokens_most_voted_first(client
     assert "3 words differ" in html
 
 
+def test_the_models_spans_are_one_more_row_to_choose(client, disputed):
+    dataset, task, types = disputed["dataset"], disputed["task"], disputed["types"]
+    task.suggestions = [[1, 1, types["MODEL"], 0.9], [0, 0, types["BRAND"], 0.8], [2, 2, 999_999, 0.5]]
+    task.save(update_fields=["suggestions"])
+    rows = lead(client, dataset).get(page_url(dataset)).context["span_answers"]
+    assert [(row["key"], row["kind"]) for row in rows] == [("1", "answer"), ("2", "answer"), ("3", "model")]
+    assert rows[2]["value"] == [[0, 0, types["BRAND"]], [1, 1, types["MODEL"]]]
+    assert rows[2]["text"] == "Sony (BRAND), WH-1000XM4 (MODEL)"
+
+
 def test_deciding_by_the_page_stores_the_spans_and_says_them(client, disputed):
     dataset, task, types = disputed["dataset"], disputed["task"], disputed["types"]
     mended = [[0, 0, types["BRAND"]], [1, 1, types["MODEL"]], [4, 4, types["COLOR"]]]
