@@ -52,6 +52,10 @@ class Dataset(models.Model):
         blank=True,
         help_text="Search relevance: the scale judges grade on (esci, graded 0-3, binary); blank for other kinds.",
     )
+    span_description = models.BooleanField(
+        default=False,
+        help_text="Attribute spans: mark the title and the description below it, not the title alone.",
+    )
     model_config = models.JSONField(default=dict, blank=True, help_text="Featurization and classifier settings.")
     lease_minutes = models.PositiveSmallIntegerField(default=10)
     seed = models.PositiveIntegerField(default=1, help_text="Seeds the random order of the queue.")

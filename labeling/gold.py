@@ -12,7 +12,13 @@ from django.utils import timezone
 
 from config.errors import ApplicationError
 from datasets.models import Dataset
+from labeling.kinds import kind_get
 from labeling.models import Annotation, AnnotationStatus, LabelSource, Task
+
+
+def _answer(dataset: Dataset) -> str:
+    """The column a dataset's answers are in: a label, or a value (spans)."""
+    return "value" if kind_get(dataset.task_type).answers_with_values else "label"
 
 
 def gold_item_count(*, dataset: Dataset) -> int:
@@ -24,7 +30,7 @@ def gold_sources(*, dataset: Dataset) -> list[dict]:
     rows = (
         Annotation.objects.filter(
             dataset=dataset, user=None, source=LabelSource.IMPORT, status=AnnotationStatus.SUBMITTED,
-            label__isnull=False,
+            **{f"{_answer(dataset)}__isnull": False},
         )
         .values("source_name")
         .annotate(tasks=Count("task_id"))
@@ -34,30 +40,32 @@ def gold_sources(*, dataset: Dataset) -> list[dict]:
 
 
 def gold_promote_imported(*, dataset: Dataset, source: str, limit: int | None = None) -> int:
-    """Make tasks labeled by import `source` gold items with that label; returns how many became gold.
+    """Make tasks labeled by import `source` gold items with that label (or value: spans); returns how many
+    became gold.
 
     With `limit`, a sample in the dataset's seeded random order (`random_key`) rather than the first
     imported, so the gold set spreads over the catalog.
     """
     if limit is not None and limit < 1:
         raise ApplicationError("limit must be at least 1.")
+    answer = _answer(dataset)
     answers = Annotation.objects.filter(
         dataset=dataset, user=None, source=LabelSource.IMPORT, source_name=source,
-        status=AnnotationStatus.SUBMITTED, label__isnull=False,
+        status=AnnotationStatus.SUBMITTED, **{f"{answer}__isnull": False},
     )
     if not answers.exists():
         raise ApplicationError(f"No imported labels come from the source {source!r}.", extra={"source": source})
     candidates = Task.objects.filter(dataset=dataset, is_gold=False, pk__in=answers.values("task_id"))
     task_ids = list(candidates.order_by("random_key").values_list("pk", flat=True)[:limit])
-    label = answers.filter(task=OuterRef("pk")).values("label_id")[:1]
+    known = answers.filter(task=OuterRef("pk")).values(f"{answer}_id")[:1]
     with transaction.atomic():
         return Task.objects.filter(pk__in=task_ids).update(
-            is_gold=True, gold_label_id=Subquery(label), gold_since=timezone.now()
+            is_gold=True, gold_since=timezone.now(), **{f"gold_{answer}_id": Subquery(known)}
         )
 
 
 def gold_demote(*, dataset: Dataset, task_ids: list[int]) -> int:
     """Turn gold items back into ordinary tasks (their answers stay)."""
     return Task.objects.filter(dataset=dataset, pk__in=task_ids, is_gold=True).update(
-        is_gold=False, gold_label=None, gold_since=None
+        is_gold=False, gold_label=None, gold_value=None, gold_since=None
     )

@@ -1,4 +1,5 @@
-"""Imported answers: labels that arrive with a file (a labeled column, a Label Studio or Prodigy export).
+"""Imported answers: labels that arrive with a file (a labeled column, a Label Studio or Prodigy export), or values
+(a Prodigy span file's spans).
 
 An imported answer is an annotation without a user, one per source and task; importing the source again
 changes it in place. Set-based: a few statements per batch, never a query per answer.
@@ -16,29 +17,45 @@ from labeling.review import review_flags_refresh
 
 def imported_answers_write(*, dataset: Dataset, answers: dict[int, Label], source_name: str) -> int:
     """Record `answers` (task id -> label) from import source `source_name`; returns how many were new or changed."""
+    new, changed = _imported_write(
+        dataset=dataset, answers={task_id: label.pk for task_id, label in answers.items()}, source_name=source_name,
+        answer="label",
+    )
+    return new + changed
+
+
+def imported_values_write(*, dataset: Dataset, values: dict[int, int], source_name: str) -> tuple[int, int]:
+    """Record `values` (task id -> `AnswerValue` id, `labeling.answer_values`) from import source `source_name`, for
+    a kind answered with values (spans); returns how many answers were (new, changed)."""
+    return _imported_write(dataset=dataset, answers=values, source_name=source_name, answer="value")
+
+
+def _imported_write(*, dataset: Dataset, answers: dict[int, int], source_name: str, answer: str) -> tuple[int, int]:
+    """`answers` (task id -> the id in the `answer` column: "label" or "value") as the source's annotations."""
+    column = f"{answer}_id"
     current = {
         annotation.task_id: annotation
         for annotation in Annotation.objects.filter(task_id__in=list(answers), user=None, source_name=source_name)
     }
     new, changed, events = [], [], []
     now = timezone.now()
-    for task_id, label in answers.items():
+    for task_id, answer_id in answers.items():
         annotation = current.get(task_id)
         if annotation is None:
             new.append(
                 Annotation(
-                    dataset=dataset, task_id=task_id, user=None, label=label,
-                    source=LabelSource.IMPORT, source_name=source_name,
+                    dataset=dataset, task_id=task_id, user=None, source=LabelSource.IMPORT, source_name=source_name,
+                    **{column: answer_id},
                 )
             )
-            events.append((task_id, EventAction.IMPORT, None, label))
-        elif annotation.label_id != label.pk:
-            events.append((task_id, EventAction.CHANGE, annotation.label_id, label))
-            annotation.label = label
+            events.append((task_id, EventAction.IMPORT, None, answer_id))
+        elif getattr(annotation, column) != answer_id:
+            events.append((task_id, EventAction.CHANGE, getattr(annotation, column), answer_id))
+            setattr(annotation, column, answer_id)
             annotation.updated_at = now  # bulk_update skips auto_now
             changed.append(annotation)
     Annotation.objects.bulk_create(new)
-    Annotation.objects.bulk_update(changed, ["label", "updated_at"])
+    Annotation.objects.bulk_update(changed, [answer, "updated_at"])
     if new:
         counted = [annotation.task_id for annotation in new]
         Task.objects.filter(pk__in=counted).update(annotation_count=F("annotation_count") + 1)
@@ -55,13 +72,13 @@ def imported_answers_write(*, dataset: Dataset, answers: dict[int, Label], sourc
     label_events_bulk_record(
         [
             LabelEvent(
-                dataset=dataset, task_id=task_id, action=action, old_label_id=old_label_id, new_label=label,
-                source=LabelSource.IMPORT, source_name=source_name,
+                dataset=dataset, task_id=task_id, action=action, source=LabelSource.IMPORT, source_name=source_name,
+                **{f"old_{column}": old_id, f"new_{column}": new_id},
             )
-            for task_id, action, old_label_id, label in events
+            for task_id, action, old_id, new_id in events
         ]
     )
-    return len(new) + len(changed)
+    return len(new), len(changed)
 
 
 def task_ids_by_external_id(*, dataset: Dataset, external_ids: list[str]) -> dict[str, int]:

@@ -4,12 +4,14 @@ its tables."""
 from collections import Counter, defaultdict
 from datetime import timedelta
 
-from django.db.models import Count, Max, Min
+from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
 from datasets.models import Dataset
 from labeling.models import Annotation, AnnotationStatus
 
+# An answer that teaches a model: a label, or a value (a span kind's spans; [] too: a title without attributes).
+ANSWERED = Q(label__isnull=False) | Q(value__isnull=False)
 # A rate measured over less than this is mostly noise (a burst of quick labels), so it counts as this long.
 MIN_RATE_HOURS = 1.0
 
@@ -20,10 +22,9 @@ def annotation_last_id(*, dataset: Dataset) -> int:
 
 
 def labels_since_count(*, dataset: Dataset, after_id: int, limit: int) -> int:
-    """Submitted labels (flags without one teach nothing) with ids above `after_id`, counted up to `limit`."""
-    labels = Annotation.objects.filter(
-        dataset=dataset, status=AnnotationStatus.SUBMITTED, label__isnull=False, pk__gt=after_id
-    )
+    """Submitted answers, a label or a value (spans; flags without one teach nothing), with ids above `after_id`,
+    counted up to `limit`."""
+    labels = Annotation.objects.filter(ANSWERED, dataset=dataset, status=AnnotationStatus.SUBMITTED, pk__gt=after_id)
     return labels[:limit].count()
 
 
@@ -34,9 +35,7 @@ def labeling_rate(*, dataset: Dataset, hours: float = 24) -> float:
     """
     now = timezone.now()
     since = now - timedelta(hours=hours)
-    human = Annotation.objects.filter(
-        dataset=dataset, user__isnull=False, status=AnnotationStatus.SUBMITTED, label__isnull=False
-    )
+    human = Annotation.objects.filter(ANSWERED, dataset=dataset, user__isnull=False, status=AnnotationStatus.SUBMITTED)
     recent = human.filter(created_at__gte=since).aggregate(count=Count("pk"), first=Min("created_at"))
     if not recent["count"]:
         return 0.0

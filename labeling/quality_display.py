@@ -39,10 +39,24 @@ def summary(figures: dict[str, Any], items: str = "products") -> list[dict[str, 
         fleiss_note = f"{fleiss['items']:,} {items} with {fleiss['raters_per_item']} answers each"
     else:
         fleiss_note = f"needs {items} with 2+ answers"
-    return [
+    counts = [
         {"name": "Answers", "value": count(figures.get("answers", 0))},
         {"name": items.capitalize(), "value": count(figures.get("items", 0))},
         {"name": f"{items.capitalize()} with 2+ answers", "value": count(figures.get("items_with_overlap", 0))},
+    ]
+    if "spans" in figures:
+        # Span answers agree in part: whole-answer agreement, then the span figures (`spans`).
+        tokens = figures["spans"].get("tokens") or {}
+        return [
+            *counts,
+            {"name": "Whole answers equal", "value": percent(figures.get("percent_agreement"), 1)},
+            {"name": "Span F1, exact", "value": percent(figures["spans"]["exact"]["f1"], 1)},
+            {"name": "Span F1, overlapping", "value": percent(figures["spans"]["overlap"]["f1"], 1)},
+            {"name": "Token kappa", "value": decimal(tokens.get("kappa")), "note": "mean over pairs"},
+            {"name": "Gold items", "value": count(figures.get("gold_items", 0))},
+        ]
+    return [
+        *counts,
         {"name": "Percent agreement", "value": percent(figures.get("percent_agreement"), 1)},
         {"name": "Fleiss' kappa", "value": decimal(fleiss.get("kappa")), "note": fleiss_note},
         {"name": "Krippendorff's alpha", "value": decimal(figures.get("alpha"))},
@@ -191,9 +205,47 @@ def _named(path: str) -> dict[str, str]:
     return {"path": path, "parent": parent, "leaf": leaf}
 
 
+def spans(figures: dict[str, Any]) -> dict[str, Any] | None:
+    """A span dataset's agreement: span F1 (exact, overlapping) overall, per type and per pair of annotators,
+    and token kappa; None for other kinds."""
+    data = figures.get("spans")
+    if not data:
+        return None
+    tokens = data.get("tokens") or {}
+    token_kappas = {(pair["annotator_a"], pair["annotator_b"]): pair["kappa"] for pair in tokens.get("pairs", [])}
+    overall = [
+        {"match": match, "precision": percent(data[match]["precision"], 1), "recall": percent(data[match]["recall"], 1),
+         "f1": percent(data[match]["f1"], 1), "item_f1": percent(data[match]["item_f1"], 1)}
+        for match in ("exact", "overlap")
+    ]
+    return {
+        "items": count(data.get("items", 0)),
+        "overall": overall,
+        "token_kappa": decimal(tokens.get("kappa")),
+        "token_alpha": decimal(tokens.get("alpha")),
+        "per_label": [
+            {"label": label, "exact": percent(f1s["exact"], 1), "overlap": percent(f1s["overlap"], 1)}
+            for label, f1s in (data.get("per_label") or {}).items()
+        ],
+        "preannotation": [
+            {"label": row["label"], "products": count(row.get("products")), "hit_rate": percent(row.get("hit_rate"), 1),
+             "precision": percent(row["precision"], 1), "recall": percent(row["recall"], 1)}
+            for row in (data.get("preannotation") or {}).get("types", [])
+        ],
+        "preannotation_tasks": count((data.get("preannotation") or {}).get("answered_tasks")),
+        "pairs": [
+            {"name_a": pair["annotator_a"], "name_b": pair["annotator_b"], "items": count(pair["items"]),
+             "exact": percent(pair["exact"]["f1"], 1), "overlap": percent(pair["overlap"]["f1"], 1),
+             "kappa": decimal(token_kappas.get((pair["annotator_a"], pair["annotator_b"])))}
+            for pair in data.get("pairs") or []
+        ],
+    }
+
+
 def dashboard(figures: dict[str, Any], items: str = "products") -> dict[str, Any]:
     series = charts(figures)
     return {
+        "spans": spans(figures),
         "summary": summary(figures, items),
         "levels": levels(figures),
         "charts": series,

@@ -29,6 +29,8 @@ HEADLINE_KEYS = (
     "level_accuracy_intervals",
     # A matcher's (models_app.ml.match_metrics): its figures at its threshold.
     "threshold", "precision", "recall", "f1", "average_precision",
+    # A span tagger's (models_app.services.spans): the spans its holdout holds, besides its micro figures.
+    "spans",
 )
 
 
@@ -63,8 +65,8 @@ def learning_curve(*, dataset: Dataset) -> tuple[list[list], list[dict]]:
     points, withheld = [], []
     for version in versions:
         metrics = headline_metrics(version)
-        if "threshold" in metrics:
-            continue  # a matcher's: F1 at a threshold is no accuracy, and this curve forecasts accuracy
+        if "threshold" in metrics or "spans" in metrics:
+            continue  # a matcher's or a tagger's: an F1 is no accuracy, and this curve forecasts accuracy
         shown = headline(metrics)
         if shown["withheld"]:
             withheld.append({"number": version.number, "labels": version.label_count, "reason": shown["withheld"]})

@@ -150,8 +150,32 @@ def _matcher_shown(metrics: dict) -> dict:
     }
 
 
+def _spans_shown(metrics: dict) -> dict:
+    """A span tagger's entity figures (models_app.services.spans): micro precision, recall and F1 and the macro F1
+    over the types on its held-out titles, and each type's when the version's full metrics are there."""
+    if metrics["n"] < MIN_EVALUATED:
+        return {"withheld": withheld_reason(metrics["n"]), "spans": True}
+    return {
+        "withheld": "",
+        "spans": True,
+        "precision": _percent(metrics["precision"]),
+        "recall": _percent(metrics["recall"]),
+        "f1": f"{metrics['f1']:.3f}",
+        "macro_f1": f"{metrics['macro_f1']:.3f}",
+        "per_type": [
+            {"type": name, "precision": _percent(row["precision"]), "recall": _percent(row["recall"]),
+             "f1": f"{row['f1']:.3f}", "support": row["support"]}
+            for name, row in sorted(metrics.get("per_type", {}).items())
+        ],
+        "measured_on": f"{metrics['n']:,} held-out titles ({metrics['spans']:,} spans)",
+    }
+
+
 def _figures_shown(metrics: dict) -> dict:
-    # A matcher's metrics have an F1 and no accuracy: a categorizer's have an accuracy (or nothing measured).
+    # A tagger's metrics count spans; a matcher's have an F1 and no accuracy; a categorizer's have an accuracy (or
+    # nothing measured).
+    if "spans" in metrics:
+        return _spans_shown(metrics)
     return _matcher_shown(metrics) if "f1" in metrics else _shown(headline(metrics))
 
 
@@ -210,7 +234,7 @@ def model_page(request: HttpRequest, dataset_id: int) -> HttpResponse:
         "figures": figures,
         # Per-class figures and a confusion matrix of a handful of products mislead as much as the accuracy would.
         "report": model_version_report(version=active)
-        if figures and not figures["withheld"] and not figures.get("matcher")
+        if figures and not figures["withheld"] and not figures.get("matcher") and not figures.get("spans")
         else None,
         "forecast": forecast,
         "forecast_sentence": _forecast_sentence(forecast),

@@ -40,7 +40,12 @@ class DatasetCreateForm(DatasetForm):
         help_text="Attribute spans only: up to 9 types, comma separated, on keys 1-9 in that order (default: "
         "BRAND, MODEL, COLOR, SIZE, CAPACITY, MATERIAL, QUANTITY, GENDER).",
     )
-    field_order = ["name", "task_type", "grade_scale", "span_types"]
+    span_description = forms.BooleanField(
+        required=False,
+        label="Mark the description too",
+        help_text="Attribute spans only: the text to mark is the title and the description below it.",
+    )
+    field_order = ["name", "task_type", "grade_scale", "span_types", "span_description"]
 
     def clean_span_types(self) -> list[str] | None:
         # Blank is the kind's default; the kind checks the names (workspace.services.datasets).

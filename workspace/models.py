@@ -17,6 +17,7 @@ class ImportKind(models.TextChoices):
     PAIRS = "pairs", "Product pairs (left_* and right_* columns, optional label)"
     QUERIES = "queries", "Search queries (query_id, query, optional locale, weight)"
     JUDGMENTS = "judgments", "Relevance judgments (query_id, product_id, grade)"
+    PRODIGY_SPANS = "prodigy_spans", "Prodigy span JSONL (text, spans, answer)"
 
 
 class ImportStatus(models.TextChoices):
@@ -127,6 +128,10 @@ class ExportFormat(models.TextChoices):
     QRELS = "qrels", "TREC qrels (judgments)"
     CLUSTERS_CSV = "clusters_csv", "Product clusters (CSV)"
     CLUSTERS_JSONL = "clusters_jsonl", "Product clusters (JSON Lines)"
+    SPACY_NER = "spacy_ner", "spaCy NER DocBin (.spacy: ents and spans)"
+    PRODIGY = "prodigy", "Prodigy spans (JSON Lines)"
+    CONLL = "conll", "CoNLL IOB (spans)"
+    LABELSTUDIO_SPANS = "labelstudio_spans", "Label Studio JSON (spans)"
 
 
 # The states of every job; the name stays for the readers of exports.
@@ -143,7 +148,7 @@ class Export(Job):
     noun = "export"
 
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="exports")
-    format = models.CharField(max_length=16, choices=ExportFormat.choices)
+    format = models.CharField(max_length=24, choices=ExportFormat.choices)
     policy = models.CharField(max_length=16, choices=LabelPolicy.choices, default=LabelPolicy.FINAL)
     params = models.JSONField(default=dict, help_text="Every parameter that shapes the file, split and seed included.")
     file = models.FileField(upload_to="exports/", blank=True, max_length=500)

@@ -154,11 +154,13 @@ def import_mapping(request: HttpRequest, job_id: int) -> HttpResponse:
     except ApplicationError as error:
         messages.error(request, error.message)
         return redirect("workspace:detail", dataset_id=job.dataset_id)
+    kind = kind_get(job.dataset.task_type)
     form = MappingForm(
         request.POST or None,
         columns=preview["columns"],
         suggested=preview["suggested_mapping"],
-        labels=kind_get(job.dataset.task_type).tasks_per_product,
+        # A span answer is no column of a product file (spans import as Prodigy JSONL).
+        labels=kind.tasks_per_product and not kind.answers_with_values,
     )
     if request.method == "POST" and form.is_valid():
         try:

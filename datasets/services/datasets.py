@@ -23,7 +23,8 @@ EDITABLE_FIELDS = (
     "model_config",
 )
 
-CREATE_ONLY_FIELDS = ("task_type", "seed", "grade_scale")
+# The span text too: answers are token numbers in it, another text would move them.
+CREATE_ONLY_FIELDS = ("task_type", "seed", "grade_scale", "span_description")
 
 
 def _validate(dataset: Dataset) -> None:

@@ -136,6 +136,11 @@ class TaskKind(ABC):
                 f"A {self.title.lower()} dataset has no span types; only attribute span datasets mark spans.",
                 extra={"span_types": settings["span_types"]},
             )
+        if settings.get("span_description"):
+            raise ApplicationError(
+                f"A {self.title.lower()} dataset marks no text; only attribute span datasets mark descriptions.",
+                extra={"span_description": True},
+            )
         settings.pop("span_types", None)
         settings["grade_scale"] = ""
         return {}
@@ -144,6 +149,13 @@ class TaskKind(ABC):
         """Each label's place on an ordered scale (label id -> number), when the kind's answers are ordered
         (relevance grades), so that agreement also weighs near misses; None when labels are only equal or not."""
         return None
+
+    def quality_figures(
+        self, *, dataset: Dataset, last_id: int, names: dict[int, str], sources: dict[str, int]
+    ) -> dict[str, Any]:
+        """A kind's own agreement figures for the quality report, over the answers up to `last_id` (`names`: a
+        rater's name by id, `sources`: an import source's rater id); a label kind's are the shared ones."""
+        return {}
 
     def products_write(self, *, dataset: Dataset, rows: Sequence[ProductRow]) -> int:
         """Create or update `rows` by external_id (unique within `rows`), with their tasks when the kind has one

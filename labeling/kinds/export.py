@@ -22,7 +22,7 @@ from django.db import connection
 from datasets.exporters import Columns
 from datasets.models import Dataset, Label
 from labeling.models import AnnotationStatus
-from labeling.resolve import RESOLVED_CTE, LabelPolicy, resolve_params
+from labeling.resolve import ANSWERS, LabelPolicy, resolve_params, resolved_cte
 
 # The f-string SQL below interpolates only constants, table and column names from the models and the SQL
 # fragments of the kinds; every value goes through query parameters.
@@ -56,13 +56,14 @@ def _agreement_sql() -> str:
     return "ROUND(CAST(c.votes AS REAL) / c.total, 4)"
 
 
-def resolved_sql(*, select: str, joins: str, every_task: bool = False) -> str:
+def resolved_sql(*, select: str, joins: str, every_task: bool = False, answer: str = "label") -> str:
     """Every resolved task (`c`, a row of RESOLVED_CTE's `chosen`) in task order; `select` adds columns after the
     first six (`, ...`), `joins` the tables they come from. `every_task` keeps the unresolved ones too, with a
-    NULL label id (the `predicted` policy's)."""
+    NULL label id (the `predicted` policy's). With `answer` "value" the second column is the resolved
+    `AnswerValue` id (`labeling.resolve.resolved_cte`)."""
     where = "" if every_task else "WHERE c.label_id IS NOT NULL"
     return f"""
-    WITH {RESOLVED_CTE}
+    WITH {resolved_cte(answer)}
     SELECT c.id, c.label_id, c.is_gold, c.flagged, c.votes, {_agreement_sql()}{select}
     FROM chosen c
     {joins}
@@ -70,13 +71,16 @@ def resolved_sql(*, select: str, joins: str, every_task: bool = False) -> str:
     ORDER BY c.id"""  # noqa: S608
 
 
-def raw_sql(*, select: str, joins: str, include_flagged: bool) -> str:
-    """Every submitted answer (`a`) of a task (`t`), with its annotator, in task then answer order."""
+def raw_sql(*, select: str, joins: str, include_flagged: bool, answer: str = "label") -> str:
+    """Every submitted answer (`a`) of a task (`t`), with its annotator, in task then answer order; the second
+    column is the answer's `answer` column: its label id, or its `AnswerValue` id with "value"."""
+    if answer not in ANSWERS:
+        raise ValueError(f"answers are {ANSWERS}, not {answer!r}")
     user_model = get_user_model()
     # A flagged answer may carry no label; it is only worth a row when flagged answers are asked for.
-    flagged = "" if include_flagged else "AND a.label_id IS NOT NULL AND NOT a.flagged"
+    flagged = "" if include_flagged else f"AND a.{answer}_id IS NOT NULL AND NOT a.flagged"
     return f"""
-    SELECT t.id, a.label_id, t.is_gold, a.flagged, COALESCE(u.{user_model.USERNAME_FIELD}, a.source_name),
+    SELECT t.id, a.{answer}_id, t.is_gold, a.flagged, COALESCE(u.{user_model.USERNAME_FIELD}, a.source_name),
            a.source{select}
     FROM labeling_annotation a
     JOIN labeling_task t ON t.id = a.task_id

@@ -76,8 +76,11 @@ def _compute(report: QualityReport, run: JobRun) -> None:
     run.finish(QualityStatus.SUCCEEDED, "", figures=figures, last_annotation_id=last_id)
 
 
-def _ratings(dataset: Dataset, last_id: int) -> tuple[np.ndarray, np.ndarray, dict[int, str], dict[str, int]]:
-    """Every labeled answer as (task, rater, label) with its active seconds; imports are raters too.
+def _ratings(
+    dataset: Dataset, last_id: int, answer: str = "label"
+) -> tuple[np.ndarray, np.ndarray, dict[int, str], dict[str, int]]:
+    """Every labeled answer as (task, rater, label) with its active seconds; imports are raters too. `answer`
+    "value": the answers of a kind answered with values, as (task, rater, value id).
 
     Users keep their ids; each import source gets a negative id, so it can never meet a user's.
     """
@@ -85,11 +88,11 @@ def _ratings(dataset: Dataset, last_id: int) -> tuple[np.ndarray, np.ndarray, di
     sources: dict[str, int] = {}
     rows = (
         Annotation.objects.filter(
-            dataset=dataset, status=AnnotationStatus.SUBMITTED, label__isnull=False, pk__lte=last_id,
-            source__in=[LabelSource.HUMAN, LabelSource.IMPORT],
+            dataset=dataset, status=AnnotationStatus.SUBMITTED, pk__lte=last_id,
+            source__in=[LabelSource.HUMAN, LabelSource.IMPORT], **{f"{answer}__isnull": False},
         )
         .order_by()
-        .values_list("task_id", "user_id", "source_name", "label_id", "active_seconds")
+        .values_list("task_id", "user_id", "source_name", f"{answer}_id", "active_seconds")
     )
     for task_id, user_id, source_name, label_id, active in rows.iterator(chunk_size=FETCH_ROWS):
         rater = user_id if user_id is not None else sources.setdefault(source_name, -(len(sources) + 1))
@@ -117,7 +120,7 @@ def _ancestors(labels: dict[int, Label]) -> dict[int, list[int]]:
     return paths
 
 
-def _activity(dataset: Dataset, last_id: int) -> list[dict[str, Any]]:
+def _activity(dataset: Dataset, last_id: int, answer: str = "label") -> list[dict[str, Any]]:
     """Per day (UTC): people's labels, products they labeled for the first time, and the running total of those.
 
     Imported labels are left out: they would pile onto the day of the import and say nothing of throughput.
@@ -125,7 +128,7 @@ def _activity(dataset: Dataset, last_id: int) -> list[dict[str, Any]]:
     day = "DATE({})" if connection.vendor == "sqlite" else "CAST(({} AT TIME ZONE 'UTC') AS date)"
     submitted = (
         f"dataset_id = %s AND status = '{AnnotationStatus.SUBMITTED}' AND source = '{LabelSource.HUMAN}' "
-        "AND label_id IS NOT NULL AND id <= %s"
+        f"AND {answer}_id IS NOT NULL AND id <= %s"
     )
     with connection.cursor() as cursor:
         cursor.execute(
@@ -153,9 +156,12 @@ def _activity(dataset: Dataset, last_id: int) -> list[dict[str, Any]]:
 def quality_figures(*, dataset: Dataset) -> tuple[int, dict[str, Any]]:
     """(the newest answer included, every figure of the dashboard) for the dataset as it is now."""
     last_id = Annotation.objects.filter(dataset=dataset).aggregate(last=Max("pk"))["last"] or 0
-    ratings, seconds, names, sources = _ratings(dataset, last_id)
+    kind = kind_get(dataset.task_type)
+    # A kind answered with values (spans) is compared by value id: equal ids are equal whole answers.
+    answer = "value" if kind.answers_with_values else "label"
+    ratings, seconds, names, sources = _ratings(dataset, last_id, answer)
     labels = {label.pk: label for label in Label.objects.filter(dataset=dataset)}
-    gold = dict(Task.objects.filter(dataset=dataset, is_gold=True).values_list("pk", "gold_label_id"))
+    gold = dict(Task.objects.filter(dataset=dataset, is_gold=True).values_list("pk", f"gold_{answer}_id"))
     # Answers given before a task became gold were not blind tests (an import that defined the gold label
     # least of all): they do not measure accuracy.
     before_gold = {
@@ -174,12 +180,25 @@ def quality_figures(*, dataset: Dataset) -> tuple[int, dict[str, Any]]:
     annotators = annotator_stats(ratings, seconds, gold, skips, not_gold=before_gold)
     for row in annotators:
         row["name"] = names.get(row["rater"], f"user {row['rater']}")
-    grades = kind_get(dataset.task_type).label_grades(dataset=dataset)
+    per_item = np.unique(ratings[:, 0], return_counts=True)[1]
+    if kind.answers_with_values:
+        # Kappa, alpha and a confusion matrix over value ids would treat each task's answers as categories of
+        # their own: the kind gives its own agreement figures instead (spans: span F1 and token kappa).
+        return last_id, {
+            "answers": len(ratings),
+            "items": len(per_item),
+            "items_with_overlap": int((per_item >= 2).sum()),
+            "percent_agreement": agreement.percent_agreement(ratings),
+            "annotators": annotators,
+            "gold_items": len(gold),
+            "activity": _activity(dataset, last_id, answer),
+            **kind.quality_figures(dataset=dataset, last_id=last_id, names=names, sources=sources),
+        }
+    grades = kind.label_grades(dataset=dataset)
     pairs = agreement.cohen_kappa_pairs(ratings, grades=grades)
     for pair in pairs:
         pair["name_a"], pair["name_b"] = names.get(pair["rater_a"]), names.get(pair["rater_b"])
     confusion = annotator_confusion(ratings)
-    per_item = np.unique(ratings[:, 0], return_counts=True)[1]
     return last_id, {
         "answers": len(ratings),
         "items": len(per_item),

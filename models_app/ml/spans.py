@@ -8,11 +8,12 @@ the same model on one machine (BLAS may still round differently elsewhere).
 Uncertainty, for the queue: the greedy `ner` keeps no scores, but the same weights can be run as a beam
 (`beam_parse`, the beam NER's search without training one). `get_beam_parses` gives the probability of each
 parse in the beam, so each token gets the probability of each tag (B-, I- of a label, or O) summed over
-the parses; its margin is the top tag's probability less the runner-up's. A title's uncertainty is
-1 - its smallest token margin: the least sure token, since one doubtful attribute is what a person is
-needed for, and a mean would let long titles hide it. The probabilities are relative to the parses in the
-beam, so they are a ranking signal, not calibrated probabilities. (The alternative, the agreement of a
-few predictions with dropout on, costs one parse per vote and gives coarser values.)
+the parses, and each predicted span the probability of the parses that hold it; a token's margin is the top tag's
+probability less the runner-up's. A title's uncertainty is 1 - its smallest token margin: the least sure token,
+since one doubtful attribute is what a person is needed for, and a mean would let long titles hide it. The
+probabilities are relative to the parses in the beam, so they are a ranking signal, not calibrated probabilities.
+(The alternative, the agreement of a few predictions with dropout on, costs one parse per vote and gives coarser
+values.)
 """
 
 from __future__ import annotations
@@ -89,6 +90,9 @@ class PredictedSpan:
     label: str
     token_start: int  # inclusive, as Prodigy writes them
     token_end: int
+    # The share of the beam's probability on parses holding this very span (0.0 when none does): a ranking
+    # signal as the uncertainty is. Left out of equality: the span is the same whatever the beam said of it.
+    probability: float | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,10 +129,10 @@ class SpanModel:
         with threadpool_limits(limits=THREADS):
             for start in range(0, len(texts), batch_size):
                 docs = list(self.nlp.pipe(texts[start : start + batch_size]))
-                margins = _smallest_margins(ner, docs, self.config.beam_width)
+                scores = _beam_scores(ner, docs, self.config.beam_width)
                 predictions += [
-                    SpanPrediction(tuple(_predicted(doc)), round(1.0 - margin, 6))
-                    for doc, margin in zip(docs, margins, strict=True)
+                    SpanPrediction(tuple(_predicted(doc, found)), round(1.0 - margin, 6))
+                    for doc, (margin, found) in zip(docs, scores, strict=True)
                 ]
         return predictions
 
@@ -241,28 +245,35 @@ def _reference(nlp: Any, i: int, example: SpanExample, known: frozenset[str]) ->
     return doc
 
 
-def _predicted(doc: Any) -> list[PredictedSpan]:
-    return [PredictedSpan(e.start_char, e.end_char, e.label_, e.start, e.end - 1) for e in doc.ents]
+def _predicted(doc: Any, found: Mapping[tuple[int, int, str], float]) -> list[PredictedSpan]:
+    return [
+        PredictedSpan(e.start_char, e.end_char, e.label_, e.start, e.end - 1,
+                      round(min(found.get((e.start, e.end, e.label_), 0.0), 1.0), 4))
+        for e in doc.ents
+    ]
 
 
-def _smallest_margins(ner: Any, docs: list[Any], beam_width: int) -> list[float]:
+def _beam_scores(ner: Any, docs: list[Any], beam_width: int) -> list[tuple[float, dict[tuple[int, int, str], float]]]:
     """Each doc's smallest token margin between its two likeliest tags over the beam's parses (1.0 without
-    tokens)."""
-    margins = [1.0] * len(docs)
+    tokens), and the probability of each span the beam's parses hold ((token start, end exclusive, label) ->
+    the sum over the parses holding it)."""
+    scores: list[tuple[float, dict[tuple[int, int, str], float]]] = [(1.0, {}) for _ in docs]
     parsed = [i for i, doc in enumerate(docs) if len(doc)]
     if not parsed:
-        return margins
+        return scores
     beams = ner.beam_parse([docs[i] for i in parsed], beam_width=beam_width, beam_density=0.0)
     for i, beam in zip(parsed, beams, strict=True):
         tags: list[defaultdict[str, float]] = [defaultdict(float) for _ in docs[i]]
+        found: defaultdict[tuple[int, int, str], float] = defaultdict(float)
         for probability, ents in ner.moves.get_beam_parses(beam):
             tagged = ["O"] * len(tags)
             for start, end, label in ents:
                 tagged[start : end] = [f"B-{label}"] + [f"I-{label}"] * (end - start - 1)
+                found[start, end, label] += probability
             for token, tag in zip(tags, tagged, strict=True):
                 token[tag] += probability
-        margins[i] = min(_margin(token) for token in tags)
-    return margins
+        scores[i] = (min(_margin(token) for token in tags), dict(found))
+    return scores
 
 
 def _margin(probabilities: Mapping[str, float]) -> float:

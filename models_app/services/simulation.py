@@ -1,7 +1,8 @@
 """Active-learning simulation: an oracle labels through the real queue, training and rescoring, in-process.
 
 This module holds the categorization parts and the dispatch on the dataset's kind (matching datasets run
-simulation_matching.py, relevance datasets simulation_relevance.py; the loop all share is simulation_oracle.py).
+simulation_matching.py, relevance datasets simulation_relevance.py, span datasets simulation_spans.py; the loop all
+share is simulation_oracle.py).
 The truth (external_id -> label) is split, seeded and stratified, into a held-out evaluation set and a pool.
 Held-out products, and open products the truth does not know, are excluded from the queue for the run by marking
 their tasks complete (so they are never served, never labeled and not rescored), and reopened at the end; skipping
@@ -28,7 +29,7 @@ from labeling.models import Task
 from labeling.queue import random_key
 from labeling.simulation import truth_read
 from models_app import ml
-from models_app.services import simulation_matching, simulation_relevance
+from models_app.services import simulation_matching, simulation_relevance, simulation_spans
 from models_app.services.examples import catalog_texts
 from models_app.services.simulation_oracle import (
     ORACLE,
@@ -52,7 +53,7 @@ __all__ = [
     "simulate_labeling_check",
     "simulation_truth_read",
 ]
-KINDS = ("categorization", "matching", "relevance")
+KINDS = ("categorization", "matching", "relevance", "spans")
 FIGURES = ("accuracy", "macro_f1")
 TEXT_CHUNK = 5000
 
@@ -87,7 +88,7 @@ def simulate_labeling_check(*, dataset: Dataset) -> None:
     if kind.name not in KINDS:
         raise ApplicationError(
             f"{dataset.name!r} is a dataset of {kind.title.lower()}; the active-learning simulation runs on "
-            "categorization, product matching and search relevance datasets only.",
+            "categorization, product matching, search relevance and attribute span datasets only.",
             extra={"task_type": dataset.task_type},
         )
 
@@ -103,7 +104,8 @@ def simulation_truth_read(
 ) -> dict:
     """The truth file as the dataset's kind reads it: external_id -> label for categorization, the order-free
     pair of external ids -> match (True) or not for matching, (query id, product id) -> grade for relevance (a
-    judgments file, its columns found as the judgments import finds them)."""
+    judgments file, its columns found as the judgments import finds them), external_id -> token spans for spans
+    (JSON Lines, `simulation_spans`)."""
     simulate_labeling_check(dataset=dataset)
     kind = kind_get(dataset.task_type).name
     if kind == "matching":
@@ -117,6 +119,10 @@ def simulation_truth_read(
             raise ApplicationError("A relevance truth is a judgments file (query_id, product_id, grade): no columns "
                                    "to name.")
         return simulation_relevance.grade_truth_read(path, scale=scale_get(dataset.grade_scale))
+    if kind == "spans":
+        if label_column or id_column != "external_id":
+            raise ApplicationError("A span truth is JSON Lines (external_id, spans): no columns to name.")
+        return simulation_spans.span_truth_read(path)
     return truth_read(path, id_column=id_column, label_column=label_column or "label")
 
 
@@ -162,10 +168,12 @@ def simulate_labeling(
         )
     if heldout_split_name or pool_split:
         raise ApplicationError("Splits (--heldout-split, --pool-split) are for matching datasets.")
-    if kind_get(dataset.task_type).name == "relevance":
+    if kind_get(dataset.task_type).name in ("relevance", "spans"):
         if compare_full:
             raise ApplicationError("--compare-full is for categorization and matching datasets.")
-        return simulation_relevance.simulate_relevance(dataset=dataset, truth=truth, heldout=heldout, **options)
+        simulate = (simulation_relevance.simulate_relevance if kind_get(dataset.task_type).name == "relevance"
+                    else simulation_spans.simulate_spans)
+        return simulate(dataset=dataset, truth=truth, heldout=heldout, **options)
     return _simulate_categorization(dataset=dataset, truth=truth, heldout=heldout, compare_full=compare_full, **options)
 
 

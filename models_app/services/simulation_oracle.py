@@ -1,7 +1,8 @@
 """What every kind's active-learning simulation shares: the held-out split, the checkpoints, and the oracle's loop.
 
 The kind-specific parts (which tasks the truth names, what the oracle answers, how a version is measured)
-live in `simulation.py` (categorization) and `simulation_matching.py` (pairs); both hand this loop a pool of
+live in `simulation.py` (categorization), `simulation_matching.py` (pairs), `simulation_relevance.py` and
+`simulation_spans.py`; both hand this loop a pool of
 tasks, the tasks to keep out of the queue, and a measure of a trained version.
 """
 
@@ -61,14 +62,15 @@ def run_options_check(*, strategy: str, labels: int, batch: int, heldout: float,
 
 @dataclass
 class OracleRun:
-    """What the oracle does: label `pool` (task id -> the true Label) in queue order, with the queue's random
+    """What the oracle does: label `pool` (task id -> the true Label, or the true value of a kind answered with
+    values: a title's spans) in queue order, with the queue's random
     order given by `random_keys` (task id -> key), and keep `excluded` (task ids) out of the queue meanwhile.
 
     `measure(version)` gives the figures of a trained version on the held-out set (and "eval_s");
     `figures` names them, so a failed training reports them as None.
     """
 
-    pool: dict[int, Label]
+    pool: dict[int, Label | list]
     excluded: list[int]
     random_keys: dict[int, int]
     measure: Callable[[ModelVersion], dict]
@@ -126,7 +128,11 @@ def oracle_run(
                 task = task_lease_next(dataset=dataset, user=oracle)
                 if task is None:
                     break
-                annotation_submit(task=task, user=oracle, label=run.pool[task.pk])
+                answer = run.pool[task.pk]
+                if isinstance(answer, Label):
+                    annotation_submit(task=task, user=oracle, label=answer)
+                else:
+                    annotation_submit(task=task, user=oracle, label=None, value=answer)
                 run.labeled += 1
             run.label_s += time.perf_counter() - step
             if run.curve and run.curve[-1]["labels"] == run.labeled:

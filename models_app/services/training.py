@@ -28,6 +28,7 @@ from models_app.services.examples import training_examples
 from models_app.services.matching import matcher_train_and_score
 from models_app.services.relevance import ranker_train_and_score
 from models_app.services.scoring import next_batch_size, tasks_rescore
+from models_app.services.spans import spans_train_and_score
 
 logger = logging.getLogger(__name__)
 
@@ -117,9 +118,9 @@ def _train_and_score(version: ModelVersion, run: JobRun, *, batch: int | None) -
     dataset = version.dataset
     batch = batch or next_batch_size(dataset)
     kind = kind_get(dataset.task_type).name
-    if kind in ("matching", "relevance"):
-        train = matcher_train_and_score if kind == "matching" else ranker_train_and_score
-        train(version, run, batch=batch)
+    own = {"matching": matcher_train_and_score, "relevance": ranker_train_and_score, "spans": spans_train_and_score}
+    if kind in own:
+        own[kind](version, run, batch=batch)
         return
     # The label count the next automatic trigger starts from, kept even if this run fails.
     run.update(last_annotation_id=annotation_last_id(dataset=dataset))

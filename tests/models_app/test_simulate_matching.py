@@ -188,21 +188,21 @@ def test_pair_options_on_a_categorization_dataset_are_refused(tmp_path):
         call_command("simulate_labeling", "--dataset", "Catalog", "--truth", str(truth), "--left-column", "a")
 
 
-class SpansKind(MatchingKind):
+class TablesKind(MatchingKind):
     """A kind registered after the simulation was written: it has no simulation of its own."""
 
-    name = "spans"
-    title = "Attribute spans"
+    name = "tables"
+    title = "Attribute tables"
 
 
 def test_a_kind_without_a_simulation_is_refused_before_the_truth_is_read(tmp_path, monkeypatch):
-    monkeypatch.setitem(KINDS, "spans", SpansKind())
+    monkeypatch.setitem(KINDS, "tables", TablesKind())
     dataset = MatchingDatasetFactory(name="Queries")
-    Dataset.objects.filter(pk=dataset.pk).update(task_type="spans")
+    Dataset.objects.filter(pk=dataset.pk).update(task_type="tables")
     out = tmp_path / "out.json"
     with pytest.raises(
         CommandError,
-        match=r"'Queries' is a dataset of attribute spans; .* categorization, product matching and search relevance",
+        match=r"'Queries' is a dataset of attribute tables; .* search relevance and attribute span datasets only",
     ):
         simulate(dataset, tmp_path / "missing.csv", out)
     assert not out.exists() and not Annotation.objects.exists()

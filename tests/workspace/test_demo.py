@@ -118,3 +118,18 @@ def test_load_demo_makes_the_demo_search_once_with_the_top_ten_of_each_query_to_
     found = Counter(QueryResult.objects.filter(dataset=dataset).values_list("query_id", flat=True))
     assert per_query == Counter({query: min(10, results) for query, results in found.items()})
     assert len(per_query) >= 10 and max(per_query.values()) == 10
+
+
+@pytest.mark.django_db
+def test_load_demo_makes_the_demo_attributes_once_with_their_own_values_suggested():
+    options = {"products": 20, "search_products": 50, "queries": 5, "attribute_products": 60, "stdout": StringIO()}
+    call_command("load_demo", **options)
+    call_command("load_demo", **options)
+    dataset = Dataset.objects.get(name="Demo attributes")
+    assert dataset.task_type == "spans" and dataset.products.count() == Task.objects.filter(dataset=dataset).count()
+    assert dataset.products.count() == 60 and dataset.memberships.filter(user__username="annotator").exists()
+    suggested = [task.suggestions for task in Task.objects.filter(dataset=dataset) if task.suggestions]
+    # Most demo titles hold their brand as written: weak supervision has something to offer on most tasks.
+    assert len(suggested) >= 40
+    brand = dataset.labels.get(code="BRAND").pk
+    assert any(label == brand for spans in suggested for _, _, label, _ in spans)

@@ -17,17 +17,19 @@ from datasets.services import datasets
 from datasets.services.taxonomy import taxonomy_upsert
 from labeling.kinds import kind_get
 from models_app.ml.config import ConfigError, MatcherConfig, ModelConfig, RelevanceConfig
+from models_app.ml.spans import SpanConfig
 
 
 def model_config_validate(config: Any, *, task_type: str) -> None:
     """Refuse model settings the dataset's training would: a matcher's for pairs, a ranker's for relevance, a
-    categorizer's otherwise."""
+    tagger's for spans, a categorizer's otherwise."""
     # Not an object is datasets' own error (the column holds one); here only what training would refuse.
     if not isinstance(config, dict):
         return
-    parse = {TaskType.MATCHING: MatcherConfig.from_dict, TaskType.RELEVANCE: RelevanceConfig.from_dict}.get(
-        task_type, ModelConfig.from_dict
-    )
+    parse = {
+        TaskType.MATCHING: MatcherConfig.from_dict, TaskType.RELEVANCE: RelevanceConfig.from_dict,
+        TaskType.SPANS: SpanConfig.from_dict,
+    }.get(task_type, ModelConfig.from_dict)
     try:
         parse(config)
     except ConfigError as error:

@@ -11,6 +11,7 @@ from labeling.kinds import kind_get
 from labeling.kinds.matching.clustering import CLUSTER_FORMATS
 from labeling.kinds.matching.clustering import LABELED as CLUSTER_LABELED
 from labeling.kinds.matching.clustering import PREDICTED as CLUSTER_PREDICTED
+from labeling.kinds.spans.export import ONE_ANSWER_FORMATS as SPAN_ONE_ANSWER_FORMATS
 from labeling.resolve import LabelPolicy
 from models_app.selectors import model_version_active
 from workspace.models import ExportFormat
@@ -79,6 +80,12 @@ def export_params_clean(
     if fmt == ExportFormat.SPACY and policy == LabelPolicy.RAW:
         # Exclusive textcat takes one class per text; raw rows would give a product several.
         raise ApplicationError("The spaCy format needs one label per product: choose the final or majority policy.")
+    if fmt in SPAN_ONE_ANSWER_FORMATS and policy == LabelPolicy.RAW:
+        # One document a title and no annotator: raw answers would train on the same title several times over.
+        raise ApplicationError(
+            f"{ExportFormat(fmt).label} holds one answer per title: choose the final or majority policy, or Prodigy "
+            "or Label Studio for every answer with its annotator."
+        )
     if fmt == ExportFormat.QRELS and policy == LabelPolicy.RAW:
         # trec_eval reads one grade per (query, product): raw answers would repeat the pair.
         raise ApplicationError("TREC qrels hold one grade per query and product: choose the final or majority policy.")

@@ -5,7 +5,8 @@ A matching dataset takes pairs files, and product files without labels: their pr
 tasks, ready for a pairs file that names them by id (`left_id,right_id`). A relevance dataset likewise takes
 product files without labels, its search queries, and judgments files that grade (query, product) pairs.
 Whatever needs a task per product (labels in a product file, Label Studio and Prodigy exports) or a taxonomy of
-its own is refused.
+its own is refused. A span dataset takes product files without labels and Prodigy span files, whose spans are its
+answers; not the one-label-a-product Label Studio and Prodigy exports.
 """
 
 from typing import Any
@@ -15,6 +16,7 @@ from datasets.models import Dataset
 from labeling.kinds import TaskKind, kind_get
 from labeling.kinds.matching import KIND as MATCHING
 from labeling.kinds.relevance import KIND as RELEVANCE
+from labeling.kinds.spans import KIND as SPANS
 from workspace.models import ImportKind
 
 ANNOTATED_KINDS = (ImportKind.LABELSTUDIO, ImportKind.PRODIGY)
@@ -23,6 +25,7 @@ KIND_FILES = {
     ImportKind.PAIRS: MATCHING,
     ImportKind.QUERIES: RELEVANCE,
     ImportKind.JUDGMENTS: RELEVANCE,
+    ImportKind.PRODIGY_SPANS: SPANS,
 }
 # The file that brings the answers of a kind without a task per product, named when another file is refused.
 ANSWER_FILES = {MATCHING.name: ImportKind.PAIRS, RELEVANCE.name: ImportKind.JUDGMENTS}
@@ -50,6 +53,12 @@ def _refusal(task_kind: TaskKind, kind: str, options: dict[str, Any], dataset: D
         names = [repr(choice.name) for choice in task_kind.choices_for(dataset=dataset)]
         fixed = f"{', '.join(names[:-1])} and {names[-1]}" if len(names) > 1 else "".join(names)
         return f"A {title} dataset has fixed labels ({fixed}): it takes no taxonomy and creates no labels."
+    if task_kind.answers_with_values and kind in ANNOTATED_KINDS:
+        # Their answers are one label a product: a span dataset's are spans.
+        return (
+            f"A {ImportKind(kind).label.split(' (')[0]} file gives a product one label; a {title} dataset's "
+            f"answers are spans. Import a {ImportKind.PRODIGY_SPANS} file."
+        )
     if not task_kind.tasks_per_product:
         answers = ANSWER_FILES[task_kind.name]
         if kind in ANNOTATED_KINDS:

@@ -5,8 +5,8 @@ crash never leaves half a batch, and a redelivered job resumes after the last co
 Label Studio and Prodigy exports are the exception: they bring labels along, so they land whole in one
 transaction or not at all (a half-imported set of annotations would skew every agreement figure).
 Pairs files (matching datasets) run as product files do, in import_pairs; so do queries and judgments files
-(relevance datasets), in import_relevance; annotated exports in import_annotated; which files a dataset's kind
-takes is import_kinds'.
+(relevance datasets), in import_relevance, and Prodigy span files (span datasets), in import_spans; annotated
+exports in import_annotated; which files a dataset's kind takes is import_kinds'.
 """
 
 import csv
@@ -40,10 +40,13 @@ from workspace.services.import_batches import BatchResult, record_batch, records
 from workspace.services.import_kinds import ANNOTATED_KINDS, import_kind_check
 from workspace.services.import_pairs import run_pairs
 from workspace.services.import_relevance import run_judgments, run_queries
+from workspace.services.import_spans import run_span_answers
 from workspace.services.products import product_batch_write
 
 # The files read record by record, with their lines counted (the others are read whole).
-RECORD_FILES = (ImportKind.PRODUCTS, ImportKind.PAIRS, ImportKind.QUERIES, ImportKind.JUDGMENTS)
+RECORD_FILES = (
+    ImportKind.PRODUCTS, ImportKind.PAIRS, ImportKind.QUERIES, ImportKind.JUDGMENTS, ImportKind.PRODIGY_SPANS
+)
 OPTION_KEYS = {"format", "delimiter", "mapping", "label_column", "label_source", "create_labels", "labels"}
 
 
@@ -62,6 +65,11 @@ def _clean_options(kind: str, options: dict[str, Any]) -> dict[str, Any]:
             f"A {kind} file is read by its column names (query_id, query, product_id, grade...): it takes no "
             "mapping and no label_column."
         )
+    if kind == ImportKind.PRODIGY_SPANS and ({"mapping", "label_column", "create_labels"} & options.keys()):
+        raise ApplicationError(
+            "A Prodigy span file is read by Prodigy's fields (text, spans, meta.external_id, answer) and its span "
+            "types are the dataset's: it takes no mapping, label_column or create_labels."
+        )
     labeled_file = kind in (ImportKind.PAIRS, ImportKind.JUDGMENTS)
     if labeled_file or (kind == ImportKind.PRODUCTS and options.get("label_column")):
         options.setdefault("label_source", "import")
@@ -72,6 +80,8 @@ def _clean_options(kind: str, options: dict[str, Any]) -> dict[str, Any]:
         raise ApplicationError("labels=false is for pairs files; leave out label_column to import no labels.")
     if kind in ANNOTATED_KINDS:
         options.setdefault("label_source", kind)
+    if kind == ImportKind.PRODIGY_SPANS:
+        options.setdefault("label_source", "prodigy")  # for the examples without an _annotator_id
     return options
 
 
@@ -164,6 +174,8 @@ def _run(job: ImportJob, run: JobRun) -> None:
                 run_queries(job, stream, run)
             elif job.kind == ImportKind.JUDGMENTS:
                 run_judgments(job, stream, run)
+            elif job.kind == ImportKind.PRODIGY_SPANS:
+                run_span_answers(job, stream, run)
             else:
                 _run_products(job, stream, run)
     except ImportFormatError as error:
@@ -177,8 +189,13 @@ def _run(job: ImportJob, run: JobRun) -> None:
 
 
 # The imports after which the catalog's feature rows need no refresh.
-_NO_NEW_FEATURES = (ImportKind.TAXONOMY, ImportKind.PAIRS, ImportKind.QUERIES, ImportKind.JUDGMENTS)
-_NOUNS = {ImportKind.PAIRS: "pairs ", ImportKind.QUERIES: "queries ", ImportKind.JUDGMENTS: "judgments "}
+_NO_NEW_FEATURES = (
+    ImportKind.TAXONOMY, ImportKind.PAIRS, ImportKind.QUERIES, ImportKind.JUDGMENTS, ImportKind.PRODIGY_SPANS
+)
+_NOUNS = {
+    ImportKind.PAIRS: "pairs ", ImportKind.QUERIES: "queries ", ImportKind.JUDGMENTS: "judgments ",
+    ImportKind.PRODIGY_SPANS: "answers ",
+}
 
 
 def _summary(job: ImportJob) -> str:

@@ -44,6 +44,11 @@ class RelevanceKind(TaskKind):
                 "A search relevance dataset has no span types; it grades on a scale.",
                 extra={"span_types": settings["span_types"]},
             )
+        if settings.get("span_description"):
+            raise ApplicationError(
+                "A search relevance dataset marks no text; only attribute span datasets mark descriptions.",
+                extra={"span_description": True},
+            )
         settings.pop("span_types", None)
         settings["grade_scale"] = scale_get(settings.get("grade_scale") or ESCI.name).name
         return {}

@@ -19,9 +19,16 @@ from labeling.kinds.spans.tokens import SpanError, Token, product_text, spans_ch
 MAX_SPANS = 200  # a title has a few attributes; more is a client gone wrong, refused before any work
 
 
-def task_tokens(product: Any) -> tuple[Token, ...]:
-    """The tokens of the product's text as the annotator sees them (its title)."""
-    return tokenize(product_text({"title": product.title}))
+def task_text(product: Any, *, dataset: Dataset) -> str:
+    """The product's text as the annotator marks it: its title, or its title and description when the dataset
+    marks both (`Dataset.span_description`)."""
+    fields = {"title": product.title, "description": product.description}
+    return product_text(fields, with_description=dataset.span_description)
+
+
+def task_tokens(product: Any, *, dataset: Dataset) -> tuple[Token, ...]:
+    """The tokens of the product's text as the annotator sees them (`task_text`)."""
+    return tokenize(task_text(product, dataset=dataset))
 
 
 def spans_read(raw: Any) -> list:

@@ -8,11 +8,12 @@ from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
 from config.errors import ApplicationError
+from datasets.exporters import Columns
 from datasets.importers import ProductRow
 from datasets.models import Dataset, Label
 from datasets.selectors import label_list
 from labeling.kinds.base import Answer, Choice, TaskKind
-from labeling.kinds.spans import answers, export, page, review, tasks
+from labeling.kinds.spans import answers, export, page, quality, review, tasks
 from labeling.kinds.spans.preannotate import DEFAULT_LABELS
 
 MAX_TYPES = page.TYPE_KEYS
@@ -39,7 +40,11 @@ class SpansKind(TaskKind):
     page_styles: ClassVar[tuple[str, ...]] = ("css/spans.css",)
     answers_with_values: ClassVar[bool] = True
     export_formats: ClassVar[tuple[str, ...]] = export.FORMATS
+    export_columns: ClassVar[Columns] = export.COLUMNS
+    # By product: an answer value is one task's own, so its id stratifies nothing (see export.export_query).
+    split_groups: ClassVar[bool] = True
     tasks_per_product: ClassVar[bool] = True
+    trainable: ClassVar[bool] = True
 
     def settings_clean(self, *, settings: dict[str, Any]) -> dict[str, Any]:
         """A span dataset's types: `span_types`, 1 to 9 distinct names (letters, digits, _ and -, starting
@@ -50,6 +55,7 @@ class SpansKind(TaskKind):
                 extra={"grade_scale": settings["grade_scale"]},
             )
         settings["grade_scale"] = ""
+        settings["span_description"] = bool(settings.get("span_description"))
         names = settings.pop("span_types", None)
         if names is None:
             return {}
@@ -96,7 +102,7 @@ class SpansKind(TaskKind):
         flag."""
         if raw is None or raw == "":
             return self.answer_clean(dataset=dataset, label=None, value=None, flagged=flagged)
-        tokens = answers.task_tokens(task.product)
+        tokens = answers.task_tokens(task.product, dataset=dataset)
         value = answers.spans_clean(dataset=dataset, labels=list(label_list(dataset=dataset)), tokens=tokens, raw=raw)
         return Answer(label=None, flagged=flagged, value=value)
 
@@ -118,12 +124,18 @@ class SpansKind(TaskKind):
         if value is None:
             return super().answer_text(task=task, label=label, value=value)
         names = {span_type["id"]: span_type["name"] for span_type in page.span_types(dataset=task.dataset)}
-        return review.spans_text(tokens=answers.task_tokens(task.product), names=names, value=value)
+        return review.spans_text(tokens=answers.task_tokens(task.product, dataset=task.dataset), names=names,
+                                 value=value)
 
     def value_texts(self, *, task: Any, values: Iterable[Any]) -> dict[int, str]:
         names = {span_type["id"]: span_type["name"] for span_type in page.span_types(dataset=task.dataset)}
-        tokens = answers.task_tokens(task.product)
+        tokens = answers.task_tokens(task.product, dataset=task.dataset)
         return {value.pk: review.spans_text(tokens=tokens, names=names, value=value.value) for value in values if value}
+
+    def quality_figures(
+        self, *, dataset: Dataset, last_id: int, names: dict[int, str], sources: dict[str, int]
+    ) -> dict[str, Any]:
+        return quality.span_quality(dataset=dataset, last_id=last_id, names=names, sources=sources)
 
     def refused_context(self, *, posted: dict[str, Any]) -> dict[str, Any]:
         return {"given_spans": page.posted_spans(posted.get("spans"))}

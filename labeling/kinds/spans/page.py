@@ -29,7 +29,7 @@ def span_types(*, dataset: Dataset) -> list[dict[str, Any]]:
 
 
 def item_context(*, task: Task) -> dict[str, Any]:
-    tokens = task_tokens(task.product)
+    tokens = task_tokens(task.product, dataset=task.dataset)
     return {
         "product": task.product,
         "tokens": [{"i": token.id, "text": token.text, "ws": token.ws} for token in tokens],

@@ -56,7 +56,7 @@ def review_context(*, task: Task, answers: Sequence[Any]) -> dict[str, Any]:
     types = span_types(dataset=task.dataset)
     by_id = {span_type["id"]: span_type for span_type in types}
     names = {span_type["id"]: span_type["name"] for span_type in types}
-    tokens = task_tokens(task.product)
+    tokens = task_tokens(task.product, dataset=task.dataset)
     rows: dict[int, dict] = {}
     for answer in answers:  # oldest first: equal votes keep the first given first
         if answer.value is None:

@@ -40,7 +40,10 @@ def suggestions_preannotate(*, dataset: Dataset, rows: Sequence[ProductRow]) -> 
     if not mapping or not rows:
         return
     found = preannotate(
-        [{"title": row.title, "brand": row.brand, "attributes": row.attributes} for row in rows], mapping=mapping
+        [{"title": row.title, "description": row.description, "brand": row.brand, "attributes": row.attributes}
+         for row in rows],
+        mapping=mapping,
+        with_description=dataset.span_description,
     )
     ids = product_ids(dataset=dataset, external_ids=[row.external_id for row in rows])
     suggested = {

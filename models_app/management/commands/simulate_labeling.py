@@ -23,8 +23,9 @@ SHOWN = (
 class Command(BaseCommand):
     help = (
         "Simulate active learning: an oracle labels the dataset's tasks (products imported with import_products, "
-        "pairs imported with import_pairs, or a relevance dataset's candidates) with their true labels through the "
-        "real queue, training and rescoring, and writes the learning curve on a held-out set."
+        "pairs imported with import_pairs, a relevance dataset's candidates, or a span dataset's titles) with their "
+        "true labels or spans through the real queue, training and rescoring, and writes the learning curve on a "
+        "held-out set."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -34,7 +35,8 @@ class Command(BaseCommand):
             required=True,
             type=Path,
             help="CSV or JSONL: product ids and true labels; pairs: left_id,right_id,label or the pairs file itself; "
-            "relevance: a judgments file (query_id, product_id, grade).",
+            "relevance: a judgments file (query_id, product_id, grade); spans: JSON Lines of external_id and spans "
+            "(token_start, token_end, label), as load_demo_attributes writes it.",
         )
         parser.add_argument("--id-column", default="external_id", help="Categorization: the product id column.")
         parser.add_argument(

@@ -23,6 +23,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--span-types", help="Attribute spans: the span types, comma separated, on keys 1-9 in that order."
         )
+        parser.add_argument(
+            "--span-description", action="store_true", help="Attribute spans: mark the description too."
+        )
         parser.add_argument("--overlap", type=int, help="Answers each task needs (default 1).")
 
     def handle(self, *args: object, **options: object) -> None:
@@ -44,6 +47,8 @@ class Command(BaseCommand):
             settings["grade_scale"] = options["grade_scale"]
         if options["span_types"]:
             settings["span_types"] = [name.strip() for name in options["span_types"].split(",")]
+        if options["span_description"]:
+            settings["span_description"] = True
         if options["overlap"] is not None:
             settings["overlap"] = options["overlap"]
         try:

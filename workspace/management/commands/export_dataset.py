@@ -20,7 +20,8 @@ class Command(BaseCommand):
             "--format",
             required=True,
             help="csv, jsonl, json or parquet; spacy or labelstudio for categorization, ditto, clusters_csv or "
-            "clusters_jsonl for matching; qrels for search relevance.",
+            "clusters_jsonl for matching; qrels for search relevance; spacy_ner, prodigy, conll or "
+            "labelstudio_spans for attribute spans.",
         )
         parser.add_argument("--out", required=True, type=Path, help="The file to write; replaced once complete.")
         parser.add_argument(

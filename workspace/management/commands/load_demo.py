@@ -1,8 +1,9 @@
-"""Demo users, a generated demo catalog, demo pairs to match and demo search queries to judge, for `make run`.
-Never run this on a production database."""
+"""Demo users, a generated demo catalog, demo pairs to match, demo search queries to judge and demo titles to
+mark attributes in, for `make run`. Never run this on a production database."""
 
 import csv
 import io
+import json
 
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
@@ -17,6 +18,7 @@ from datasets.services.taxonomy import taxonomy_upsert
 from labeling.kinds.matching.demo import demo_pairs
 from labeling.kinds.relevance.candidates import POOL, relevance_candidates
 from workspace.demo import demo_catalog_csv, demo_products, demo_taxonomy
+from workspace.demo_attributes import demo_attribute_products
 from workspace.demo_search import demo_queries
 from workspace.models import ImportKind
 from workspace.services.datasets import dataset_create
@@ -25,6 +27,7 @@ from workspace.services.imports import import_job_create, import_job_run
 DEMO_DATASET = "Demo catalog"
 DEMO_MATCHING = "Demo matching"
 DEMO_SEARCH = "Demo search"
+DEMO_ATTRIBUTES = "Demo attributes"
 # One pair in this many keeps its label in the file: answers of an earlier tool, imported from source "seed".
 LABELED_EVERY = 4
 # username -> (password, is_superuser, role in the demo dataset)
@@ -38,8 +41,8 @@ DEMO_USERS = {
 
 class Command(BaseCommand):
     help = (
-        "Create demo users (admin, lead, annotator, annotator2), the demo catalog, the demo pairs and the demo "
-        "search, once each."
+        "Create demo users (admin, lead, annotator, annotator2), the demo catalog, the demo pairs, the demo "
+        "search and the demo attributes, once each."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -47,6 +50,7 @@ class Command(BaseCommand):
         parser.add_argument("--pairs", type=int, default=200)
         parser.add_argument("--search-products", type=int, default=1000)
         parser.add_argument("--queries", type=int, default=60)
+        parser.add_argument("--attribute-products", type=int, default=500)
 
     def handle(self, *args: object, **options: object) -> None:
         users = self._users()
@@ -62,6 +66,10 @@ class Command(BaseCommand):
             self.stdout.write("Demo search already loaded.")
         else:
             self._search(users, options["search_products"], options["queries"])
+        if Dataset.objects.filter(name=DEMO_ATTRIBUTES).exists():
+            self.stdout.write("Demo attributes already loaded.")
+        else:
+            self._attributes(users, options["attribute_products"])
 
     def _catalog(self, users: dict, count: int) -> None:
         with transaction.atomic():
@@ -115,6 +123,25 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Demo search loaded: {job.message} {counts.queries} queries, {counts.created} results to judge."
         )
+
+    def _attributes(self, users: dict, count: int) -> None:
+        """A span dataset of demo titles: their brand and attribute columns pre-annotate them as suggestions."""
+        dataset = self._dataset(
+            users,
+            name=DEMO_ATTRIBUTES,
+            task_type=TaskType.SPANS,
+            description="Generated product titles: mark the attributes in each (brand, model, color, size...); the "
+            "dashed spans are the product's own values found in its title.",
+        )
+        lines = []
+        for product in demo_attribute_products(count):
+            # A product file's columns: its own attributes are columns too (the import keeps them as attributes).
+            record = {key: product[key] for key in ("external_id", "title", "description", "brand", "price", "currency",
+                                                    "url")}
+            lines.append(json.dumps({**record, **product["attributes"], "category": product["category"]}))
+        file = ContentFile("\n".join(lines).encode(), name="demo-attributes.jsonl")
+        job = self._import(users, dataset, ImportKind.PRODUCTS, file)
+        self.stdout.write(f"Demo attributes loaded: {job.message}")
 
     def _dataset(self, users: dict, **settings: object) -> Dataset:
         """A demo dataset led by "lead", with the other demo users in their demo roles."""

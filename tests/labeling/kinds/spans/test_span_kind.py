@@ -11,10 +11,14 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from config.errors import ApplicationError
+from datasets.importers import ProductRow
 from datasets.models import Label
+from labeling.answer_values import answer_value_intern
+from labeling.gold import gold_demote, gold_promote_imported, gold_sources
 from labeling.kinds import kind_get
 from labeling.kinds.spans.page import page_context
-from labeling.models import Annotation, AnswerValue, EventAction, LabelEvent, Task
+from labeling.label_stats import labeling_rate, labels_since_count
+from labeling.models import Annotation, AnswerValue, EventAction, LabelEvent, LabelSource, Task
 from labeling.resolve import LabelPolicy, resolved_labels
 from labeling.review import review_decide
 from labeling.services import annotation_submit, annotation_undo
@@ -242,3 +246,43 @@ def test_a_span_dataset_is_made_from_the_page_the_api_and_the_command(client):
         for name in ("Page spans", "Api spans", "Command spans")
     }
     assert codes == {"Page spans": ["COLOR", "BRAND"], "Api spans": ["SIZE"], "Command spans": ["GENDER", "SIZE"]}
+
+
+def test_a_dataset_marking_descriptions_tokenizes_title_and_description_and_suggests_in_both():
+    dataset = dataset_create(user=UserFactory(), name="Long", task_type="spans", span_description=True)
+    kind_get("spans").products_write(dataset=dataset, rows=[
+        ProductRow(line=1, external_id="d-1", title="Trail Runner 2", description="<p>Colour: <b>Red</b></p>",
+                   attributes={"color": "Red"}),
+    ])
+    task = span_task(dataset, "d-1")
+    tokens = [token["text"] for token in page_context(dataset=dataset, task=task, user=UserFactory())["tokens"]]
+    assert tokens == ["Trail", "Runner", "2", "\n", "Colour", ":", "Red"]
+    assert task.suggestions == [[6, 6, type_id(dataset, "COLOR"), None]]
+    answer = kind_get("spans").value_clean(dataset=dataset, task=task, raw=[[6, 6, "COLOR"]], flagged=False)
+    assert answer.value == [[6, 6, type_id(dataset, "COLOR")]]
+    with pytest.raises(ApplicationError, match="only attribute span datasets mark descriptions"):
+        dataset_create(user=UserFactory(), name="Cats", span_description=True)
+
+
+def test_imported_spans_of_a_trusted_source_become_gold_values():
+    dataset = span_dataset()
+    task = span_task(dataset, "sku-1")
+    value = answer_value_intern(task=task, value=[[0, 0, type_id(dataset, "BRAND")]])
+    Annotation.objects.create(dataset=dataset, task=task, value=value, source=LabelSource.IMPORT, source_name="v1")
+    assert gold_sources(dataset=dataset) == [{"source": "v1", "tasks": 1}]
+
+    assert gold_promote_imported(dataset=dataset, source="v1") == 1
+    task.refresh_from_db()
+    assert (task.is_gold, task.gold_value_id, task.gold_label_id) == (True, value.pk, None)
+    gold_demote(dataset=dataset, task_ids=[task.pk])
+    task.refresh_from_db()
+    assert (task.is_gold, task.gold_value_id) == (False, None)
+
+
+def test_span_answers_count_toward_retraining_and_the_labeling_rate():
+    dataset = span_dataset()
+    user = member(dataset, "marker")
+    for sku in ("sku-1", "sku-2"):
+        annotation_submit(task=span_task(dataset, sku), user=user, label=None, value=[])
+    assert labels_since_count(dataset=dataset, after_id=0, limit=10) == 2
+    assert labeling_rate(dataset=dataset) == 2.0  # two answers within the minimum hour
