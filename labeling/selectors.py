@@ -224,17 +224,19 @@ def review_votes(*, task_ids: list[int]) -> dict[int, list[dict]]:
 
 
 def task_with_review(*, task: Task) -> Task:
-    """The task read again with its product, gold label and review (label, reviewer) in one query.
+    """The task read again with its product, gold label and review (label or value, reviewer) in one query.
 
     A reverse one-to-one that select_related found empty raises an AttributeError: read it with
     `getattr(task, "review", None)`.
     """
-    return Task.objects.select_related("product", "gold_label", "review__label", "review__reviewer").get(pk=task.pk)
+    return Task.objects.select_related(
+        "product", "dataset", "gold_label", "gold_value", "review__label", "review__value", "review__reviewer"
+    ).get(pk=task.pk)
 
 
 def task_answers(*, task: Task) -> QuerySet[Annotation]:
-    """Every answer of the task, oldest first, with its user and label."""
-    return Annotation.objects.filter(task=task).select_related("user", "label").order_by("created_at", "id")
+    """Every answer of the task, oldest first, with its user and label (or value)."""
+    return Annotation.objects.filter(task=task).select_related("user", "label", "value").order_by("created_at", "id")
 
 
 def review_context(*, task: Task) -> dict:
@@ -265,6 +267,6 @@ def task_history(*, task: Task) -> QuerySet[LabelEvent]:
     """Every label event of the task, oldest first, with the labels and the user in the same query."""
     return (
         LabelEvent.objects.filter(task=task)
-        .select_related("user", "old_label", "new_label")
+        .select_related("user", "old_label", "new_label", "old_value", "new_value")
         .order_by("created_at", "id")
     )
