@@ -58,7 +58,7 @@ def dataset_get(*, user: AbstractBaseUser, dataset_id: int, role: str = Role.ANN
 def label_search(*, dataset: Dataset, query: str = "", limit: int | None = 20) -> QuerySet[Label]:
     """Labels whose path contains every word of the query, leaves and shallow paths first; all of them
     with limit=None (the API pages them)."""
-    labels = Label.objects.filter(dataset=dataset)
+    labels = Label.objects.filter(dataset=dataset, deprecated=False)
     for word in query.split():
         labels = labels.filter(path__icontains=word)
     return labels.annotate(n_children=Count("children")).order_by("n_children", "depth", "path", "pk")[:limit]
