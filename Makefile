@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# `make run PORT=8010` serves on another port.
+PORT ?= 8000
 
 .PHONY: run test bench lint migrate demo worker clean
 
@@ -19,7 +21,7 @@ demo: migrate
 	$(PY) manage.py load_demo
 
 run: demo
-	bin/run-dev
+	PORT=$(PORT) bin/run-dev
 
 worker: $(STAMP)
 	$(VENV)/bin/celery -A config worker -l info --concurrency 2

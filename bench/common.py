@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -179,3 +180,15 @@ class ChunkTimer:
             if chunk is None:
                 return
             yield chunk
+
+
+def labels_to_match_table(seeds: Iterable[str], labels_to_match: dict[str, dict]) -> list[str]:
+    """The Markdown table of the labels each uncertainty order needs to match random order (P10, P11): a row per
+    order of {"per_seed": [labels or None], "mean": labels}, a column per seed and the mean."""
+    seeds = list(seeds)
+    lines = ["| order | " + " | ".join(f"seed {seed}" for seed in seeds) + " | mean |",
+             "| --- | " + " | ".join("---:" for _ in seeds) + " | ---: |"]
+    for strategy, figures in labels_to_match.items():
+        cells = ["not reached" if count is None else f"{count:,}" for count in figures["per_seed"]]
+        lines.append(f"| {strategy} | " + " | ".join(cells) + f" | **{figures['mean']:,}** |")
+    return lines

@@ -23,7 +23,17 @@ import sys
 import time
 from pathlib import Path
 
-from bench.common import DATA_DIR, RESULTS_DIR, BenchError, check_server, django_setup, env_int, log, recreate_database
+from bench.common import (
+    DATA_DIR,
+    RESULTS_DIR,
+    BenchError,
+    check_server,
+    django_setup,
+    env_int,
+    labels_to_match_table,
+    log,
+    recreate_database,
+)
 from bench.relevance_set import RelevanceSet
 
 FIGURES = ("ndcg_at_10", "bm25_ndcg_at_10", "accuracy")
@@ -174,12 +184,8 @@ def _report(result: dict) -> str:
         "own draw of queries and orders. Labels an uncertainty order needs to reach random order's learned "
         f"nDCG@10 at {result['labels']:,} labels and stay there to the end (the mean counts a seed that never does "
         f"as {result['labels']:,}):", "",
-        "| order | " + " | ".join(f"seed {seed}" for seed in result["seeds"]) + " | mean |",
-        "| --- | " + " | ".join("---:" for _ in result["seeds"]) + " | ---: |",
+        *labels_to_match_table(result["seeds"], result["labels_to_match_random"]),
     ]
-    for strategy, figures in result["labels_to_match_random"].items():
-        cells = ["not reached" if count is None else f"{count:,}" for count in figures["per_seed"]]
-        lines.append(f"| {strategy} | " + " | ".join(cells) + f" | **{figures['mean']:,}** |")
     orders = list(result["labels_to_match_random"])
     lines += ["", "nDCG@10 on each seed's held-out queries at the end:", "",
               "| seed | BM25 | learned, random order | " + " | ".join(f"learned, {order}" for order in orders) + " |",

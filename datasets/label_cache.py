@@ -28,7 +28,9 @@ def label_index(*, dataset: Dataset) -> LabelIndex:
         if cached is not None and cached[0] == version:
             _indexes.move_to_end(dataset.pk)
             return cached[1]
-    rows = labels.annotate(inner=Exists(Label.objects.filter(parent=OuterRef("pk")))).values_list(
+    # Deprecated labels are never offered (issue 15's taxonomy changes); they still count in the version.
+    live = labels.filter(deprecated=False)
+    rows = live.annotate(inner=Exists(Label.objects.filter(parent=OuterRef("pk"), deprecated=False))).values_list(
         "pk", "name", "path", "depth", "inner", "synonyms"
     )
     index = LabelIndex(

@@ -115,6 +115,18 @@ class Label(models.Model):
     synonyms = models.JSONField(default=list, blank=True, help_text="Other words annotators search it by.")
     # With count and max id, the version of the taxonomy that the per-process search index is keyed by.
     updated_at = models.DateTimeField(auto_now=True)
+    deprecated = models.BooleanField(
+        default=False,
+        help_text="Kept for history and exports of old answers, no longer offered to new ones (issue 15).",
+    )
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The label this one was merged into; its answers moved there and it stays, deprecated.",
+    )
 
     class Meta:
         ordering = ["path"]
@@ -125,6 +137,12 @@ class Label(models.Model):
 
     def __str__(self) -> str:
         return self.path
+
+    def deprecated_reason(self) -> str:
+        """Why an answer naming this deprecated label is refused, and what to choose instead."""
+        if self.merged_into_id:
+            return f"{self.path!r} was merged into {self.merged_into.path!r}: choose that label."
+        return f"{self.path!r} is deprecated and takes no new answers: choose another label."
 
 
 class Product(models.Model):
@@ -172,3 +190,44 @@ class Query(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class TaxonomyAction(models.TextChoices):
+    RENAME = "rename", "Rename"
+    MOVE = "move", "Move"
+    MERGE = "merge", "Merge"
+    DEPRECATE = "deprecate", "Deprecate"
+    ADD_CHILD = "add_child", "Add child"
+
+
+class TaxonomyChange(models.Model):
+    """One change of a dataset's taxonomy made by a lead, in the history once however many answers it moved.
+
+    The answers whose label actually changed (a merge) each get a LabelEvent that points here (labeling's).
+    """
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="taxonomy_changes")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=16, choices=TaxonomyAction.choices)
+    label = models.ForeignKey(Label, on_delete=models.CASCADE, related_name="changes")
+    target = models.ForeignKey(
+        Label,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="A merge's label that took the answers; an added child.",
+    )
+    old_path = models.CharField(max_length=2800, blank=True)
+    new_path = models.CharField(max_length=2800, blank=True)
+    counts = models.JSONField(default=dict, blank=True, help_text="What it changed: answers, reviews, gold...")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["dataset", "-created_at"], name="taxonomychange_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.old_path} -> {self.new_path}"

@@ -9,7 +9,7 @@ import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import Count, Model, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Model, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -60,7 +60,7 @@ def dataset_get(*, user: AbstractBaseUser, dataset_id: int, role: str = Role.ANN
 def label_search(*, dataset: Dataset, query: str = "", limit: int | None = 20) -> QuerySet[Label]:
     """Labels whose path contains every word of the query, leaves and shallow paths first; all of them
     with limit=None (the API pages them)."""
-    labels = Label.objects.filter(dataset=dataset)
+    labels = Label.objects.filter(dataset=dataset, deprecated=False)
     for word in query.split():
         labels = labels.filter(path__icontains=word)
     return labels.annotate(n_children=Count("children")).order_by("n_children", "depth", "path", "pk")[:limit]
@@ -79,15 +79,16 @@ def label_search_ranked(
 def label_children(*, dataset: Dataset, parent_id: int | None) -> QuerySet[Label]:
     """One level of the taxonomy tree (its roots with parent_id=None), by name, each with its number of children."""
     return (
-        Label.objects.filter(dataset=dataset, parent_id=parent_id)
-        .annotate(n_children=Count("children"))
+        Label.objects.filter(dataset=dataset, parent_id=parent_id, deprecated=False)
+        .annotate(n_children=Count("children", filter=Q(children__deprecated=False)))
         .order_by("name", "pk")
     )
 
 
 def label_leaves_if_few(*, dataset: Dataset, at_most: int) -> list[Label] | None:
     """The dataset's leaves by path when there are at most `at_most` of them (each can have its own key), else None."""
-    leaves = list(Label.objects.filter(dataset=dataset, children__isnull=True).order_by("path", "pk")[: at_most + 1])
+    leaves = Label.objects.filter(dataset=dataset, deprecated=False, children__isnull=True).order_by("path", "pk")
+    leaves = list(leaves[: at_most + 1])
     return leaves if len(leaves) <= at_most else None
 
 
@@ -182,6 +183,14 @@ def product_write_watermark() -> datetime:
 
 def membership_list(*, dataset: Dataset) -> QuerySet[Membership]:
     return Membership.objects.filter(dataset=dataset).select_related("user").order_by("role", "user__username")
+
+
+def membership_get(*, dataset: Dataset, username: str) -> Membership:
+    """A member of the dataset by username; anyone else is a 404."""
+    membership = Membership.objects.filter(dataset=dataset, user__username=username).select_related("user").first()
+    if membership is None:
+        raise Http404("No such member.")
+    return membership
 
 
 def lead_object_get(queryset: QuerySet[M], *, user: AbstractBaseUser, pk: int, missing: str) -> M:

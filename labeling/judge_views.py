@@ -17,8 +17,9 @@ from datasets.selectors import dataset_get
 from labeling.answers import task_answers_clean
 from labeling.kinds import TaskKind, kind_get
 from labeling.models import Task
+from labeling.progress import annotator_progress
 from labeling.queue import query_lease_next
-from labeling.selectors import dataset_tasks_get, user_progress
+from labeling.selectors import dataset_tasks_get
 from labeling.services import annotations_skip, annotations_submit, query_undo
 
 
@@ -47,7 +48,7 @@ def _render_list(
     context = {
         "dataset": dataset,
         "kind": kind,
-        "progress": user_progress(dataset=dataset, user=request.user),
+        "progress": annotator_progress(dataset=dataset, user=request.user),
         "error": error,
         **kind.list_context(dataset=dataset, tasks=tasks, chosen=chosen, flagged=flagged),
     }

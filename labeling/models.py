@@ -302,6 +302,7 @@ class EventAction(models.TextChoices):
     UNDO = "undo", "Undo"
     IMPORT = "import", "Import"
     REVIEW = "review", "Review"
+    TAXONOMY = "taxonomy", "Taxonomy change"
 
 
 class LabelEvent(models.Model):
@@ -325,6 +326,15 @@ class LabelEvent(models.Model):
     source = models.CharField(max_length=16, choices=LabelSource.choices, default=LabelSource.HUMAN)
     source_name = models.CharField(max_length=100, blank=True)
     annotation_id = models.BigIntegerField(null=True, blank=True, help_text="Not a key: undo removes annotations.")
+    taxonomy_change = models.ForeignKey(
+        "datasets.TaxonomyChange",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        help_text="The taxonomy change (a merge) that moved this answer to its new label.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

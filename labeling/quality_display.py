@@ -119,6 +119,17 @@ def charts(figures: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+# A day chart of a few points is as wide as they need: stretched over a wide card, one point floats in 900 px of
+# axis and a single bar fills it.
+FEW_DAYS = 8
+
+
+def day_chart_width(series: dict[str, Any]) -> str:
+    """The CSS max-width of the progress and throughput charts: none past FEW_DAYS days, else about 5rem a day."""
+    days = len(series.get("progress", {}).get("labels", []))
+    return f"{8 + 5 * days}rem" if 0 < days < FEW_DAYS else "none"
+
+
 def chart_tables(series: dict[str, Any]) -> dict[str, list[tuple[str, ...]]]:
     """The charts' numbers as rows of text, for the <details> tables under each chart."""
     tables: dict[str, list[tuple[str, ...]]] = {}
@@ -250,6 +261,7 @@ def dashboard(figures: dict[str, Any], items: str = "products") -> dict[str, Any
         "levels": levels(figures),
         "charts": series,
         "chart_tables": chart_tables(series),
+        "day_chart_width": day_chart_width(series),
         "annotators": annotators(figures),
         "pairs": pairs(figures),
         "confusion": confusion(figures),

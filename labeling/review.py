@@ -74,6 +74,8 @@ def review_decide(
         raise ApplicationError("A decision is a label, or for spans a value: one of them.")
     if label is not None and label.dataset_id != task.dataset_id:
         raise ApplicationError("This label belongs to another dataset.", extra={"label": label.pk})
+    if label is not None and label.deprecated:
+        raise ApplicationError(label.deprecated_reason(), extra={"label": label.pk})
     if len(note) > 500:
         raise ApplicationError("A review note takes at most 500 characters.", extra={"note": len(note)})
     with transaction.atomic():

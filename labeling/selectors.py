@@ -28,6 +28,16 @@ def dataset_progress(*, dataset: Dataset) -> dict[str, int]:
     }
 
 
+def datasets_progress(*, datasets: Iterable[Dataset]) -> dict[int, dict[str, int]]:
+    """{dataset id: {"complete", "tasks"}} for a list page, every dataset in one query."""
+    rows = (
+        Task.objects.filter(dataset__in=[dataset.pk for dataset in datasets])
+        .values("dataset_id")
+        .annotate(tasks=Count("pk"), complete=Count("pk", filter=Q(is_complete=True)))
+    )
+    return {row["dataset_id"]: {"tasks": row["tasks"], "complete": row["complete"]} for row in rows}
+
+
 def user_progress(*, dataset: Dataset, user: AbstractBaseUser) -> dict[str, int]:
     """The annotator's own counts, shown on the labeling page."""
     return Annotation.objects.filter(dataset=dataset, user=user).aggregate(
@@ -40,7 +50,7 @@ def recent_labels(*, dataset: Dataset, user: AbstractBaseUser, limit: int = 5) -
     """The distinct labels this user chose most recently, for one-click reuse."""
     seen: dict[int, object] = {}
     recent = (
-        Annotation.objects.filter(dataset=dataset, user=user, label__isnull=False)
+        Annotation.objects.filter(dataset=dataset, user=user, label__isnull=False, label__deprecated=False)
         .select_related("label")
         .order_by("-updated_at")[:50]
     )
@@ -140,11 +150,17 @@ def _suggested_labels(task: Task) -> list[dict]:
     """The task's stored suggestions with their Label objects (one query), whatever the dataset hides."""
     # Only [label id, probability] pairs: a span task's suggestions are spans (the span page reads them).
     scores = [entry for entry in task.suggestions or [] if len(entry) == 2]
-    labels = Label.objects.filter(dataset_id=task.dataset_id).in_bulk([label_id for label_id, _ in scores])
+    labels = (
+        Label.objects.filter(dataset_id=task.dataset_id)
+        .select_related("merged_into")
+        .in_bulk([label_id for label_id, _ in scores])
+    )
+    # A model trained before a merge still names the merged label: offer the label it was merged into.
+    offered = {label_id: label.merged_into or label for label_id, label in labels.items()}
     return [
-        {"label": labels[label_id], "probability": probability}
+        {"label": offered[label_id], "probability": probability}
         for label_id, probability in scores
-        if label_id in labels
+        if label_id in offered and not offered[label_id].deprecated
     ]
 
 
@@ -229,17 +245,19 @@ def review_votes(*, task_ids: list[int]) -> dict[int, list[dict]]:
 
 
 def task_with_review(*, task: Task) -> Task:
-    """The task read again with its product, gold label and review (label, reviewer) in one query.
+    """The task read again with its product, gold label and review (label or value, reviewer) in one query.
 
     A reverse one-to-one that select_related found empty raises an AttributeError: read it with
     `getattr(task, "review", None)`.
     """
-    return Task.objects.select_related("product", "gold_label", "review__label", "review__reviewer").get(pk=task.pk)
+    return Task.objects.select_related(
+        "product", "dataset", "gold_label", "gold_value", "review__label", "review__value", "review__reviewer"
+    ).get(pk=task.pk)
 
 
 def task_answers(*, task: Task) -> QuerySet[Annotation]:
-    """Every answer of the task, oldest first, with its user and label."""
-    return Annotation.objects.filter(task=task).select_related("user", "label").order_by("created_at", "id")
+    """Every answer of the task, oldest first, with its user and label (or value)."""
+    return Annotation.objects.filter(task=task).select_related("user", "label", "value").order_by("created_at", "id")
 
 
 def review_context(*, task: Task) -> dict:
@@ -270,6 +288,6 @@ def task_history(*, task: Task) -> QuerySet[LabelEvent]:
     """Every label event of the task, oldest first, with the labels and the user in the same query."""
     return (
         LabelEvent.objects.filter(task=task)
-        .select_related("user", "old_label", "new_label")
+        .select_related("user", "old_label", "new_label", "old_value", "new_value")
         .order_by("created_at", "id")
     )

@@ -88,6 +88,8 @@ def _check_answer(answer: TaskAnswer) -> None:
         raise ApplicationError("An answer is a label or a value, not both.", extra={"task": answer.task.pk})
     if answer.label is not None and answer.label.dataset_id != answer.task.dataset_id:
         raise ApplicationError("This label belongs to another dataset.", extra={"label": answer.label.pk})
+    if answer.label is not None and answer.label.deprecated:
+        raise ApplicationError(answer.label.deprecated_reason(), extra={"label": answer.label.pk})
 
 
 def _submit_locked(

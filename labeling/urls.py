@@ -1,6 +1,6 @@
 from django.urls import path
 
-from labeling import history_views, judge_views, quality_views, queries_views, review_views, views
+from labeling import history_views, judge_views, quality_views, queries_views, review_views, taxonomy_views, views
 
 app_name = "labeling"
 
@@ -25,6 +25,8 @@ urlpatterns = [
         quality_views.quality_report_action,
         name="quality-report-action",
     ),
+    path("datasets/<int:dataset_id>/taxonomy/", taxonomy_views.taxonomy_page, name="taxonomy"),
+    path("datasets/<int:dataset_id>/taxonomy/change/", taxonomy_views.taxonomy_change, name="taxonomy-change"),
     path("datasets/<int:dataset_id>/queries/", queries_views.queries_page, name="queries"),
     path(
         "datasets/<int:dataset_id>/tasks/<int:task_id>/history/",

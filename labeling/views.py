@@ -13,8 +13,9 @@ from datasets.selectors import dataset_get, label_children, label_search_ranked
 from labeling.answers import task_answer_clean
 from labeling.kinds import kind_get
 from labeling.models import Task
+from labeling.progress import annotator_progress
 from labeling.queue import task_lease_next
-from labeling.selectors import label_usage, task_get, user_progress
+from labeling.selectors import label_usage, task_get
 from labeling.services import annotation_skip, annotation_submit, annotation_undo
 
 
@@ -37,7 +38,7 @@ def _render_task(
         "dataset": dataset,
         "kind": kind,
         "task": task,
-        "progress": user_progress(dataset=dataset, user=request.user),
+        "progress": annotator_progress(dataset=dataset, user=request.user),
         "error": error,
     }
     if task is not None:

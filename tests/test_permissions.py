@@ -217,9 +217,9 @@ def test_the_member_page_answers_an_unknown_username_like_an_admin(client, matri
     url = reverse("workspace:member-add", args=[dataset.pk])
     replies = []
     for username in ("root", "nobody-at-all"):
-        response = client.post(url, {"username": username, "role": "lead"}, follow=True)
-        replies.append([str(m) for m in response.context["messages"]])
-    assert replies[0] == replies[1]
+        response = client.post(url, {"usernames": username, "role": "lead"}, follow=True)
+        replies.append([str(m).replace(username, "<name>") for m in response.context["messages"]])
+    assert replies[0] == replies[1] and "cannot be added" in replies[0][0]
 
 
 def test_the_last_lead_cannot_demote_themselves(matrix):

@@ -2,6 +2,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django import forms
+from django.contrib.auth.validators import UnicodeUsernameValidator
 
 from datasets.models import Dataset, Role
 from datasets.services.datasets import EDITABLE_FIELDS
@@ -54,8 +55,28 @@ class DatasetCreateForm(DatasetForm):
 
 
 class MemberForm(forms.Form):
-    username = forms.CharField(max_length=150)
+    usernames = forms.CharField(
+        label="Usernames or emails",
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "ana\nbo@example.com, chen"}),
+        help_text="One a line or separated by commas; existing accounts only (an invite link creates new ones).",
+    )
     role = forms.ChoiceField(choices=Role.choices)
+
+
+class InviteForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.ANNOTATOR)
+
+
+class SignupForm(forms.Form):
+    username = forms.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
+    password = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password_again = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("password") and data.get("password") != data.get("password_again"):
+            self.add_error("password_again", "The two passwords differ.")
+        return data
 
 
 class UploadForm(forms.Form):

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 
 from config.jobs.models import Job, JobStatus
-from datasets.models import Dataset
+from datasets.models import Dataset, Role
 from labeling.resolve import LabelPolicy
 
 
@@ -224,3 +224,25 @@ class CandidateRun(Job):
 
 # Where each phase starts in a run's overall progress, and its share of it (matching blocks, relevance ranks).
 CANDIDATE_PHASES = {"read": (0.0, 0.15), "block": (0.15, 0.55), "rank": (0.15, 0.55), "write": (0.7, 0.3)}
+
+
+class Invite(models.Model):
+    """A link a lead hands out that creates one account and makes it a member of the dataset with the role.
+
+    The link carries this row's id signed with a timestamp (`workspace/services/invites.py`): the signature keeps
+    ids from being guessed, its age ends the link, and `used_at` keeps it to one account.
+    """
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="invites")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.ANNOTATOR)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    used_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    used_at = models.DateTimeField(null=True, blank=True, help_text="Set once: the link is spent from then on.")
+
+    def __str__(self) -> str:
+        return f"invite {self.pk} to {self.dataset_id} as {self.role}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from workspace import candidate_views, export_views, import_views, views
+from workspace import candidate_views, export_views, import_views, member_views, views
 
 app_name = "workspace"
 
@@ -9,8 +9,11 @@ urlpatterns = [
     path("new/", views.dataset_create_page, name="create"),
     path("<int:dataset_id>/", views.dataset_detail, name="detail"),
     path("<int:dataset_id>/settings/", views.dataset_settings, name="settings"),
-    path("<int:dataset_id>/members/", views.member_add, name="member-add"),
-    path("<int:dataset_id>/members/<str:username>/remove/", views.member_remove, name="member-remove"),
+    path("<int:dataset_id>/members/", member_views.member_add, name="member-add"),
+    path("<int:dataset_id>/members/<str:username>/", member_views.member_detail, name="member"),
+    path("<int:dataset_id>/members/<str:username>/remove/", member_views.member_remove, name="member-remove"),
+    path("<int:dataset_id>/invites/", member_views.invite_new, name="invite-new"),
+    path("invite/<str:token>/", member_views.invite_page, name="invite"),
     path("<int:dataset_id>/imports/", views.import_upload, name="import-upload"),
     path("imports/<int:job_id>/", views.import_detail, name="import-detail"),
     path("imports/<int:job_id>/mapping/", views.import_mapping, name="import-mapping"),

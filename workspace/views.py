@@ -1,5 +1,7 @@
-"""A lead's pages: datasets, settings, members, imports. Annotators see their datasets and their own counts."""
+"""A lead's pages: datasets, settings, imports (members: member_views.py). Annotators see their datasets and their
+own counts."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -10,11 +12,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from config.errors import ApplicationError
 from datasets.models import Role, TaskType
 from datasets.selectors import dataset_create_allowed, dataset_get, dataset_list, membership_list
-from datasets.services.datasets import membership_remove, membership_set
 from labeling.kinds import kind_get
 from labeling.kinds.matching.clustering import clusters_summary
-from labeling.selectors import dataset_progress, review_queue_count, user_progress
-from workspace.forms import DatasetCreateForm, DatasetForm, MappingForm, MemberForm, UploadForm
+from labeling.selectors import dataset_progress, datasets_progress, review_queue_count, user_progress
+from workspace.forms import DatasetCreateForm, DatasetForm, InviteForm, MappingForm, MemberForm, UploadForm
 from workspace.models import ImportKind, ImportStatus
 from workspace.selectors import import_job_get, import_job_list
 from workspace.services.datasets import dataset_create, dataset_update
@@ -25,7 +26,11 @@ from workspace.services.imports import import_error_report, import_job_create, i
 @login_required
 @require_GET
 def dataset_list_page(request: HttpRequest) -> HttpResponse:
-    context = {"datasets": dataset_list(user=request.user), "can_create": dataset_create_allowed(user=request.user)}
+    datasets = list(dataset_list(user=request.user))
+    progress = datasets_progress(datasets=datasets)
+    for dataset in datasets:
+        dataset.progress = progress.get(dataset.pk, {"tasks": 0, "complete": 0})
+    context = {"datasets": datasets, "can_create": dataset_create_allowed(user=request.user)}
     return render(request, "workspace/list.html", context)
 
 
@@ -62,6 +67,8 @@ def dataset_detail(request: HttpRequest, dataset_id: int) -> HttpResponse:
             "imports": import_job_list(dataset=dataset)[:10],
             "settings_form": DatasetForm(instance=dataset),
             "member_form": MemberForm(),
+            "invite_form": InviteForm(),
+            "invite_days": settings.INVITE_MAX_AGE.days,
             "upload_form": UploadForm(kinds=import_kinds_for(dataset=dataset)),
         }
         if dataset.task_type == TaskType.MATCHING:
@@ -85,33 +92,6 @@ def dataset_settings(request: HttpRequest, dataset_id: int) -> HttpResponse:
         messages.error(
             request, "Settings not saved: " + "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
         )
-    return redirect("workspace:detail", dataset_id=dataset_id)
-
-
-@login_required
-@require_POST
-def member_add(request: HttpRequest, dataset_id: int) -> HttpResponse:
-    dataset = dataset_get(user=request.user, dataset_id=dataset_id, role=Role.LEAD)
-    form = MemberForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ApplicationError("Give a username and a role.")
-        membership_set(dataset=dataset, **form.cleaned_data)
-        messages.success(request, f"{form.cleaned_data['username']} is now a {form.cleaned_data['role']}.")
-    except ApplicationError as error:
-        messages.error(request, error.message)
-    return redirect("workspace:detail", dataset_id=dataset_id)
-
-
-@login_required
-@require_POST
-def member_remove(request: HttpRequest, dataset_id: int, username: str) -> HttpResponse:
-    dataset = dataset_get(user=request.user, dataset_id=dataset_id, role=Role.LEAD)
-    try:
-        membership_remove(dataset=dataset, username=username)
-        messages.success(request, f"{username} removed.")
-    except ApplicationError as error:
-        messages.error(request, error.message)
     return redirect("workspace:detail", dataset_id=dataset_id)
 
 

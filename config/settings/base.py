@@ -143,6 +143,8 @@ CONTENT_SECURITY_POLICY = {
 }
 
 LOGIN_URL = "login"
+# How long a lead's invite link creates an account (workspace/services/invites.py).
+INVITE_MAX_AGE = timedelta(days=env.int("INVITE_DAYS", default=7))
 LOGIN_REDIRECT_URL = "workspace:list"
 LOGOUT_REDIRECT_URL = "login"
 
@@ -225,8 +227,12 @@ TASK_LEASE_MINUTES = env.int("TASK_LEASE_MINUTES", default=10)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"expected_errors": {"()": "config.log_filters.ExpectedErrorsFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["expected_errors"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    # Django's records went to its own console handler (under DEBUG) and again to the root's: now to ours once.
+    # runserver's request lines (django.server) keep Django's handler and do not propagate.
+    "loggers": {"django": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO"), "propagate": False}},
 }
 
 # Exports, experiments and quality reports share the job states; imports and training runs add their own.

@@ -1,8 +1,11 @@
+import re
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
 
 from config.errors import ApplicationError
 from datasets.models import Dataset, Membership, Role
@@ -103,6 +106,65 @@ def membership_set(*, dataset: Dataset, username: str, role: str) -> Membership:
         _keep_a_lead(dataset=dataset, leaving=current)
     membership, _ = Membership.objects.update_or_create(dataset=dataset, user=user, defaults={"role": role})
     return membership
+
+
+def member_names_parse(text: str) -> list[str]:
+    """Usernames or emails, one a line or separated by commas (or semicolons, as mail clients copy them), in
+    their order without repeats."""
+    return list(dict.fromkeys(name for name in (part.strip() for part in re.split(r"[,;\n]", text)) if name))
+
+
+@transaction.atomic
+def memberships_add(*, dataset: Dataset, names: list[str], role: str) -> list[Membership]:
+    """Add several existing accounts, named by username or email, with one role; members already in the dataset
+    take the role. All or none: a name that is no account, or an account a lead cannot add, refuses the whole
+    list and the error names each of them (unknown and forbidden alike, as `membership_set` answers them), so
+    the lead fixes the list and sends it again. Accounts are not created here: the invite link does that, with a
+    password its owner chooses.
+    """
+    if role not in Role.values:
+        raise ApplicationError(f"Unknown role {role!r}; choose one of {', '.join(Role.values)}.")
+    if not names:
+        raise ApplicationError("Give at least one username or email.")
+    emails = {name.casefold() for name in names if "@" in name}
+    candidates = list(
+        get_user_model()
+        .objects.annotate(email_key=Lower("email"))
+        .filter(Q(username__in=names) | Q(email_key__in=emails), is_active=True, is_superuser=False, is_staff=False)
+    )
+    by_username = {user.username: user for user in candidates}
+    by_email: dict[str, list] = {}
+    for user in candidates:
+        if user.email:
+            by_email.setdefault(user.email_key, []).append(user)
+    users, refused = {}, []
+    for name in names:
+        # An email two accounts share names neither: the lead gives the username instead.
+        same_email = by_email.get(name.casefold(), [])
+        user = by_username.get(name) or (same_email[0] if len(same_email) == 1 else None)
+        if user is None:
+            refused.append(name)
+        else:
+            users[user.pk] = user
+    if refused:
+        raise ApplicationError(
+            f"No member added: {len(refused)} of {len(names)} cannot be added (check the usernames and emails; "
+            f"admins and deactivated accounts are never members): {', '.join(refused)}.",
+            extra={"refused": refused},
+        )
+    current = {m.user_id: m for m in Membership.objects.filter(dataset=dataset, user_id__in=list(users))}
+    if role != Role.LEAD and any(m.role == Role.LEAD for m in current.values()):
+        demoted = {m.pk for m in current.values() if m.role == Role.LEAD}
+        leads = set(dataset.memberships.select_for_update().filter(role=Role.LEAD).values_list("pk", flat=True))
+        if not leads - demoted:
+            raise ApplicationError("A dataset keeps at least one lead.")
+    Membership.objects.bulk_create(
+        [Membership(dataset=dataset, user=user, role=role) for user in users.values()],
+        update_conflicts=True,
+        unique_fields=["dataset", "user"],
+        update_fields=["role"],
+    )
+    return list(Membership.objects.filter(dataset=dataset, user_id__in=list(users)).select_related("user"))
 
 
 def _keep_a_lead(*, dataset: Dataset, leaving: Membership) -> None:

@@ -4,6 +4,8 @@ import nh3
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
+from datasets.product_images import attributes_without_images, image_urls
+
 register = template.Library()
 
 ALLOWED_TAGS = {
@@ -51,3 +53,14 @@ def sanitize_html(value: str | None) -> SafeString:
 @register.filter
 def get_item(mapping: dict, key: str) -> object:
     return mapping.get(key, "")
+
+
+@register.filter
+def product_images(product: object) -> list[str]:
+    """The product's photos by the rule of `datasets.product_images`: http(s) URLs only."""
+    return image_urls(image_url=getattr(product, "image_url", None), attributes=getattr(product, "attributes", None))
+
+
+@register.filter
+def text_attributes(attributes: dict | None) -> dict:
+    return attributes_without_images(attributes)

@@ -6,6 +6,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.errors import ApplicationError
 from config.pagination import Pagination
 from datasets.models import Label, Role
 from datasets.selectors import dataset_get, label_get
@@ -71,7 +72,14 @@ class ReviewQueueApi(APIView):
 
 
 class ReviewInputSerializer(serializers.Serializer):
-    label = serializers.IntegerField(help_text="The final label: a label id of the task's dataset.")
+    label = serializers.IntegerField(
+        required=False, help_text="The final label: a label id of the task's dataset (not for attribute spans)."
+    )
+    spans = serializers.JSONField(
+        required=False,
+        help_text="Attribute spans only, instead of a label: the final spans, [[token_start, token_end (inclusive), "
+        "type], ...] with a type's label id or code, as an answer gives them; [] when the title has no attribute.",
+    )
     note = serializers.CharField(required=False, default="", allow_blank=True, max_length=500)
     gold = serializers.BooleanField(default=False, help_text="Also make the task a gold item with this label.")
 
@@ -83,21 +91,30 @@ class ReviewLabelSerializer(serializers.ModelSerializer):
 
 
 class ReviewOutputSerializer(serializers.ModelSerializer):
-    label = ReviewLabelSerializer()
+    label = ReviewLabelSerializer(allow_null=True, help_text="The final label; null for attribute spans.")
+    spans = serializers.SerializerMethodField()
     reviewer = serializers.CharField(source="reviewer.get_username", allow_null=True)
     gold = serializers.BooleanField(source="task.is_gold")
 
     class Meta:
         model = Review
-        fields = ["task", "label", "reviewer", "note", "gold", "created_at", "updated_at"]
+        fields = ["task", "label", "spans", "reviewer", "note", "gold", "created_at", "updated_at"]
+
+    @extend_schema_field(
+        serializers.ListField(child=serializers.ListField(child=serializers.IntegerField()), allow_null=True)
+    )
+    def get_spans(self, review: Review) -> list | None:
+        """Attribute spans: the final spans, [[token_start, token_end (inclusive), label id], ...] sorted; null
+        for a label."""
+        return review.value.value if review.value_id else None
 
 
 class TaskReviewApi(APIView):
     @extend_schema(
         request=ReviewInputSerializer,
         responses=ReviewOutputSerializer,
-        description="Decide the task's final label (again, if it was decided before); it leaves the review queue "
-        "and becomes the label of exports and training. Leads only.",
+        description="Decide the task's final label, or for attribute spans its final spans (again, if it was decided "
+        "before); it leaves the review queue and becomes the answer of exports and training. Leads only.",
     )
     def post(self, request: Request, task_id: int) -> Response:
         task = task_get(user=request.user, task_id=task_id)
@@ -105,6 +122,23 @@ class TaskReviewApi(APIView):
         serializer = ReviewInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        label = label_get(dataset=dataset, pk=data["label"])
-        review = review_decide(task=task, reviewer=request.user, label=label, note=data["note"], gold=data["gold"])
+        kind = kind_get(dataset.task_type)
+        label, value = None, None
+        if kind.answers_with_values:
+            if "label" in data or data.get("spans") is None:
+                raise ApplicationError(
+                    "A span decision is `spans`, a list of [token_start, token_end, type] (an empty list when the "
+                    "title has no attribute), not a label.",
+                    extra={"label": data.get("label")},
+                )
+            value = kind.value_clean(dataset=dataset, task=task, raw=data["spans"], flagged=False).value
+        elif "spans" in data:
+            kind.value_clean(dataset=dataset, task=task, raw=data["spans"], flagged=False)  # refuses: labels only
+        elif "label" not in data:
+            raise serializers.ValidationError({"label": ["This field is required."]})
+        else:
+            label = label_get(dataset=dataset, pk=data["label"])
+        review = review_decide(
+            task=task, reviewer=request.user, label=label, value=value, note=data["note"], gold=data["gold"]
+        )
         return Response(ReviewOutputSerializer(review).data)

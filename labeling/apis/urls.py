@@ -1,6 +1,6 @@
 from django.urls import path
 
-from labeling.apis import annotations, gold, judging, progress, quality, queries, review, tasks
+from labeling.apis import annotations, gold, judging, progress, quality, queries, review, tasks, taxonomy
 
 urlpatterns = [
     path("datasets/<int:dataset_id>/progress/", progress.DatasetProgressApi.as_view(), name="api-dataset-progress"),
@@ -27,5 +27,11 @@ urlpatterns = [
     ),
     path("tasks/<int:task_id>/history/", quality.TaskHistoryApi.as_view(), name="api-task-history"),
     path("datasets/<int:dataset_id>/gold/", gold.GoldApi.as_view(), name="api-gold"),
+    path("datasets/<int:dataset_id>/taxonomy/", taxonomy.TaxonomyApi.as_view(), name="api-taxonomy"),
+    path(
+        "datasets/<int:dataset_id>/taxonomy/changes/",
+        taxonomy.TaxonomyChangesApi.as_view(),
+        name="api-taxonomy-changes",
+    ),
     path("datasets/<int:dataset_id>/ranking/", queries.RankingReportApi.as_view(), name="api-ranking"),
 ]

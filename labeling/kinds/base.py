@@ -79,6 +79,8 @@ class TaskKind(ABC):
     page_styles: ClassVar[tuple[str, ...]] = ()
     # A partial of the review page with what `review_context` gives (a matching pair's contradictions).
     review_template: ClassVar[str | None] = None
+    # The review page's decision controls, when not a label's (a span kind's editor): a partial of the form.
+    review_decision_template: ClassVar[str | None] = None
     # Whether a model can be trained on its answers yet.
     trainable: ClassVar[bool] = False
     # Whether its exports can carry the model's suggestions (include_suggestions).
@@ -223,9 +225,19 @@ class TaskKind(ABC):
         unless a format of the kind writes other rows."""
         return predicted_columns(self.export_columns) if is_predicted(params) else self.export_columns
 
-    def review_context(self, *, task: Any) -> dict[str, Any]:
-        """What the review page shows of a task beyond its items and answers (`review_template`, if any)."""
+    def review_context(self, *, task: Any, answers: Sequence[Any] = ()) -> dict[str, Any]:
+        """What the review page shows of a task beyond its items and answers (`review_template`, if any);
+        `answers` are the task's answers as `labeling.selectors.review_context` gives them."""
         return {}
+
+    def value_texts(self, *, task: Any, values: Iterable[Any]) -> dict[int, str]:
+        """The task's answer values (`AnswerValue` rows) in words, by id, for the history; {} for a kind of labels."""
+        return {}
+
+    def answer_text(self, *, task: Any, label: Label | None, value: list | None) -> str:
+        """How messages and the history name an answer or a decision: its label's path; a kind answered with
+        values says its value in words."""
+        return label.path if label is not None else ""
 
     def task_products(self, *, task: Any) -> list[dict[str, Any]]:
         """A multi-item task's products as [{"role", "product"}] in the kind's role order (left, then right);

@@ -20,10 +20,17 @@
     var lows = data.points.map(function (p) { return p[2]; });
     var yMin = Math.min.apply(null, all.map(function (p) { return p[1]; }).concat(lows, [data.target]));
     var percent = function (value) { return Math.round(value * 1000) / 10 + "%"; };
-    // Label every 1, 2 and 5 of each power of ten; the log scale's other gridlines stay unlabeled.
-    var roundCount = function (value) {
+    // Label every 1, 2 and 5 of each power of ten; the log scale's other gridlines stay unlabeled. Points within
+    // one decade (300 to 800 labels) hold fewer than two of them: then about five ticks, the ends included, are.
+    var isRound = function (value) {
       var lead = value / Math.pow(10, Math.floor(Math.log10(value) + 1e-9));
-      return [1, 2, 5].some(function (d) { return Math.abs(lead - d) < 1e-6; }) ? value.toLocaleString() : "";
+      return [1, 2, 5].some(function (d) { return Math.abs(lead - d) < 1e-6; });
+    };
+    var roundCount = function (value, index, ticks) {
+      var round = ticks.filter(function (tick) { return isRound(tick.value); }).length;
+      if (round >= 2) return isRound(value) ? value.toLocaleString() : "";
+      var step = Math.max(1, Math.ceil(ticks.length / 5));
+      return index % step === 0 || index === ticks.length - 1 ? Math.round(value).toLocaleString() : "";
     };
 
     // A measured point is an estimate: its interval is drawn as a whisker, so nobody reads it as exact.

@@ -38,7 +38,7 @@
       chart("chart-throughput", {
         type: "bar",
         data: { labels: data.throughput.labels, datasets: [{ label: "Answers", data: data.throughput.values,
-          backgroundColor: accent }] },
+          backgroundColor: accent, maxBarThickness: 48 }] },
         options: options({ scales: { y: { beginAtZero: true, title: { display: true, text: "Answers per day" } } } })
       });
     }

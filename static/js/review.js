@@ -1,10 +1,14 @@
 /* The review page's keys. The form is plain HTML (radios, a checkbox, a text field) and works without
-   this script; here keys 1-9 choose, / searches, N notes, G toggles gold, Enter decides, S puts off. */
+   this script; here keys 1-9 choose, / searches, N notes, G toggles gold, Enter decides, S puts off.
+   A span task's decision is the span editor's (span_editor.js): digits choose an answer to start from until the
+   reviewer edits (an arrow, Backspace, a click on a word or a type); while editing the editor takes the keys (digits
+   give types) and Esc gives the digits back to the answers. N, G, Enter and S work in both. */
 (function () {
   "use strict";
 
   var $ = function (id) { return document.getElementById(id); };
   var highlight = -1;
+  var editing = false;
 
   function announce(text) { var region = $("announcer"); if (region) region.textContent = text; }
   function focusPanel() { var panel = $("review-panel"); if (panel) panel.focus({ preventScroll: true }); }
@@ -25,6 +29,43 @@
     }
     radio.checked = true;
     announce("Selected " + path);
+  }
+
+  /* Span tasks */
+  function spanEditor() { return window.ShelfmarkSpans && $("span-editor") ? window.ShelfmarkSpans : null; }
+  function setEditing(on) {
+    var editor = $("span-editor");
+    editing = Boolean(on && editor);
+    if (editor) editor.classList.toggle("editing", editing);
+  }
+  function chooseAnswer(radio) {
+    radio.checked = true;
+    spanEditor().set(JSON.parse(radio.value));
+    setEditing(false);
+    announce("Chosen: " + radio.getAttribute("data-text") + ". Arrows mend it, Enter decides.");
+  }
+  // True when the key was taken.
+  function spanKey(event) {
+    var key = event.key;
+    if (editing) {
+      if (spanEditor().key(event)) return true;
+      if (key === "Escape") { setEditing(false); announce("Back to the answers: a digit chooses one."); }
+      else if (!/^[1-9]$/.test(key)) return false; // a digit without a type chooses no answer while editing
+      event.preventDefault();
+      return true;
+    }
+    if (/^[1-9]$/.test(key)) {
+      var radio = document.querySelector('#span-answers input[data-key="' + key + '"]');
+      if (radio) chooseAnswer(radio);
+      event.preventDefault();
+      return true;
+    }
+    if (/^(ArrowLeft|ArrowRight|Home|End|Backspace|Delete)$/.test(key)) {
+      setEditing(true);
+      spanEditor().key(event);
+      return true;
+    }
+    return false;
   }
 
   function submit() {
@@ -71,6 +112,7 @@
     if (target.id === "review-note") { if (key === "Escape") focusPanel(); return; } // Enter there submits natively
     if (target.closest && target.closest("textarea, select, [contenteditable], input:not([type=radio]):not([type=checkbox])")) return;
     if (key === "Enter" && target.closest && target.closest("button, a")) return; // a focused control keeps its meaning
+    if (spanEditor() && spanKey(event)) return;
     if (/^[1-9]$/.test(key)) {
       var radio = document.querySelector('#review-options input[data-key="' + key + '"]');
       if (radio) choose(radio.value, radio.getAttribute("data-label-path"));
@@ -91,6 +133,15 @@
       return;
     }
     event.preventDefault();
+  });
+
+  // A click on an answer chooses it; on a word or a type of the editor, starts editing.
+  document.addEventListener("change", function (event) {
+    var radio = event.target;
+    if (spanEditor() && radio.name === "answer" && radio.closest("#span-answers")) { chooseAnswer(radio); focusPanel(); }
+  });
+  document.addEventListener("mousedown", function (event) {
+    if (spanEditor() && event.target.closest && event.target.closest("#span-editor #span-tokens, #span-types")) setEditing(true);
   });
 
   document.addEventListener("click", function (event) {
@@ -119,6 +170,11 @@
 
   function ready(panel, swapped) {
     highlight = -1;
+    Array.prototype.forEach.call(panel.querySelectorAll("#span-answers [data-color]"), function (el) {
+      el.style.setProperty("--span-color", el.getAttribute("data-color"));
+    });
+    if (window.ShelfmarkSpans) window.ShelfmarkSpans.init(panel);
+    setEditing(false);
     panel.setAttribute("data-ready", "true"); // browser tests wait for #review-panel[data-ready]
     if (!swapped) return;
     var error = panel.querySelector(".error"), decided = $("review-decided");

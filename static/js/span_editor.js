@@ -1,6 +1,7 @@
 /* The span editor of the annotate page (kind "spans"): a cursor on the tokens, a selection, typed spans and the
    model's dashed suggestions. The answer is #answer-spans: [[token_start, token_end_inclusive, label_id], ...].
-   annotate.js hands it the keys first (ShelfmarkSpans.key) and a new panel after each swap (ShelfmarkSpans.init). */
+   annotate.js hands it the keys first (ShelfmarkSpans.key) and a new panel after each swap (ShelfmarkSpans.init);
+   the review page (review.js) too, while its reviewer edits, and the answer chosen to mend (ShelfmarkSpans.set). */
 (function () {
   "use strict";
 
@@ -247,9 +248,18 @@
     var button = ed && event.target.closest ? event.target.closest("#span-types [data-span-type]") : null;
     if (!button) return;
     give(Number(button.getAttribute("data-span-type")));
-    var panel = $("task-panel");
+    var panel = $("task-panel") || $("review-panel");
     if (panel) panel.focus({ preventScroll: true }); // Enter must submit, not press the type button again
   });
 
-  window.ShelfmarkSpans = { init: init, key: key };
+  /* The review page: the answer a reviewer chose, [[token_start, token_end, label_id], ...], replaces the spans. */
+  function set(list) {
+    if (!ed) return;
+    ed.spans = list.map(function (s) { return { start: s[0], end: s[1], label: s[2] }; });
+    ed.selection = null; ed.anchor = null;
+    message("");
+    render();
+  }
+
+  window.ShelfmarkSpans = { init: init, key: key, set: set };
 })();

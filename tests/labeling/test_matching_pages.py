@@ -178,3 +178,15 @@ def test_the_categorization_page_keeps_its_search_and_shortcuts(client):
     html = annotate(client, dataset).content.decode()
     assert 'id="label-search"' in html and 'id="product-title"' in html
     assert "data-submit-key" not in html and 'id="pair"' not in html
+
+
+def test_photos_are_buttons_to_enlarge_and_image_columns_are_shown_too(pair, client):
+    right = pair["right"]
+    right.attributes = {"additional_image_link": "https://img.example/r1.jpg,javascript:alert(1)", "Ports": "USB-C"}
+    right.save(update_fields=["attributes"])
+    html = annotate(client, pair["dataset"]).content.decode()
+    assert (
+        'data-zoom-src="https://img.example/left.jpg"' in html and 'data-zoom-src="https://img.example/r1.jpg"' in html
+    )
+    assert "javascript:" not in html
+    assert 'width="400" height="400"' in html and "product_photos.js" in html

@@ -10,7 +10,7 @@ from datasets.models import Role
 from labeling.imports import imported_answers_write
 from labeling.models import QualityReport, QualityStatus
 from labeling.quality.report import quality_report_request, quality_report_run
-from labeling.quality_display import DASH, decimal, gold_text, percent
+from labeling.quality_display import DASH, day_chart_width, decimal, gold_text, percent
 from labeling.services import annotation_submit
 from tests.factories import DatasetFactory, MatchingDatasetFactory, ProductFactory, TaskFactory, member, pair_task
 from tests.labeling.quality_team import quality_team
@@ -276,3 +276,15 @@ def test_gold_promoted_from_an_import_of_pairs_is_announced_as_pairs(client, mat
     client.force_login(lead)
     response = client.post(reverse("labeling:quality-gold", args=[dataset.pk]), {"source": "offers-feed"}, follow=True)
     assert "2 pairs from &#x27;offers-feed&#x27; are now gold items" in response.content.decode()
+
+
+def test_a_few_days_of_charts_are_as_wide_as_their_points_need():
+    assert day_chart_width({"progress": {"labels": ["2026-12-01"], "values": [3]}}) == "13rem"
+    assert day_chart_width({"progress": {"labels": [f"d{i}" for i in range(30)], "values": [1] * 30}}) == "none"
+
+
+def test_the_day_charts_carry_their_width(client, team):
+    computed(team.dataset)
+    html = lead_client(client, team).get(page_url(team.dataset)).content.decode()
+    days = len(chart_data(html)["progress"]["labels"])
+    assert html.count(f'class="chart-box days" style="max-width: {8 + 5 * days}rem"') == 2

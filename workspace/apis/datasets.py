@@ -1,3 +1,4 @@
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
@@ -8,10 +9,17 @@ from rest_framework.views import APIView
 from config.pagination import Pagination, paginate
 from datasets.models import Dataset, Role
 from datasets.selectors import dataset_create_allowed, dataset_get, dataset_list, membership_list
-from datasets.services.datasets import CREATE_ONLY_FIELDS, EDITABLE_FIELDS, membership_remove, membership_set
+from datasets.services.datasets import (
+    CREATE_ONLY_FIELDS,
+    EDITABLE_FIELDS,
+    membership_remove,
+    membership_set,
+    memberships_add,
+)
 from labeling.kinds import KINDS
 from labeling.kinds.relevance.grades import SCALES
 from workspace.services.datasets import dataset_create, dataset_update
+from workspace.services.invites import invite_create
 
 SETTINGS_FIELDS = [*EDITABLE_FIELDS, *CREATE_ONLY_FIELDS]
 
@@ -87,6 +95,33 @@ class MembershipSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
 
 
+class MembershipInputSerializer(serializers.Serializer):
+    username = serializers.CharField(required=False, help_text="One account to add or to give another role.")
+    usernames = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        allow_empty=False,
+        help_text="Several accounts by username or email, all with `role`: all or none, the refused ones listed in "
+        "`extra.refused`. Accounts are not created (an invite link does that).",
+    )
+    role = serializers.ChoiceField(choices=Role.choices)
+
+    def validate(self, data: dict) -> dict:
+        if ("username" in data) == ("usernames" in data):
+            raise serializers.ValidationError("Give either username or usernames.")
+        return data
+
+
+class InviteInputSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices, default=Role.ANNOTATOR)
+
+
+class InviteOutputSerializer(serializers.Serializer):
+    url = serializers.URLField()
+    role = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+
 class MembershipListApi(APIView):
     @extend_schema(responses=MembershipSerializer(many=True))
     def get(self, request: Request, dataset_id: int) -> Response:
@@ -94,13 +129,33 @@ class MembershipListApi(APIView):
         members = [{"username": m.user.username, "role": m.role} for m in membership_list(dataset=dataset)]
         return Response(members)
 
-    @extend_schema(request=MembershipSerializer, responses={201: MembershipSerializer})
+    @extend_schema(
+        request=MembershipInputSerializer,
+        responses={201: MembershipSerializer(many=True)},
+        description="With `username`, the one membership (an object); with `usernames`, the list of them.",
+    )
     def post(self, request: Request, dataset_id: int) -> Response:
         dataset = dataset_get(user=request.user, dataset_id=dataset_id, role=Role.LEAD)
-        serializer = MembershipSerializer(data=request.data)
+        serializer = MembershipInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        membership = membership_set(dataset=dataset, **serializer.validated_data)
-        return Response({"username": membership.user.username, "role": membership.role}, status=201)
+        data = serializer.validated_data
+        if "username" in data:
+            membership = membership_set(dataset=dataset, username=data["username"], role=data["role"])
+            return Response({"username": membership.user.username, "role": membership.role}, status=201)
+        added = memberships_add(dataset=dataset, names=list(dict.fromkeys(data["usernames"])), role=data["role"])
+        return Response([{"username": m.user.username, "role": m.role} for m in added], status=201)
+
+
+class InviteListApi(APIView):
+    @extend_schema(request=InviteInputSerializer, responses={201: InviteOutputSerializer})
+    def post(self, request: Request, dataset_id: int) -> Response:
+        """An invite link: whoever opens it creates one account, a member of the dataset with the role."""
+        dataset = dataset_get(user=request.user, dataset_id=dataset_id, role=Role.LEAD)
+        serializer = InviteInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        link = invite_create(dataset=dataset, role=serializer.validated_data["role"], user=request.user)
+        url = request.build_absolute_uri(reverse("workspace:invite", args=[link.token]))
+        return Response({"url": url, "role": link.invite.role, "expires_at": link.expires_at}, status=201)
 
 
 class MembershipDetailApi(APIView):

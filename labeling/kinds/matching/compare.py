@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from datasets.offers import Token, measure_key, measures, model_numbers, price_value, text_key, title_tokens
+from datasets.product_images import attributes_without_images
 
 
 class Offer(Protocol):
@@ -73,7 +74,10 @@ def offers_compare(left: Offer, right: Offer) -> Comparison:
     price_differs = _prices_differ(left, right)
     if price_differs:
         conflicts.append(Conflict("price", _price_text(left), _price_text(right)))
-    attributes = _attribute_rows(left.attributes or {}, right.attributes or {})
+    # Image columns are shown as photos, never compared as text.
+    attributes = _attribute_rows(
+        attributes_without_images(left.attributes), attributes_without_images(right.attributes)
+    )
     conflicts += [Conflict(row.name, row.left or "", row.right or "") for row in attributes if row.differs]
     return Comparison(
         left_title=_spans(left.title or "", left_tokens, _keys(right_tokens)),

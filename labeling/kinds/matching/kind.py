@@ -1,6 +1,6 @@
 """Product matching: two offers a task (left and right), answered match, no match, or unsure (a flag)."""
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, ClassVar
 
 from config.errors import ApplicationError
@@ -69,7 +69,7 @@ class MatchingKind(TaskKind):
     def export_columns_for(self, *, params: dict[str, Any]) -> Columns:
         return clustering.CLUSTER_COLUMNS if params["format"] in clustering.CLUSTER_FORMATS else self.export_columns
 
-    def review_context(self, *, task: Any) -> dict[str, Any]:
+    def review_context(self, *, task: Any, answers: Sequence[Any] = ()) -> dict[str, Any]:
         return {"pair_conflicts": clustering.pair_conflicts_of(task=task)}
 
     def page_context(self, *, dataset: Any, task: Any, user: Any) -> dict[str, Any]:

@@ -4,7 +4,7 @@ model, color, size...), each of one of the dataset's span types."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
 from config.errors import ApplicationError
@@ -13,7 +13,7 @@ from datasets.importers import ProductRow
 from datasets.models import Dataset, Label
 from datasets.selectors import label_list
 from labeling.kinds.base import Answer, Choice, TaskKind
-from labeling.kinds.spans import answers, export, page, quality, tasks
+from labeling.kinds.spans import answers, export, page, quality, review, tasks
 from labeling.kinds.spans.preannotate import DEFAULT_LABELS
 
 MAX_TYPES = page.TYPE_KEYS
@@ -33,6 +33,9 @@ class SpansKind(TaskKind):
     item_template: ClassVar[str] = "labeling/kinds/spans/item.html"
     answer_template: ClassVar[str] = "labeling/kinds/spans/answer.html"
     help_template: ClassVar[str] = "labeling/kinds/spans/help.html"
+    # The answers over the title and the editor of the decision; the span types and the spans it holds.
+    review_template: ClassVar[str] = "labeling/kinds/spans/review.html"
+    review_decision_template: ClassVar[str] = "labeling/kinds/spans/review.html#decision"
     page_scripts: ClassVar[tuple[str, ...]] = ("js/span_editor.js",)
     page_styles: ClassVar[tuple[str, ...]] = ("css/spans.css",)
     answers_with_values: ClassVar[bool] = True
@@ -112,6 +115,22 @@ class SpansKind(TaskKind):
 
     def page_context(self, *, dataset: Any, task: Any, user: Any) -> dict[str, Any]:
         return page.page_context(dataset=dataset, task=task, user=user)
+
+    def review_context(self, *, task: Any, answers: Sequence[Any] = ()) -> dict[str, Any]:
+        return review.review_context(task=task, answers=answers)
+
+    def answer_text(self, *, task: Any, label: Label | None, value: list | None) -> str:
+        """A span answer in words: "Sony (BRAND), Black (COLOR)", or "no attribute"."""
+        if value is None:
+            return super().answer_text(task=task, label=label, value=value)
+        names = {span_type["id"]: span_type["name"] for span_type in page.span_types(dataset=task.dataset)}
+        return review.spans_text(tokens=answers.task_tokens(task.product, dataset=task.dataset), names=names,
+                                 value=value)
+
+    def value_texts(self, *, task: Any, values: Iterable[Any]) -> dict[int, str]:
+        names = {span_type["id"]: span_type["name"] for span_type in page.span_types(dataset=task.dataset)}
+        tokens = answers.task_tokens(task.product, dataset=task.dataset)
+        return {value.pk: review.spans_text(tokens=tokens, names=names, value=value.value) for value in values if value}
 
     def quality_figures(
         self, *, dataset: Dataset, last_id: int, names: dict[int, str], sources: dict[str, int]

@@ -157,3 +157,19 @@ def test_the_api_says_when_no_query_is_left_and_refuses_other_kinds(api, judge):
     member(other, user.username)
     refused = api.post(reverse("api-query-next", args=[other.pk]))
     assert refused.status_code == 400 and "Only a search relevance dataset" in refused.json()["detail"]
+
+
+def test_the_list_shows_the_judges_figures_and_each_products_photo(client, judge):
+    dataset, _ = judge
+    first = shown_tasks(client.get(reverse("labeling:judge-list", args=[dataset.pk])).content.decode())
+    product = Task.objects.select_related("product").get(pk=first[0]).product
+    product.image_url = "https://cdn.example/p.jpg"
+    product.save(update_fields=["image_url"])
+    after = client.post(
+        reverse("labeling:judge-list-confirm", args=[dataset.pk]), grades_for(dataset, first), headers=HX
+    )
+    html = after.content.decode()
+    assert '<strong id="count-submitted">10</strong> judged' in html
+    assert '<strong id="count-today">10</strong>' in html and '<strong id="count-session">10</strong>' in html
+    undo = client.post(reverse("labeling:judge-list-undo", args=[dataset.pk]), headers=HX).content.decode()
+    assert 'data-zoom-src="https://cdn.example/p.jpg"' in undo and "photos-thumb" in undo
