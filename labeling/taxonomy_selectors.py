@@ -64,6 +64,32 @@ def taxonomy_tree(*, dataset: Dataset) -> list[dict]:
     return nodes
 
 
+TREE_MATCHES = 50
+PATH_OPTIONS = 30
+
+
+def taxonomy_tree_view(*, dataset: Dataset, parent_id: int | None = None, query: str = "") -> dict:
+    """What the page's tree shows at once: one level (the roots, or a branch's children, opened lazily) or the nodes
+    whose path holds the query, never all 5,595 nodes of a Google-sized taxonomy; the counts still cover subtrees."""
+    nodes = taxonomy_tree(dataset=dataset)
+    needle = query.strip().casefold()
+    if needle:
+        shown = [node for node in nodes if needle in node["label"].path.casefold()]
+    else:
+        shown = [node for node in nodes if node["label"].parent_id == parent_id]
+    shown_now = shown[:TREE_MATCHES] if needle else shown
+    return {"nodes": shown_now, "matches": len(shown), "size": len(nodes), "query": needle}
+
+
+def taxonomy_path_options(*, dataset: Dataset, query: str, limit: int = PATH_OPTIONS) -> list[str]:
+    """Paths of labels still offered whose path holds the query: the action forms' suggestions as the lead types."""
+    needle = query.strip()
+    if not needle:
+        return []
+    labels = label_list(dataset=dataset).filter(deprecated=False, path__icontains=needle)
+    return list(labels.values_list("path", flat=True)[:limit])
+
+
 def taxonomy_change_list(*, dataset: Dataset, limit: int = 50) -> QuerySet[TaxonomyChange]:
     return TaxonomyChange.objects.filter(dataset=dataset).select_related("user", "label", "target")[:limit]
 

@@ -27,6 +27,13 @@ urlpatterns = [
     ),
     path("datasets/<int:dataset_id>/taxonomy/", taxonomy_views.taxonomy_page, name="taxonomy"),
     path("datasets/<int:dataset_id>/taxonomy/change/", taxonomy_views.taxonomy_change, name="taxonomy-change"),
+    path("datasets/<int:dataset_id>/taxonomy/branch/", taxonomy_views.taxonomy_branch, name="taxonomy-branch"),
+    path("datasets/<int:dataset_id>/taxonomy/paths/", taxonomy_views.taxonomy_paths, name="taxonomy-paths"),
+    path(
+        "datasets/<int:dataset_id>/taxonomy/labels/<int:label_id>/synonyms/",
+        taxonomy_views.taxonomy_synonyms,
+        name="taxonomy-synonyms",
+    ),
     path("datasets/<int:dataset_id>/queries/", queries_views.queries_page, name="queries"),
     path(
         "datasets/<int:dataset_id>/tasks/<int:task_id>/history/",
