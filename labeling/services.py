@@ -6,7 +6,7 @@ from functools import partial
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, QuerySet
 from django.utils import timezone
 
 from config.errors import ApplicationError
@@ -22,10 +22,15 @@ from labeling.signals import answers_submitted
 MAX_ACTIVE_SECONDS = 24 * 3600
 
 
-def _lock_task(task: Task) -> Task:
+def _lock_task(task: Task, label: Label | None = None) -> Task:
     # Only the task row, and NO KEY: locking the dataset row too would queue every submit of a dataset
     # behind one lock, and a plain FOR UPDATE would block the foreign-key checks of other writers.
-    return Task.objects.select_for_update(no_key=True, of=("self",)).select_related("dataset").get(pk=task.pk)
+    tasks = Task.objects.select_for_update(no_key=True, of=("self",)).select_related("dataset")
+    if label is not None:
+        # The caller's label object may be older than a merge or deprecation committed since: read its flag
+        # again in this same statement, so the normal path gains no query.
+        tasks = tasks.annotate(label_deprecated=Exists(Label.objects.filter(pk=label.pk, deprecated=True)))
+    return tasks.get(pk=task.pk)
 
 
 def _check_slot(*, task: Task, user: AbstractBaseUser) -> None:
@@ -97,7 +102,10 @@ def _submit_locked(
 ) -> Annotation:
     """Write one checked answer inside the caller's transaction: the annotation, the counts, review flags, the
     lease and the history event."""
-    task = _lock_task(answer.task)
+    task = _lock_task(answer.task, answer.label)
+    if answer.label is not None and task.label_deprecated:
+        label = Label.objects.select_related("merged_into").get(pk=answer.label.pk)
+        raise ApplicationError(label.deprecated_reason(), extra={"label": label.pk})
     annotation, is_new = _answer_of(task=task, user=user)
     old_label, old_value = annotation.label, annotation.value
     new_value = None if answer.value is None else answer_value_intern(task=task, value=answer.value)

@@ -144,6 +144,25 @@ def test_a_merged_or_deprecated_label_is_refused_with_the_reason(shop):
     assert {label.name for label in label_search(dataset=dataset, query="")} == {"Sneakers", "Shoes", "Shop"}
 
 
+def test_an_answer_with_a_label_loaded_before_a_merge_is_refused_at_its_write(shop):
+    dataset, labels, tasks, ann1, _, lead = shop
+    stale = Label.objects.get(pk=labels["Boots"].pk)
+    taxonomy_merge(dataset=dataset, source=labels["Boots"], target=labels["Sneakers"], user=lead)
+    with pytest.raises(ApplicationError, match="merged into 'Shop > Shoes > Sneakers'"):
+        annotation_submit(task=tasks[0], user=ann1, label=stale)
+    assert not Annotation.objects.filter(task=tasks[0]).exists()
+
+
+def test_the_deprecated_recheck_adds_no_query_to_a_submit(shop):
+    _, labels, tasks, ann1, _, _ = shop
+    annotation_submit(task=tasks[0], user=ann1, label=labels["Boots"])
+    with CaptureQueriesContext(connection) as with_label:
+        annotation_submit(task=tasks[1], user=ann1, label=labels["Boots"])
+    statements = [query["sql"] for query in with_label]
+    assert not [sql for sql in statements if sql.startswith('SELECT "datasets_label"')]
+    assert [sql for sql in statements if 'FROM "labeling_task"' in sql and '"datasets_label"' in sql]
+
+
 def test_deprecating_a_branch_deprecates_its_descendants(shop):
     dataset, labels, _, _, _, lead = shop
     change = taxonomy_deprecate(dataset=dataset, label=labels["Shoes"], user=lead)
