@@ -1,5 +1,6 @@
-"""Members: a lead adds several accounts at once, hands out invite links, and reads one member's figures;
-whoever opens an invite link creates their account and lands on the dataset."""
+"""Members: a lead adds several accounts at once, hands out invite links (and withdraws them), and reads one
+member's figures; whoever opens an invite link creates their account, or joins with the one they are logged in
+with, and lands on the dataset."""
 
 from django.contrib import messages
 from django.contrib.auth import login
@@ -7,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.errors import ApplicationError
@@ -15,7 +17,8 @@ from datasets.selectors import dataset_get, membership_get
 from datasets.services.datasets import member_names_parse, membership_remove, memberships_add
 from labeling.members import member_figures
 from workspace.forms import InviteForm, MemberForm, SignupForm
-from workspace.services.invites import invite_accept, invite_create, invite_read
+from workspace.selectors import invite_open_get, invite_open_list
+from workspace.services.invites import invite_accept, invite_create, invite_join, invite_read, invite_withdraw
 
 
 @login_required
@@ -69,18 +72,40 @@ def invite_new(request: HttpRequest, dataset_id: int) -> HttpResponse:
     url = request.build_absolute_uri(reverse("workspace:invite", args=[link.token]))
     messages.success(
         request,
-        f"Invite link for one {link.invite.role} (one account, until {link.expires_at:%Y-%m-%d %H:%M} UTC): {url}",
+        f"Invite link for one {link.invite.role} (one person, until {link.expires_at:%Y-%m-%d %H:%M} UTC): {url}",
     )
+    return redirect("workspace:detail", dataset_id=dataset_id)
+
+
+@login_required
+@require_POST
+def invite_withdraw_view(request: HttpRequest, dataset_id: int, invite_id: int) -> HttpResponse:
+    dataset = dataset_get(user=request.user, dataset_id=dataset_id, role=Role.LEAD)
+    error = None
+    try:
+        invite = invite_withdraw(invite=invite_open_get(dataset=dataset, invite_id=invite_id))
+    except ApplicationError as refused:
+        error = refused.message
+    if request.htmx:
+        context = {"dataset": dataset, "invites": invite_open_list(dataset=dataset), "invite_error": error}
+        return render(request, "workspace/detail.html#invites", context)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, f"Invite link for one {invite.role} withdrawn.")
     return redirect("workspace:detail", dataset_id=dataset_id)
 
 
 @require_http_methods(["GET", "POST"])
 def invite_page(request: HttpRequest, token: str) -> HttpResponse:
-    """The sign-up form of an invite link; a spent, expired or damaged link says so instead."""
+    """The invite link: a logged-in visitor joins with their account, anyone else signs up (or logs in and comes
+    back); a spent, withdrawn, expired or damaged link says so instead."""
     try:
         invite = invite_read(token=token)
     except ApplicationError as error:
         return render(request, "workspace/invite.html", {"refused": error.message}, status=410)
+    if request.user.is_authenticated:
+        return _invite_join(request, token=token, invite=invite)
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -94,4 +119,21 @@ def invite_page(request: HttpRequest, token: str) -> HttpResponse:
             messages.success(request, f"Welcome, {user.username}: you are a {invite.role} of {invite.dataset.name}.")
             return redirect("workspace:detail", dataset_id=invite.dataset_id)
     status = 400 if form.errors else 200
-    return render(request, "workspace/invite.html", {"invite": invite, "form": form}, status=status)
+    login_url = f"{reverse('login')}?{urlencode({'next': request.path})}"
+    context = {"invite": invite, "form": form, "login_url": login_url}
+    return render(request, "workspace/invite.html", context, status=status)
+
+
+def _invite_join(request: HttpRequest, *, token: str, invite) -> HttpResponse:
+    if request.method == "GET":
+        return render(request, "workspace/invite.html", {"invite": invite})
+    try:
+        joined = invite_join(token=token, user=request.user)
+    except ApplicationError as error:
+        return render(request, "workspace/invite.html", {"invite": invite, "join_error": error.message}, status=400)
+    role, name = joined.membership.role, invite.dataset.name
+    if joined.changed:
+        messages.success(request, f"You joined {name} as {role}.")
+    else:
+        messages.info(request, f"You are already a {role} of {name}: nothing changed, and the link still works.")
+    return redirect("workspace:detail", dataset_id=invite.dataset_id)

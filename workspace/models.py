@@ -230,7 +230,8 @@ class Invite(models.Model):
     """A link a lead hands out that creates one account and makes it a member of the dataset with the role.
 
     The link carries this row's id signed with a timestamp (`workspace/services/invites.py`): the signature keeps
-    ids from being guessed, its age ends the link, and `used_at` keeps it to one account.
+    ids from being guessed, its age ends the link, `used_at` keeps it to one person (a new account or an existing
+    one joining), and `withdrawn_at` is a lead taking it back before anyone used it.
     """
 
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="invites")
@@ -243,6 +244,13 @@ class Invite(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     used_at = models.DateTimeField(null=True, blank=True, help_text="Set once: the link is spent from then on.")
+    withdrawn_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set once, by a lead: the link is refused from then on."
+    )
 
     def __str__(self) -> str:
         return f"invite {self.pk} to {self.dataset_id} as {self.role}"
+
+    @property
+    def expires_at(self):
+        return self.created_at + settings.INVITE_MAX_AGE

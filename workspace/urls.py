@@ -13,6 +13,11 @@ urlpatterns = [
     path("<int:dataset_id>/members/<str:username>/", member_views.member_detail, name="member"),
     path("<int:dataset_id>/members/<str:username>/remove/", member_views.member_remove, name="member-remove"),
     path("<int:dataset_id>/invites/", member_views.invite_new, name="invite-new"),
+    path(
+        "<int:dataset_id>/invites/<int:invite_id>/withdraw/",
+        member_views.invite_withdraw_view,
+        name="invite-withdraw",
+    ),
     path("invite/<str:token>/", member_views.invite_page, name="invite"),
     path("<int:dataset_id>/imports/", views.import_upload, name="import-upload"),
     path("imports/<int:job_id>/", views.import_detail, name="import-detail"),
@@ -23,7 +28,5 @@ urlpatterns = [
     path("exports/<int:export_id>/<job_action:action>/", export_views.export_action, name="export-action"),
     path("imports/<int:job_id>/<job_action:action>/", import_views.import_action, name="import-action"),
     path("<int:dataset_id>/candidates/", candidate_views.candidates_page, name="candidates"),
-    path(
-        "candidates/<int:run_id>/<job_action:action>/", candidate_views.candidate_action, name="candidate-action"
-    ),
+    path("candidates/<int:run_id>/<job_action:action>/", candidate_views.candidate_action, name="candidate-action"),
 ]

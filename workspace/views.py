@@ -17,7 +17,7 @@ from labeling.kinds.matching.clustering import clusters_summary
 from labeling.selectors import dataset_progress, datasets_progress, review_queue_count, user_progress
 from workspace.forms import DatasetCreateForm, DatasetForm, InviteForm, MappingForm, MemberForm, UploadForm
 from workspace.models import ImportKind, ImportStatus
-from workspace.selectors import import_job_get, import_job_list
+from workspace.selectors import import_job_get, import_job_list, invite_open_list
 from workspace.services.datasets import dataset_create, dataset_update
 from workspace.services.import_kinds import import_kinds_for
 from workspace.services.imports import import_error_report, import_job_create, import_job_preview, import_job_start
@@ -69,6 +69,7 @@ def dataset_detail(request: HttpRequest, dataset_id: int) -> HttpResponse:
             "member_form": MemberForm(),
             "invite_form": InviteForm(),
             "invite_days": settings.INVITE_MAX_AGE.days,
+            "invites": invite_open_list(dataset=dataset),
             "upload_form": UploadForm(kinds=import_kinds_for(dataset=dataset)),
         }
         if dataset.task_type == TaskType.MATCHING:

@@ -25,6 +25,7 @@ from workspace.models import ImportKind
 from workspace.services.candidates import candidate_run_create, candidate_run_execute
 from workspace.services.exports import export_create, export_run
 from workspace.services.imports import import_job_create, import_job_run
+from workspace.services.invites import invite_create, invite_withdraw
 
 # Hypothesis caches what it learns (constants of our modules) in ./.hypothesis: keep the checkout clean.
 set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "shelfmark-hypothesis")
@@ -131,6 +132,9 @@ def _build() -> World:
     )
 
     other = DatasetFactory(name="Someone else's")  # ids that exist but are not the caller's: 404
+    # An open invite link, for listing and withdrawal to take, and a withdrawn one, which is no longer found.
+    invites = [invite_create(dataset=dataset, role=Role.ANNOTATOR, user=lead).invite for _ in range(2)]
+    invite_withdraw(invite=invites[1])
     runs = _candidate_runs(lead, annotator)
     return World(
         tokens={
@@ -147,6 +151,7 @@ def _build() -> World:
             "report_id": [report.pk, cancelled["report_id"]],
             "username": ["annotator", "second", "lead", "nobody"],
             "run_id": runs,
+            "invite_id": [invite.pk for invite in invites],
         },
     )
 

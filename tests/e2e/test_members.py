@@ -47,3 +47,39 @@ def test_a_lead_adds_a_team_and_an_invited_newcomer_signs_up(page, browser, live
     page.goto(f"/datasets/{dataset.pk}/")
     page.click("text=newbie")
     assert page.inner_text("#member-answers") == "0"
+
+
+@pytest.mark.browser
+def test_an_existing_account_joins_through_a_link_and_a_lead_withdraws_another(page, browser, live_server):
+    dataset = DatasetFactory(name="Team shop")
+    member(dataset, "boss", role=Role.LEAD)
+    UserFactory(username="cy")
+
+    log_in(page, "boss")
+    page.goto(f"/datasets/{dataset.pk}/")
+    links = []
+    for _ in range(2):
+        page.click("#invite-new button")
+        links.append(re.search(r"http://\S+/datasets/invite/\S+/", page.inner_text(".messages")).group(0))
+    assert page.locator("#invites tbody tr").count() == 2 and "boss" in page.inner_text("#invites")
+
+    # The one with an account opens the link logged out, logs in from it, comes back and joins in one click.
+    cy = browser.new_context(base_url=live_server.url).new_page()
+    cy.goto(links[0])
+    cy.click("#invite-login a")
+    cy.fill("#id_username", "cy")
+    cy.fill("#id_password", "pw")
+    cy.click("button[type=submit]")
+    cy.wait_for_url(links[0])
+    cy.click("#invite-join button:has-text('Join Team shop as annotator')")
+    cy.wait_for_url(f"**/datasets/{dataset.pk}/")
+    assert "You joined Team shop as annotator." in cy.inner_text(".messages")
+    assert Membership.objects.get(dataset=dataset, user__username="cy").role == Role.ANNOTATOR
+
+    # The lead sees one open link left and withdraws it in place; the link then says so.
+    page.goto(f"/datasets/{dataset.pk}/")
+    assert page.locator("#invites tbody tr").count() == 1
+    page.click("#invites button:has-text('Withdraw')")
+    page.wait_for_selector("#no-invites")
+    cy.goto(links[1])
+    assert "was withdrawn" in cy.inner_text("#invite-refused")

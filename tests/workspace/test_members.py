@@ -1,9 +1,12 @@
 """The Members card: several accounts at once, invite links, a member's page; and the same in the API."""
 
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
+from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from datasets.models import Membership, Role
@@ -107,12 +110,114 @@ def test_a_damaged_invite_link_says_so(lead_client):
 
 def test_an_invite_refuses_a_taken_username_and_keeps_the_link(lead_client):
     link = invite_create(dataset=lead_client.dataset, role=Role.LEAD, user=None)
+    lead_client.logout()
     response = lead_client.post(
         reverse("workspace:invite", args=[link.token]),
         {"username": "Boss", "password": "a long passphrase", "password_again": "a long passphrase"},
     )
     assert response.status_code == 400 and "taken" in response.content.decode()
     assert Invite.objects.get().used_at is None
+
+
+def test_an_invite_page_offers_the_log_in_that_comes_back(client):
+    link = invite_create(dataset=DatasetFactory(name="Bags"), role=Role.ANNOTATOR, user=None)
+    url = reverse("workspace:invite", args=[link.token])
+    page = client.get(url)
+    assert page.status_code == 200 and "Create my account" in page.content.decode()
+    assert page.context["login_url"] == f"/login/?next={quote(url, safe='')}"
+    UserFactory(username="known")
+    response = client.post(page.context["login_url"], {"username": "known", "password": "pw", "next": url})
+    assert response.status_code == 302 and response["Location"] == url
+    assert "Join Bags as annotator" in client.get(url).content.decode()
+
+
+def test_a_logged_in_account_joins_with_one_post_and_spends_the_link(client):
+    dataset = DatasetFactory(name="Bags")
+    link = invite_create(dataset=dataset, role=Role.ANNOTATOR, user=None)
+    client.force_login(UserFactory(username="known"))
+    response = client.post(reverse("workspace:invite", args=[link.token]))
+    assert response.status_code == 302 and response["Location"] == f"/datasets/{dataset.pk}/"
+    assert Membership.objects.get(dataset=dataset, user__username="known").role == Role.ANNOTATOR
+    assert Invite.objects.get().used_by.username == "known"
+    again = client.get(reverse("workspace:invite", args=[link.token]))
+    assert again.status_code == 410 and "already been used" in again.content.decode()
+
+
+def test_an_invite_raises_a_members_role_and_never_lowers_it(client):
+    dataset = DatasetFactory(name="Bags")
+    client.force_login(member(dataset, "ann", role=Role.ANNOTATOR))
+    raise_link = invite_create(dataset=dataset, role=Role.LEAD, user=None)
+    client.post(reverse("workspace:invite", args=[raise_link.token]))
+    assert Membership.objects.get(dataset=dataset, user__username="ann").role == Role.LEAD
+
+    lower_link = invite_create(dataset=dataset, role=Role.ANNOTATOR, user=None)
+    response = client.post(reverse("workspace:invite", args=[lower_link.token]), follow=True)
+    assert Membership.objects.get(dataset=dataset, user__username="ann").role == Role.LEAD
+    assert "nothing changed" in messages_of(response)[-1]
+    # Nothing happened, so the link is still there for whom it was meant.
+    assert Invite.objects.get(pk=lower_link.invite.pk).used_at is None
+
+
+def test_an_admin_cannot_join_through_an_invite(client, django_user_model):
+    link = invite_create(dataset=DatasetFactory(), role=Role.ANNOTATOR, user=None)
+    client.force_login(django_user_model.objects.create_superuser("root", password="pw"))
+    response = client.post(reverse("workspace:invite", args=[link.token]))
+    assert response.status_code == 400 and "Admin accounts" in response.content.decode()
+    assert not Membership.objects.exists() and Invite.objects.get().used_at is None
+
+
+def test_the_members_card_lists_open_invites_and_withdraws_one_with_htmx(lead_client, settings):
+    dataset = lead_client.dataset
+    boss = Membership.objects.get(role="lead").user
+    kept = invite_create(dataset=dataset, role=Role.LEAD, user=boss)
+    gone = invite_create(dataset=dataset, role=Role.ANNOTATOR, user=boss)
+    used = invite_create(dataset=dataset, role=Role.ANNOTATOR, user=boss)
+    Invite.objects.filter(pk=used.invite.pk).update(used_at=timezone.now())
+    page = lead_client.get(reverse("workspace:detail", args=[dataset.pk]))
+    assert [invite.pk for invite in page.context["invites"]] == [gone.invite.pk, kept.invite.pk]
+    assert f'id="invite-{gone.invite.pk}"' in page.content.decode()
+
+    url = reverse("workspace:invite-withdraw", args=[dataset.pk, gone.invite.pk])
+    partial = lead_client.post(url, HTTP_HX_REQUEST="true")
+    html = partial.content.decode()
+    assert partial.status_code == 200 and html.lstrip().startswith('<div id="invites">')
+    assert f'id="invite-{kept.invite.pk}"' in html and f'id="invite-{gone.invite.pk}"' not in html
+    lead_client.logout()
+    refused = lead_client.get(reverse("workspace:invite", args=[gone.token]))
+    assert refused.status_code == 410 and "was withdrawn" in refused.content.decode()
+
+
+def test_withdrawing_is_for_the_datasets_leads_and_open_invites(lead_client):
+    link = invite_create(dataset=lead_client.dataset, role=Role.ANNOTATOR, user=None)
+    url = reverse("workspace:invite-withdraw", args=[lead_client.dataset.pk, link.invite.pk])
+    assert lead_client.post(url).status_code == 302
+    assert lead_client.post(url).status_code == 404  # already withdrawn: no such open invite
+    annotator = Client()
+    annotator.force_login(member(lead_client.dataset, "ann", role=Role.ANNOTATOR))
+    other = invite_create(dataset=lead_client.dataset, role=Role.LEAD, user=None)
+    url = reverse("workspace:invite-withdraw", args=[lead_client.dataset.pk, other.invite.pk])
+    assert annotator.post(url).status_code in (403, 404)
+    assert Invite.objects.get(pk=other.invite.pk).withdrawn_at is None
+
+
+def test_the_api_lists_open_invites_and_withdraws_one(lead_client):
+    api = APIClient()
+    api.force_login(Membership.objects.get(role="lead").user)
+    made = api.post(reverse("api-invite-list", args=[lead_client.dataset.pk]), {"role": "lead"}, format="json")
+    invite_id = made.json()["id"]
+    listed = api.get(reverse("api-invite-list", args=[lead_client.dataset.pk])).json()
+    assert [(row["id"], row["role"], row["created_by"]) for row in listed] == [(invite_id, "lead", "boss")]
+    detail = reverse("api-invite-detail", args=[lead_client.dataset.pk, invite_id])
+    assert api.delete(detail).status_code == 204
+    assert api.get(reverse("api-invite-list", args=[lead_client.dataset.pk])).json() == []
+    assert api.delete(detail).status_code == 404
+
+
+def test_expired_invites_are_not_listed(lead_client, settings):
+    invite_create(dataset=lead_client.dataset, role=Role.ANNOTATOR, user=None)
+    settings.INVITE_MAX_AGE = timedelta(seconds=-1)
+    page = lead_client.get(reverse("workspace:detail", args=[lead_client.dataset.pk]))
+    assert list(page.context["invites"]) == [] and 'id="no-invites"' in page.content.decode()
 
 
 def test_a_members_page_shows_their_figures_and_the_reports(lead_client):

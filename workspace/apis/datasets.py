@@ -1,4 +1,3 @@
-from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
@@ -19,7 +18,6 @@ from datasets.services.datasets import (
 from labeling.kinds import KINDS
 from labeling.kinds.relevance.grades import SCALES
 from workspace.services.datasets import dataset_create, dataset_update
-from workspace.services.invites import invite_create
 
 SETTINGS_FIELDS = [*EDITABLE_FIELDS, *CREATE_ONLY_FIELDS]
 
@@ -112,16 +110,6 @@ class MembershipInputSerializer(serializers.Serializer):
         return data
 
 
-class InviteInputSerializer(serializers.Serializer):
-    role = serializers.ChoiceField(choices=Role.choices, default=Role.ANNOTATOR)
-
-
-class InviteOutputSerializer(serializers.Serializer):
-    url = serializers.URLField()
-    role = serializers.CharField()
-    expires_at = serializers.DateTimeField()
-
-
 class MembershipListApi(APIView):
     @extend_schema(responses=MembershipSerializer(many=True))
     def get(self, request: Request, dataset_id: int) -> Response:
@@ -144,18 +132,6 @@ class MembershipListApi(APIView):
             return Response({"username": membership.user.username, "role": membership.role}, status=201)
         added = memberships_add(dataset=dataset, names=list(dict.fromkeys(data["usernames"])), role=data["role"])
         return Response([{"username": m.user.username, "role": m.role} for m in added], status=201)
-
-
-class InviteListApi(APIView):
-    @extend_schema(request=InviteInputSerializer, responses={201: InviteOutputSerializer})
-    def post(self, request: Request, dataset_id: int) -> Response:
-        """An invite link: whoever opens it creates one account, a member of the dataset with the role."""
-        dataset = dataset_get(user=request.user, dataset_id=dataset_id, role=Role.LEAD)
-        serializer = InviteInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        link = invite_create(dataset=dataset, role=serializer.validated_data["role"], user=request.user)
-        url = request.build_absolute_uri(reverse("workspace:invite", args=[link.token]))
-        return Response({"url": url, "role": link.invite.role, "expires_at": link.expires_at}, status=201)
 
 
 class MembershipDetailApi(APIView):

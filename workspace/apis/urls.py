@@ -1,12 +1,17 @@
 from django.urls import path
 
-from workspace.apis import candidates, datasets, exports, imports
+from workspace.apis import candidates, datasets, exports, imports, invites
 
 urlpatterns = [
     path("datasets/", datasets.DatasetListApi.as_view(), name="api-dataset-list"),
     path("datasets/<int:dataset_id>/", datasets.DatasetDetailApi.as_view(), name="api-dataset-detail"),
     path("datasets/<int:dataset_id>/members/", datasets.MembershipListApi.as_view(), name="api-member-list"),
-    path("datasets/<int:dataset_id>/invites/", datasets.InviteListApi.as_view(), name="api-invite-list"),
+    path("datasets/<int:dataset_id>/invites/", invites.InviteListApi.as_view(), name="api-invite-list"),
+    path(
+        "datasets/<int:dataset_id>/invites/<int:invite_id>/",
+        invites.InviteDetailApi.as_view(),
+        name="api-invite-detail",
+    ),
     path(
         "datasets/<int:dataset_id>/members/<str:username>/",
         datasets.MembershipDetailApi.as_view(),

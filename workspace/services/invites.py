@@ -1,5 +1,11 @@
-"""Invite links: a lead makes one for a dataset and a role; whoever opens it chooses a username and a password,
-and the account is created as a member of the dataset."""
+"""Invite links: a lead makes one for a dataset and a role. Whoever opens it either chooses a username and a
+password, and the account is created as a member of the dataset, or, already having an account, joins with it.
+
+A link is for one person, either way: a role (lead included) handed to whoever holds a reusable link is too
+much to leave lying in a chat, and a lead who invites a team makes one link each or adds existing accounts
+in one go from the Members card. An existing member who joins keeps the higher of the two roles: an invite
+raises an annotator to lead, never lowers a lead; a join that changes nothing leaves the link unspent, so
+it still works for whom it was meant. A lead takes back a link nobody used with `invite_withdraw`."""
 
 from dataclasses import dataclass
 
@@ -26,7 +32,13 @@ class InviteLink:
 
     @property
     def expires_at(self):
-        return self.invite.created_at + settings.INVITE_MAX_AGE
+        return self.invite.expires_at
+
+
+@dataclass(frozen=True)
+class InviteJoin:
+    membership: Membership
+    changed: bool  # False: the account was already a member with this role or a higher one
 
 
 def invite_create(*, dataset: Dataset, role: str, user: AbstractBaseUser) -> InviteLink:
@@ -52,24 +64,31 @@ def invite_read(*, token: str) -> Invite:
     except signing.BadSignature:
         raise ApplicationError("This invite link is not valid: check that it was copied whole.") from None
     invite = Invite.objects.select_related("dataset").filter(pk=payload.get("invite")).first()
-    if invite is None:
+    if invite is None or invite.withdrawn_at is not None:
         raise ApplicationError("This invite link was withdrawn: ask the dataset's lead for a new one.")
     if invite.used_at is not None:
         raise ApplicationError(
-            "This invite link has already been used to create an account. Log in with that account, or ask the "
+            "This invite link has already been used. Log in with the account that used it, or ask the "
             "dataset's lead for a new link."
         )
+    return invite
+
+
+def _invite_lock(*, token: str) -> Invite:
+    invite = invite_read(token=token)
+    # Two people opening one link at once (or a lead withdrawing it): the second waits here and finds it spent.
+    invite = Invite.objects.select_related("dataset").select_for_update().get(pk=invite.pk)
+    if invite.withdrawn_at is not None:
+        raise ApplicationError("This invite link was withdrawn: ask the dataset's lead for a new one.")
+    if invite.used_at is not None:
+        raise ApplicationError("This invite link has already been used.")
     return invite
 
 
 @transaction.atomic
 def invite_accept(*, token: str, username: str, password: str) -> AbstractBaseUser:
     """Create the account and its membership, and spend the link; all or nothing."""
-    invite = invite_read(token=token)
-    # Two people opening one link at once: the second waits here and finds it spent.
-    invite = Invite.objects.select_for_update().get(pk=invite.pk)
-    if invite.used_at is not None:
-        raise ApplicationError("This invite link has already been used to create an account.")
+    invite = _invite_lock(token=token)
     model = get_user_model()
     if model.objects.filter(username__iexact=username).exists():
         raise ApplicationError("This username is taken: choose another.", extra={"field": "username"})
@@ -84,3 +103,38 @@ def invite_accept(*, token: str, username: str, password: str) -> AbstractBaseUs
     invite.used_by, invite.used_at = user, timezone.now()
     invite.save(update_fields=["used_by", "used_at"])
     return user
+
+
+ROLE_RANK = {Role.ANNOTATOR: 0, Role.LEAD: 1}
+
+
+@transaction.atomic
+def invite_join(*, token: str, user: AbstractBaseUser) -> InviteJoin:
+    """An existing account joins through the link: a membership with the invite's role, or a member's role
+    raised to it (never lowered). The link is spent only when the join changed something."""
+    invite = _invite_lock(token=token)
+    if user.is_superuser or user.is_staff or not user.is_active:
+        # As `membership_set`: admins see every dataset already, and are never members.
+        raise ApplicationError("Admin accounts are never members of a dataset: they see every dataset already.")
+    membership = Membership.objects.select_for_update().filter(dataset=invite.dataset, user=user).first()
+    if membership is not None and ROLE_RANK[membership.role] >= ROLE_RANK[invite.role]:
+        return InviteJoin(membership=membership, changed=False)
+    if membership is None:
+        membership = Membership.objects.create(dataset=invite.dataset, user=user, role=invite.role)
+    else:
+        membership.role = invite.role
+        membership.save(update_fields=["role"])
+    invite.used_by, invite.used_at = user, timezone.now()
+    invite.save(update_fields=["used_by", "used_at"])
+    return InviteJoin(membership=membership, changed=True)
+
+
+@transaction.atomic
+def invite_withdraw(*, invite: Invite) -> Invite:
+    """A lead takes back an open link: whoever opens it from now on is told it was withdrawn."""
+    invite = Invite.objects.select_for_update().get(pk=invite.pk)
+    if invite.used_at is not None or invite.withdrawn_at is not None:
+        raise ApplicationError("This invite link was used or withdrawn meanwhile.")
+    invite.withdrawn_at = timezone.now()
+    invite.save(update_fields=["withdrawn_at"])
+    return invite
