@@ -22,8 +22,9 @@ def open_branch(page, path: str) -> None:
 
 
 def find_in_tree(page, text: str, path: str) -> None:
-    # The find box's GET form, as without JavaScript: its find-as-you-type swap raced the action's swap when the
-    # suite ran warm (the node never showed), and what is under test here is the tree after the change.
+    # The find box's GET form, as without JavaScript. Typed right after an action that loads the page whole (the
+    # merge's confirmation), the text could land before htmx had started on the new page: no request went out
+    # (seen in a warm suite). What is under test here is the tree after the change.
     page.goto(page.url.split("?")[0] + "?" + urlencode({"q": text}))
     page.wait_for_selector(f'#taxonomy-tree li[data-path="{path}"]')
 
