@@ -16,11 +16,6 @@ from labeling.kinds import kind_get
 from labeling.models import Annotation, AnnotationStatus, LabelSource, Task
 
 
-def _answer(dataset: Dataset) -> str:
-    """The column a dataset's answers are in: a label, or a value (spans)."""
-    return "value" if kind_get(dataset.task_type).answers_with_values else "label"
-
-
 def gold_item_count(*, dataset: Dataset) -> int:
     return Task.objects.filter(dataset=dataset, is_gold=True).count()
 
@@ -30,7 +25,7 @@ def gold_sources(*, dataset: Dataset) -> list[dict]:
     rows = (
         Annotation.objects.filter(
             dataset=dataset, user=None, source=LabelSource.IMPORT, status=AnnotationStatus.SUBMITTED,
-            **{f"{_answer(dataset)}__isnull": False},
+            **{f"{kind_get(dataset.task_type).answer_column}__isnull": False},
         )
         .values("source_name")
         .annotate(tasks=Count("task_id"))
@@ -48,7 +43,7 @@ def gold_promote_imported(*, dataset: Dataset, source: str, limit: int | None = 
     """
     if limit is not None and limit < 1:
         raise ApplicationError("limit must be at least 1.")
-    answer = _answer(dataset)
+    answer = kind_get(dataset.task_type).answer_column
     answers = Annotation.objects.filter(
         dataset=dataset, user=None, source=LabelSource.IMPORT, source_name=source,
         status=AnnotationStatus.SUBMITTED, **{f"{answer}__isnull": False},

@@ -105,6 +105,11 @@ class TaskKind(ABC):
     list_template: ClassVar[str | None] = None
 
     @property
+    def answer_column(self) -> str:
+        """Where its answers are: "label" (`Annotation.label`, `Task.gold_label`...) or "value" (`AnswerValue`)."""
+        return "value" if self.answers_with_values else "label"
+
+    @property
     def list_mode(self) -> bool:
         return self.list_template is not None
 

@@ -158,7 +158,7 @@ def quality_figures(*, dataset: Dataset) -> tuple[int, dict[str, Any]]:
     last_id = Annotation.objects.filter(dataset=dataset).aggregate(last=Max("pk"))["last"] or 0
     kind = kind_get(dataset.task_type)
     # A kind answered with values (spans) is compared by value id: equal ids are equal whole answers.
-    answer = "value" if kind.answers_with_values else "label"
+    answer = kind.answer_column
     ratings, seconds, names, sources = _ratings(dataset, last_id, answer)
     labels = {label.pk: label for label in Label.objects.filter(dataset=dataset)}
     gold = dict(Task.objects.filter(dataset=dataset, is_gold=True).values_list("pk", f"gold_{answer}_id"))
