@@ -4,7 +4,7 @@ model, color, size...), each of one of the dataset's span types."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar
 
 from config.errors import ApplicationError
@@ -123,14 +123,17 @@ class SpansKind(TaskKind):
         """A span answer in words: "Sony (BRAND), Black (COLOR)", or "no attribute"."""
         if value is None:
             return super().answer_text(task=task, label=label, value=value)
-        names = {span_type["id"]: span_type["name"] for span_type in page.span_types(dataset=task.dataset)}
-        return review.spans_text(tokens=answers.task_tokens(task.product, dataset=task.dataset), names=names,
-                                 value=value)
+        return self._in_words(task)(value)
 
     def value_texts(self, *, task: Any, values: Iterable[Any]) -> dict[int, str]:
+        in_words = self._in_words(task)
+        return {value.pk: in_words(value.value) for value in values if value}
+
+    def _in_words(self, task: Any) -> Callable[[list], str]:
+        """Spans of this task in words: its tokens and the type names read once for all of them."""
         names = {span_type["id"]: span_type["name"] for span_type in page.span_types(dataset=task.dataset)}
         tokens = answers.task_tokens(task.product, dataset=task.dataset)
-        return {value.pk: review.spans_text(tokens=tokens, names=names, value=value.value) for value in values if value}
+        return lambda value: review.spans_text(tokens=tokens, names=names, value=value)
 
     def quality_figures(
         self, *, dataset: Dataset, last_id: int, names: dict[int, str], sources: dict[str, int]

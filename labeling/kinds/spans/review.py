@@ -10,7 +10,7 @@ from typing import Any
 
 from labeling.kinds.spans.answers import task_tokens
 from labeling.kinds.spans.page import span_types
-from labeling.kinds.spans.tokens import Token
+from labeling.kinds.spans.tokens import Token, tokens_text
 from labeling.models import AnnotationStatus, Task
 
 KEYS = 9  # keys 1-9 choose a row
@@ -20,7 +20,7 @@ def spans_text(*, tokens: Sequence[Token], names: dict[int, str], value: list) -
     """Spans in words, for messages and the history: "Sony (BRAND), Black (COLOR)"; "no attribute" for []."""
     parts = []
     for start, end, label in value:
-        words = "".join(token.text + (" " if token.ws else "") for token in tokens[start : end + 1]).strip()
+        words = tokens_text(tokens[start : end + 1]).strip()
         parts.append(f"{words} ({names.get(label, label)})")
     return ", ".join(parts) or "no attribute"
 
