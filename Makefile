@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # `make run PORT=8010` serves on another port.
 PORT ?= 8000
 
-.PHONY: run test bench lint migrate demo worker clean
+.PHONY: run test bench bench-peer lint migrate demo worker clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench.run
+
+# Shelfmark beside Label Studio (installed into bench/data/peer-venv on first use): bench/README.md.
+bench-peer: $(STAMP)
+	$(PY) -m bench.peer
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

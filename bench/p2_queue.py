@@ -61,12 +61,16 @@ class Annotator(threading.Thread):
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
 
     def _post(self, path: str, body: dict | None) -> tuple[int, bytes, float]:
+        return self._send("POST", path, body)
+
+    def _send(self, method: str, path: str, body: dict | None) -> tuple[int, bytes, float]:
+        """One request on the kept connection: status, body and seconds (bench.peer sends GETs too)."""
         payload = json.dumps(body).encode() if body is not None else b""
         headers = {**self.headers, "Content-Type": "application/json", "Content-Length": str(len(payload))}
         for attempt in (1, 2):
             started = time.perf_counter()
             try:
-                self.connection.request("POST", path, body=payload, headers=headers)
+                self.connection.request(method, path, body=payload, headers=headers)
                 response = self.connection.getresponse()
                 content = response.read()
                 return response.status, content, time.perf_counter() - started
@@ -83,13 +87,23 @@ class Annotator(threading.Thread):
         category = (task.get("product") or {}).get("attributes", {}).get("category")
         return self.setup.labels.get(category) or self.rng.choice(list(self.setup.labels.values()))
 
+    # What the server answers when the queue has nothing left for the annotator (bench.peer's Label Studio: 404).
+    empty_status = 204
+
+    def _next(self) -> tuple[int, bytes, float]:
+        return self._post(f"/api/datasets/{self.setup.dataset_id}/tasks/next/", None)
+
+    def _submit(self, task: dict, next_s: float) -> tuple[int, bytes, float]:
+        body = {"label": self._label_for(task), "active_seconds": round(self.think + next_s, 3)}
+        return self._post(f"/api/tasks/{task['id']}/submit/", body)
+
     def run(self) -> None:
         recorder = self.recorder
         try:
             while time.perf_counter() < self.until:
                 measured = time.perf_counter() >= recorder.measure_from
-                status, content, next_s = self._post(f"/api/datasets/{self.setup.dataset_id}/tasks/next/", None)
-                if status == 204:
+                status, content, next_s = self._next()
+                if status == self.empty_status:
                     with recorder.lock:
                         recorder.empty += 1
                     return
@@ -99,8 +113,7 @@ class Annotator(threading.Thread):
                     continue
                 task = json.loads(content)
                 time.sleep(self.think)
-                body = {"label": self._label_for(task), "active_seconds": round(self.think + next_s, 3)}
-                status, content, submit_s = self._post(f"/api/tasks/{task['id']}/submit/", body)
+                status, content, submit_s = self._submit(task, next_s)
                 ok = 200 <= status < 300
                 if not ok:
                     recorder.error("submit", measured, f"{status} {content.decode(errors='replace')}")

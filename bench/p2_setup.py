@@ -116,22 +116,25 @@ def _free_port() -> int:
 
 
 class Server:
-    """gunicorn serving config.wsgi on a free loopback port; always stopped by stop() (use try/finally)."""
+    """gunicorn serving config.wsgi on a free loopback port; always stopped by stop() (use try/finally).
+    bench.peer serves Label Studio with the same workers and threads: its gunicorn, app, environment and health path."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, gunicorn: Path = GUNICORN, app: str = "config.wsgi:application",
+                 env: dict[str, str] | None = None, cwd: Path = ROOT, health: str = "/healthz") -> None:
         self.port = _free_port()
         self.log_path = DATA_DIR / f"gunicorn-{name}.log"
         self.process: subprocess.Popen | None = None
+        self.gunicorn, self.app, self.env, self.cwd, self.health = gunicorn, app, env, cwd, health
 
     def start(self, timeout: float = 60) -> None:
         argv = [
-            str(GUNICORN), "config.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
+            str(self.gunicorn), self.app, "--bind", f"127.0.0.1:{self.port}",
             "--workers", "3", "--threads", "4", "--worker-class", "gthread",
         ]
         DATA_DIR.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("w") as log_file:
-            self.process = subprocess.Popen(argv, cwd=ROOT, env=django_env(), stdout=log_file, stderr=log_file,
-                                            start_new_session=True)
+            self.process = subprocess.Popen(argv, cwd=self.cwd, env=self.env or django_env(), stdout=log_file,
+                                            stderr=log_file, start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -140,12 +143,12 @@ class Server:
                 log(f"gunicorn up on 127.0.0.1:{self.port} (pid {self.process.pid})")
                 return
             time.sleep(0.2)
-        raise BenchError(f"gunicorn did not answer /healthz within {timeout:.0f} s; see {self.log_path}")
+        raise BenchError(f"gunicorn did not answer {self.health} within {timeout:.0f} s; see {self.log_path}")
 
     def _healthy(self) -> bool:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
         try:
-            connection.request("GET", "/healthz", headers={"Host": "127.0.0.1"})
+            connection.request("GET", self.health, headers={"Host": "127.0.0.1"})
             return connection.getresponse().status == 200
         except OSError:
             return False
