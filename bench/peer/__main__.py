@@ -41,8 +41,9 @@ gunicorn 3 workers x 4 threads, gthread, on loopback; one side runs at a time):
   Shelfmark: `POST /api/datasets/{id}/tasks/next/` + `POST /api/tasks/{id}/submit/` on a dataset loaded as P2
   loads it; Label Studio: `GET /api/projects/{id}/next` + `POST /api/tasks/{id}/annotations/` (a choices
   result) on the imported project, after `VACUUM (ANALYZE)` as P2 does for Shelfmark. Pair latency = next +
-  submit, think time excluded. Label Studio's 16 accounts are made with its own models (its open-source API has
-  no user creation).
+  submit, think time excluded. With `PEER_THINK=0` (the default) both servers are saturated: pairs/s is their
+  capacity, and a pair's latency is mostly waiting (about 16 / pairs/s). Label Studio's 16 accounts are made
+  with its own models (its open-source API has no user creation).
 - export: every product labeled once first (setup: one INSERT for Shelfmark as P4 does; Label Studio's own
   models, bulk). Shelfmark: `export_run`, what its worker runs (JSONL into storage, in a child process);
   Label Studio: `GET /api/projects/{id}/export?exportType=JSON&download_all_tasks=true`, its synchronous export,
@@ -78,14 +79,15 @@ def _peer_figures(imported: dict, queue: dict, exported: dict) -> dict:
     }
 
 
-def _label_studio(rows: int, path, tokens: list[str], seconds: float, think: float) -> dict:
+def _label_studio(rows: int, path, tokens: list[str], seconds: float, think: float, *, last: bool) -> dict:
     server = labelstudio.server(str(rows))
     try:
         server.start(timeout=300)
         imported = labelstudio.import_catalog(server.port, path, rows)
         queue = labelstudio.queue(server.port, imported["project_id"], tokens, seconds, think)
         exported = labelstudio.export(server.port, imported["project_id"])
-        labelstudio.delete_project(server.port, imported["project_id"])  # the next scale's project is alone
+        if not last:  # the next scale's project is alone (the database is recreated by the next run anyway)
+            labelstudio.delete_project(server.port, imported["project_id"])
     finally:
         server.stop()
     return _peer_figures(imported, queue, exported)
@@ -106,6 +108,10 @@ def markdown(results: dict) -> str:
         *side_by_side(results["scales"]),
         "",
     ]
+    loads = [results["loadavg_start"], results.get("loadavg_end") or 0]
+    if max(loads) > machine["cpu_count"]:
+        lines += [f"The machine was loaded by other work (load average above its {machine['cpu_count']} CPUs): "
+                  "both sides shared it alike, so compare the ratios of this run, not the absolute figures.", ""]
     grown = results.get("pair_p95_growth") or {}
     if grown:
         lines += [f"Pair p95 at the largest scale over the smallest: Shelfmark {grown.get('shelfmark')}x, "
@@ -155,12 +161,15 @@ def main() -> int:
             path = data.catalog(rows)
             log(f"{rows:,} products: Shelfmark")
             ours = shelfmark.run_scale(path, rows, seconds, think)
+            # Shelfmark's figures are kept even if Label Studio's side fails or is interrupted.
+            results["scales"][str(rows)] = {"shelfmark": ours, "label_studio": {}, "ratios": {}}
+            _write(results)
             log(f"{rows:,} products: Label Studio")
-            theirs = _label_studio(rows, path, tokens, seconds, think)
-            results["scales"][str(rows)] = {
-                "shelfmark": ours, "label_studio": theirs,
+            theirs = _label_studio(rows, path, tokens, seconds, think, last=rows == scales[-1])
+            results["scales"][str(rows)].update({
+                "label_studio": theirs,
                 "ratios": {key: ratio(key, ours.get(key), theirs.get(key)) for key, _, _ in FIGURES},
-            }
+            })
             results["pair_p95_growth"] = growth(results["scales"])
             results["loadavg_end"] = round(os.getloadavg()[0], 2)
             _write(results)
@@ -170,6 +179,8 @@ def main() -> int:
         print(f"bench-peer: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        results["failures"].append("interrupted")
+        _write(results)
         return 130
     print(markdown(results))
     log(f"bench-peer done in {time.perf_counter() - started:.0f} s: bench/results/peer.md and peer.json")

@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.common import DATA_DIR, PYTHON, BenchError, _pg_parts, latency_summary, log, psql
+from bench.common import DATA_DIR, PYTHON, BenchError, _pg_parts, env_float, latency_summary, log, psql
 from bench.p2_queue import WARMUP, Annotator, Recorder
 from bench.p2_setup import ANNOTATORS, QueueSetup, Server
 from bench.peer.table import catalog_tasks, choice_result, label_config
@@ -261,8 +261,14 @@ def export(port: int, project_id: int) -> dict:
     labeled = json.loads(out.strip().splitlines()[-1])["labeled"]
     psql("VACUUM (ANALYZE)", dbname=DB_NAME)
     psql("CHECKPOINT", dbname=DB_NAME)
+    timeout = env_float("PEER_EXPORT_TIMEOUT", 1800.0)
     started = time.perf_counter()
-    status, content = request(port, "GET", f"/api/projects/{project_id}/export?exportType=JSON&download_all_tasks=true")
+    try:
+        status, content = request(port, "GET", f"/api/projects/{project_id}/export?exportType=JSON"
+                                  "&download_all_tasks=true", timeout=timeout)
+    except TimeoutError:
+        log(f"Label Studio export: no answer within {timeout:.0f} s (PEER_EXPORT_TIMEOUT)")
+        return {"timed_out": True, "seconds": timeout, "rows_per_s": None, "labeled_in_setup": labeled}
     seconds = time.perf_counter() - started
     if status != 200:
         raise BenchError(f"Label Studio export: {status} {content[:500]!r}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench import p1_import, p2_queue, p2_setup, p4_export
-from bench.common import env_int
+from bench.common import env_int, log
 
 
 def run_scale(path: Path, rows: int, seconds: float, think: float) -> dict:
@@ -21,6 +21,8 @@ def run_scale(path: Path, rows: int, seconds: float, think: float) -> dict:
     setup = p2_setup.load_dataset(path, users)
     p4_export.label_everything(setup.dataset_id, users)
     exported = p4_export.export_once(setup.dataset_id, "jsonl")
+    log(f"Shelfmark export: {exported['rows']:,} rows in {exported['seconds']:.1f} s "
+        f"({exported['rows_per_s']:,.0f} rows/s)")
     # The job's own time (file stored, parsed, products and tasks written) compares with Label Studio's import
     # request to a running server; the command's wall clock adds Django's start-up, reported beside it.
     job_seconds = (imported.get("store_file_seconds") or 0) + (imported.get("job_run_seconds") or 0)
