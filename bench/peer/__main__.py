@@ -111,7 +111,7 @@ def markdown(results: dict) -> str:
     loads = [results["loadavg_start"], results.get("loadavg_end") or 0]
     if max(loads) > machine["cpu_count"]:
         lines += [f"The machine was loaded by other work (load average above its {machine['cpu_count']} CPUs): "
-                  "both sides shared it alike, so compare the ratios of this run, not the absolute figures.", ""]
+                  "the load varied during the run, so the absolute figures and the smaller ratios are noisy.", ""]
     grown = results.get("pair_p95_growth") or {}
     if grown:
         lines += [f"Pair p95 at the largest scale over the smallest: Shelfmark {grown.get('shelfmark')}x, "
