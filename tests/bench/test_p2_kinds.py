@@ -8,8 +8,10 @@ import random
 import pytest
 
 from bench import p2_matching, p2_relevance, p2_setup, p2_spans
+from bench.common import latency_summary
 from bench.data import HEADER
 from bench.p2_diagnose import diagnose
+from bench.report import markdown
 from labeling.models import Annotation, AnswerValue, Task
 
 ROWS = 40
@@ -87,3 +89,29 @@ def test_span_answers_take_a_suggestion_as_it_is_half_the_time():
     taken = sum(setup.answer_for(task, rng)["spans"] == [[0, 0, 7]] for _ in range(400))
 
     assert 160 < taken < 300  # half take it, and a few random answers happen to be the same span
+
+
+def _p2_result(scale: int) -> dict:
+    """A P2 result as p2_queue.run writes it, at 10k and `scale` (latencies of 40 ms, then 60 ms)."""
+    runs = {}
+    for count, seconds in ((10_000, 0.04), (scale, 0.06)):
+        figures = latency_summary([seconds] * 20)
+        runs[str(count)] = {"products": count, "next": figures, "submit": figures, "pair": figures, "errors": {},
+                            "error_count": 0, "first_errors": [], "pairs_per_s": 15.0, "empty_queue_204": 0,
+                            "reconnects": 0, "lock_waits": {}, "diagnostics": {"next_query_count": 9}}
+    return {**runs, "scale": scale, "annotators": 16, "think_seconds": 1.0, "warmup_seconds": 5.0,
+            "pair_p95_ms_at_scale": 60.0, "pair_p95_ms_at_10k": 40.0, "ratio": 1.5, "target_p95_ms": 50.0,
+            "target_ratio": 1.5, "pass_p95": False, "pass_ratio": True}
+
+
+def test_the_report_has_a_p2_row_per_kind_measured_or_not():
+    results = {"date": "now", "total_seconds": 1, "failures": [], "p2r": _p2_result(1_000_000),
+               "machine": {"cpu_count": 2, "python": "3", "postgres": "PostgreSQL"},
+               "parameters": {"SCALE": 1_000_000, "P2_SECONDS": 30, "P2_THINK": 1.0, "source": "demo"}}
+
+    page = markdown(results)
+
+    assert "| P2r | next + submit p95, 16 annotators, 1,000,000 (query, product) tasks (relevance) | 60.0 ms" in page
+    assert "| P2r | p95 at 1,000,000 / p95 at 10,000 | 1.50 (60.0 / 40.0 ms) | <= 1.5 | PASS |" in page
+    assert "### P2r: latency over HTTP" in page and "| 1,000,000 | pair | 20 |" in page
+    assert "| P2s | next + submit p95, products (attribute spans) | not run |" in page
