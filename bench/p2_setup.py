@@ -57,7 +57,7 @@ class QueueSetup:
 
 
 def category_answer(setup: QueueSetup, task: dict, rng: random.Random) -> dict:
-    """The product's true category (the catalog's), else a label at random (a matching pair has no product)."""
+    """The product's true category (the catalog's column), else a label at random."""
     category = (task.get("product") or {}).get("attributes", {}).get("category")
     return {"label": setup.labels.get(category) or rng.choice(list(setup.labels.values()))}
 
