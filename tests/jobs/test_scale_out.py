@@ -14,10 +14,13 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 
 from config.jobs.models import Job, JobStatus
+from datasets.importers.products import ProductRow
 from datasets.models import Dataset, Product, Query
+from labeling.kinds.categorization.tasks import product_tasks_upsert
 from labeling.models import Task
 from models_app.models import ModelVersion
 from models_app.services.training import training_request
+from tests.conftest import WORDS
 from tests.factories import DatasetFactory, UserFactory
 from tests.jobs.processes import send_to, stop, wait_for, worker_start
 from workspace.models import Export, ImportJob, ImportKind
@@ -222,3 +225,25 @@ def test_two_imports_of_one_dataset_on_two_workers_both_land(two_workers, sent, 
     assert held(dataset) == (rows, rows)
     assert sum(job.created_count for job in jobs) == rows
     assert sum(job.created_count + job.updated_count for job in jobs) == 2 * rows
+
+
+def test_two_training_runs_of_one_dataset_on_two_workers_take_turns(two_workers, sent, labeled_catalog: Dataset):
+    # Open products to rescore, so that the first run is still running when the second is asked for.
+    product_tasks_upsert(dataset=labeled_catalog, rows=[
+        ProductRow(line=i, external_id=f"T{i}", title=f"Brand{i} {WORDS['Audio'][i % 4]} model {i}")
+        for i in range(20_000)
+    ])
+    first = training_request(dataset=labeled_catalog)
+    two_workers.send(*sent[0], to=NAMES[0])
+    wait_for(lambda: first.refresh_from_db() or first.is_running or first.is_finished, 120,
+             "the first run to start", *two_workers.logs.values())
+    second = training_request(dataset=labeled_catalog)
+    assert second.pk != first.pk and first.is_running, "the first run ended before the second was asked for"
+    two_workers.send(*sent[1], to=NAMES[1])
+    # The second worker leaves it queued; the first run, once finished, sends it to whichever worker is free.
+    wait_for(lambda: finished(first, second), 300, "both runs to finish", *two_workers.logs.values())
+
+    assert f"training run {second.pk} not claimed: not ready" in two_workers.log(NAMES[1])
+    assert (first.status, second.status) == (JobStatus.SUCCEEDED, JobStatus.SUCCEEDED), (first.message, second.message)
+    assert (first.attempts, second.attempts) == (1, 1)
+    assert second.started_at >= first.finished_at, "one dataset's runs never overlap"
