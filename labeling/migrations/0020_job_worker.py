@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('labeling', '0018_labelevent_taxonomy_change'),
+        ('labeling', '0019_task_lease_slots'),
     ]
 
     operations = [
