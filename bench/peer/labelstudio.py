@@ -12,6 +12,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -229,13 +230,18 @@ class PeerAnnotator(Annotator):
         return self._send("GET", f"/api/projects/{self.setup.dataset_id}/next", None)
 
     def _submit(self, task: dict, next_s: float) -> tuple[int, bytes, float]:
-        body = {"result": choice_result(task["data"]["category"]), "lead_time": round(self.think + next_s, 3)}
+        body = {**self.setup.answer_for(task, self.rng), "lead_time": round(self.think + next_s, 3)}
         return self._send("POST", f"/api/tasks/{task['id']}/annotations/", body)
+
+
+def _true_choice(setup: QueueSetup, task: dict, rng: random.Random) -> dict:
+    """A Label Studio annotation choosing the task's true category (its `category` column)."""
+    return {"result": choice_result(task["data"]["category"])}
 
 
 def queue(port: int, project_id: int, tokens: list[str], seconds: float, think: float) -> dict:
     """16 annotators for WARMUP + `seconds`, as P2 measures Shelfmark; the same figures."""
-    setup = QueueSetup(dataset_id=project_id, products=0, tokens=tokens)
+    setup = QueueSetup(dataset_id=project_id, products=0, tokens=tokens, answer=_true_choice)
     start = time.perf_counter()
     recorder = Recorder(measure_from=start + WARMUP)
     until = start + WARMUP + seconds
