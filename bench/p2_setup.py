@@ -118,7 +118,9 @@ def _free_port() -> int:
 class Server:
     """gunicorn serving config.wsgi on a free loopback port; always stopped by stop() (use try/finally)."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, env: dict[str, str] | None = None, workers: int = 3) -> None:
+        self.env = env or django_env()  # another database than the bench's (P12 on SQLite)
+        self.workers = workers
         self.port = _free_port()
         self.log_path = DATA_DIR / f"gunicorn-{name}.log"
         self.process: subprocess.Popen | None = None
@@ -126,11 +128,11 @@ class Server:
     def start(self, timeout: float = 60) -> None:
         argv = [
             str(GUNICORN), "config.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
-            "--workers", "3", "--threads", "4", "--worker-class", "gthread",
+            "--workers", str(self.workers), "--threads", "4", "--worker-class", "gthread",
         ]
         DATA_DIR.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("w") as log_file:
-            self.process = subprocess.Popen(argv, cwd=ROOT, env=django_env(), stdout=log_file, stderr=log_file,
+            self.process = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=log_file, stderr=log_file,
                                             start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -264,6 +264,22 @@ def _p9_rows(p9: dict) -> list[str]:
     return rows
 
 
+def _p2t_rows(p2t: dict) -> list[str]:
+    rows = []
+    for backend, name in (("sqlite", "SQLite, `make run`'s default"), ("postgresql", "PostgreSQL")):
+        figures = p2t.get(backend)
+        if not figures:
+            continue
+        during, outside = figures["submit"]["during"], figures["submit"]["outside"]
+        rows.append(
+            f"| P2t | submit p99 during a training run ({figures['training']['seconds']} s), {name}, "
+            f"{figures['products']:,} products, {figures['annotators']} annotators | {_n(during['p99_ms'], 1)} ms "
+            f"(max {_n(during['max_ms'], 1)}; outside the run p99 {_n(outside['p99_ms'], 1)}) "
+            f"| < {figures['target_submit_p99_ms']:.0f} ms | {_verdict(figures['pass'])} |"
+        )
+    return rows
+
+
 def markdown(results: dict) -> str:
     machine, params = results["machine"], results["parameters"]
     lines = [
@@ -292,6 +308,8 @@ def markdown(results: dict) -> str:
     p6, p7 = results.get("p6"), results.get("p7")
     lines += _p6_rows(p6) if p6 else ["| P6 | candidate pairs for 1M products | not run | < 300 s, < 2048 MB | - |"]
     lines += _p7_rows(p7) if p7 else ["| P7 | rescore 1M candidate pairs | not run | < 60 s | - |"]
+    p2t = results.get("p2t")
+    lines += _p2t_rows(p2t) if p2t else ["| P2t | submit p99 during a training run | not run | < 300 ms | - |"]
     p9 = results.get("p9")
     lines += _p9_rows(p9) if p9 else ["| P9 | BM25 candidates, 10k queries over 1M products | not run | < 120 s | - |"]
     if p1:
@@ -308,7 +326,7 @@ def markdown(results: dict) -> str:
         lines += _p5_details(p5)
     if p6:
         lines += _p6_details(p6)
-    names = ("p1", "p2", "p2m", "p3", "p4", "p5", "p6", "p7", "p9")
+    names = ("p1", "p2", "p2m", "p2t", "p3", "p4", "p5", "p6", "p7", "p9")
     dated = [f"{name.upper()} {results[name]['measured']}" for name in names
              if isinstance(results.get(name), dict) and results[name].get("measured")]
     if dated:

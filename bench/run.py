@@ -30,7 +30,7 @@ from bench.common import (
 )
 from bench.report import markdown
 
-CHOICES = ("p1", "p2", "p2m", "p3", "p4", "p5", "p6", "p7", "p9")
+CHOICES = ("p1", "p2", "p2m", "p2t", "p3", "p4", "p5", "p6", "p7", "p9")
 
 
 def _selected() -> list[str]:
@@ -113,6 +113,8 @@ def main() -> int:
             results["p2"] = _attempt("p2", results, lambda: _p2(scale))
         if "p2m" in only:
             results["p2m"] = _attempt("p2m", results, lambda: _p2m(scale))
+        if "p2t" in only:
+            results["p2t"] = _attempt("p2t", results, lambda: _p2t(scale))
         if "p3" in only:
             results["p3"] = _attempt("p3", results, lambda: _p3(path, scale))
         if "p4" in only:
@@ -184,6 +186,13 @@ def _p2m(scale: int) -> dict:
 
     log(f"P2m: next + submit of pairs over HTTP at 10,000 and {scale:,} pairs")
     return p2_matching.run(scale)
+
+
+def _p2t(scale: int) -> dict:
+    from bench import p12_submit_during_training
+
+    log("P2t: next + submit while a training run trains and rescores, on SQLite and on PostgreSQL")
+    return p12_submit_during_training.run(scale)
 
 
 def _p3(path, scale: int) -> dict:
