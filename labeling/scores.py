@@ -51,6 +51,12 @@ def _write_postgres(dataset: Dataset, rows: Sequence[TaskScore]) -> None:
 SQLITE_SLICE = 1000
 
 
+# PostgreSQL locks each row an UPDATE changes until its commit, and a submit locks its task's row: a page of 50,000
+# scores in one transaction held a submit of any of its tasks for seconds (bench P2t). Slices of POSTGRES_SLICE rows,
+# a COPY and an UPDATE each, commit within tens of milliseconds.
+POSTGRES_SLICE = 5000
+
+
 def _write_generic(dataset: Dataset, rows: Sequence[TaskScore]) -> None:
     update = (
         f"UPDATE {Task._meta.db_table} SET suggestions = %s, uncertainty = %s, priority = %s "  # noqa: S608
@@ -87,10 +93,11 @@ def task_scores_write_arrays(
     probabilities[i][j]] for each j], `labels` being one row for every task or a row each (n x k).
 
     The same scores in the database as ``task_scores_write`` of the same values (floats as Python writes them
-    in JSON; by slices of SQLITE_SLICE rows on SQLite), written for a fraction of the cost on PostgreSQL: the
-    columns go as one binary COPY of fixed-width rows (no CSV, no JSON per row), the JSON is built by the UPDATE, a
-    task whose scores are already these is left alone (an update rewrites the row and each of its index entries),
-    and the commit does not wait for the disk (a rescoring lost to a crash is redone by the next).
+    in JSON), by slices of POSTGRES_SLICE or SQLITE_SLICE rows, a transaction each; written for a fraction of the
+    cost on PostgreSQL: each slice's columns go as one binary COPY of fixed-width rows (no CSV, no JSON per row), the
+    JSON is built by the UPDATE, a task whose scores are already these is left alone (an update rewrites the row and
+    each of its index entries), and the commit does not wait for the disk (a rescoring lost to a crash is redone by
+    the next).
     """
     task_ids = np.asarray(task_ids, dtype=np.int64)
     probabilities = np.asarray(probabilities, dtype=np.float64).reshape(len(task_ids), -1)
@@ -100,8 +107,12 @@ def task_scores_write_arrays(
     if not len(task_ids):
         return
     if connection.vendor == "postgresql":
-        with transaction.atomic():
-            _write_arrays_postgres(dataset, task_ids, labels, probabilities, uncertainty, priority)
+        for start in range(0, len(task_ids), POSTGRES_SLICE):
+            part = slice(start, start + POSTGRES_SLICE)
+            with transaction.atomic():
+                _write_arrays_postgres(
+                    dataset, task_ids[part], labels[part], probabilities[part], uncertainty[part], priority[part]
+                )
         return
     suggestions = [
         [[label, probability] for label, probability in zip(row_labels, row, strict=True)]
@@ -183,8 +194,8 @@ WRITERS = 2
 
 
 class TaskScoresWriter:
-    """Writes pages of scores (``task_scores_write_arrays``: each page all or nothing on PostgreSQL, by short slices
-    on SQLite) on threads of its own, each
+    """Writes pages of scores (``task_scores_write_arrays``: each page by short transactions, which a reader may see
+    half done) on threads of its own, each
     with its connection (WRITERS of them), while the caller computes the next page.
 
     Use it as a context manager; leaving it waits for the pages handed over and re-raises a write's error
