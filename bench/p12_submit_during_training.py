@@ -189,8 +189,9 @@ class Worker:
         self.env, self.log_path, self.process = env, DATA_DIR / f"{name}.log", None
 
     def start(self) -> None:
-        argv = [str(CELERY), "-A", "config", "worker", "--concurrency", "1", "--loglevel", "warning",
-                "--without-gossip", "--without-mingle"]
+        # P12_WORKER_NICE: the worker's niceness (0 by default, as bin/run-dev starts it).
+        argv = ["nice", "-n", str(env_int("P12_WORKER_NICE", 0)), str(CELERY), "-A", "config", "worker",
+                "--concurrency", "1", "--loglevel", "warning", "--without-gossip", "--without-mingle"]
         with self.log_path.open("w") as log_file:
             self.process = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=log_file, stderr=log_file,
                                             start_new_session=True)
