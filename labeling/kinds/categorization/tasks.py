@@ -35,7 +35,7 @@ def product_tasks_upsert(*, dataset: Dataset, rows: Sequence[ProductRow]) -> int
         seed = dataset.seed
         key = StageExtra("random_key bigint", lambda row: (random_key(seed=seed, external_id=row.external_id),))
         with connection.cursor() as cursor:
-            products_stage(cursor=cursor, rows=rows, extra=key)
+            products_stage(cursor=cursor, dataset=dataset, rows=rows, extra=key)
             cursor.execute(PRODUCTS_UPSERT_CTE + _TASKS_INSERT, {"dataset": dataset.pk})
             return cursor.rowcount
     existing = product_ids(dataset=dataset, external_ids=[row.external_id for row in rows])
