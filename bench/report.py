@@ -25,7 +25,19 @@ def _p1_rows(p1: dict) -> list[str]:
     return [
         f"| P1 | import rows/s / `psql \\copy` rows/s{note} | {_n(p1['ratio'], 3)} "
         f"({_n(p1['import_rows_per_s'])} vs {_n(p1['copy_rows_per_s'])} rows/s) | >= {p1['target_ratio']} "
-        f"| {_verdict(p1['pass'])} |"
+        f"| {_verdict(p1['pass'])} |",
+        *_p1_label_row(p1, note),
+    ]
+
+
+def _p1_label_row(p1: dict, note: str) -> list[str]:
+    labeled = p1.get("labeled_import")
+    if not labeled:  # results written before the labeled import was measured
+        return []
+    return [
+        f"| P1 | import with its category as labels rows/s / plain import rows/s{note} | {_n(p1['label_ratio'], 3)} "
+        f"({_n(labeled['rows_per_s'])} vs {_n(p1['import_rows_per_s'])} rows/s) | >= {p1['label_target_ratio']} "
+        f"| {_verdict(p1['label_pass'])} |"
     ]
 
 
@@ -142,21 +154,27 @@ def _p5_details(p5: dict) -> list[str]:
 
 
 def _p1_details(p1: dict) -> list[str]:
-    imported = p1["import"]
     lines = ["", f"### P1: import of {p1['rows']:,} rows (`{p1['file']}`)", "",
              "| step | seconds | rows/s | notes |", "| --- | ---: | ---: | --- |"]
     for n, copy in enumerate(p1["copy_runs"], 1):
         lines.append(f"| `psql \\copy` #{n} | {copy['seconds']:.2f} | {_n(copy['rows_per_s'])} "
                      f"| {copy['rows']:,} rows |")
+    lines.append(_p1_import_line("`manage.py import_products`", p1["import"]))
+    if p1.get("labeled_import"):
+        lines.append(_p1_import_line("`manage.py import_products --label-column category`", p1["labeled_import"]))
+    return lines
+
+
+def _p1_import_line(step: str, imported: dict) -> str:
     notes = f"{_n(imported.get('created'))} created, {_n(imported.get('rejected'))} rejected"
     if imported.get("job_run_seconds") is not None:
         notes += (f"; job ran {imported['job_run_seconds']:.2f} s ({_n(imported.get('rows_per_s_job_only'))} rows/s), "
                   f"storing the file {imported.get('store_file_seconds', 0):.2f} s, the rest is process start")
     if imported.get("timed_out"):
         notes += f"; STOPPED at the time limit, estimated total {_n(imported.get('estimated_total_seconds'))} s"
-    lines.append(f"| `manage.py import_products` | {imported['seconds']:.2f} | {_n(imported['rows_per_s'])} "
-                 f"| {notes} |")
-    return lines
+    if imported.get("labels") is not None:
+        notes = f"{_n(imported['labels'])} labels, " + notes
+    return f"| {step} | {imported['seconds']:.2f} | {_n(imported['rows_per_s'])} | {notes} |"
 
 
 def _p2_details(p2: dict, name: str = "P2", unit: str = "products") -> list[str]:
