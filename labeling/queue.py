@@ -10,7 +10,11 @@ leasing and gives the same guarantees.
 
 import hashlib
 import random
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
+from functools import partial
+from itertools import repeat
+from operator import methodcaller
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -29,6 +33,13 @@ def random_key(*, seed: int, external_id: str) -> int:
     """A stable pseudo-random rank: the same seed and id give the same place in the order everywhere."""
     digest = hashlib.blake2b(f"{seed}:{external_id}".encode(), digest_size=7).digest()
     return int.from_bytes(digest, "big")
+
+
+def random_keys(*, seed: int, external_ids: Iterable[str]) -> Iterator[int]:
+    """random_key of each id, by C iterators alone: an import stages a million of them."""
+    prefixed = map(f"{seed}:".__add__, external_ids)
+    digests = map(methodcaller("digest"), map(partial(hashlib.blake2b, digest_size=7), map(str.encode, prefixed)))
+    return map(int.from_bytes, digests, repeat("big"))
 
 
 def _others_leases(*, user: AbstractBaseUser, now: datetime) -> Subquery:
