@@ -91,6 +91,10 @@ def _imported_write(*, dataset: Dataset, answers: dict[int, int], source_name: s
     return len(new), len(changed)
 
 
+# The staged keys are also given as an array (`= ANY(ARRAY(...))`) so that the big tables are probed by index
+# whatever their statistics say: during a large import they still describe the empty tables of its start, and a
+# plain join on a temporary table was planned as a scan of every row of the dataset, batch after batch.
+#
 # One statement for a staged batch of answers (import_answer_stage: task_id, answer_id, task ids unique): the source's
 # current annotations (`current`), the new ones inserted, the different ones changed, an event for each, the new
 # ones counted on their tasks; it returns the counts and the tasks that may now need review (several answers, or
@@ -99,7 +103,8 @@ _IMPORTED_WRITE = """
 WITH current AS (
     SELECT a.id, a.task_id, a.{column} AS old_id, s.answer_id AS new_id
     FROM import_answer_stage AS s JOIN labeling_annotation AS a ON a.task_id = s.task_id
-    WHERE a.user_id IS NULL AND a.source_name = %(source_name)s
+    WHERE a.task_id = ANY(ARRAY(SELECT task_id FROM import_answer_stage))
+      AND a.user_id IS NULL AND a.source_name = %(source_name)s
 ),
 inserted AS (
     INSERT INTO labeling_annotation (
@@ -171,10 +176,15 @@ def product_labels_write(*, dataset: Dataset, labels: dict[str, int], source_nam
         cursor.execute(
             """
             CREATE TEMP TABLE import_answer_stage AS
-            SELECT t.id AS task_id, s.answer_id
-            FROM import_label_stage AS s
-            JOIN datasets_product AS p ON p.dataset_id = %(dataset)s AND p.external_id = s.external_id
-            JOIN labeling_task AS t ON t.product_id = p.id AND t.dataset_id = %(dataset)s
+            WITH products AS MATERIALIZED (
+                SELECT p.id AS product_id, s.answer_id
+                FROM import_label_stage AS s JOIN datasets_product AS p ON p.external_id = s.external_id
+                WHERE p.dataset_id = %(dataset)s
+                  AND p.external_id = ANY(ARRAY(SELECT external_id FROM import_label_stage))
+            )
+            SELECT t.id AS task_id, products.answer_id
+            FROM products JOIN labeling_task AS t ON t.product_id = products.product_id
+            WHERE t.product_id = ANY(ARRAY(SELECT product_id FROM products)) AND t.dataset_id = %(dataset)s
             """,
             {"dataset": dataset.pk},
         )
