@@ -79,10 +79,6 @@ class Annotator(threading.Thread):
                     raise
         raise AssertionError("unreachable")
 
-    def _label_for(self, task: dict) -> int:
-        category = (task.get("product") or {}).get("attributes", {}).get("category")
-        return self.setup.labels.get(category) or self.rng.choice(list(self.setup.labels.values()))
-
     def run(self) -> None:
         recorder = self.recorder
         try:
@@ -99,7 +95,7 @@ class Annotator(threading.Thread):
                     continue
                 task = json.loads(content)
                 time.sleep(self.think)
-                body = {"label": self._label_for(task), "active_seconds": round(self.think + next_s, 3)}
+                body = {**self.setup.answer_for(task, self.rng), "active_seconds": round(self.think + next_s, 3)}
                 status, content, submit_s = self._post(f"/api/tasks/{task['id']}/submit/", body)
                 ok = 200 <= status < 300
                 if not ok:
@@ -155,15 +151,17 @@ def _measure(setup: QueueSetup, name: str, seconds: float, think: float) -> dict
         "loadavg_1m_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
         "lock_waits": sampler.report(),
     }
-    log(f"P2 {setup.products:,}: pair p50 {pairs['p50_ms']} ms, p95 {pairs['p95_ms']} ms, p99 {pairs['p99_ms']} ms "
-        f"over {pairs['count']:,} pairs; {result['error_count']} errors")
+    log(f"{name} ({setup.products:,} tasks): pair p50 {pairs['p50_ms']} ms, p95 {pairs['p95_ms']} ms, "
+        f"p99 {pairs['p99_ms']} ms over {pairs['count']:,} pairs; {result['error_count']} errors")
     for body in recorder.error_bodies:
         log(f"  first errors: {body}")
     return result
 
 
 def run(scale: int, *, load: Callable[[Path, list], QueueSetup] = load_dataset, name: str = "p2") -> dict[str, object]:
-    """Measure at 10k and at `scale` tasks made by `load` (a catalog's products; p2_matching: pairs)."""
+    """Measure at 10k and at `scale` tasks made by `load` from a catalog of as many rows (a kind's setup: P2's
+    products, p2_matching's pairs, p2_relevance's (query, product) pairs, p2_spans' titles), each answered as
+    the setup's `answer` says."""
     seconds = env_float("P2_SECONDS", 30.0)
     think = env_float("P2_THINK", 1.0)
     reset()

@@ -41,6 +41,15 @@ def _p1_label_row(p1: dict, note: str) -> list[str]:
     ]
 
 
+# P2 for each task kind: results key, row name, what its tasks are in the summary and in the details' tables.
+P2_KINDS = (
+    ("p2", "P2", "products", "products"),
+    ("p2m", "P2m", "pairs (matching)", "pairs"),
+    ("p2r", "P2r", "(query, product) tasks (relevance)", "tasks"),
+    ("p2s", "P2s", "products (attribute spans)", "titles"),
+)
+
+
 def _p2_rows(p2: dict, name: str = "P2", unit: str = "products") -> list[str]:
     scale = p2["scale"]
     note = "" if scale == MILLION else f" (at {scale:,}; the target is at 1M)"
@@ -294,15 +303,15 @@ def markdown(results: dict) -> str:
         "| # | figure | measured | S10 target | verdict |",
         "| --- | --- | --- | --- | --- |",
     ]
-    p1, p2 = results.get("p1"), results.get("p2")
+    p1 = results.get("p1")
     lines += _p1_rows(p1) if p1 else ["| P1 | import vs `psql \\copy` | not run | >= 0.5 | - |"]
-    lines += _p2_rows(p2) if p2 else ["| P2 | next + submit p95 | not run | < 50 ms, ratio <= 1.5 | - |"]
-    p2m = results.get("p2m")
-    lines += (
-        _p2_rows(p2m, "P2m", "pairs (matching)")
-        if p2m
-        else ["| P2m | next + submit p95, pairs (matching) | not run | < 50 ms, ratio <= 1.5 | - |"]
-    )
+    for key, name, unit, _ in P2_KINDS:
+        run = results.get(key)
+        lines += (
+            _p2_rows(run, name, unit)
+            if run
+            else [f"| {name} | next + submit p95, {unit} | not run | < 50 ms, ratio <= 1.5 | - |"]
+        )
     p3, p4, p5 = results.get("p3"), results.get("p4"), results.get("p5")
     lines += _p3_rows(p3) if p3 else ["| P3 | train on 10k labels + rescore 1M | not run | < 30 s | - |"]
     lines += _p4_rows(p4) if p4 else ["| P4 | export 1M labeled rows as JSONL | not run | >= 100k rows/s, < 300 MB | - |"]  # noqa: E501
@@ -314,10 +323,9 @@ def markdown(results: dict) -> str:
     lines += _p9_rows(p9) if p9 else ["| P9 | BM25 candidates, 10k queries over 1M products | not run | < 120 s | - |"]
     if p1:
         lines += _p1_details(p1)
-    if p2:
-        lines += _p2_details(p2)
-    if p2m:
-        lines += _p2_details(p2m, "P2m", "pairs")
+    for key, name, _, unit in P2_KINDS:
+        if results.get(key):
+            lines += _p2_details(results[key], name, unit)
     if p3:
         lines += _p3_details(p3)
     if p4:
@@ -326,7 +334,7 @@ def markdown(results: dict) -> str:
         lines += _p5_details(p5)
     if p6:
         lines += _p6_details(p6)
-    names = ("p1", "p2", "p2m", "p3", "p4", "p5", "p6", "p7", "p9")
+    names = ("p1", "p2", "p2m", "p2r", "p2s", "p3", "p4", "p5", "p6", "p7", "p9")
     dated = [f"{name.upper()} {results[name]['measured']}" for name in names
              if isinstance(results.get(name), dict) and results[name].get("measured")]
     if dated:

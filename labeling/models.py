@@ -76,6 +76,14 @@ class Task(models.Model):
     )
     annotation_count = models.PositiveIntegerField(default=0, help_text="Submitted annotations, imports included.")
     is_complete = models.BooleanField(default=False)
+    # Live leases counted on the row itself, so a claim's check of the free slots reads the row it locks: a
+    # lease in another table, committed after the claim's snapshot, would not be seen. `lease_count` may count
+    # leases that expired while a later one still runs (never fewer than are live); every lease has expired once
+    # `lease_until` has passed, and the count starts again from the next lease.
+    lease_count = models.PositiveSmallIntegerField(
+        default=0, db_default=0, help_text="Leases given since lease_until last passed, less those given back."
+    )
+    lease_until = models.DateTimeField(null=True, blank=True, help_text="When the task's newest lease expires.")
     priority = models.FloatField(default=0.0, help_text="Higher is served first (active learning).")
     random_key = models.BigIntegerField(help_text="Seeded random order for ties and cold start.")
     suggestions = models.JSONField(

@@ -1,15 +1,17 @@
 """Next-task logic: which task an annotator gets, and the lease that reserves it.
 
-Safe under concurrent annotators: candidates are locked with SELECT ... FOR UPDATE SKIP LOCKED on
-PostgreSQL, then re-checked in a fresh statement, because the lock is taken on the task row while the
-slots it counts live in the lease table (a snapshot taken before another lease committed would be
-stale). Every leaser locks the task row first, so the re-check sees every competing lease. On
-SQLite the transaction takes the write lock up front (transaction_mode IMMEDIATE), which serializes
-leasing and gives the same guarantees.
+Safe under concurrent annotators with one row lock per claim. A task's live leases are counted on its own row
+(`Task.lease_count`, `lease_until`), so the claim's check of the free slots reads the row it locks: on
+PostgreSQL the claim is SELECT ... FOR NO KEY UPDATE SKIP LOCKED, and a row that another claim changed after
+this statement's snapshot is checked again on its newest version before it is locked (READ COMMITTED's
+re-check), where a count in the lease table would be read from the old snapshot. The claim, the lease and the
+task's product are one statement. On SQLite the transaction takes the write lock up front (transaction_mode
+IMMEDIATE), which serializes leasing and gives the same guarantees in a few statements.
 """
 
 import hashlib
 import random
+import threading
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from functools import partial
@@ -17,16 +19,17 @@ from itertools import repeat
 from operator import methodcaller
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db import connection, transaction
+from django.db.models import Case, Exists, F, Model, OuterRef, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from config.errors import ApplicationError
-from datasets.models import Dataset
+from datasets.models import Dataset, Product
 from labeling.models import Annotation, Lease, Task
 
 CLAIM_ATTEMPTS = 5
+WARM_KEYS_KEPT = 100_000
 
 
 def random_key(*, seed: int, external_id: str) -> int:
@@ -42,28 +45,25 @@ def random_keys(*, seed: int, external_ids: Iterable[str]) -> Iterator[int]:
     return map(int.from_bytes, digests, repeat("big"))
 
 
-def _others_leases(*, user: AbstractBaseUser, now: datetime) -> Subquery:
-    """Live leases held by other users on the outer task."""
-    leases = (
-        Lease.objects.filter(task=OuterRef("pk"), expires_at__gt=now)
-        .exclude(user=user)
-        .values("task")
-        .annotate(n=Count("*"))
-        .values("n")
-    )
-    return Coalesce(Subquery(leases, output_field=IntegerField()), Value(0))
+def _leased(now: datetime) -> Case:
+    """The task's slots taken by live leases, as its row counts them (its own user's lease included)."""
+    return Case(When(lease_until__gt=now, then=F("lease_count")), default=Value(0))
 
 
 def _answered(*, user: AbstractBaseUser) -> Exists:
     return Exists(Annotation.objects.filter(task=OuterRef("pk"), user=user))
 
 
+def _held_leases(*, dataset: Dataset, user: AbstractBaseUser, now: datetime) -> QuerySet[Lease]:
+    return Lease.objects.filter(dataset=dataset, user=user, expires_at__gt=now)
+
+
 def _open_tasks(*, dataset: Dataset, user: AbstractBaseUser, now: datetime) -> QuerySet[Task]:
-    """Tasks this user has not answered that still have a free slot (overlap minus answers and others' leases)."""
+    """Tasks this user has not answered that still have a free slot (overlap minus answers and live leases)."""
     return (
         Task.objects.filter(dataset=dataset, is_complete=False)
         .exclude(_answered(user=user))
-        .annotate(leased=_others_leases(user=user, now=now))
+        .alias(leased=_leased(now))
         .filter(leased__lt=dataset.overlap - F("annotation_count"))
     )
 
@@ -73,28 +73,44 @@ def _gold_tasks(*, dataset: Dataset, user: AbstractBaseUser) -> QuerySet[Task]:
     return Task.objects.filter(dataset=dataset, is_gold=True).exclude(_answered(user=user))
 
 
+# (dataset, its creation, user, their joining, warm-up length) of users past their warm-up in this process: a
+# user's answers only grow (an undo aside), so once past they stay past, and their next task needs no count.
+_warm: set[tuple] = set()
+_warm_lock = threading.Lock()
+
+
 def _warming_up(*, dataset: Dataset, user: AbstractBaseUser) -> bool:
     """Whether the user is still among their first `gold_warmup` answers, which go to gold items first.
 
-    A bounded count (LIMIT warmup) on the (dataset, user) index: cheap for people with thousands of answers.
+    A bounded count (LIMIT warmup) on the (dataset, user) index, until it first says no.
     """
     if not dataset.gold_warmup:
         return False
-    return Annotation.objects.filter(dataset=dataset, user=user)[: dataset.gold_warmup].count() < dataset.gold_warmup
+    key = (dataset.pk, dataset.created_at, user.pk, getattr(user, "date_joined", None), dataset.gold_warmup)
+    if key in _warm:
+        return False
+    answers = Annotation.objects.filter(dataset=dataset, user=user)[: dataset.gold_warmup].count()
+    if answers < dataset.gold_warmup:
+        return True
+    with _warm_lock:
+        if len(_warm) >= WARM_KEYS_KEPT:
+            _warm.clear()
+        _warm.add(key)
+    return False
 
 
 def _with_free_slots(
     tasks: list[Task], *, dataset: Dataset, user: AbstractBaseUser, now: datetime
 ) -> list[Task]:
-    """Re-read, in a statement that starts after the row locks were taken, what the claim query saw: the tasks
-    the user may still take, in their order."""
+    """Of tasks locked by a claim, those the user may still take, in their order: read again, in a statement that
+    starts after the row locks were taken."""
     if not tasks:
         return []
     seen = dict(
         Task.objects.filter(pk__in=[task.pk for task in tasks])
-        .annotate(leased=_others_leases(user=user, now=now), answered=_answered(user=user))
-        .values_list("pk", "leased")
+        .annotate(answered=_answered(user=user), leased=_leased(now))
         .filter(answered=False)
+        .values_list("pk", "leased")
     )
     return [
         task
@@ -104,29 +120,10 @@ def _with_free_slots(
     ]
 
 
-def _claim(
-    candidates: QuerySet[Task], *, dataset: Dataset, user: AbstractBaseUser, now: datetime
-) -> Task | None:
-    rejected: list[int] = []
-    for _ in range(CLAIM_ATTEMPTS):
-        task = (
-            candidates.exclude(pk__in=rejected)
-            .select_for_update(skip_locked=True, no_key=True, of=("self",))
-            .select_related("product")
-            .first()
-        )
-        if task is None:
-            return None
-        if _with_free_slots([task], dataset=dataset, user=user, now=now):
-            return task
-        rejected.append(task.pk)
-    return None
-
-
 def _held(*, dataset: Dataset, user: AbstractBaseUser, now: datetime) -> Task | None:
     """The task of the user's newest live lease: what they were working on."""
     held = (
-        Lease.objects.filter(dataset=dataset, user=user, expires_at__gt=now)
+        _held_leases(dataset=dataset, user=user, now=now)
         .select_related("task__product")
         .order_by("-created_at", "-id")
         .first()
@@ -134,34 +131,118 @@ def _held(*, dataset: Dataset, user: AbstractBaseUser, now: datetime) -> Task | 
     return held.task if held is not None else None
 
 
-def _pick(*, dataset: Dataset, user: AbstractBaseUser, now: datetime) -> Task | None:
-    """Claim the task the queue's order gives this user now: gold at its rate (or while warming up), a random
-    share at random, the others by priority; inside the caller's transaction, not yet leased."""
+def _row(model: type[Model], values: list) -> Model:
+    """A model instance from its concrete columns as the cursor gave them, with the fields' own conversions."""
+    fields = model._meta.concrete_fields
+    converted = [
+        field.from_db_value(value, None, connection) if hasattr(field, "from_db_value") else value
+        for field, value in zip(fields, values, strict=True)
+    ]
+    return model.from_db(connection.alias, [field.attname for field in fields], converted)
+
+
+def _columns(model: type[Model], alias: str) -> str:
+    return ", ".join(f'{alias}."{field.column}"' for field in model._meta.concrete_fields)
+
+
+# The user's live lease, else one claim of `picked` (a candidates query, locked FOR NO KEY UPDATE SKIP LOCKED):
+# its row counts the new lease, the lease is written, and the task comes back with its product, in one statement.
+# The claim's condition is checked again on a row changed since the snapshot, so a full task is never taken.
+_CLAIM_SQL = """
+WITH held AS (
+    SELECT task_id AS id FROM labeling_lease
+    WHERE dataset_id = %s AND user_id = %s AND expires_at > %s
+    ORDER BY created_at DESC, id DESC
+    LIMIT 1
+), picked(id) AS (
+    {candidates}
+), slot AS (
+    UPDATE labeling_task
+    SET lease_count = CASE WHEN lease_until > %s THEN lease_count + 1 ELSE 1 END,
+        lease_until = GREATEST(COALESCE(lease_until, %s), %s)
+    WHERE id IN (SELECT id FROM picked)
+    RETURNING id
+), lease AS (
+    INSERT INTO labeling_lease (dataset_id, task_id, user_id, expires_at, created_at)
+    SELECT %s, id, %s, %s, %s FROM slot
+    ON CONFLICT (task_id, user_id) DO UPDATE SET expires_at = EXCLUDED.expires_at, created_at = EXCLUDED.created_at
+)
+SELECT {task_columns}, {product_columns}
+FROM labeling_task t JOIN datasets_product p ON p.id = t.product_id
+WHERE t.id IN (SELECT id FROM held UNION ALL SELECT id FROM picked)
+"""
+
+
+def _claim_one_statement(
+    candidates: QuerySet[Task], *, dataset: Dataset, user: AbstractBaseUser, now: datetime
+) -> Task | None:
+    locked = (
+        candidates.exclude(Exists(_held_leases(dataset=dataset, user=user, now=now)))
+        .select_for_update(skip_locked=True, no_key=True, of=("self",))
+        .values("pk")[:1]
+    )
+    candidates_sql, candidates_params = locked.query.sql_with_params()
+    sql = _CLAIM_SQL.format(
+        candidates=candidates_sql, task_columns=_columns(Task, "t"), product_columns=_columns(Product, "p")
+    )
+    expires_at = now + timedelta(minutes=dataset.lease_minutes)
+    params = [
+        dataset.pk, user.pk, now, *candidates_params, now, expires_at, expires_at,
+        dataset.pk, user.pk, expires_at, now,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    split = len(Task._meta.concrete_fields)
+    task = _row(Task, list(row[:split]))
+    task.product = _row(Product, list(row[split:]))
+    return task
+
+
+def _claim_in_steps(
+    candidates: QuerySet[Task], *, dataset: Dataset, user: AbstractBaseUser, now: datetime
+) -> Task | None:
+    """What the one statement does, where the transaction already holds the database's only write lock."""
+    held = _held(dataset=dataset, user=user, now=now)
+    if held is not None:
+        return held
+    task = candidates.select_related("product").first()
+    if task is not None:
+        leases_grant(dataset=dataset, tasks=[task], user=user, now=now)
+    return task
+
+
+def _claim(candidates: QuerySet[Task], *, dataset: Dataset, user: AbstractBaseUser, now: datetime) -> Task | None:
+    """The user's held task, else the first of `candidates` they may take, leased to them."""
+    if connection.features.has_select_for_update_skip_locked:
+        return _claim_one_statement(candidates, dataset=dataset, user=user, now=now)
+    return _claim_in_steps(candidates, dataset=dataset, user=user, now=now)
+
+
+def _next_leased(*, dataset: Dataset, user: AbstractBaseUser, now: datetime) -> Task | None:
+    """The user's held task, else the task the queue's order gives them now, leased: gold at its rate (or while
+    warming up), a random share at random, the others by priority. Inside the caller's transaction."""
     draw = random.random()
-    task = None
     if draw < dataset.gold_fraction or _warming_up(dataset=dataset, user=user):
         gold = _gold_tasks(dataset=dataset, user=user).order_by("random_key")
         task = _claim(gold, dataset=dataset, user=user, now=now)
-    if task is None:
-        random_share = dataset.gold_fraction <= draw < dataset.gold_fraction + dataset.random_fraction
-        order = ("random_key",) if random_share else ("-priority", "random_key")
-        open_tasks = _open_tasks(dataset=dataset, user=user, now=now).order_by(*order)
-        task = _claim(open_tasks, dataset=dataset, user=user, now=now)
-    return task
+        if task is not None:
+            return task
+    random_share = dataset.gold_fraction <= draw < dataset.gold_fraction + dataset.random_fraction
+    order = ("random_key",) if random_share else ("-priority", "random_key")
+    open_tasks = _open_tasks(dataset=dataset, user=user, now=now).order_by(*order)
+    return _claim(open_tasks, dataset=dataset, user=user, now=now)
 
 
 def task_lease_next(*, dataset: Dataset, user: AbstractBaseUser) -> Task | None:
     """Return the task this user should work on now, leased to them; None when nothing is left."""
-    now = timezone.now()
     with transaction.atomic():
-        held = _held(dataset=dataset, user=user, now=now)
-        if held is not None:
-            return held
-        task = _pick(dataset=dataset, user=user, now=now)
-        if task is None:
-            return None
-        lease_grant(dataset=dataset, task=task, user=user, now=now)
-        return task
+        task = _next_leased(dataset=dataset, user=user, now=timezone.now())
+    if task is not None:
+        task.dataset = dataset  # the caller's, with the user's role: not read again
+    return task
 
 
 def query_lease_next(*, dataset: Dataset, user: AbstractBaseUser) -> list[Task]:
@@ -171,37 +252,78 @@ def query_lease_next(*, dataset: Dataset, user: AbstractBaseUser) -> list[Task]:
     others' leases and the overlap are respected, gold items of the query come along."""
     now = timezone.now()
     with transaction.atomic():
-        first = _held(dataset=dataset, user=user, now=now) or _pick(dataset=dataset, user=user, now=now)
+        first = _next_leased(dataset=dataset, user=user, now=now)
         if first is None:
             return []
         if first.query_id is None:
             raise ApplicationError("Only a search relevance dataset has queries to judge in a list.")
         # Narrowed before the slots are counted, so the subqueries read one query's tasks (task_query index).
         query = {"query_id": first.query_id}
+        # A task's row counts every live lease, the user's own too: what they hold is theirs without a free slot.
+        held = _held_leases(dataset=dataset, user=user, now=now).filter(task__query_id=first.query_id)
+        mine = {first.pk, *held.values_list("task_id", flat=True)}
         open_tasks = _open_tasks(dataset=dataset, user=user, now=now).filter(**query).values("pk")
         gold = _gold_tasks(dataset=dataset, user=user).filter(**query).values("pk")
         candidates = list(
-            Task.objects.filter(Q(pk__in=open_tasks) | Q(pk__in=gold))
+            Task.objects.filter(Q(pk__in=open_tasks) | Q(pk__in=gold) | Q(pk__in=mine))
             .select_for_update(skip_locked=True, no_key=True, of=("self",))
             .select_related("product", "query")
             .order_by("random_key", "pk")
         )
-        tasks = _with_free_slots(candidates, dataset=dataset, user=user, now=now)
+        free = {
+            task.pk
+            for task in _with_free_slots(
+                [task for task in candidates if task.pk not in mine], dataset=dataset, user=user, now=now
+            )
+        }
+        tasks = [task for task in candidates if task.pk in mine or task.pk in free]
         leases_grant(dataset=dataset, tasks=tasks, user=user, now=now)
         return tasks
 
 
 def lease_grant(*, dataset: Dataset, task: Task, user: AbstractBaseUser, now: datetime) -> None:
-    """Create or renew the user's lease on a task, in one statement."""
+    """Create or renew the user's lease on a task."""
     leases_grant(dataset=dataset, tasks=[task], user=user, now=now)
 
 
 def leases_grant(*, dataset: Dataset, tasks: list[Task], user: AbstractBaseUser, now: datetime) -> None:
-    """Create or renew the user's leases on tasks, in one statement."""
+    """Create or renew the user's leases on tasks, and count the new ones on their rows (a renewal of a live
+    lease takes no other slot)."""
+    if not tasks:
+        return
     expires_at = now + timedelta(minutes=dataset.lease_minutes)
+    task_ids = [task.pk for task in tasks]
+    live = set(
+        Lease.objects.filter(task_id__in=task_ids, user=user, expires_at__gt=now).values_list("task_id", flat=True)
+    )
     Lease.objects.bulk_create(
         [Lease(dataset=dataset, task=task, user=user, expires_at=expires_at) for task in tasks],
         update_conflicts=True,
         unique_fields=["task", "user"],
         update_fields=["expires_at", "created_at"],
     )
+    until = Greatest(Coalesce("lease_until", Value(expires_at)), Value(expires_at))
+    fresh = [task_id for task_id in task_ids if task_id not in live]
+    if fresh:
+        Task.objects.filter(pk__in=fresh).update(
+            lease_count=Case(When(lease_until__gt=now, then=F("lease_count") + 1), default=Value(1)),
+            lease_until=until,
+        )
+    if live:
+        Task.objects.filter(pk__in=live).update(lease_until=until)
+
+
+def leases_release(*, task_ids: list[int], user: AbstractBaseUser, now: datetime) -> None:
+    """Give back the user's leases on tasks (answered or passed on): each live one frees its slot on the row."""
+    live = list(
+        Lease.objects.filter(task_id__in=task_ids, user=user, expires_at__gt=now).values_list("task_id", flat=True)
+    )
+    Lease.objects.filter(task_id__in=task_ids, user=user).delete()
+    if live:
+        Task.objects.filter(pk__in=live, lease_count__gt=0).update(lease_count=F("lease_count") - 1)
+
+
+def task_leases_end(*, task: Task) -> None:
+    """End every lease on a task (decided by a reviewer: nobody needs to finish answering it)."""
+    Lease.objects.filter(task=task).delete()
+    Task.objects.filter(pk=task.pk).update(lease_count=0)

@@ -17,7 +17,8 @@ from datasets.models import Label
 from labeling.answer_values import answer_value_intern
 from labeling.history import label_event_record
 from labeling.kinds.matching.checks import pair_conflicts_check_request
-from labeling.models import AnnotationStatus, EventAction, LabelSource, Lease, Review, Task
+from labeling.models import AnnotationStatus, EventAction, LabelSource, Review, Task
+from labeling.queue import task_leases_end
 
 # A task needs review when nobody decided yet and its submitted answers disagree or include a flag, or it is part
 # of an open pair conflict (labeling/kinds/matching/models.py).
@@ -101,7 +102,7 @@ def review_decide(
             task.gold_label, task.gold_value = label, decided
             fields += ["gold_label", "gold_value"]
         task.save(update_fields=fields)
-        Lease.objects.filter(task=task).delete()  # decided: nobody needs to finish answering it
+        task_leases_end(task=task)  # decided: nobody needs to finish answering it
         label_event_record(
             task=task,
             action=EventAction.REVIEW,

@@ -5,17 +5,18 @@ from dataclasses import dataclass
 from functools import partial
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, QuerySet
 from django.utils import timezone
 
 from config.errors import ApplicationError
 from datasets.models import Dataset, Label
 from labeling.answer_values import answer_value_intern
+from labeling.answer_write import label_answer_write
 from labeling.history import label_event_record
 from labeling.kinds.matching.checks import pair_conflicts_check_request
 from labeling.models import Annotation, AnnotationStatus, EventAction, Lease, Task
-from labeling.queue import lease_grant
+from labeling.queue import lease_grant, leases_release
 from labeling.review import review_flags_refresh
 from labeling.signals import answers_submitted
 
@@ -40,7 +41,8 @@ def _check_slot(*, task: Task, user: AbstractBaseUser) -> None:
         return
     if task.is_gold:
         return
-    leased = Lease.objects.filter(task=task, expires_at__gt=now).exclude(user=user).count()
+    # Others' live leases as the locked row counts them (the claim's count: see labeling.queue).
+    leased = task.lease_count if task.lease_until is not None and task.lease_until > now else 0
     if task.is_complete or task.annotation_count + leased >= task.dataset.overlap:
         raise ApplicationError(
             "This task is no longer yours: its lease expired and other annotators completed it.",
@@ -97,11 +99,58 @@ def _check_answer(answer: TaskAnswer) -> None:
         raise ApplicationError(answer.label.deprecated_reason(), extra={"label": answer.label.pk})
 
 
+def _submit_in_one_statement(
+    *, answer: TaskAnswer, user: AbstractBaseUser, seconds: float | None, suggestions_shown: bool
+) -> Annotation | None:
+    """A label answer's writes in one statement (`labeling.answer_write`); None when refused, nothing written."""
+    task, now = answer.task, timezone.now()
+    overlap = task.dataset.overlap
+    written = label_answer_write(
+        task=task,
+        user=user,
+        label_id=answer.label.pk if answer.label is not None else None,
+        flagged=answer.flagged,
+        seconds=seconds,
+        suggestions_shown=suggestions_shown,
+        overlap=overlap,
+        now=now,
+    )
+    if written is None:
+        return None
+    if answer.flagged or written.annotation_count > 1 or written.needs_review:
+        review_flags_refresh(task_ids=[task.pk])
+    task.annotation_count = written.annotation_count
+    task.is_complete = written.annotation_count >= overlap
+    annotation = Annotation(
+        pk=written.annotation_id,
+        dataset_id=task.dataset_id,
+        task=task,
+        user=user,
+        status=AnnotationStatus.SUBMITTED,
+        label=answer.label,
+        value=None,
+        flagged=answer.flagged,
+        active_seconds=seconds,
+        suggestions_shown=suggestions_shown,
+        created_at=written.created_at,
+        updated_at=now,
+    )
+    annotation._state.adding = False
+    return annotation
+
+
 def _submit_locked(
     *, answer: TaskAnswer, user: AbstractBaseUser, seconds: float | None, suggestions_shown: bool
 ) -> Annotation:
     """Write one checked answer inside the caller's transaction: the annotation, the counts, review flags, the
-    lease and the history event."""
+    lease and the history event. A label answer on PostgreSQL is one statement; a refused one, an answer with a
+    value and SQLite take the steps."""
+    if answer.value is None and connection.vendor == "postgresql":
+        annotation = _submit_in_one_statement(
+            answer=answer, user=user, seconds=seconds, suggestions_shown=suggestions_shown
+        )
+        if annotation is not None:
+            return annotation
     task = _lock_task(answer.task, answer.label)
     if answer.label is not None and task.label_deprecated:
         label = Label.objects.select_related("merged_into").get(pk=answer.label.pk)
@@ -122,7 +171,7 @@ def _submit_locked(
         _recount(task, +1)
     if answer.flagged or task.annotation_count > 1 or task.needs_review:  # a lone clean answer cannot disagree
         review_flags_refresh(task_ids=[task.pk])
-    Lease.objects.filter(task=task, user=user).delete()
+    leases_release(task_ids=[task.pk], user=user, now=timezone.now())
     label_event_record(
         task=task,
         action=action,
@@ -221,7 +270,7 @@ def annotation_skip(*, task: Task, user: AbstractBaseUser, active_seconds: float
         annotation.save()
         if task.needs_review:  # removing an answer can only settle a disagreement, never start one
             review_flags_refresh(task_ids=[task.pk])
-        Lease.objects.filter(task=task, user=user).delete()
+        leases_release(task_ids=[task.pk], user=user, now=timezone.now())
         label_event_record(
             task=task, action=EventAction.SKIP, user=user, old_label=old_label, old_value=old_value,
             annotation=annotation,

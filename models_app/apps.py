@@ -7,7 +7,7 @@ class ModelsAppConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from labeling.signals import answers_submitted
-        from models_app.receivers import training_check
+        from config.jobs.signals import swept
+        from models_app.receivers import trainings_due
 
-        answers_submitted.connect(training_check, dispatch_uid="models_app.training_check")
+        swept.connect(trainings_due, dispatch_uid="models_app.trainings_due")

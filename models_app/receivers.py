@@ -1,21 +1,10 @@
-"""models_app's listeners to labeling's signals (labeling announces, as it must not import models_app)."""
-
-import logging
-
-from config.errors import ServiceUnavailableError
-from datasets.models import Dataset
-
-logger = logging.getLogger(__name__)
+"""models_app's listeners to the signals of the layers below it (which must not import models_app)."""
 
 
-def training_check(sender: object, *, dataset: Dataset, **kwargs: object) -> None:
-    """After answers: request a training run if enough new labels arrived."""
-    # Imported at the first answer, not when Django starts: training pulls in scikit-learn (150 MB, 2 s),
-    # which commands and processes that never see an answer should not pay for.
-    from models_app.services.training import training_maybe_trigger
+def trainings_due(sender: object, **kwargs: object) -> None:
+    """After each sweep of a worker: request the automatic training runs that are due."""
+    # Imported at the first sweep, not when Django starts: training pulls in scikit-learn (150 MB, 2 s),
+    # which commands and web processes that never train should not pay for.
+    from models_app.services.training import trainings_due_request
 
-    try:
-        training_maybe_trigger(dataset=dataset)
-    except ServiceUnavailableError:
-        # The answer is saved; the run was withdrawn and the next answer asks again.
-        logger.warning("automatic training of %s not requested: the broker is unreachable", dataset.pk)
+    trainings_due_request()

@@ -1,5 +1,7 @@
 """An import through the API runs in a real Celery worker, over the configured broker (Redis in CI)."""
 
+import os
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -26,3 +28,6 @@ def test_an_api_import_is_run_by_the_worker(celery_worker):
     assert Product.objects.get(dataset=dataset).title == "Walnut desk"
     progress = api.get(reverse("api-import-detail", args=[job.pk])).json()
     assert progress["progress"] == 1.0
+    # Which worker ran it: here the thread's worker in this process (worker processes give their node name,
+    # tests/jobs/test_scale_out.py).
+    assert progress["worker"].endswith(f" pid {os.getpid()}")

@@ -5,7 +5,7 @@ from workspace.models import ImportJob, ImportRowError
 
 @admin.register(ImportJob)
 class ImportJobAdmin(admin.ModelAdmin):
-    list_display = ["filename", "dataset", "kind", "status", "created_count", "updated_count", "error_count"]
+    list_display = ["filename", "dataset", "kind", "status", "worker", "created_count", "updated_count", "error_count"]
     list_filter = ["status", "kind"]
     readonly_fields = [f.name for f in ImportJob._meta.fields]
 

@@ -9,11 +9,14 @@ stops at its next `check()` instead of overwriting the newer state.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from celery import current_task
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import QuerySet
@@ -62,6 +65,14 @@ def _interrupted_message(job: Job) -> str:
     return INTERRUPTED.format(noun=job.noun, count=count, s="" if count == 1 else "s")
 
 
+def worker_name() -> str:
+    """This process as an operator finds it: the worker's node name (`celery -A config inspect ... -d <node>`; the
+    prefork pool gives it, a solo pool and code outside a task the host name) and the process id."""
+    request = current_task.request if current_task else None
+    node = getattr(request, "hostname", None) or socket.gethostname()
+    return f"{node} pid {os.getpid()}"
+
+
 def job_claim(job_class: type[J], job_id: int, *, ready: Callable[[J], bool] | None = None) -> J | None:
     """Claim a queued job for this worker, or resume one whose worker died; None when there is nothing to do.
 
@@ -73,9 +84,10 @@ def job_claim(job_class: type[J], job_id: int, *, ready: Callable[[J], bool] | N
         if job is None:
             return None
         now = timezone.now()
-        fields = ["status", "attempts", "heartbeat_at", "started_at", "message"]
+        fields = ["status", "attempts", "heartbeat_at", "started_at", "message", "worker"]
         if job.is_running:
             if not job_is_stale(job, now):
+                logger.info("%s %s not claimed: it runs on %s (fresh heartbeat)", job.noun, job.pk, job.worker)
                 return None
             if not _may_resume(job):
                 _give_up(job_class.objects.filter(pk=job.pk), job, now, _interrupted_message(job))
@@ -84,14 +96,18 @@ def job_claim(job_class: type[J], job_id: int, *, ready: Callable[[J], bool] | N
             job.message = RESUMED.format(count=job.interruptions, limit=settings.JOB_MAX_INTERRUPTIONS)
             fields.append("interruptions")
         elif job.status != JobStatus.QUEUED:
+            logger.info("%s %s not claimed: it is %s", job.noun, job.pk, job.status)
             return None
         if ready is not None and not ready(job):
+            logger.info("%s %s not claimed: not ready (another of its dataset runs)", job.noun, job.pk)
             return None
         job.status = JobStatus.RUNNING
+        job.worker = worker_name()
         job.attempts += 1
         job.heartbeat_at = now
         job.started_at = job.started_at or now
         job.save(update_fields=fields)
+    logger.info("%s %s claimed (attempt %s) by %s", job.noun, job.pk, job.attempts, job.worker)
     return job
 
 

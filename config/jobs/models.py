@@ -43,6 +43,12 @@ class Job(models.Model):
         default=0, help_text="Claims by a worker so far; only the newest claim may write the result."
     )
     interruptions = models.PositiveSmallIntegerField(default=0, help_text="Times its worker stopped mid-run.")
+    worker = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="The worker holding the newest claim (Celery node name and process id); with several workers, "
+        "where to look for its logs.",
+    )
     dispatched_at = models.DateTimeField(
         null=True,
         blank=True,

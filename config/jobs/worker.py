@@ -9,7 +9,8 @@ logger = logging.getLogger(__name__)
 
 
 class JobSweeper(bootsteps.StartStopStep):
-    """Runs `jobs_sweep` every JOB_SWEEP_SECONDS in a thread of the worker's main process (0: off)."""
+    """Runs `jobs_sweep` every JOB_SWEEP_SECONDS in a thread of the worker's main process (0: off), then sends
+    `swept` for the periodic checks of the apps (the automatic training trigger)."""
 
     def __init__(self, worker: object, **kwargs: object) -> None:
         super().__init__(worker, **kwargs)
@@ -33,12 +34,14 @@ class JobSweeper(bootsteps.StartStopStep):
     def _loop(self, interval: float) -> None:
         from django.db import connection
 
+        from config.jobs.signals import swept
         from config.jobs.sweeper import jobs_sweep
 
         try:
             while not self._stop.wait(interval):
                 try:
                     jobs_sweep()
+                    swept.send(sender=JobSweeper)
                 except Exception:  # the database may be away for a moment: sweep again next time
                     logger.exception("job sweep failed")
                     connection.close()

@@ -21,6 +21,7 @@ from django.db import connection
 from datasets.importers import ProductRow
 from datasets.models import Dataset, Product
 from datasets.selectors import product_ids
+from datasets.services.write_lock import dataset_write_lock
 
 UPDATE_FIELDS = ["title", "description", "brand", "price", "currency", "image_url", "url", "attributes", "updated_at"]
 _STAGE_COLUMNS = (
@@ -60,8 +61,11 @@ _STAGED = attrgetter("external_id", "title", "description", "brand", "price", "c
 _ATTRIBUTES = attrgetter("attributes")
 
 
-def products_stage(*, cursor: Any, rows: Sequence[ProductRow], extra: StageExtra = _NO_EXTRA) -> None:
-    """COPY `rows` into a fresh temporary `import_product_stage`, with the caller's extra columns.
+def products_stage(
+    *, cursor: Any, dataset: Dataset, rows: Sequence[ProductRow], extra: StageExtra = _NO_EXTRA
+) -> None:
+    """COPY `rows` into a fresh temporary `import_product_stage`, with the caller's extra columns, then take the
+    dataset's write lock until this transaction ends (`dataset_write_lock`: the upsert that follows writes alone).
 
     Made anew each time, not emptied: callers stage different extra columns on one connection, and the
     batches of one import may share an outer transaction (so not ON COMMIT either). External ids must be
@@ -79,6 +83,7 @@ def products_stage(*, cursor: Any, rows: Sequence[ProductRow], extra: StageExtra
     cursor.execute("DROP TABLE IF EXISTS pg_temp.import_product_stage")
     cursor.execute(f"CREATE TEMP TABLE import_product_stage ({columns})")
     cursor.cursor.copy_expert("COPY import_product_stage FROM STDIN WITH (FORMAT csv)", buffer)
+    dataset_write_lock(dataset)
 
 
 def _attributes_json(rows: Sequence[ProductRow]) -> Iterable[str]:
@@ -94,7 +99,7 @@ def products_upsert(*, dataset: Dataset, rows: Sequence[ProductRow]) -> dict[str
         return {}
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            products_stage(cursor=cursor, rows=rows)
+            products_stage(cursor=cursor, dataset=dataset, rows=rows)
             statement = PRODUCTS_UPSERT_CTE + "SELECT external_id, id FROM upserted"  # noqa: S608 - constants only
             cursor.execute(statement, {"dataset": dataset.pk})
             return dict(cursor.fetchall())

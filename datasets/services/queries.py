@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from datasets.importers.queries import QueryRow
 from datasets.models import Dataset, Query
+from datasets.services.write_lock import dataset_write_lock
 
 FIELDS = ("text", "locale", "weight")
 BATCH = 2000
@@ -18,6 +19,7 @@ def queries_upsert(*, dataset: Dataset, rows: Sequence[QueryRow], fields: Sequen
     only its text from a judgments file (which knows nothing of the others)."""
     ids = [row.external_id for row in rows]
     with transaction.atomic():
+        dataset_write_lock(dataset)  # another import's batch of this dataset neither deadlocks nor skews the counts
         existing = 0
         for start in range(0, len(ids), BATCH):  # SQLite caps a statement's parameters
             existing += Query.objects.filter(dataset=dataset, external_id__in=ids[start : start + BATCH]).count()

@@ -114,7 +114,8 @@ class QualityReportSerializer(serializers.ModelSerializer):
     class Meta:
         model = QualityReport
         fields = [
-            "id", "status", "message", "created_at", "started_at", "finished_at", "last_annotation_id", "figures",
+            "id", "status", "message", "worker", "created_at", "started_at", "finished_at", "last_annotation_id",
+            "figures",
         ]
 
     @extend_schema_field(QualityFiguresSerializer(allow_null=True))

@@ -25,7 +25,7 @@ class ExperimentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Experiment
         fields = [
-            "id", "dataset", "status", "configs", "folds", "seed", "label_count", "results", "error",
+            "id", "dataset", "status", "worker", "configs", "folds", "seed", "label_count", "results", "error",
             "created_at", "started_at", "finished_at",
         ]
         extra_kwargs = {"error": {"source": "message"}}

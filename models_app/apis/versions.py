@@ -54,7 +54,7 @@ class ModelVersionSerializer(serializers.ModelSerializer):
     class Meta:
         model = ModelVersion
         fields = [
-            "id", "dataset", "number", "status", "trigger", "is_active", "config", "label_count", "split",
+            "id", "dataset", "number", "status", "worker", "trigger", "is_active", "config", "label_count", "split",
             "metrics", "figures", "timings", "scored_count", "error", "created_at", "started_at", "finished_at",
         ]
         extra_kwargs = {"error": {"source": "message"}}

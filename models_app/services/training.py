@@ -13,11 +13,11 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Max
 
-from config.errors import ApplicationError, ConflictError
+from config.errors import ApplicationError, ConflictError, ServiceUnavailableError
 from config.jobs.dispatch import job_enqueue, job_nudge, job_send
 from config.jobs.lifecycle import JobRun, job_execute, job_state
 from datasets.models import Dataset
-from labeling.kinds import kind_get
+from labeling.kinds import KINDS, kind_get
 from labeling.label_stats import annotation_last_id, labels_since_count
 from models_app.ml import ModelConfig, TrainingError, cold_start_over, dump_pipeline, train_rows
 from models_app.ml.train import label_classes
@@ -78,7 +78,7 @@ def model_version_retry(*, version: ModelVersion, user: AbstractBaseUser | None)
 
 
 def training_maybe_trigger(*, dataset: Dataset) -> ModelVersion | None:
-    """After a submit: request a run once `retrain_every` labels arrived since the last run started.
+    """Request a run once `retrain_every` labels arrived since the last run started.
 
     Counted from the newest run whatever became of it, and never while one waits or runs: a run that
     fails (too few labels, a bad config) must not be requested again on every following submit.
@@ -93,6 +93,27 @@ def training_maybe_trigger(*, dataset: Dataset) -> ModelVersion | None:
     if new_labels < dataset.retrain_every:
         return None
     return training_request(dataset=dataset, trigger=TrainingTrigger.AUTO)
+
+
+def trainings_due_request() -> list[ModelVersion]:
+    """Request a run for each dataset that got `retrain_every` labels since its last run.
+
+    The worker's sweeper calls it every JOB_SWEEP_SECONDS (`config.jobs.signals.swept`), so an annotator's submit
+    checks nothing: the count is a query, and the web's hot path is a few statements. A run starts at most one
+    sweep after its labels arrived. Several workers may ask at once: a request joins the one already waiting.
+    """
+    trainable = [name for name in KINDS if kind_get(name).trainable]
+    requested = []
+    for dataset in Dataset.objects.filter(retrain_every__gt=0, task_type__in=trainable).order_by("pk"):
+        try:
+            version = training_maybe_trigger(dataset=dataset)
+        except ServiceUnavailableError:
+            # Nothing is lost: the labels are still there at the next sweep.
+            logger.warning("automatic training of %s not requested: the broker is unreachable", dataset.pk)
+            continue
+        if version is not None:
+            requested.append(version)
+    return requested
 
 
 def _no_other_run(version: ModelVersion) -> bool:

@@ -3,12 +3,8 @@ burst of concurrent training requests. PostgreSQL and Redis (CI); real worker an
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import signal
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -16,15 +12,11 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from celery import Celery
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import connection, connections
 from django.urls import reverse
-from kombu import Connection
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -32,98 +24,13 @@ from config.jobs.models import JobStatus
 from datasets.models import Product, Role
 from labeling.models import QualityReport, Task
 from models_app.models import ModelVersion, VersionStatus
-from tests.conftest import IN_CI, require
+from tests.conftest import require
 from tests.factories import DatasetFactory, member
+from tests.jobs.processes import database_url, send_to, start, stop, wait_for, worker
 from workspace.models import Export, ImportJob, ImportKind, ImportStatus
 from workspace.services.imports import import_job_create
 
-ROOT = Path(settings.BASE_DIR)
 pytestmark = [pytest.mark.worker, pytest.mark.postgres]
-
-
-def database_url() -> str:
-    """The test database, for processes started by a test (they must see what the test commits)."""
-    db = connection.settings_dict
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-@pytest.fixture
-def real_parts(transactional_db: None) -> str:
-    """PostgreSQL and a Redis broker of our own (another database number than the test worker's)."""
-    require(connection.vendor == "postgresql", "PostgreSQL (set DATABASE_URL=postgres://...)")
-    broker = settings.CELERY_BROKER_URL
-    if not broker.startswith("redis://"):
-        if IN_CI:
-            pytest.fail("CI runs the fault tests on Redis: set CELERY_BROKER_URL=redis://...")
-        pytest.skip("needs Redis as the broker")
-    parts = urlsplit(broker)
-    number = int(parts.path.strip("/") or 0)
-    own = urlunsplit(parts._replace(path=f"/{(number + 8) % 16}"))
-    try:
-        with Connection(own) as conn:
-            conn.ensure_connection(max_retries=1)
-            conn.default_channel.queue_purge("celery")
-    except Exception:
-        require(False, f"Redis at {own}")
-    return own
-
-
-def send_to(broker: str, name: str, args: list) -> None:
-    """Send a task on this broker. Not through `Celery(broker=...)`: Celery reads CELERY_BROKER_URL from the
-    environment before its `broker` argument, so that message went to the suite's broker, where the session's
-    in-process worker ran the import while the killed worker had nothing to do (the flake of this test)."""
-    with Connection(broker) as conn:
-        Celery(set_as_current=False).send_task(name, args=args, connection=conn)
-
-
-def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", **env}
-    handle = log.open("ab")
-    return subprocess.Popen(args, cwd=ROOT, env=environment, stdout=handle, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-
-
-def stop(process: subprocess.Popen) -> None:
-    # The whole group, even when the main process has already exited: a pool child it left behind could go on.
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait(timeout=30)
-
-
-def wait_for(condition, seconds: float, what: str, log: Path | None = None) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    detail = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
-    pytest.fail(f"timed out waiting for {what}\n{detail}")
-
-
-@pytest.fixture
-def worker_log(tmp_path: Path) -> Path:
-    return tmp_path / "worker.log"
-
-
-def worker(broker: str, log: Path) -> subprocess.Popen:
-    """A worker process with a fast heartbeat and sweeper; returns once it consumes (boot takes seconds)."""
-    ready_before = log.read_text(errors="replace").count(" ready.") if log.exists() else 0
-    process = start(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "prefork", "--concurrency", "1",
-         "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        {
-            "DATABASE_URL": database_url(),
-            "CELERY_BROKER_URL": broker,
-            "IMPORT_BATCH_SIZE": "100",
-            "JOB_HEARTBEAT_SECONDS": "0.5",
-            "JOB_STALE_SECONDS": "3",
-            "JOB_SWEEP_SECONDS": "0.5",
-        },
-        log,
-    )
-    wait_for(lambda: log.read_text(errors="replace").count(" ready.") > ready_before, 180, "the worker to start", log)
-    return process
 
 
 def test_a_worker_killed_mid_import_is_replaced_and_every_row_lands_exactly_once(real_parts, worker_log):

@@ -15,6 +15,7 @@ from datasets.models import Role
 from labeling.models import QualityReport
 from labeling.queue import task_lease_next
 from models_app.models import Experiment, ModelVersion
+from models_app.services.training import trainings_due_request
 from tests.factories import member
 from workspace.models import Export, ImportJob
 
@@ -92,6 +93,7 @@ def test_a_submit_still_counts_when_the_automatic_training_cannot_be_queued(labe
     response = api.post(reverse("api-task-submit", args=[task.pk]), {"label": label.pk}, format="json")
     assert response.status_code == 201
     assert task.annotations.filter(user=annotator, label=label).exists()
+    assert trainings_due_request() == []  # the worker's sweep asks, and asks again at the next one
     assert not ModelVersion.objects.filter(dataset=labeled_catalog).exists()
 
 

@@ -1,5 +1,9 @@
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.db import DatabaseError, transaction
+from django.utils import timezone
 
 from config.errors import ApplicationError
 from labeling.models import Annotation, EventAction, LabelEvent, Lease
@@ -88,10 +92,10 @@ def test_skip_then_undo_serves_the_skipped_task_again(catalog):
 def test_a_late_answer_for_a_task_completed_by_others_is_refused(catalog):
     a, b = member(catalog, "a"), member(catalog, "b")
     task = task_lease_next(dataset=catalog, user=a)
-    Lease.objects.filter(user=a).delete()
-    annotation_submit(task=task, user=b, label=catalog.labels.first())
-    with pytest.raises(ApplicationError, match="no longer yours"):
-        annotation_submit(task=task, user=a, label=catalog.labels.first())
+    with time_machine.travel(timezone.now() + timedelta(minutes=catalog.lease_minutes, seconds=1)):
+        annotation_submit(task=task, user=b, label=catalog.labels.first())  # a's lease expired: the slot is free
+        with pytest.raises(ApplicationError, match="no longer yours"):
+            annotation_submit(task=task, user=a, label=catalog.labels.first())
 
 
 def test_negative_active_time_is_refused(catalog):

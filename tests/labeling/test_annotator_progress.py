@@ -5,8 +5,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.urls import reverse
 
-from labeling.models import Annotation
-from labeling.progress import annotator_progress, session_figures
+from labeling import progress
+from labeling.models import Annotation, Task
+from labeling.progress import annotator_progress, open_tasks_count, session_figures
 from labeling.services import annotation_skip, annotation_submit
 from tests.factories import DatasetFactory, LabelFactory, TaskFactory, member
 
@@ -89,3 +90,17 @@ def test_the_annotate_page_shows_the_figures(labeled, client):
     assert '<strong id="count-submitted">4</strong>' in html
     assert '<strong id="count-remaining">2</strong>' in html and '<strong id="count-today">4</strong>' in html
     assert '<strong id="count-session">4</strong>' in html and 'id="pace">' in html
+
+
+def test_a_large_open_count_is_counted_once_in_a_while_and_a_small_one_exactly(labeled, monkeypatch):
+    dataset, _, _ = labeled
+    assert open_tasks_count(dataset=dataset) == 2  # under EXACT_OPEN: the bounded count is the answer
+    monkeypatch.setattr(progress, "EXACT_OPEN", 0)
+    monkeypatch.setattr(progress, "_open_counts", {})
+    assert open_tasks_count(dataset=dataset) == 2
+    Task.objects.filter(pk=Task.objects.filter(dataset=dataset, is_complete=False).first().pk).update(is_complete=True)
+    assert open_tasks_count(dataset=dataset) == 2  # counted seconds ago: not again
+    monkeypatch.setattr(progress, "OPEN_COUNT_SECONDS", 0.0)
+    assert open_tasks_count(dataset=dataset) == 1
+    Task.objects.filter(dataset=dataset).update(is_complete=True)
+    assert open_tasks_count(dataset=dataset) == 0  # none left is always exact

@@ -1,10 +1,11 @@
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from datasets.models import Role
-from labeling.models import Lease, Task
+from labeling.models import Task
 from labeling.queue import random_key, random_keys, task_lease_next
 from labeling.services import annotation_skip, annotation_submit
 from tests.factories import LabelFactory, TaskFactory, member
@@ -58,8 +59,26 @@ def test_an_expired_lease_returns_the_task_to_the_queue(catalog):
     a, b = member(catalog, "a"), member(catalog, "b")
     task = task_lease_next(dataset=catalog, user=a)
     assert task_lease_next(dataset=catalog, user=b) is None
-    Lease.objects.filter(user=a).update(expires_at=timezone.now() - timedelta(seconds=1))
-    assert task_lease_next(dataset=catalog, user=b) == task
+    with time_machine.travel(timezone.now() + timedelta(minutes=catalog.lease_minutes, seconds=1)):
+        assert task_lease_next(dataset=catalog, user=b) == task
+
+
+def test_an_abandoned_lease_frees_its_slot_when_the_tasks_newest_lease_expires(catalog):
+    catalog.overlap = 2
+    catalog.save()
+    Task.objects.filter(dataset=catalog).exclude(pk=Task.objects.filter(dataset=catalog).first().pk).delete()
+    a, b, c, d = (member(catalog, name) for name in "abcd")
+    start = timezone.now()
+    task = task_lease_next(dataset=catalog, user=a)
+    with time_machine.travel(start + timedelta(minutes=1)):
+        assert task_lease_next(dataset=catalog, user=b) == task
+        annotation_skip(task=task, user=b)  # given back: one live lease (a's) on the row
+        assert task_lease_next(dataset=catalog, user=c) == task
+    # a's lease expired but c's still runs: the row counts both until c's expires (it never counts fewer).
+    with time_machine.travel(start + timedelta(minutes=catalog.lease_minutes, seconds=1)):
+        assert task_lease_next(dataset=catalog, user=d) is None
+    with time_machine.travel(start + timedelta(minutes=catalog.lease_minutes + 1, seconds=1)):
+        assert task_lease_next(dataset=catalog, user=d) == task
 
 
 def test_a_skipped_task_never_comes_back_to_the_same_user(catalog):

@@ -6,7 +6,7 @@ from collections import defaultdict
 import pytest
 from django.db import connection
 
-from labeling.models import Annotation, Task
+from labeling.models import Annotation, Lease, Task
 from labeling.queue import task_lease_next
 from labeling.services import annotation_submit
 from tests.factories import DatasetFactory, LabelFactory, TaskFactory, member
@@ -54,3 +54,6 @@ def test_concurrent_annotators_never_exceed_overlap_and_lose_nothing(postgres, t
     assert len(submitted) == TASKS * OVERLAP
     assert Annotation.objects.filter(dataset=dataset).count() == TASKS * OVERLAP
     assert set(Task.objects.filter(dataset=dataset).values_list("annotation_count", "is_complete")) == {(OVERLAP, True)}
+    # Every lease was given back by its answer, and each row's count of live leases says so.
+    assert set(Task.objects.filter(dataset=dataset).values_list("lease_count", flat=True)) == {0}
+    assert not Lease.objects.filter(dataset=dataset).exists()

@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 
 from labeling.services import annotation_submit
 from models_app.models import ModelVersion, TrainingTrigger, VersionStatus
-from models_app.services.training import training_request
+from models_app.services.training import training_request, trainings_due_request
 from tests.factories import MatchingDatasetFactory, ProductFactory, member, pair_task
 
 pytestmark = pytest.mark.django_db
@@ -36,16 +36,15 @@ def test_the_api_accepts_a_run(pairs, django_capture_on_commit_callbacks):
     assert ModelVersion.objects.filter(dataset=pairs, status=VersionStatus.QUEUED).count() == 1
 
 
-def test_answers_request_a_run_every_retrain_every_labels(pairs, django_capture_on_commit_callbacks):
+def test_answers_request_a_run_every_retrain_every_labels(pairs):
     user = member(pairs, "ann")
     match = pairs.labels.get(code="1")
     tasks = list(pairs.tasks.order_by("pk"))
-    with django_capture_on_commit_callbacks(execute=True):
-        for task in tasks[:2]:
-            annotation_submit(task=task, user=user, label=match)
-    assert not ModelVersion.objects.exists()
-    with django_capture_on_commit_callbacks(execute=True):
-        annotation_submit(task=tasks[2], user=user, label=match)
+    for task in tasks[:2]:
+        annotation_submit(task=task, user=user, label=match)
+    assert trainings_due_request() == []
+    annotation_submit(task=tasks[2], user=user, label=match)
+    trainings_due_request()
     version = ModelVersion.objects.get(dataset=pairs)
     assert (version.trigger, version.status) == (TrainingTrigger.AUTO, VersionStatus.QUEUED)
 

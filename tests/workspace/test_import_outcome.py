@@ -1,6 +1,8 @@
 """An import that rejected rows reads as such on its page and in the API; malformed uploads are refused, never a 500."""
 
+import os
 import random
+import socket
 
 import pytest
 from django.core.files.base import ContentFile
@@ -130,3 +132,11 @@ def test_uploading_binary_bytes_without_nul_is_refused_in_plain_words(api, datas
     response = api.post(reverse("api-import-list", args=[dataset.pk]), {"kind": "products", "file": upload})
     assert response.status_code == 400
     assert response.json()["detail"] == "This file contains binary data (control characters), not CSV, JSON or JSONL."
+
+
+def test_the_page_says_which_worker_ran_the_import(client, lead, dataset):
+    job = finished(dataset, b"id,title\n1,Lamp\n")
+    assert job.worker == f"{socket.gethostname()} pid {os.getpid()}"  # outside a Celery task: this process
+    client.force_login(lead)
+    html = client.get(reverse("workspace:import-detail", args=[job.pk])).content.decode()
+    assert f"on {job.worker}</span>" in html

@@ -40,6 +40,7 @@ class CandidateRunOutputSerializer(serializers.ModelSerializer):
             "progress",
             "report",
             "message",
+            "worker",
             "created_by",
             "created_at",
             "started_at",

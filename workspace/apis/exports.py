@@ -50,6 +50,7 @@ class ExportOutputSerializer(serializers.ModelSerializer):
             "sha256",
             "split_counts",
             "message",
+            "worker",
             "created_by",
             "created_at",
             "started_at",

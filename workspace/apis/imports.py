@@ -51,6 +51,7 @@ class ImportJobOutputSerializer(serializers.ModelSerializer):
             "lines_read",
             "lines_skipped",
             "message",
+            "worker",
             "created_at",
             "started_at",
             "finished_at",

@@ -39,7 +39,7 @@ def product_tasks_upsert(*, dataset: Dataset, rows: Sequence[ProductRow]) -> int
             lambda staged: zip(random_keys(seed=seed, external_ids=map(attrgetter("external_id"), staged))),
         )
         with connection.cursor() as cursor:
-            products_stage(cursor=cursor, rows=rows, extra=key)
+            products_stage(cursor=cursor, dataset=dataset, rows=rows, extra=key)
             cursor.execute(PRODUCTS_UPSERT_CTE + _TASKS_INSERT, {"dataset": dataset.pk})
             return cursor.rowcount
     existing = product_ids(dataset=dataset, external_ids=[row.external_id for row in rows])

@@ -1,7 +1,11 @@
 """Many answers at once (a query confirmed in the list mode): recorded as single answers are, or not at all; a
 query skipped whole; the last query undone whole."""
 
+from datetime import timedelta
+
 import pytest
+import time_machine
+from django.utils import timezone
 
 from config.errors import ApplicationError
 from labeling.answers import task_answers_clean
@@ -57,14 +61,14 @@ def test_a_bad_answer_among_them_leaves_nothing_written(judging):
 def test_a_refusal_while_writing_rolls_back_the_answers_already_written(judging):
     dataset, judge, tasks = judging
     rival = member(dataset, "rival")
-    # The rival answers the task written last (in id order) after the judge's lease was gone: no slot is left.
+    # The rival answers the task written last (in id order) after the judge's leases expired: no slot is left.
     last = max(tasks, key=lambda task: task.pk)
-    Lease.objects.filter(user=judge, task=last).delete()
-    annotation_submit(task=last, user=rival, label=dataset.labels.get(code="I"))
-    with pytest.raises(ApplicationError, match="no longer yours"):
-        annotations_submit(dataset=dataset, user=judge, answers=graded(dataset, tasks))
+    with time_machine.travel(timezone.now() + timedelta(minutes=dataset.lease_minutes, seconds=1)):
+        annotation_submit(task=last, user=rival, label=dataset.labels.get(code="I"))
+        with pytest.raises(ApplicationError, match="no longer yours"):
+            annotations_submit(dataset=dataset, user=judge, answers=graded(dataset, tasks))
     assert not Annotation.objects.filter(user=judge).exists()
-    assert Lease.objects.filter(user=judge).count() == 9
+    assert Lease.objects.filter(user=judge).count() == 10  # the nine given back while writing, back again
 
 
 def test_ungraded_products_are_refused_with_their_count_unless_flagged(judging):

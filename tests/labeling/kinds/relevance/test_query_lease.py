@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from config.errors import ApplicationError
@@ -82,8 +83,8 @@ def test_expired_leases_return_the_query_to_the_queue():
     first = query_lease_next(dataset=dataset, user=member(dataset, "a"))
     other = member(dataset, "b")
     assert query_lease_next(dataset=dataset, user=other) == []
-    Lease.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
-    assert query_lease_next(dataset=dataset, user=other) == first
+    with time_machine.travel(timezone.now() + timedelta(minutes=dataset.lease_minutes, seconds=1)):
+        assert query_lease_next(dataset=dataset, user=other) == first
 
 
 def test_answered_products_are_not_leased_again_and_a_judged_query_is_done():
