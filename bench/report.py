@@ -59,6 +59,21 @@ def _p2_rows(p2: dict, name: str = "P2", unit: str = "products") -> list[str]:
         f"| {name} | p95 at {scale:,} / p95 at 10,000 | {_n(p2['ratio'], 2)} "
         f"({_n(p2['pair_p95_ms_at_scale'], 1)} / {_n(p2['pair_p95_ms_at_10k'], 1)} ms) "
         f"| <= {p2['target_ratio']} | {_verdict(p2['pass_ratio'])} |",
+        *_p2_floor_rows(p2, name),
+    ]
+
+
+def _p2_floor_rows(p2: dict, name: str) -> list[str]:
+    """Issue 16's targets: the pair's p95 near the floor, and the statements of one next and one submit."""
+    if "target_p95_ms_floor" not in p2:  # a result written before they were measured
+        return []
+    next_count, submit_count = p2["queries_at_scale"]
+    most_next, most_submit = p2["target_queries"]
+    return [
+        f"| {name} | next + submit p95 at {p2['scale']:,}, issue 16's target | {_n(p2['pair_p95_ms_at_scale'], 1)} ms "
+        f"| < {p2['target_p95_ms_floor']:.0f} ms | {_verdict(p2['pass_p95_floor'])} |",
+        f"| {name} | statements per next / submit (in-process, at {p2['scale']:,}) | {_n(next_count)} / "
+        f"{_n(submit_count)} | <= {most_next} / <= {most_submit} | {_verdict(p2['pass_queries'])} |",
     ]
 
 
