@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import threading
 import time
 from collections import Counter
@@ -68,14 +69,16 @@ def diagnose(setup: QueueSetup, user) -> dict[str, object]:
     token = Token.objects.get(user=user).key
     client = Client(SERVER_NAME="127.0.0.1", HTTP_AUTHORIZATION=f"Token {token}")
     next_path = f"/api/datasets/{setup.dataset_id}/tasks/next/"
-    label = next(iter(setup.labels.values()))
+    rng = random.Random(0)
     report: dict[str, object] = {"user": user.username}
     for round_ in ("warm", "measured"):
         response, next_seconds, next_queries = _timed(client, next_path)
         if response.status_code != 200:
             return {**report, "error": f"next answered {response.status_code}: {response.content[:300]!r}"}
-        task_id = response.json()["id"]
-        response, submit_seconds, submit_queries = _timed(client, f"/api/tasks/{task_id}/submit/", {"label": label})
+        task = response.json()
+        response, submit_seconds, submit_queries = _timed(
+            client, f"/api/tasks/{task['id']}/submit/", setup.answer_for(task, rng)
+        )
         if response.status_code != 201:
             return {**report, "error": f"submit answered {response.status_code}: {response.content[:300]!r}"}
         if round_ == "measured":

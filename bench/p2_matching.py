@@ -7,12 +7,11 @@ with COPY and set-based SQL like P2's catalog. Answers alternate at random betwe
 
 from __future__ import annotations
 
-import time
+import random
 from pathlib import Path
 
 from bench import p2_queue
-from bench.common import log
-from bench.p2_setup import PRODUCTS, STAGE, QueueSetup
+from bench.p2_setup import QueueSetup, kind_dataset, load_tasks
 
 # Product n is paired with product n + 1 (the last with the first): SCALE products give SCALE pairs.
 PAIRS = """
@@ -33,36 +32,19 @@ FROM bench_pair
 """
 
 
+def _pairs(cursor, dataset) -> None:
+    cursor.execute(PAIRS, [dataset.pk])
+    cursor.execute(TASKS, [dataset.pk, str(dataset.seed)])
+
+
+def _match_or_not(setup: QueueSetup, task: dict, rng: random.Random) -> dict:
+    return {"label": rng.choice(list(setup.labels.values()))}
+
+
 def load_pairs(path: Path, users: list) -> QueueSetup:
     """A matching dataset: every row of `path` a product, every product paired with the next, no answers."""
-    from django.db import connection, transaction
-    from rest_framework.authtoken.models import Token
-
-    from datasets.models import Label, Membership, Role
-    from workspace.services.datasets import dataset_create
-
-    started = time.perf_counter()
-    with transaction.atomic():
-        dataset = dataset_create(user=users[0], name=f"bench matching {path.stem}", task_type="matching")
-        Membership.objects.bulk_create(
-            [Membership(dataset=dataset, user=user, role=Role.ANNOTATOR) for user in users[1:]]
-        )
-        with connection.cursor() as cursor, path.open("rb") as handle:
-            cursor.execute(STAGE)
-            cursor.copy_expert("COPY bench_stage FROM STDIN WITH (FORMAT csv, HEADER true)", handle)
-            cursor.execute(PRODUCTS, [dataset.pk])
-            cursor.execute(PAIRS, [dataset.pk])
-            cursor.execute(TASKS, [dataset.pk, str(dataset.seed)])
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM (ANALYZE) datasets_product, labeling_task")
-        cursor.execute("CHECKPOINT")
-        cursor.execute("SELECT count(*) FROM labeling_task WHERE dataset_id = %s", [dataset.pk])
-        pairs = cursor.fetchone()[0]
-    tokens = [Token.objects.get(user=user).key for user in users]
-    labels = dict(Label.objects.filter(dataset=dataset).values_list("name", "pk"))
-    seconds = time.perf_counter() - started
-    log(f"loaded matching dataset {dataset.pk}: {pairs:,} pairs, labels {sorted(labels)} in {seconds:.1f} s")
-    return QueueSetup(dataset_id=dataset.pk, products=pairs, tokens=tokens, labels=labels, seconds=seconds)
+    return load_tasks(path, users, create=kind_dataset("matching", f"bench matching {path.stem}"), fill=_pairs,
+                      answer=_match_or_not)
 
 
 def run(scale: int) -> dict[str, object]:

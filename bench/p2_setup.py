@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import http.client
 import os
+import random
 import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bench.common import DATA_DIR, ROOT, BenchError, django_env, log
 
 ANNOTATORS = 16
+# How a kind's annotator answers a task: the setup (its labels), the task as next returned it, a seeded rng.
+Answerer = Callable[["QueueSetup", dict, random.Random], dict]
 GUNICORN = Path(os.environ.get("VIRTUAL_ENV", ROOT / ".venv")) / "bin" / "gunicorn"
 
 STAGE = """
@@ -40,10 +45,21 @@ FROM datasets_product WHERE dataset_id = %s
 @dataclass
 class QueueSetup:
     dataset_id: int
-    products: int
+    products: int  # tasks, whatever their kind (products, pairs, (query, product) pairs)
     tokens: list[str]
+    answer: Answerer
     labels: dict[str, int] = field(default_factory=dict)  # label name -> id
     seconds: float = 0.0
+
+    def answer_for(self, task: dict, rng: random.Random) -> dict:
+        """The body of the submit of `task` (as next returned it), as the kind's annotators would answer it."""
+        return self.answer(self, task, rng)
+
+
+def category_answer(setup: QueueSetup, task: dict, rng: random.Random) -> dict:
+    """The product's true category (the catalog's column), else a label at random."""
+    category = (task.get("product") or {}).get("attributes", {}).get("category")
+    return {"label": setup.labels.get(category) or rng.choice(list(setup.labels.values()))}
 
 
 def reset() -> None:
@@ -77,36 +93,70 @@ def copy_products(cursor, dataset_id: int, rows) -> None:
     cursor.execute(PRODUCTS, [dataset_id])
 
 
-def load_dataset(path: Path, users: list) -> QueueSetup:
-    """A dataset with every row of `path` as a product and an open task, the file's categories as labels."""
+def load_tasks(path: Path, users: list, *, create: Callable[[list], Any], fill: Callable[[Any, Any], None],
+               answer: Answerer, tables: tuple[str, ...] = ()) -> QueueSetup:
+    """A dataset made by `create(users)`, every row of `path` a product (COPY), its tasks written by
+    `fill(cursor, dataset)` (set-based SQL in the same transaction, the staging table `bench_stage` still there),
+    every user an annotator of it; then statistics and a checkpoint. `tables`: others `fill` wrote, to analyze."""
     from django.db import connection, transaction
     from rest_framework.authtoken.models import Token
 
-    from datasets.models import Dataset, Label, Membership, Role
+    from datasets.models import Label, Membership, Role
 
     started = time.perf_counter()
     with transaction.atomic():
-        dataset = Dataset.objects.create(name=f"bench queue {path.stem}")
-        Membership.objects.bulk_create([Membership(dataset=dataset, user=user, role=Role.ANNOTATOR) for user in users])
+        dataset = create(users)
+        members = set(Membership.objects.filter(dataset=dataset).values_list("user_id", flat=True))
+        Membership.objects.bulk_create(
+            [Membership(dataset=dataset, user=user, role=Role.ANNOTATOR) for user in users if user.pk not in members]
+        )
         with connection.cursor() as cursor, path.open("rb") as handle:
             copy_products(cursor, dataset.pk, handle)
-            cursor.execute(TASKS, [dataset.pk, str(dataset.seed), dataset.pk])
-            cursor.execute("SELECT DISTINCT category FROM bench_stage WHERE category <> '' ORDER BY 1")
-            categories = [row[0] for row in cursor.fetchall()]
-        Label.objects.bulk_create(
-            [Label(dataset=dataset, name=name, path=name, code=f"c{n}") for n, name in enumerate(categories, 1)]
-        )
+            fill(cursor, dataset)
     with connection.cursor() as cursor:
         # What autovacuum does soon after a bulk load anyway: statistics and a visibility map for the planner.
-        cursor.execute("VACUUM (ANALYZE) datasets_product, labeling_task")
+        cursor.execute(f"VACUUM (ANALYZE) {', '.join(('datasets_product', 'labeling_task', *tables))}")
         cursor.execute("CHECKPOINT")  # the load's dirty pages are written now, not during the measurement
         cursor.execute("SELECT count(*) FROM labeling_task WHERE dataset_id = %s", [dataset.pk])
-        products = cursor.fetchone()[0]
+        count = cursor.fetchone()[0]
     tokens = [Token.objects.get(user=user).key for user in users]
     labels = dict(Label.objects.filter(dataset=dataset).values_list("name", "pk"))
     seconds = time.perf_counter() - started
-    log(f"loaded dataset {dataset.pk}: {products:,} products and tasks, {len(labels)} labels in {seconds:.1f} s")
-    return QueueSetup(dataset_id=dataset.pk, products=products, tokens=tokens, labels=labels, seconds=seconds)
+    log(f"loaded {dataset.task_type} dataset {dataset.pk}: {count:,} tasks, {len(labels)} labels in {seconds:.1f} s")
+    return QueueSetup(dataset_id=dataset.pk, products=count, tokens=tokens, answer=answer, labels=labels,
+                      seconds=seconds)
+
+
+def _categories(cursor, dataset) -> None:
+    """An open task per product, the file's categories as flat labels."""
+    from datasets.models import Label
+
+    cursor.execute(TASKS, [dataset.pk, str(dataset.seed), dataset.pk])
+    cursor.execute("SELECT DISTINCT category FROM bench_stage WHERE category <> '' ORDER BY 1")
+    categories = [row[0] for row in cursor.fetchall()]
+    Label.objects.bulk_create(
+        [Label(dataset=dataset, name=name, path=name, code=f"c{n}") for n, name in enumerate(categories, 1)]
+    )
+
+
+def load_dataset(path: Path, users: list) -> QueueSetup:
+    """A dataset with every row of `path` as a product and an open task, the file's categories as labels."""
+    from datasets.models import Dataset
+
+    return load_tasks(path, users, create=lambda _: Dataset.objects.create(name=f"bench queue {path.stem}"),
+                      fill=_categories, answer=category_answer)
+
+
+def kind_dataset(task_type: str, name: str) -> Callable[[list], Any]:
+    """`create` for load_tasks: a dataset of the kind made as a lead makes it (the kind's fixed labels), the
+    first user its lead."""
+
+    def create(users: list) -> Any:
+        from workspace.services.datasets import dataset_create
+
+        return dataset_create(user=users[0], name=name, task_type=task_type)
+
+    return create
 
 
 def _free_port() -> int:

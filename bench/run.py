@@ -1,7 +1,7 @@
 """`make bench`: run the S10 benchmarks (P1-P5) on PostgreSQL and write bench/results/latest.json and latest.md.
 
-Options come from the environment (see bench/README.md): SCALE, BENCH_DATA, P2_SECONDS, P2_THINK, ONLY,
-MERGE, BENCH_SEED, P1_TIMEOUT, P5_SEEDS, P5_POOL, P5_LABELS, P5_STRATEGIES, P5_CATALOGS.
+Options come from the environment (see bench/README.md): SCALE, BENCH_DATA, P2_SECONDS, P2_THINK, ONLY (among
+CHOICES), MERGE, BENCH_SEED, P1_TIMEOUT, P5_SEEDS, P5_POOL, P5_LABELS, P5_STRATEGIES, P5_CATALOGS.
 Exit status 0 when every selected benchmark ran (PASS or SHORT), 1 when one failed.
 """
 
@@ -30,7 +30,7 @@ from bench.common import (
 )
 from bench.report import markdown
 
-CHOICES = ("p1", "p2", "p2m", "p2t", "p3", "p4", "p5", "p6", "p7", "p9")
+CHOICES = ("p1", "p2", "p2m", "p2r", "p2s", "p2t", "p3", "p4", "p5", "p6", "p7", "p9")
 
 
 def _selected() -> list[str]:
@@ -100,7 +100,7 @@ def main() -> int:
     }
     log(f"SCALE={scale:,}, running {', '.join(only)} on {results['machine']['postgres']}")
     path = None
-    if {"p1", "p2", "p2m", "p3", "p4", "p6", "p7"} & set(only):  # P5 samples the real catalogs itself
+    if {"p1", "p2", "p2m", "p2r", "p2s", "p3", "p4", "p6", "p7"} & set(only):  # P5 samples the real catalogs itself
         path = data.catalog(scale)
         results["catalog"] = data.describe(path)
     log(f"recreating and migrating the bench database ({recreate_database():.1f} s)")
@@ -113,6 +113,10 @@ def main() -> int:
             results["p2"] = _attempt("p2", results, lambda: _p2(scale))
         if "p2m" in only:
             results["p2m"] = _attempt("p2m", results, lambda: _p2m(scale))
+        if "p2r" in only:
+            results["p2r"] = _attempt("p2r", results, lambda: _p2r(scale))
+        if "p2s" in only:
+            results["p2s"] = _attempt("p2s", results, lambda: _p2s(scale))
         if "p2t" in only:
             results["p2t"] = _attempt("p2t", results, lambda: _p2t(scale))
         if "p3" in only:
@@ -186,6 +190,20 @@ def _p2m(scale: int) -> dict:
 
     log(f"P2m: next + submit of pairs over HTTP at 10,000 and {scale:,} pairs")
     return p2_matching.run(scale)
+
+
+def _p2r(scale: int) -> dict:
+    from bench import p2_relevance
+
+    log(f"P2r: next + submit of relevance judgments over HTTP at 10,000 and {scale:,} (query, product) tasks")
+    return p2_relevance.run(scale)
+
+
+def _p2s(scale: int) -> dict:
+    from bench import p2_spans
+
+    log(f"P2s: next + submit of attribute spans over HTTP at 10,000 and {scale:,} products")
+    return p2_spans.run(scale)
 
 
 def _p2t(scale: int) -> dict:
