@@ -3,10 +3,13 @@
 Order: copy, import, copy again; the copy rate is the mean of both copies (one cold, one warm cache).
 The import is `manage.py import_products` in a subprocess (the real pipeline, run inline) on a fresh
 dataset; it is stopped after P1_TIMEOUT seconds (default 900) and then reported from its progress.
+Then the same file again into another fresh dataset whose taxonomy holds the file's categories, with its
+`category` column imported as labels (`--label-column category`): its rate against the plain import's.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import subprocess
@@ -25,6 +28,8 @@ CREATE TABLE {COPY_TABLE} (
 CREATE UNIQUE INDEX {COPY_TABLE}_external_id ON {COPY_TABLE} (external_id);
 """
 TARGET_RATIO = 0.5
+LABEL_TARGET_RATIO = 0.5  # a labeled import's rate against the plain one's
+LABEL_COLUMN = "category"
 
 
 def _copy(path: Path) -> dict[str, float | int]:
@@ -45,10 +50,20 @@ def _copy(path: Path) -> dict[str, float | int]:
     return {"seconds": round(seconds, 3), "rows": rows, "rows_per_s": round(rows / seconds, 1)}
 
 
-def _new_dataset(count: int) -> int:
+def _new_dataset(count: int, labels_from: Path | None = None) -> int:
+    """A fresh dataset; with `labels_from`, its taxonomy holds every value of that file's category column."""
+    from datasets.importers import split_path
+    from datasets.importers.taxonomy import TaxonomyRow
     from datasets.models import Dataset
+    from datasets.services.taxonomy import taxonomy_upsert
 
-    return Dataset.objects.create(name=f"bench import {count:,} ({time.strftime('%H:%M:%S')})").pk
+    dataset = Dataset.objects.create(name=f"bench import {count:,} ({time.strftime('%H:%M:%S')})")
+    if labels_from is not None:
+        with labels_from.open(newline="", encoding="utf-8") as handle:
+            values = {row[LABEL_COLUMN] for row in csv.DictReader(handle) if row[LABEL_COLUMN].strip()}
+        rows = [TaxonomyRow(line, "", tuple(split_path(value))) for line, value in enumerate(sorted(values), 2)]
+        taxonomy_upsert(dataset=dataset, rows=rows)
+    return dataset.pk
 
 
 def _job_times(dataset_id: int) -> dict[str, object]:
@@ -71,10 +86,12 @@ def _job_times(dataset_id: int) -> dict[str, object]:
     return times
 
 
-def _import(path: Path, rows: int, timeout: int) -> dict[str, object]:
-    dataset_id = _new_dataset(rows)
+def _import(path: Path, rows: int, timeout: int, *, labeled: bool = False) -> dict[str, object]:
+    dataset_id = _new_dataset(rows, labels_from=path if labeled else None)
     argv = [PYTHON, "manage.py", "import_products", "--dataset", str(dataset_id), str(path)]
-    log(f"import_products into dataset {dataset_id} (stopped after {timeout} s)")
+    if labeled:
+        argv += ["--label-column", LABEL_COLUMN]
+    log(f"import_products{' with labels' if labeled else ''} into dataset {dataset_id} (stopped after {timeout} s)")
     started = time.perf_counter()
     process = subprocess.Popen(argv, cwd=ROOT, env=django_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True)
@@ -101,7 +118,8 @@ def _import(path: Path, rows: int, timeout: int) -> dict[str, object]:
     if process.returncode != 0:
         raise BenchError(f"import_products failed ({process.returncode}):\n{out[-2000:]}\n{err[-4000:]}")
     summary = json.loads(out.strip().splitlines()[-1])
-    result.update({"summary": summary, "created": summary["created"], "rejected": summary["rejected"]})
+    result.update({"summary": summary, "created": summary["created"], "rejected": summary["rejected"],
+                   "labels": summary["labels"]})
     result["rows_per_s"] = round(rows / seconds, 1)
     if result.get("job_run_seconds"):
         result["rows_per_s_job_only"] = round(rows / result["job_run_seconds"], 1)
@@ -116,8 +134,10 @@ def run(path: Path, rows: int) -> dict[str, object]:
     shelfmark = _import(path, rows, timeout)
     second = _copy(path)
     psql(f"DROP TABLE IF EXISTS {COPY_TABLE}")
+    labeled = _import(path, rows, timeout, labeled=True)
     copy_rate = (first["rows_per_s"] + second["rows_per_s"]) / 2
     ratio = shelfmark["rows_per_s"] / copy_rate if copy_rate else None
+    label_ratio = labeled["rows_per_s"] / shelfmark["rows_per_s"] if shelfmark["rows_per_s"] else None
     return {
         "rows": rows,
         "file": str(path),
@@ -128,4 +148,11 @@ def run(path: Path, rows: int) -> dict[str, object]:
         "ratio": round(ratio, 4) if ratio is not None else None,
         "target_ratio": TARGET_RATIO,
         "pass": bool(ratio is not None and ratio >= TARGET_RATIO and not shelfmark["timed_out"]),
+        "labeled_import": labeled,
+        "label_ratio": round(label_ratio, 4) if label_ratio is not None else None,
+        "label_target_ratio": LABEL_TARGET_RATIO,
+        "label_pass": bool(
+            label_ratio is not None and label_ratio >= LABEL_TARGET_RATIO
+            and not labeled["timed_out"] and not shelfmark["timed_out"]
+        ),
     }

@@ -169,22 +169,24 @@ class Server:
     """gunicorn serving config.wsgi on a free loopback port; always stopped by stop() (use try/finally).
     bench.peer serves Label Studio with the same workers and threads: its gunicorn, app, environment and health path."""
 
-    def __init__(self, name: str, *, gunicorn: Path = GUNICORN, app: str = "config.wsgi:application",
-                 env: dict[str, str] | None = None, cwd: Path = ROOT, health: str = "/healthz") -> None:
+    def __init__(self, name: str, *, env: dict[str, str] | None = None, workers: int = 3, gunicorn: Path = GUNICORN,
+                 app: str = "config.wsgi:application", cwd: Path = ROOT, health: str = "/healthz") -> None:
+        self.env = env or django_env()  # another database than the bench's (P12 on SQLite), or bench.peer's
+        self.workers = workers
         self.port = _free_port()
         self.log_path = DATA_DIR / f"gunicorn-{name}.log"
         self.process: subprocess.Popen | None = None
-        self.gunicorn, self.app, self.env, self.cwd, self.health = gunicorn, app, env, cwd, health
+        self.gunicorn, self.app, self.cwd, self.health = gunicorn, app, cwd, health
 
     def start(self, timeout: float = 60) -> None:
         argv = [
             str(self.gunicorn), self.app, "--bind", f"127.0.0.1:{self.port}",
-            "--workers", "3", "--threads", "4", "--worker-class", "gthread",
+            "--workers", str(self.workers), "--threads", "4", "--worker-class", "gthread",
         ]
         DATA_DIR.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("w") as log_file:
-            self.process = subprocess.Popen(argv, cwd=self.cwd, env=self.env or django_env(), stdout=log_file,
-                                            stderr=log_file, start_new_session=True)
+            self.process = subprocess.Popen(argv, cwd=self.cwd, env=self.env, stdout=log_file, stderr=log_file,
+                                            start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -25,7 +25,19 @@ def _p1_rows(p1: dict) -> list[str]:
     return [
         f"| P1 | import rows/s / `psql \\copy` rows/s{note} | {_n(p1['ratio'], 3)} "
         f"({_n(p1['import_rows_per_s'])} vs {_n(p1['copy_rows_per_s'])} rows/s) | >= {p1['target_ratio']} "
-        f"| {_verdict(p1['pass'])} |"
+        f"| {_verdict(p1['pass'])} |",
+        *_p1_label_row(p1, note),
+    ]
+
+
+def _p1_label_row(p1: dict, note: str) -> list[str]:
+    labeled = p1.get("labeled_import")
+    if not labeled:  # results written before the labeled import was measured
+        return []
+    return [
+        f"| P1 | import with its category as labels rows/s / plain import rows/s{note} | {_n(p1['label_ratio'], 3)} "
+        f"({_n(labeled['rows_per_s'])} vs {_n(p1['import_rows_per_s'])} rows/s) | >= {p1['label_target_ratio']} "
+        f"| {_verdict(p1['label_pass'])} |"
     ]
 
 
@@ -47,6 +59,21 @@ def _p2_rows(p2: dict, name: str = "P2", unit: str = "products") -> list[str]:
         f"| {name} | p95 at {scale:,} / p95 at 10,000 | {_n(p2['ratio'], 2)} "
         f"({_n(p2['pair_p95_ms_at_scale'], 1)} / {_n(p2['pair_p95_ms_at_10k'], 1)} ms) "
         f"| <= {p2['target_ratio']} | {_verdict(p2['pass_ratio'])} |",
+        *_p2_floor_rows(p2, name),
+    ]
+
+
+def _p2_floor_rows(p2: dict, name: str) -> list[str]:
+    """Issue 16's targets: the pair's p95 near the floor, and the statements of one next and one submit."""
+    if "target_p95_ms_floor" not in p2:  # a result written before they were measured
+        return []
+    next_count, submit_count = p2["queries_at_scale"]
+    most_next, most_submit = p2["target_queries"]
+    return [
+        f"| {name} | next + submit p95 at {p2['scale']:,}, issue 16's target | {_n(p2['pair_p95_ms_at_scale'], 1)} ms "
+        f"| < {p2['target_p95_ms_floor']:.0f} ms | {_verdict(p2['pass_p95_floor'])} |",
+        f"| {name} | statements per next / submit (in-process, at {p2['scale']:,}) | {_n(next_count)} / "
+        f"{_n(submit_count)} | <= {most_next} / <= {most_submit} | {_verdict(p2['pass_queries'])} |",
     ]
 
 
@@ -151,21 +178,27 @@ def _p5_details(p5: dict) -> list[str]:
 
 
 def _p1_details(p1: dict) -> list[str]:
-    imported = p1["import"]
     lines = ["", f"### P1: import of {p1['rows']:,} rows (`{p1['file']}`)", "",
              "| step | seconds | rows/s | notes |", "| --- | ---: | ---: | --- |"]
     for n, copy in enumerate(p1["copy_runs"], 1):
         lines.append(f"| `psql \\copy` #{n} | {copy['seconds']:.2f} | {_n(copy['rows_per_s'])} "
                      f"| {copy['rows']:,} rows |")
+    lines.append(_p1_import_line("`manage.py import_products`", p1["import"]))
+    if p1.get("labeled_import"):
+        lines.append(_p1_import_line("`manage.py import_products --label-column category`", p1["labeled_import"]))
+    return lines
+
+
+def _p1_import_line(step: str, imported: dict) -> str:
     notes = f"{_n(imported.get('created'))} created, {_n(imported.get('rejected'))} rejected"
     if imported.get("job_run_seconds") is not None:
         notes += (f"; job ran {imported['job_run_seconds']:.2f} s ({_n(imported.get('rows_per_s_job_only'))} rows/s), "
                   f"storing the file {imported.get('store_file_seconds', 0):.2f} s, the rest is process start")
     if imported.get("timed_out"):
         notes += f"; STOPPED at the time limit, estimated total {_n(imported.get('estimated_total_seconds'))} s"
-    lines.append(f"| `manage.py import_products` | {imported['seconds']:.2f} | {_n(imported['rows_per_s'])} "
-                 f"| {notes} |")
-    return lines
+    if imported.get("labels") is not None:
+        notes = f"{_n(imported['labels'])} labels, " + notes
+    return f"| {step} | {imported['seconds']:.2f} | {_n(imported['rows_per_s'])} | {notes} |"
 
 
 def _p2_details(p2: dict, name: str = "P2", unit: str = "products") -> list[str]:
@@ -273,6 +306,22 @@ def _p9_rows(p9: dict) -> list[str]:
     return rows
 
 
+def _p2t_rows(p2t: dict) -> list[str]:
+    rows = []
+    for backend, name in (("sqlite", "SQLite, `make run`'s default"), ("postgresql", "PostgreSQL")):
+        figures = p2t.get(backend)
+        if not figures:
+            continue
+        during, outside = figures["submit"]["during"], figures["submit"]["outside"]
+        rows.append(
+            f"| P2t | submit p99 during a training run ({figures['training']['seconds']} s), {name}, "
+            f"{figures['products']:,} products, {figures['annotators']} annotators | {_n(during['p99_ms'], 1)} ms "
+            f"(max {_n(during['max_ms'], 1)}; outside the run p99 {_n(outside['p99_ms'], 1)}) "
+            f"| < {figures['target_submit_p99_ms']:.0f} ms | {_verdict(figures['pass'])} |"
+        )
+    return rows
+
+
 def markdown(results: dict) -> str:
     machine, params = results["machine"], results["parameters"]
     lines = [
@@ -301,6 +350,8 @@ def markdown(results: dict) -> str:
     p6, p7 = results.get("p6"), results.get("p7")
     lines += _p6_rows(p6) if p6 else ["| P6 | candidate pairs for 1M products | not run | < 300 s, < 2048 MB | - |"]
     lines += _p7_rows(p7) if p7 else ["| P7 | rescore 1M candidate pairs | not run | < 60 s | - |"]
+    p2t = results.get("p2t")
+    lines += _p2t_rows(p2t) if p2t else ["| P2t | submit p99 during a training run | not run | < 300 ms | - |"]
     p9 = results.get("p9")
     lines += _p9_rows(p9) if p9 else ["| P9 | BM25 candidates, 10k queries over 1M products | not run | < 120 s | - |"]
     if p1:
@@ -316,7 +367,7 @@ def markdown(results: dict) -> str:
         lines += _p5_details(p5)
     if p6:
         lines += _p6_details(p6)
-    names = ("p1", "p2", "p2m", "p2r", "p2s", "p3", "p4", "p5", "p6", "p7", "p9")
+    names = ("p1", "p2", "p2m", "p2r", "p2s", "p2t", "p3", "p4", "p5", "p6", "p7", "p9")
     dated = [f"{name.upper()} {results[name]['measured']}" for name in names
              if isinstance(results.get(name), dict) and results[name].get("measured")]
     if dated:

@@ -30,7 +30,7 @@ from bench.common import (
 )
 from bench.report import markdown
 
-CHOICES = ("p1", "p2", "p2m", "p2r", "p2s", "p3", "p4", "p5", "p6", "p7", "p9")
+CHOICES = ("p1", "p2", "p2m", "p2r", "p2s", "p2t", "p3", "p4", "p5", "p6", "p7", "p9")
 
 
 def _selected() -> list[str]:
@@ -117,6 +117,8 @@ def main() -> int:
             results["p2r"] = _attempt("p2r", results, lambda: _p2r(scale))
         if "p2s" in only:
             results["p2s"] = _attempt("p2s", results, lambda: _p2s(scale))
+        if "p2t" in only:
+            results["p2t"] = _attempt("p2t", results, lambda: _p2t(scale))
         if "p3" in only:
             results["p3"] = _attempt("p3", results, lambda: _p3(path, scale))
         if "p4" in only:
@@ -202,6 +204,13 @@ def _p2s(scale: int) -> dict:
 
     log(f"P2s: next + submit of attribute spans over HTTP at 10,000 and {scale:,} products")
     return p2_spans.run(scale)
+
+
+def _p2t(scale: int) -> dict:
+    from bench import p12_submit_during_training
+
+    log("P2t: next + submit while a training run trains and rescores, on SQLite and on PostgreSQL")
+    return p12_submit_during_training.run(scale)
 
 
 def _p3(path, scale: int) -> dict:

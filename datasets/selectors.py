@@ -127,6 +127,9 @@ def query_ids(*, dataset: Dataset, external_ids: Iterable[str]) -> dict[str, int
     )
 
 
+_RESOLVED_KEPT = 10_000
+
+
 class LabelResolver:
     """Finds a taxonomy node from an imported label value: its full path, its code, or a unique leaf name."""
 
@@ -140,10 +143,20 @@ class LabelResolver:
                 self._by_key.setdefault(label.code.casefold(), label)
             if names[label.name.casefold()] == 1:
                 self._by_key[f"name:{label.name.casefold()}"] = label
+        # An import's label column repeats a few values over millions of rows: each is resolved once (up to
+        # _RESOLVED_KEPT of them, so a column of distinct junk costs no memory).
+        self._resolved: dict[str, Label | None] = {}
 
     def __call__(self, value: str) -> Label | None:
+        try:
+            return self._resolved[value]
+        except KeyError:
+            pass
         key = " > ".join(split_path(value)).casefold()
-        return self._by_key.get(key) or self._by_key.get(f"name:{key}")
+        label = self._by_key.get(key) or self._by_key.get(f"name:{key}")
+        if len(self._resolved) < _RESOLVED_KEPT:
+            self._resolved[value] = label
+        return label
 
 
 def product_sample_ids(*, dataset: Dataset, limit: int = CATALOG_SAMPLE) -> list[int]:

@@ -6,8 +6,6 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import IntegrityError, transaction
-
 from labeling.models import AnswerValue, Task
 
 
@@ -18,17 +16,12 @@ def value_key(value: Any) -> str:
 
 
 def answer_value_intern(*, task: Task, value: Any) -> AnswerValue:
-    """The task's row for this value, made on first use. Callers hold the task's lock, but imports and
-    reviews may not: a concurrent insert of the same value is read back instead of failing."""
-    key = value_key(value)
-    found = AnswerValue.objects.filter(task_id=task.pk, key=key).first()
-    if found is not None:
-        return found
-    try:
-        with transaction.atomic():
-            return AnswerValue.objects.create(task_id=task.pk, key=key, value=value)
-    except IntegrityError:
-        return AnswerValue.objects.get(task_id=task.pk, key=key)
+    """The task's row for this value, made on first use, in one statement: an upsert that returns the row's id
+    whether this call or an earlier (or a concurrent) one made it. Equal keys are equal values, so the no-op
+    update of an existing row changes nothing."""
+    row = AnswerValue(task_id=task.pk, key=value_key(value), value=value)
+    AnswerValue.objects.bulk_create([row], update_conflicts=True, unique_fields=["task", "key"], update_fields=["key"])
+    return row
 
 
 def answer_values_intern_many(*, values: Sequence[tuple[int, Any]]) -> list[int]:

@@ -1,4 +1,4 @@
-"""A label answer written in one statement on PostgreSQL: the hot half of the annotator's loop.
+"""An answer written in one statement on PostgreSQL: the hot half of the annotator's loop.
 
 `labeling.services._submit_locked` writes an answer in steps (lock the task, read the user's answer and lease,
 write the answer, the counts, the lease and the history): eight round trips, each a few hundred microseconds
@@ -45,13 +45,13 @@ WITH task AS (
 ), answer AS (
     INSERT INTO labeling_annotation (dataset_id, task_id, user_id, status, label_id, value_id, flagged, source,
                                      source_name, active_seconds, suggestions_shown, created_at, updated_at)
-    SELECT dataset_id, id, %(user)s, %(submitted)s, %(label)s, NULL, %(flagged)s, %(human)s, '', %(seconds)s,
+    SELECT dataset_id, id, %(user)s, %(submitted)s, %(label)s, %(value)s, %(flagged)s, %(human)s, '', %(seconds)s,
            %(shown)s, %(now)s, %(now)s
     FROM ok
     ON CONFLICT (task_id, user_id) DO UPDATE SET
-        status = EXCLUDED.status, label_id = EXCLUDED.label_id, value_id = NULL, flagged = EXCLUDED.flagged,
-        active_seconds = EXCLUDED.active_seconds, suggestions_shown = EXCLUDED.suggestions_shown,
-        updated_at = EXCLUDED.updated_at
+        status = EXCLUDED.status, label_id = EXCLUDED.label_id, value_id = EXCLUDED.value_id,
+        flagged = EXCLUDED.flagged, active_seconds = EXCLUDED.active_seconds,
+        suggestions_shown = EXCLUDED.suggestions_shown, updated_at = EXCLUDED.updated_at
     RETURNING id, created_at
 ), counts AS (
     UPDATE labeling_task t SET
@@ -66,7 +66,7 @@ WITH task AS (
     INSERT INTO labeling_labelevent (dataset_id, task_id, user_id, action, old_label_id, new_label_id, old_value_id,
                                      new_value_id, flagged, source, source_name, annotation_id, created_at)
     SELECT ok.dataset_id, ok.id, %(user)s, CASE WHEN ok.counted IS NULL THEN %(create)s ELSE %(change)s END,
-           (SELECT label_id FROM old), %(label)s, (SELECT value_id FROM old), NULL, %(flagged)s, %(human)s, '',
+           (SELECT label_id FROM old), %(label)s, (SELECT value_id FROM old), %(value)s, %(flagged)s, %(human)s, '',
            answer.id, %(now)s
     FROM ok, answer
 )
@@ -87,23 +87,25 @@ class Written:
     old_value_id: int | None
 
 
-def label_answer_write(
+def answer_write(
     *,
     task: Task,
     user: AbstractBaseUser,
     label_id: int | None,
+    value_id: int | None,
     flagged: bool,
     seconds: float | None,
     suggestions_shown: bool,
     overlap: int,
     now: datetime,
 ) -> Written | None:
-    """Write the user's label answer (or a flag without one) to the task in one statement, inside the caller's
-    transaction; None when it is refused, with nothing written."""
+    """Write the user's answer (a label, a value made with `answer_value_intern`, or a flag alone) to the task in
+    one statement, inside the caller's transaction; None when it is refused, with nothing written."""
     params = {
         "task": task.pk,
         "user": user.pk,
         "label": label_id,
+        "value": value_id,
         "flagged": flagged,
         "seconds": seconds,
         "shown": suggestions_shown,

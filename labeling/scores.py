@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 from django.db import connection, transaction
 
+from config.write_lock import job_batch
 from datasets.models import Dataset
 from labeling.models import Task
 
@@ -44,19 +45,39 @@ def _write_postgres(dataset: Dataset, rows: Sequence[TaskScore]) -> None:
         cursor.execute(_APPLY, [dataset.pk])
 
 
+# SQLite has one write lock for the whole file: a page of 50,000 scores in one transaction kept every submit waiting
+# for it (issue 16). So SQLite commits a page by slices of SQLITE_SLICE rows (~15 ms each), one prepared UPDATE a
+# row, with a pause after each (config.write_lock). A reader may see a page half rescored: a queue's priorities.
+SQLITE_SLICE = 1000
+
+
+# PostgreSQL locks each row an UPDATE changes until its commit, and a submit locks its task's row: a page of 50,000
+# scores in one transaction held a submit of any of its tasks for seconds (bench P2t). Slices of POSTGRES_SLICE rows,
+# a COPY and an UPDATE each, commit within tens of milliseconds.
+POSTGRES_SLICE = 5000
+
+
 def _write_generic(dataset: Dataset, rows: Sequence[TaskScore]) -> None:
-    Task.objects.filter(dataset=dataset).bulk_update(
-        [Task(pk=task_id, suggestions=s, uncertainty=u, priority=p) for task_id, s, u, p in rows],
-        ["suggestions", "uncertainty", "priority"],
-        batch_size=1000,
+    update = (
+        f"UPDATE {Task._meta.db_table} SET suggestions = %s, uncertainty = %s, priority = %s "  # noqa: S608
+        "WHERE id = %s AND dataset_id = %s"
     )
+    for start in range(0, len(rows), SQLITE_SLICE):
+        with job_batch(), connection.cursor() as cursor:
+            cursor.executemany(update, [
+                (json.dumps(suggestions), uncertainty, priority, task_id, dataset.pk)
+                for task_id, suggestions, uncertainty, priority in rows[start : start + SQLITE_SLICE]
+            ])
 
 
 def task_scores_write(*, dataset: Dataset, rows: Sequence[TaskScore]) -> None:
-    """Set the scores of the dataset's tasks in `rows`, all or none; ids of other datasets' tasks are ignored."""
-    write = _write_postgres if connection.vendor == "postgresql" else _write_generic
+    """Set the scores of the dataset's tasks in `rows`, all or none on PostgreSQL, by slices of SQLITE_SLICE rows on
+    SQLite (``_write_generic``); ids of other datasets' tasks are ignored."""
+    if connection.vendor != "postgresql":
+        _write_generic(dataset, rows)
+        return
     with transaction.atomic():
-        write(dataset, rows)
+        _write_postgres(dataset, rows)
 
 
 def task_scores_write_arrays(
@@ -72,10 +93,11 @@ def task_scores_write_arrays(
     probabilities[i][j]] for each j], `labels` being one row for every task or a row each (n x k).
 
     The same scores in the database as ``task_scores_write`` of the same values (floats as Python writes them
-    in JSON), written for a fraction of the cost on PostgreSQL: the columns go as one binary COPY of fixed-width
-    rows (no CSV, no JSON per row), the JSON is built by the UPDATE, a task whose scores are already these is
-    left alone (an update rewrites the row and each of its index entries), and the commit does not wait for the
-    disk (a rescoring lost to a crash is redone by the next).
+    in JSON), by slices of POSTGRES_SLICE or SQLITE_SLICE rows, a transaction each; written for a fraction of the
+    cost on PostgreSQL: each slice's columns go as one binary COPY of fixed-width rows (no CSV, no JSON per row), the
+    JSON is built by the UPDATE, a task whose scores are already these is left alone (an update rewrites the row and
+    each of its index entries), and the commit does not wait for the disk (a rescoring lost to a crash is redone by
+    the next).
     """
     task_ids = np.asarray(task_ids, dtype=np.int64)
     probabilities = np.asarray(probabilities, dtype=np.float64).reshape(len(task_ids), -1)
@@ -84,16 +106,20 @@ def task_scores_write_arrays(
     priority = np.asarray(priority, dtype=np.float64)
     if not len(task_ids):
         return
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            _write_arrays_postgres(dataset, task_ids, labels, probabilities, uncertainty, priority)
-        else:
-            suggestions = [
-                [[label, probability] for label, probability in zip(row_labels, row, strict=True)]
-                for row_labels, row in zip(labels.tolist(), probabilities.tolist(), strict=True)
-            ]
-            rows = zip(task_ids.tolist(), suggestions, uncertainty.tolist(), priority.tolist(), strict=True)
-            _write_generic(dataset, list(rows))
+    if connection.vendor == "postgresql":
+        for start in range(0, len(task_ids), POSTGRES_SLICE):
+            part = slice(start, start + POSTGRES_SLICE)
+            with transaction.atomic():
+                _write_arrays_postgres(
+                    dataset, task_ids[part], labels[part], probabilities[part], uncertainty[part], priority[part]
+                )
+        return
+    suggestions = [
+        [[label, probability] for label, probability in zip(row_labels, row, strict=True)]
+        for row_labels, row in zip(labels.tolist(), probabilities.tolist(), strict=True)
+    ]
+    rows = zip(task_ids.tolist(), suggestions, uncertainty.tolist(), priority.tolist(), strict=True)
+    _write_generic(dataset, list(rows))
 
 
 # PostgreSQL's binary COPY: a signature, flags and header extension (both 0), the rows, and -1 as the trailer.
@@ -168,7 +194,8 @@ WRITERS = 2
 
 
 class TaskScoresWriter:
-    """Writes pages of scores (``task_scores_write_arrays``, each page all or nothing) on threads of its own, each
+    """Writes pages of scores (``task_scores_write_arrays``: each page by short transactions, which a reader may see
+    half done) on threads of its own, each
     with its connection (WRITERS of them), while the caller computes the next page.
 
     Use it as a context manager; leaving it waits for the pages handed over and re-raises a write's error

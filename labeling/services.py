@@ -12,7 +12,7 @@ from django.utils import timezone
 from config.errors import ApplicationError
 from datasets.models import Dataset, Label
 from labeling.answer_values import answer_value_intern
-from labeling.answer_write import label_answer_write
+from labeling.answer_write import answer_write
 from labeling.history import label_event_record
 from labeling.kinds.matching.checks import pair_conflicts_check_request
 from labeling.models import Annotation, AnnotationStatus, EventAction, Lease, Task
@@ -102,13 +102,16 @@ def _check_answer(answer: TaskAnswer) -> None:
 def _submit_in_one_statement(
     *, answer: TaskAnswer, user: AbstractBaseUser, seconds: float | None, suggestions_shown: bool
 ) -> Annotation | None:
-    """A label answer's writes in one statement (`labeling.answer_write`); None when refused, nothing written."""
+    """An answer's writes in one statement (`labeling.answer_write`), after its value's row when it has one; None
+    when refused, with nothing written but that row (the caller's transaction then rolls it back)."""
     task, now = answer.task, timezone.now()
     overlap = task.dataset.overlap
-    written = label_answer_write(
+    new_value = None if answer.value is None else answer_value_intern(task=task, value=answer.value)
+    written = answer_write(
         task=task,
         user=user,
         label_id=answer.label.pk if answer.label is not None else None,
+        value_id=new_value.pk if new_value is not None else None,
         flagged=answer.flagged,
         seconds=seconds,
         suggestions_shown=suggestions_shown,
@@ -128,7 +131,7 @@ def _submit_in_one_statement(
         user=user,
         status=AnnotationStatus.SUBMITTED,
         label=answer.label,
-        value=None,
+        value=new_value,
         flagged=answer.flagged,
         active_seconds=seconds,
         suggestions_shown=suggestions_shown,
@@ -143,9 +146,9 @@ def _submit_locked(
     *, answer: TaskAnswer, user: AbstractBaseUser, seconds: float | None, suggestions_shown: bool
 ) -> Annotation:
     """Write one checked answer inside the caller's transaction: the annotation, the counts, review flags, the
-    lease and the history event. A label answer on PostgreSQL is one statement; a refused one, an answer with a
-    value and SQLite take the steps."""
-    if answer.value is None and connection.vendor == "postgresql":
+    lease and the history event. On PostgreSQL that is one statement (and one more for a value's row); a refused
+    answer and SQLite take the steps."""
+    if connection.vendor == "postgresql":
         annotation = _submit_in_one_statement(
             answer=answer, user=user, seconds=seconds, suggestions_shown=suggestions_shown
         )

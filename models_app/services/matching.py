@@ -98,8 +98,8 @@ def pairs_rescore(
     BATCH_BOOST (``scoring.batch_raise``), when more pairs are open than that.
 
     `check()` runs before each page is handed to the writer, so a cancelled run stops between pages. Pairs are
-    read as product ids, and each product's fields once, when first met; pages are written (all or nothing
-    each) while the next is scored.
+    read as product ids, and each product's fields once, when first met; pages are written (by short
+    transactions: ``labeling.scores``) while the next is scored.
     """
     label_ids = dict(
         Label.objects.filter(dataset=dataset, code__in=[MATCH.code, NO_MATCH.code]).values_list("code", "pk")

@@ -72,8 +72,9 @@ def tasks_rescore(
     Out of the cold start, the next `batch` tasks to serve are made diverse (``batch_raise``) when more tasks are
     open than that: k-means over the matrix rows of the most uncertain ones (``batches.diverse_batch``).
 
-    `check()` runs between pages, so a cancelled run stops there. Pages are written (all or nothing each) by the
-    writer's threads while the next is looked up.
+    `check()` runs between pages, so a cancelled run stops there. Pages are written (by short transactions:
+    ``labeling.scores``) by the writer's threads while the next is
+    looked up.
     """
     scores = score_matrix(model=pipeline[1:], matrix=matrix, k=SUGGESTIONS, strategy=strategy, check=check)
     # Label ids as the suggestions store them; probabilities as round(float(p), 4), uncertainty as

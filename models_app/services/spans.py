@@ -106,7 +106,8 @@ def titles_rescore(
 ) -> int:
     """Score every open task with the tagger: its spans as suggestions, its uncertainty, and that uncertainty as
     the priority unless still in the cold start (see the module). `check()` runs before each page is written, so
-    a cancelled run stops between pages; each page is written all or nothing."""
+    a cancelled run stops between pages; each page is written all or nothing (by short
+    transactions on SQLite: ``labeling.scores``)."""
     label_of = {code: pk for pk, code in span_type_codes(dataset=dataset).items()}
     scored = 0
     for page in open_titles(dataset=dataset):

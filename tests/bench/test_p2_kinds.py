@@ -101,7 +101,8 @@ def _p2_result(scale: int) -> dict:
                             "reconnects": 0, "lock_waits": {}, "diagnostics": {"next_query_count": 9}}
     return {**runs, "scale": scale, "annotators": 16, "think_seconds": 1.0, "warmup_seconds": 5.0,
             "pair_p95_ms_at_scale": 60.0, "pair_p95_ms_at_10k": 40.0, "ratio": 1.5, "target_p95_ms": 50.0,
-            "target_ratio": 1.5, "pass_p95": False, "pass_ratio": True}
+            "target_ratio": 1.5, "pass_p95": False, "pass_ratio": True, "target_p95_ms_floor": 25.0,
+            "pass_p95_floor": False, "queries_at_scale": [3, 5], "target_queries": [3, 4], "pass_queries": False}
 
 
 def test_the_report_has_a_p2_row_per_kind_measured_or_not():
@@ -115,3 +116,5 @@ def test_the_report_has_a_p2_row_per_kind_measured_or_not():
     assert "| P2r | p95 at 1,000,000 / p95 at 10,000 | 1.50 (60.0 / 40.0 ms) | <= 1.5 | PASS |" in page
     assert "### P2r: latency over HTTP" in page and "| 1,000,000 | pair | 20 |" in page
     assert "| P2s | next + submit p95, products (attribute spans) | not run |" in page
+    assert "| P2r | next + submit p95 at 1,000,000, issue 16's target | 60.0 ms | < 25 ms | SHORT |" in page
+    assert "| P2r | statements per next / submit (in-process, at 1,000,000) | 3 / 5 | <= 3 / <= 4 | SHORT |" in page

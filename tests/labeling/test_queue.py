@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from datasets.models import Role
 from labeling.models import Task
-from labeling.queue import random_key, task_lease_next
+from labeling.queue import random_key, random_keys, task_lease_next
 from labeling.services import annotation_skip, annotation_submit
 from tests.factories import LabelFactory, TaskFactory, member
 
@@ -16,6 +16,11 @@ pytestmark = pytest.mark.django_db
 def test_random_key_is_stable_and_seeded():
     assert random_key(seed=1, external_id="A") == random_key(seed=1, external_id="A")
     assert random_key(seed=1, external_id="A") != random_key(seed=2, external_id="A")
+
+
+def test_the_keys_an_import_stages_at_once_are_each_ids_random_key():
+    ids = ["A", "SKU-001", "é中", "", "12 3"]
+    assert list(random_keys(seed=7, external_ids=iter(ids))) == [random_key(seed=7, external_id=i) for i in ids]
 
 
 def test_cold_start_serves_tasks_in_seeded_random_order(catalog):

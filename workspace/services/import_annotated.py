@@ -9,12 +9,13 @@ from django.db import transaction
 from config.jobs.lifecycle import JobRun
 from datasets.importers import AnnotatedRow, ImportFormatError, ProductRow, parse_labelstudio, parse_prodigy, split_path
 from datasets.importers.taxonomy import TaxonomyRow
-from datasets.models import Dataset, Label
+from datasets.models import Dataset
 from datasets.selectors import LabelResolver
 from datasets.services.taxonomy import taxonomy_upsert
+from labeling.imports import product_labels_write
 from workspace.models import ImportJob, ImportKind
 from workspace.services.import_batches import BatchResult, batches, record_batch
-from workspace.services.products import product_batch_write, product_labels_write
+from workspace.services.products import product_batch_write
 
 _UNKNOWN_SHOWN = 5
 
@@ -49,11 +50,11 @@ def run_annotated(job: ImportJob, stream: BinaryIO, run: JobRun) -> None:
             result, _ = product_batch_write(dataset=job.dataset, rows=products, resolve_label=None, label_source="")
             totals.created += result.created
             totals.updated += result.updated
-            by_source: dict[str, dict[str, Label]] = {}
+            by_source: dict[str, dict[str, int]] = {}
             for external_id, items in labels.items():
                 for annotator, value, _ in items:
                     source = (annotator or default_source)[:100]
-                    by_source.setdefault(source, {})[external_id] = resolver(value)
+                    by_source.setdefault(source, {})[external_id] = resolver(value).pk
             for source, chosen in sorted(by_source.items()):
                 totals.labels += product_labels_write(dataset=job.dataset, labels=chosen, source_name=source)
         if unknown:

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from typing import BinaryIO, TypeVar
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import F
 
 from config.jobs.lifecycle import JobRun
+from config.write_lock import job_batch
 from datasets.importers import LineCount, RowError
 from workspace.models import ImportRowError
 from workspace.services.readahead import read_ahead
@@ -100,7 +101,7 @@ def records_write(
         run.check()
         rows = [item for item in batch if not isinstance(item, RowError)]
         errors = [item for item in batch if isinstance(item, RowError)]
-        with transaction.atomic():
+        with job_batch():
             relax_commit()
             result, rejected = write(rows)
             record_batch(

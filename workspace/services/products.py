@@ -7,7 +7,7 @@ Called inside the batch's transaction; a few bulk statements per batch, never a 
 from datasets.importers import ProductRow, RowError
 from datasets.models import Dataset, Label
 from datasets.selectors import LabelResolver
-from labeling.imports import imported_answers_write, task_ids_by_external_id
+from labeling.imports import product_labels_write
 from labeling.kinds import kind_get
 from workspace.services.import_batches import BatchResult
 
@@ -34,12 +34,8 @@ def product_batch_write(
     created = kind_get(dataset.task_type).products_write(dataset=dataset, rows=rows)
     result = BatchResult(created=created, updated=len(rows) - created)
     if labels:
-        result.labels = product_labels_write(dataset=dataset, labels=labels, source_name=label_source)
+        result.labels = product_labels_write(
+            dataset=dataset, labels={key: label.pk for key, label in labels.items()}, source_name=label_source
+        )
     return result, errors
 
-
-def product_labels_write(*, dataset: Dataset, labels: dict[str, Label], source_name: str) -> int:
-    """Labels by product external id, as answers to the products' tasks (a kind with one task per product)."""
-    tasks = task_ids_by_external_id(dataset=dataset, external_ids=list(labels))
-    answers = {tasks[external_id]: label for external_id, label in labels.items()}
-    return imported_answers_write(dataset=dataset, answers=answers, source_name=source_name)

@@ -5,6 +5,7 @@ task INSERT below, which only labeling writes. A million products import at COPY
 """
 
 from collections.abc import Sequence
+from operator import attrgetter
 
 from django.db import connection
 
@@ -13,7 +14,7 @@ from datasets.models import Dataset
 from datasets.selectors import product_ids
 from datasets.services.products import PRODUCTS_UPSERT_CTE, StageExtra, products_stage, products_upsert
 from labeling.models import Task
-from labeling.queue import random_key
+from labeling.queue import random_key, random_keys
 
 # Every new product (inserted, not updated, by the upsert) gets its task.
 _TASKS_INSERT = """
@@ -33,7 +34,10 @@ def product_tasks_upsert(*, dataset: Dataset, rows: Sequence[ProductRow]) -> int
         return 0
     if connection.vendor == "postgresql":
         seed = dataset.seed
-        key = StageExtra("random_key bigint", lambda row: (random_key(seed=seed, external_id=row.external_id),))
+        key = StageExtra(
+            "random_key bigint",
+            lambda staged: zip(random_keys(seed=seed, external_ids=map(attrgetter("external_id"), staged))),
+        )
         with connection.cursor() as cursor:
             products_stage(cursor=cursor, dataset=dataset, rows=rows, extra=key)
             cursor.execute(PRODUCTS_UPSERT_CTE + _TASKS_INSERT, {"dataset": dataset.pk})

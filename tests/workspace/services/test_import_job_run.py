@@ -58,6 +58,17 @@ def test_unknown_columns_are_kept_in_attributes():
     assert Product.objects.get(external_id="A1").attributes == {"Merchant ID": "17", "color": "red"}
 
 
+def test_attributes_keep_nested_values_and_integers_past_64_bits():
+    dataset = DatasetFactory()
+    big = 2**70
+    line = json.dumps({"id": "J1", "title": "Lamp", "sizes": [1, 2.5], "meta": {"ean": big}, "note": "é\t\"x\""})
+    job = run(dataset, (line + "\n").encode(), name="p.jsonl")
+    assert (job.created_count, job.error_count) == (1, 0)
+    assert Product.objects.get(external_id="J1").attributes == {
+        "sizes": [1, 2.5], "meta": {"ean": big}, "note": "é\t\"x\"",
+    }
+
+
 def test_reimport_updates_by_external_id_without_new_tasks():
     dataset = DatasetFactory()
     run(dataset, (HEADER + "A1,Red shoe,Acme,10\n").encode())
