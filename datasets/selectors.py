@@ -9,11 +9,13 @@ import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import Count, Model, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Model, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from config.errors import ApplicationError
+from config.sql_rows import columns as sql_columns
+from config.sql_rows import instances as sql_instances
 from datasets.importers import split_path
 from datasets.label_cache import label_index
 from datasets.label_rank import label_rank
@@ -41,18 +43,30 @@ def dataset_list(*, user: AbstractBaseUser) -> QuerySet[Dataset]:
     return Dataset.objects.filter(memberships__user=user)
 
 
+# The dataset with the user's role, one statement written by hand: the annotator's every request reads it, and
+# the ORM's compilation of the role's subquery took ten times the query's own time.
+_DATASET_WITH_ROLE = f"""
+SELECT {sql_columns(Dataset, "d")},
+       (SELECT m.role FROM {Membership._meta.db_table} m WHERE m.dataset_id = d.id AND m.user_id = %s LIMIT 1)
+FROM {Dataset._meta.db_table} d
+WHERE d.id = %s
+"""  # noqa: S608 - only the models' own table and column names are interpolated
+
+
 def dataset_get(*, user: AbstractBaseUser, dataset_id: int, role: str = Role.ANNOTATOR) -> Dataset:
     """The dataset if the user may act in it with at least `role`; read with the user's role in one query."""
-    datasets = Dataset.objects.filter(pk=dataset_id)
-    if not user.is_superuser:
-        roles = Membership.objects.filter(dataset=OuterRef("pk"), user=user).values("role")[:1]
-        datasets = datasets.annotate(member_role=Subquery(roles))
-    dataset = datasets.first()
-    user_role = None if dataset is None else (ADMIN if user.is_superuser else dataset.member_role)
+    with connection.cursor() as cursor:
+        cursor.execute(_DATASET_WITH_ROLE, [user.pk, dataset_id])
+        row = cursor.fetchone()
+    if row is None:
+        raise Http404("No such dataset.")
+    (dataset,), (member_role,) = sql_instances(row, Dataset)
+    user_role = ADMIN if user.is_superuser else member_role
     if user_role is None:
         raise Http404("No such dataset.")
     if _RANK[user_role] < _RANK[role]:
         raise PermissionDenied(f"This needs the {role} role in this dataset.")
+    dataset.member_role = member_role
     dataset.user_role = user_role
     return dataset
 
