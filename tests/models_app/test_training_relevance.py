@@ -14,7 +14,7 @@ from models_app.ml.figures import MIN_EVALUATED
 from models_app.ml.relevance import query_holdout_split
 from models_app.models import ModelVersion, TrainingTrigger, VersionStatus
 from models_app.services.experiments import experiment_create
-from models_app.services.training import model_version_train, training_request
+from models_app.services.training import model_version_train, training_request, trainings_due_request
 from tests.factories import member
 from tests.models_app.relevance_set import relevance_set
 from workspace.services.datasets import dataset_update
@@ -99,14 +99,13 @@ def test_judgments_of_one_grade_fail_the_run_and_say_why():
     assert "at least 2 grades" in version.message
 
 
-def test_a_relevance_dataset_retrains_every_retrain_every_labels(django_capture_on_commit_callbacks):
+def test_a_relevance_dataset_retrains_every_retrain_every_labels():
     dataset, truth = relevance_set(retrain_every=3)
     tasks, user = relevance_tasks(dataset), member(dataset, "judge")
-    with django_capture_on_commit_callbacks(execute=True):
-        judge(dataset, truth, tasks[:2], user)
-    assert not ModelVersion.objects.exists()
-    with django_capture_on_commit_callbacks(execute=True):
-        judge(dataset, truth, tasks[2:3], user)
+    judge(dataset, truth, tasks[:2], user)
+    assert trainings_due_request() == []
+    judge(dataset, truth, tasks[2:3], user)
+    trainings_due_request()  # what the worker's sweep does
     version = ModelVersion.objects.get(dataset=dataset)
     assert (version.trigger, version.status) == (TrainingTrigger.AUTO, VersionStatus.QUEUED)
 
