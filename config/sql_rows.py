@@ -13,6 +13,15 @@ from django.db import connection
 from django.db.models import Model
 from django.db.models.expressions import Col
 
+BIGINT_MAX = 2**63 - 1
+
+
+def is_key(value: int) -> bool:
+    """Whether `value` can be a row's id: a number from the URL may be out of range, which the ORM's lookups
+    answer with no row and a hand-written query with an error (SQLite: OverflowError; PostgreSQL: bigint out of
+    range)."""
+    return -BIGINT_MAX - 1 <= value <= BIGINT_MAX
+
 
 def columns(model: type[Model], alias: str) -> str:
     """The model's concrete columns, qualified by `alias`, in field order (what `instances` reads back)."""

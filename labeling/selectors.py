@@ -8,6 +8,7 @@ from django.http import Http404
 
 from config.sql_rows import columns as sql_columns
 from config.sql_rows import instances as sql_instances
+from config.sql_rows import is_key
 from datasets.models import Dataset, Label, Membership, Product
 from labeling.models import Annotation, AnnotationStatus, LabelEvent, Task
 from labeling.queue import random_key
@@ -89,6 +90,8 @@ WHERE t.id = %s
 
 def task_get(*, user: AbstractBaseUser, task_id: int) -> Task:
     """A task of a dataset the user belongs to (read with the user's role in one query); anything else is a 404."""
+    if not is_key(task_id):
+        raise Http404("No such task.")
     with connection.cursor() as cursor:
         cursor.execute(_TASK_WITH_ROLE, [user.pk, task_id])
         row = cursor.fetchone()

@@ -5,6 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import ApplicationError
+from config.serializer_fields import ModelFieldsOnce
 from datasets.apis.catalog import ProductSerializer
 from datasets.selectors import dataset_get
 from labeling.answers import task_answer_clean
@@ -47,7 +48,7 @@ class TaskQuerySerializer(serializers.Serializer):
     locale = serializers.CharField()
 
 
-class TaskOutputSerializer(serializers.ModelSerializer):
+class TaskOutputSerializer(ModelFieldsOnce, serializers.ModelSerializer):
     # A string, not an enum: an enum named "kind" would rename the import kinds' enum in the schema.
     kind = serializers.CharField(
         source="dataset.task_type", read_only=True, help_text=f"The dataset's task kind: {', '.join(sorted(KINDS))}."
@@ -107,7 +108,7 @@ class TaskOutputSerializer(serializers.ModelSerializer):
         return SuggestionSerializer(task_suggestions(dataset=task.dataset, task=task), many=True).data
 
 
-class AnnotationOutputSerializer(serializers.ModelSerializer):
+class AnnotationOutputSerializer(ModelFieldsOnce, serializers.ModelSerializer):
     spans = serializers.SerializerMethodField()
 
     class Meta:

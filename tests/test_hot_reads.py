@@ -1,0 +1,35 @@
+"""The hand-written reads of every annotator request (`dataset_get`, `task_get`): the same answers as the ORM's."""
+
+import pytest
+from django.http import Http404
+
+from datasets.selectors import dataset_get
+from labeling.selectors import task_get
+from tests.factories import DatasetFactory, TaskFactory, UserFactory, member
+
+pytestmark = pytest.mark.django_db
+
+
+def test_they_read_the_row_the_orm_reads_with_the_users_role(catalog):
+    lead = member(catalog, "lead", role="lead")
+    dataset = dataset_get(user=lead, dataset_id=catalog.pk)
+    assert (dataset.pk, dataset.name, dataset.created_at, dataset.user_role) == (
+        catalog.pk, catalog.name, catalog.created_at, "lead"
+    )
+    task = catalog.tasks.first()
+    read = task_get(user=lead, task_id=task.pk)
+    assert (read.pk, read.product.title, read.dataset.pk, read.member_role) == (
+        task.pk, task.product.title, catalog.pk, "lead"
+    )
+    assert read.random_key == task.random_key and read.is_gold is False  # SQLite's 0 is converted as the ORM does
+
+
+def test_a_stranger_an_unknown_id_and_an_id_past_bigint_are_404s(catalog):
+    stranger = UserFactory()
+    task = TaskFactory(dataset=DatasetFactory())
+    for dataset_id in (catalog.pk, 10**9, 2**63, -(2**70)):
+        with pytest.raises(Http404):
+            dataset_get(user=stranger, dataset_id=dataset_id)
+    for task_id in (task.pk, 10**9, 2**64):
+        with pytest.raises(Http404):
+            task_get(user=stranger, task_id=task_id)
