@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import os
 import random
+import runpy
 import signal
 import socket
 import subprocess
@@ -165,14 +166,22 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+def production_server() -> dict[str, object]:
+    """The workers, threads and worker class of the production config (gunicorn.conf.py): the bench serves so."""
+    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    return {name: settings[name] for name in ("workers", "threads", "worker_class")}
+
+
 class Server:
     """gunicorn serving config.wsgi on a free loopback port; always stopped by stop() (use try/finally).
     bench.peer serves Label Studio with the same workers and threads: its gunicorn, app, environment and health path."""
 
-    def __init__(self, name: str, *, env: dict[str, str] | None = None, workers: int = 3, gunicorn: Path = GUNICORN,
-                 app: str = "config.wsgi:application", cwd: Path = ROOT, health: str = "/healthz") -> None:
+    def __init__(self, name: str, *, env: dict[str, str] | None = None, workers: int | None = None,
+                 gunicorn: Path = GUNICORN, app: str = "config.wsgi:application", cwd: Path = ROOT,
+                 health: str = "/healthz") -> None:
         self.env = env or django_env()  # another database than the bench's (P12 on SQLite), or bench.peer's
-        self.workers = workers
+        self.config = production_server()
+        self.workers = workers or self.config["workers"]
         self.port = _free_port()
         self.log_path = DATA_DIR / f"gunicorn-{name}.log"
         self.process: subprocess.Popen | None = None
@@ -181,7 +190,8 @@ class Server:
     def start(self, timeout: float = 60) -> None:
         argv = [
             str(self.gunicorn), self.app, "--bind", f"127.0.0.1:{self.port}",
-            "--workers", str(self.workers), "--threads", "4", "--worker-class", "gthread",
+            "--workers", str(self.workers), "--threads", str(self.config["threads"]),
+            "--worker-class", str(self.config["worker_class"]),
         ]
         DATA_DIR.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("w") as log_file:

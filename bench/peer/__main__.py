@@ -30,7 +30,8 @@ from bench.run import _machine
 
 NOTES = """
 How each side is measured (same machine, same PostgreSQL server, each app on its own database, both under
-gunicorn 3 workers x 4 threads, gthread, on loopback; one side runs at a time):
+gunicorn with Shelfmark's production workers and threads (gunicorn.conf.py: 2 x CPUs + 1 processes of one thread,
+gthread; 3 x 4 before issue 16's change), on loopback; one side runs at a time):
 
 - import: Shelfmark `manage.py import_products` of the CSV: the import job's own time (file stored, parsed,
   products and tasks written; the second row adds the command's Django start-up, the process's wall clock);
