@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -41,7 +42,7 @@ from bench.common import (
     log,
 )
 from bench.p2_queue import Annotator, Recorder
-from bench.p2_setup import Server
+from bench.p2_setup import Server, category_answer
 
 SQLITE_PRODUCTS = 100_000
 LABELS = 2_000
@@ -180,6 +181,10 @@ class Setup:
     dataset_id: int
     labels: dict[str, int]
     tokens: list[str]
+
+    def answer_for(self, task: dict, rng: random.Random) -> dict:
+        """P2's annotators ask their setup for each answer: the product's category, as P2's do."""
+        return category_answer(self, task, rng)
 
 
 class Worker:

@@ -118,3 +118,13 @@ def test_the_report_has_a_p2_row_per_kind_measured_or_not():
     assert "| P2s | next + submit p95, products (attribute spans) | not run |" in page
     assert "| P2r | next + submit p95 at 1,000,000, issue 16's target | 60.0 ms | < 25 ms | SHORT |" in page
     assert "| P2r | statements per next / submit (in-process, at 1,000,000) | 3 / 5 | <= 3 / <= 4 | SHORT |" in page
+
+
+def test_the_training_benchmarks_annotators_answer_with_the_products_category():
+    """P2t's annotators are P2's, and ask their setup for each answer (a setup without `answer_for` left every
+    annotator thread dead and the figures empty)."""
+    from bench.p12_submit_during_training import Setup
+
+    setup = Setup(dataset_id=1, labels={"Mobile Phones": 7, "TVs": 8}, tokens=[])
+    task = {"product": {"attributes": {"category": "TVs"}}}
+    assert setup.answer_for(task, random.Random(0)) == {"label": 8}
