@@ -7,7 +7,7 @@ into instances, each field converted as the ORM converts it (JSON, for one), so 
 """
 
 import functools
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from django.db import connection
 from django.db.models import Model
@@ -21,6 +21,13 @@ def is_key(value: int) -> bool:
     answer with no row and a hand-written query with an error (SQLite: OverflowError; PostgreSQL: bigint out of
     range)."""
     return -BIGINT_MAX - 1 <= value <= BIGINT_MAX
+
+
+def one_row(sql: str, params: Sequence | Mapping) -> tuple | None:
+    """The first row a statement gives, or None."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
 
 
 def columns(model: type[Model], alias: str) -> str:

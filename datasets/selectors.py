@@ -16,7 +16,7 @@ from django.utils import timezone
 from config.errors import ApplicationError
 from config.sql_rows import columns as sql_columns
 from config.sql_rows import instances as sql_instances
-from config.sql_rows import is_key
+from config.sql_rows import is_key, one_row
 from datasets.importers import split_path
 from datasets.label_cache import label_index
 from datasets.label_rank import label_rank
@@ -58,9 +58,7 @@ def dataset_get(*, user: AbstractBaseUser, dataset_id: int, role: str = Role.ANN
     """The dataset if the user may act in it with at least `role`; read with the user's role in one query."""
     if not is_key(dataset_id):
         raise Http404("No such dataset.")
-    with connection.cursor() as cursor:
-        cursor.execute(_DATASET_WITH_ROLE, [user.pk, dataset_id])
-        row = cursor.fetchone()
+    row = one_row(_DATASET_WITH_ROLE, [user.pk, dataset_id])
     if row is None:
         raise Http404("No such dataset.")
     (dataset,), (member_role,) = sql_instances(row, Dataset)

@@ -25,7 +25,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from config.errors import ApplicationError
-from config.sql_rows import columns, instances
+from config.sql_rows import columns, instances, one_row
 from datasets.models import Dataset, Product, Query
 from labeling.models import Annotation, Lease, Task
 
@@ -219,9 +219,7 @@ def _claim_one_statement(order: str, *, dataset: Dataset, user: AbstractBaseUser
         "expires": now + timedelta(minutes=dataset.lease_minutes),
         "overlap": dataset.overlap,
     }
-    with connection.cursor() as cursor:
-        cursor.execute(_CLAIMS_SQL[order], params)
-        row = cursor.fetchone()
+    row = one_row(_CLAIMS_SQL[order], params)
     if row is None:
         return None
     (task, task.product, other, query), _ = instances(row, Task, Product, Product, Query)

@@ -2,13 +2,12 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from config.sql_rows import columns as sql_columns
 from config.sql_rows import instances as sql_instances
-from config.sql_rows import is_key
+from config.sql_rows import is_key, one_row
 from datasets.models import Dataset, Label, Membership, Product
 from labeling.models import Annotation, AnnotationStatus, LabelEvent, Task
 from labeling.queue import random_key
@@ -92,9 +91,7 @@ def task_get(*, user: AbstractBaseUser, task_id: int) -> Task:
     """A task of a dataset the user belongs to (read with the user's role in one query); anything else is a 404."""
     if not is_key(task_id):
         raise Http404("No such task.")
-    with connection.cursor() as cursor:
-        cursor.execute(_TASK_WITH_ROLE, [user.pk, task_id])
-        row = cursor.fetchone()
+    row = one_row(_TASK_WITH_ROLE, [user.pk, task_id])
     if row is None:
         raise Http404("No such task.")
     (task, product, dataset), (member_role,) = sql_instances(row, Task, Product, Dataset)
