@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import connection
 
+from config.sql_rows import one_row
 from labeling.models import AnnotationStatus, EventAction, LabelSource, Task
 
 _SUBMIT_SQL = """
@@ -116,7 +116,5 @@ def answer_write(
         "create": EventAction.CREATE.value,
         "change": EventAction.CHANGE.value,
     }
-    with connection.cursor() as cursor:
-        cursor.execute(_SUBMIT_SQL, params)
-        row = cursor.fetchone()
+    row = one_row(_SUBMIT_SQL, params)
     return None if row is None else Written(*row)

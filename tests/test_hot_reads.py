@@ -33,3 +33,32 @@ def test_a_stranger_an_unknown_id_and_an_id_past_bigint_are_404s(catalog):
     for task_id in (task.pk, 10**9, 2**64):
         with pytest.raises(Http404):
             task_get(user=stranger, task_id=task_id)
+
+
+def test_the_api_token_authenticates_its_active_user_and_only_that(client):
+    from rest_framework.authtoken.models import Token
+
+    user = UserFactory()
+    token = Token.objects.create(user=user)
+    answered = client.get("/api/datasets/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert answered.status_code == 200
+    assert answered.wsgi_request.user == user
+    unknown = client.get("/api/datasets/", HTTP_AUTHORIZATION="Token " + "0" * 40)
+    assert unknown.status_code == 401 and "Invalid token" in unknown.json()["detail"]
+    user.is_active = False
+    user.save()
+    inactive = client.get("/api/datasets/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert inactive.status_code == 401 and "inactive" in inactive.json()["detail"]
+
+
+def test_the_token_read_gives_the_token_and_its_user_as_the_orm_does():
+    from rest_framework.authtoken.models import Token
+
+    from config.authentication import TokenAuthentication
+
+    token = Token.objects.create(user=UserFactory(first_name="Ada"))
+    user, read = TokenAuthentication().authenticate_credentials(token.key)
+    assert (user.pk, user.first_name, user.password, user.date_joined) == (
+        token.user.pk, "Ada", token.user.password, token.user.date_joined
+    )
+    assert (read.key, read.created, read.user is user) == (token.key, token.created, True)

@@ -93,6 +93,9 @@ else:
     # A reused connection that the server or a proxy dropped (restart, failover, idle timeout) would fail
     # the next request on it; the check (one round trip when a request first uses the connection) reconnects.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
+# The hot hand-written statements run prepared on PostgreSQL (config/sql_rows.py); false for a pooler in
+# transaction mode (PgBouncer's default), which cannot keep a connection's prepared statements.
+DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -190,7 +193,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "config.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
