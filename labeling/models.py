@@ -218,8 +218,10 @@ class LabelSource(models.TextChoices):
 class Annotation(models.Model):
     """The current answer of one annotator (or one import source) for one task."""
 
-    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="+")
-    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="annotations")
+    # No index of their own: the indexes below lead with the dataset and annotation_unique_user with the task,
+    # and every answer written (a million at an import of labels) updated the two redundant ones too.
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="+", db_index=False)
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="annotations", db_index=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="annotations"
     )
@@ -317,7 +319,8 @@ class LabelEvent(models.Model):
     """Append-only history of every label change; the database refuses updates (and deletes on PostgreSQL)."""
 
     dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="+")
-    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="events")
+    # Its index is labelevent_task_time's, which leads with the task.
+    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="events", db_index=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -62,3 +62,21 @@ def test_the_token_read_gives_the_token_and_its_user_as_the_orm_does():
         token.user.pk, "Ada", token.user.password, token.user.date_joined
     )
     assert (read.key, read.created, read.user is user) == (token.key, token.created, True)
+
+
+def test_label_get_reads_the_datasets_label_as_the_orm_does_and_no_other(catalog):
+    from config.errors import ApplicationError
+    from datasets.models import Label
+    from datasets.selectors import label_get
+
+    label = Label.objects.filter(dataset=catalog).first()
+    label.synonyms = ["cans", "headsets"]
+    label.save()
+    read = label_get(dataset=catalog, pk=label.pk)
+    assert (read.pk, read.path, read.synonyms, read.updated_at, read.deprecated) == (
+        label.pk, label.path, ["cans", "headsets"], label.updated_at, False
+    )
+    other = DatasetFactory()
+    for dataset, pk in ((other, label.pk), (catalog, 10**9), (catalog, 2**63), (catalog, -(2**70))):
+        with pytest.raises(ApplicationError, match="No such label"):
+            label_get(dataset=dataset, pk=pk)
