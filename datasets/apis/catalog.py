@@ -5,7 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.pagination import Pagination, paginate
-from config.serializer_fields import ModelFieldsOnce
+from config.serializer_fields import ModelFieldsOnce, SharedOutputFields
 from datasets.models import Label, Product, Role
 from datasets.selectors import dataset_get, label_list, label_search, product_list
 
@@ -17,7 +17,7 @@ class LabelSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ProductSerializer(ModelFieldsOnce, serializers.ModelSerializer):
+class ProductSerializer(SharedOutputFields, ModelFieldsOnce, serializers.ModelSerializer):
     class Meta:
         model = Product
         fields = [

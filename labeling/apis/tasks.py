@@ -5,7 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import ApplicationError
-from config.serializer_fields import ModelFieldsOnce
+from config.serializer_fields import ModelFieldsOnce, SharedOutputFields
 from datasets.apis.catalog import ProductSerializer
 from datasets.selectors import dataset_get
 from labeling.answers import task_answer_clean
@@ -17,38 +17,38 @@ from labeling.selectors import task_get, task_suggestions
 from labeling.services import annotation_skip, annotation_submit, annotation_undo
 
 
-class SuggestionSerializer(serializers.Serializer):
+class SuggestionSerializer(SharedOutputFields, serializers.Serializer):
     label = serializers.IntegerField(source="label.pk")
     path = serializers.CharField(source="label.path")
     probability = serializers.FloatField()
 
 
-class TokenSerializer(serializers.Serializer):
+class TokenSerializer(SharedOutputFields, serializers.Serializer):
     i = serializers.IntegerField(help_text="The token's number: spans name tokens by it.")
     text = serializers.CharField(trim_whitespace=False)
     ws = serializers.BooleanField(help_text="A space follows the token.")
 
 
-class SpanSuggestionSerializer(serializers.Serializer):
+class SpanSuggestionSerializer(SharedOutputFields, serializers.Serializer):
     start = serializers.IntegerField(help_text="The first token.")
     end = serializers.IntegerField(help_text="The last token (inclusive).")
     label_id = serializers.IntegerField()
     probability = serializers.FloatField(allow_null=True, help_text="The model's; null for a value found.")
 
 
-class TaskItemSerializer(serializers.Serializer):
+class TaskItemSerializer(SharedOutputFields, serializers.Serializer):
     role = serializers.CharField(help_text="The product's role in the task: 'left' or 'right' for a matching pair.")
     product = ProductSerializer()
 
 
-class TaskQuerySerializer(serializers.Serializer):
+class TaskQuerySerializer(SharedOutputFields, serializers.Serializer):
     id = serializers.IntegerField()
     external_id = serializers.CharField(help_text="The query's id in its source (query_id).")
     text = serializers.CharField()
     locale = serializers.CharField()
 
 
-class TaskOutputSerializer(ModelFieldsOnce, serializers.ModelSerializer):
+class TaskOutputSerializer(SharedOutputFields, ModelFieldsOnce, serializers.ModelSerializer):
     # A string, not an enum: an enum named "kind" would rename the import kinds' enum in the schema.
     kind = serializers.CharField(
         source="dataset.task_type", read_only=True, help_text=f"The dataset's task kind: {', '.join(sorted(KINDS))}."
@@ -108,7 +108,7 @@ class TaskOutputSerializer(ModelFieldsOnce, serializers.ModelSerializer):
         return SuggestionSerializer(task_suggestions(dataset=task.dataset, task=task), many=True).data
 
 
-class AnnotationOutputSerializer(ModelFieldsOnce, serializers.ModelSerializer):
+class AnnotationOutputSerializer(SharedOutputFields, ModelFieldsOnce, serializers.ModelSerializer):
     spans = serializers.SerializerMethodField()
 
     class Meta:
