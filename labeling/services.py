@@ -191,8 +191,9 @@ def _submit_locked(
 
 
 def _answers_announce(dataset: Dataset) -> None:
+    # A matching dataset's conflict check is not asked for here: the worker's sweep finds the answers
+    # (labeling.kinds.matching.checks), so a submit pays no statement for it.
     transaction.on_commit(partial(answers_submitted.send, sender=Annotation, dataset=dataset))
-    pair_conflicts_check_request(dataset=dataset)
 
 
 def annotation_submit(
@@ -332,6 +333,7 @@ def annotation_undo(*, dataset: Dataset, user: AbstractBaseUser) -> Task:
         if last is None:
             raise ApplicationError("Nothing to undo.")
         task = _undo_locked(dataset=dataset, user=user, annotation_id=last[0], task_id=last[1])
+        # A removed answer leaves no newer one for the sweep to find: the check is asked for now.
         pair_conflicts_check_request(dataset=dataset)
     return task
 
