@@ -13,16 +13,16 @@ again, by the next sweep at the latest.
 """
 
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
-from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from config.sql_rows import columns, instances
 from datasets.models import Dataset
 from labeling.kinds.matching.models import PairConflictCheck
-from labeling.models import Annotation
 
 logger = logging.getLogger(__name__)
 
@@ -46,29 +46,38 @@ def pair_conflicts_seen_before(*, started: datetime) -> datetime:
     return started - ANSWER_IN_FLIGHT
 
 
+# The matching datasets whose check is due, with what their last check read (`answers_seen_before`, NULL before
+# the first): an answer changed since, and no check waiting (or one waiting longer than STALE, whose message may be
+# lost). One statement for every dataset; each one's answers are probed on the (dataset, updated_at) index.
+_DUE_SQL = f"""
+SELECT {columns(PairConflictCheck, "c")}, d.id
+FROM datasets_dataset d
+LEFT JOIN labeling_pairconflictcheck c ON c.dataset_id = d.id
+WHERE d.task_type = %(matching)s
+  AND (c.requested_at IS NULL OR c.requested_at < %(stale)s)
+  AND (c.requested_at IS NOT NULL OR EXISTS (
+      SELECT 1 FROM labeling_annotation a
+      WHERE a.dataset_id = d.id AND a.updated_at >= COALESCE(c.answers_seen_before, %(ever)s)
+  ))
+ORDER BY d.id
+"""  # noqa: S608 - only the model's own column names are interpolated
+EVER = datetime(2000, 1, 1, tzinfo=UTC)  # before any answer: a dataset never checked is due once it has one
+
+
 def pair_conflicts_due_request(*, now: datetime | None = None) -> list[int]:
     """Queue the check of every matching dataset whose answers changed since its last check (or that was never
     checked), and again those whose request waited too long; returns their ids. Several workers may sweep at
     once: a dataset's check is queued by one of them, and not again while it waits."""
     now = now or timezone.now()
-    checks = PairConflictCheck.objects.filter(dataset=OuterRef("pk"))
-    answers = Annotation.objects.filter(dataset=OuterRef("pk"))
-    due = (
-        Dataset.objects.filter(task_type=MATCHING)
-        .alias(requested=Subquery(checks.values("requested_at")))
-        .annotate(seen_before=Subquery(checks.values("answers_seen_before")))
-        .filter(Q(requested=None) | Q(requested__lt=now - STALE))
-        .filter(
-            Q(requested__isnull=False)
-            | Q(seen_before=None) & Exists(answers)
-            | Exists(answers.filter(updated_at__gte=OuterRef("seen_before")))
-        )
-        .values_list("pk", "seen_before")
-    )
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(_DUE_SQL, {"matching": MATCHING, "stale": adapt(now - STALE), "ever": adapt(EVER)})
+        due = cursor.fetchall()
     requested = []
-    for dataset_id, seen_before in due:
+    for row in due:
+        (check,), (dataset_id,) = instances(row, PairConflictCheck)  # a dataset never checked: a row of NULLs
         # A check that ended since this reading has seen the answers: not due any more.
-        if _request(dataset_id, now=now, unchanged=Q(answers_seen_before=seen_before)):
+        if _request(dataset_id, now=now, unchanged=Q(answers_seen_before=check.answers_seen_before)):
             requested.append(dataset_id)
     return requested
 
