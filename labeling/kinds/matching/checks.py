@@ -90,7 +90,7 @@ def _request(dataset_id: int, *, now: datetime | None = None, unchanged: Q | Non
     if not PairConflictCheck.objects.filter(idle, unchanged or Q(), dataset_id=dataset_id).update(requested_at=now):
         _, created = PairConflictCheck.objects.get_or_create(dataset_id=dataset_id, defaults={"requested_at": now})
         if not created:
-            return False  # a check waits already: it will read these answers too
+            return False  # a check waits already and will read these answers (or one read them since the sweep)
     from labeling.tasks import pair_conflicts_check_task  # the task module imports the check, which imports us
 
     try:
