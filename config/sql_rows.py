@@ -64,7 +64,19 @@ def _positional(sql: str) -> tuple[str, str, tuple[str | int, ...]]:
         return f"${order.index(key) + 1}"
 
     text = _PLACEHOLDER.sub(number, sql)
-    return "shelfmark_" + hashlib.sha256(sql.encode()).hexdigest()[:16], text, tuple(order)
+    name = "shelfmark_" + hashlib.sha256(sql.encode()).hexdigest()[:16]
+    _SOURCES[name] = sql
+    return name, text, tuple(order)
+
+
+_SOURCES: dict[str, str] = {}
+
+
+def statement_source(executed: str) -> str:
+    """The statement an `EXECUTE shelfmark_...` ran (as logs and captured queries show it), else `executed`."""
+    if executed.startswith("EXECUTE shelfmark_"):
+        return _SOURCES.get(executed.split()[1], executed)
+    return executed
 
 
 def _prepared(cursor, sql: str, params: Sequence | Mapping) -> tuple[str, list]:

@@ -15,11 +15,17 @@ def value_key(value: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def answer_value_keyed(*, task: Task, value: Any) -> AnswerValue:
+    """The task's row for this value, keyed and not yet written (`answer_value_intern`, or the one-statement answer
+    of `labeling.answer_write`, write it)."""
+    return AnswerValue(task=task, key=value_key(value), value=value)
+
+
 def answer_value_intern(*, task: Task, value: Any) -> AnswerValue:
     """The task's row for this value, made on first use, in one statement: an upsert that returns the row's id
     whether this call or an earlier (or a concurrent) one made it. Equal keys are equal values, so the no-op
     update of an existing row changes nothing."""
-    row = AnswerValue(task_id=task.pk, key=value_key(value), value=value)
+    row = answer_value_keyed(task=task, value=value)
     AnswerValue.objects.bulk_create([row], update_conflicts=True, unique_fields=["task", "key"], update_fields=["key"])
     return row
 

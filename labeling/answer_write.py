@@ -1,22 +1,23 @@
 """An answer written in one statement on PostgreSQL: the hot half of the annotator's loop.
 
 `labeling.services._submit_locked` writes an answer in steps (lock the task, read the user's answer and lease,
-write the answer, the counts, the lease and the history): eight round trips, each a few hundred microseconds
-and an ORM compilation. Here the same writes are one statement of data-modifying CTEs, under the same row lock
-and with the same checks. A refusal (the slot is gone, the label was deprecated since) writes nothing and
-returns None: the caller then takes the steps, which say why.
+write the answer's value row if it has one, the answer, the counts, the lease and the history): eight round trips,
+each a few hundred microseconds and an ORM compilation. Here the same writes are one statement of data-modifying
+CTEs, under the same row lock and with the same checks. A refusal (the slot is gone, the label was deprecated
+since) writes nothing and returns None: the caller then takes the steps, which say why.
 
 Review flags are left to the caller: they are recomputed only when answers can disagree (a flag, a second
 answer, a task already in review), which the returned counts tell.
 """
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 
 from config.sql_rows import one_row
-from labeling.models import AnnotationStatus, EventAction, LabelSource, Task
+from labeling.models import AnnotationStatus, AnswerValue, EventAction, LabelSource, Task
 
 _SUBMIT_SQL = """
 WITH task AS (
@@ -42,11 +43,17 @@ WITH task AS (
             AND task.annotation_count + CASE WHEN task.lease_until > %(now)s THEN task.lease_count ELSE 0 END
                 < %(overlap)s)
       )
+), value AS (
+    -- A value's row (answer_values.answer_value_intern's upsert): its id whether made now or before.
+    INSERT INTO labeling_answervalue (task_id, key, value, created_at)
+    SELECT id, %(value_key)s::text, %(value)s::jsonb, %(now)s FROM ok WHERE %(value_key)s::text IS NOT NULL
+    ON CONFLICT (task_id, key) DO UPDATE SET key = EXCLUDED.key
+    RETURNING id
 ), answer AS (
     INSERT INTO labeling_annotation (dataset_id, task_id, user_id, status, label_id, value_id, flagged, source,
                                      source_name, active_seconds, suggestions_shown, created_at, updated_at)
-    SELECT dataset_id, id, %(user)s, %(submitted)s, %(label)s, %(value)s, %(flagged)s, %(human)s, '', %(seconds)s,
-           %(shown)s, %(now)s, %(now)s
+    SELECT dataset_id, id, %(user)s, %(submitted)s, %(label)s, (SELECT id FROM value), %(flagged)s, %(human)s, '',
+           %(seconds)s, %(shown)s, %(now)s, %(now)s
     FROM ok
     ON CONFLICT (task_id, user_id) DO UPDATE SET
         status = EXCLUDED.status, label_id = EXCLUDED.label_id, value_id = EXCLUDED.value_id,
@@ -66,12 +73,12 @@ WITH task AS (
     INSERT INTO labeling_labelevent (dataset_id, task_id, user_id, action, old_label_id, new_label_id, old_value_id,
                                      new_value_id, flagged, source, source_name, annotation_id, created_at)
     SELECT ok.dataset_id, ok.id, %(user)s, CASE WHEN ok.counted IS NULL THEN %(create)s ELSE %(change)s END,
-           (SELECT label_id FROM old), %(label)s, (SELECT value_id FROM old), %(value)s, %(flagged)s, %(human)s, '',
-           answer.id, %(now)s
+           (SELECT label_id FROM old), %(label)s, (SELECT value_id FROM old), (SELECT id FROM value), %(flagged)s,
+           %(human)s, '', answer.id, %(now)s
     FROM ok, answer
 )
 SELECT answer.id, answer.created_at, ok.counted IS TRUE, ok.annotation_count + CASE WHEN ok.counted THEN 0 ELSE 1 END,
-       ok.needs_review, (SELECT label_id FROM old), (SELECT value_id FROM old)
+       ok.needs_review, (SELECT label_id FROM old), (SELECT value_id FROM old), (SELECT id FROM value)
 FROM ok, answer
 """
 
@@ -85,6 +92,7 @@ class Written:
     needs_review: bool  # the task was in review before this answer
     old_label_id: int | None
     old_value_id: int | None
+    value_id: int | None  # the answer's value row, made or found by this statement
 
 
 def answer_write(
@@ -92,20 +100,22 @@ def answer_write(
     task: Task,
     user: AbstractBaseUser,
     label_id: int | None,
-    value_id: int | None,
+    value: AnswerValue | None,
     flagged: bool,
     seconds: float | None,
     suggestions_shown: bool,
     overlap: int,
     now: datetime,
 ) -> Written | None:
-    """Write the user's answer (a label, a value made with `answer_value_intern`, or a flag alone) to the task in
-    one statement, inside the caller's transaction; None when it is refused, with nothing written."""
+    """Write the user's answer (a label, a value keyed by `answer_value_keyed`, or a flag alone) to the task in
+    one statement, the value's row included, inside the caller's transaction; None when it is refused, with
+    nothing written."""
     params = {
         "task": task.pk,
         "user": user.pk,
         "label": label_id,
-        "value": value_id,
+        "value_key": value.key if value is not None else None,
+        "value": json.dumps(value.value) if value is not None else None,
         "flagged": flagged,
         "seconds": seconds,
         "shown": suggestions_shown,

@@ -171,9 +171,9 @@ _CANDIDATES_SQL = {
 }
 
 # The user's live lease, else one claim of the candidates (locked FOR NO KEY UPDATE SKIP LOCKED): its row counts
-# the new lease, the lease is written, and the task comes back with its products (a pair's two) and its query (a
-# relevance task's), in one statement. The claim's condition is checked again on a row changed since the snapshot,
-# so a full task is never taken.
+# the new lease, the lease is written, and the task comes back with its products (a pair's two), its query (a
+# relevance task's) and the ids of its dataset's first `labels` labels (a span dataset's types), in one statement.
+# The claim's condition is checked again on a row changed since the snapshot, so a full task is never taken.
 _CLAIM_SQL = """
 WITH held AS (
     SELECT task_id AS id FROM labeling_lease
@@ -192,7 +192,8 @@ WITH held AS (
     SELECT %(dataset)s, id, %(user)s, %(expires)s, %(now)s FROM slot
     ON CONFLICT (task_id, user_id) DO UPDATE SET expires_at = EXCLUDED.expires_at, created_at = EXCLUDED.created_at
 )
-SELECT {task_columns}, {product_columns}, {other_columns}, {query_columns}
+SELECT {task_columns}, {product_columns}, {other_columns}, {query_columns},
+       ARRAY(SELECT l.id FROM datasets_label l WHERE l.dataset_id = t.dataset_id ORDER BY l.id LIMIT %(labels)s)
 FROM labeling_task t
 JOIN datasets_product p ON p.id = t.product_id
 LEFT JOIN datasets_product o ON o.id = t.other_product_id
@@ -211,20 +212,30 @@ _CLAIMS_SQL = {
 }
 
 
+def _labels_with_task(dataset: Dataset) -> int:
+    from labeling.kinds import kind_get  # the kinds import the selectors, which import the queue
+
+    return kind_get(dataset.task_type).labels_with_task
+
+
 def _claim_one_statement(order: str, *, dataset: Dataset, user: AbstractBaseUser, now: datetime) -> Task | None:
+    labels = _labels_with_task(dataset)
     params = {
         "dataset": dataset.pk,
         "user": user.pk,
         "now": now,
         "expires": now + timedelta(minutes=dataset.lease_minutes),
         "overlap": dataset.overlap,
+        "labels": labels,
     }
     row = one_row(_CLAIMS_SQL[order], params)
     if row is None:
         return None
-    (task, task.product, other, query), _ = instances(row, Task, Product, Product, Query)
+    (task, task.product, other, query), (label_ids,) = instances(row, Task, Product, Product, Query)
     task.other_product = other if task.other_product_id is not None else None
     task.query = query if task.query_id is not None else None
+    if labels:
+        task.dataset_label_ids = label_ids
     return task
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from config.errors import ApplicationError
 from datasets.models import Dataset, Label
-from labeling.answer_values import answer_value_intern
+from labeling.answer_values import answer_value_intern, answer_value_keyed
 from labeling.answer_write import answer_write
 from labeling.history import label_event_record
 from labeling.kinds.matching.checks import pair_conflicts_check_request
@@ -102,16 +102,16 @@ def _check_answer(answer: TaskAnswer) -> None:
 def _submit_in_one_statement(
     *, answer: TaskAnswer, user: AbstractBaseUser, seconds: float | None, suggestions_shown: bool
 ) -> Annotation | None:
-    """An answer's writes in one statement (`labeling.answer_write`), after its value's row when it has one; None
-    when refused, with nothing written but that row (the caller's transaction then rolls it back)."""
+    """An answer's writes in one statement (`labeling.answer_write`), its value's row included; None when
+    refused, with nothing written."""
     task, now = answer.task, timezone.now()
     overlap = task.dataset.overlap
-    new_value = None if answer.value is None else answer_value_intern(task=task, value=answer.value)
+    new_value = None if answer.value is None else answer_value_keyed(task=task, value=answer.value)
     written = answer_write(
         task=task,
         user=user,
         label_id=answer.label.pk if answer.label is not None else None,
-        value_id=new_value.pk if new_value is not None else None,
+        value=new_value,
         flagged=answer.flagged,
         seconds=seconds,
         suggestions_shown=suggestions_shown,
@@ -120,6 +120,9 @@ def _submit_in_one_statement(
     )
     if written is None:
         return None
+    if new_value is not None:
+        new_value.pk = written.value_id
+        new_value._state.adding = False
     if answer.flagged or written.annotation_count > 1 or written.needs_review:
         review_flags_refresh(task_ids=[task.pk])
     task.annotation_count = written.annotation_count
@@ -146,8 +149,8 @@ def _submit_locked(
     *, answer: TaskAnswer, user: AbstractBaseUser, seconds: float | None, suggestions_shown: bool
 ) -> Annotation:
     """Write one checked answer inside the caller's transaction: the annotation, the counts, review flags, the
-    lease and the history event. On PostgreSQL that is one statement (and one more for a value's row); a refused
-    answer and SQLite take the steps."""
+    lease and the history event. On PostgreSQL that is one statement, a value's row included; a refused answer
+    and SQLite take the steps."""
     if connection.vendor == "postgresql":
         annotation = _submit_in_one_statement(
             answer=answer, user=user, seconds=seconds, suggestions_shown=suggestions_shown
@@ -191,8 +194,9 @@ def _submit_locked(
 
 
 def _answers_announce(dataset: Dataset) -> None:
+    # A matching dataset's conflict check is not asked for here: the worker's sweep finds the answers
+    # (labeling.kinds.matching.checks), so a submit pays no statement for it.
     transaction.on_commit(partial(answers_submitted.send, sender=Annotation, dataset=dataset))
-    pair_conflicts_check_request(dataset=dataset)
 
 
 def annotation_submit(
@@ -332,6 +336,7 @@ def annotation_undo(*, dataset: Dataset, user: AbstractBaseUser) -> Task:
         if last is None:
             raise ApplicationError("Nothing to undo.")
         task = _undo_locked(dataset=dataset, user=user, annotation_id=last[0], task_id=last[1])
+        # A removed answer leaves no newer one for the sweep to find: the check is asked for now.
         pair_conflicts_check_request(dataset=dataset)
     return task
 

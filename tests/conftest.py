@@ -138,6 +138,22 @@ def page(browser, live_server) -> Iterator[object]:
     context.close()
 
 
+def worker_sweep_once() -> None:
+    """What a worker's sweeper does every JOB_SWEEP_SECONDS, once: its loop, stopped after the first `swept`.
+    The loop closes its connection when it stops: call it from a transactional test."""
+    from unittest.mock import Mock
+
+    from config.jobs.signals import swept
+    from config.jobs.worker import JobSweeper
+
+    sweeper = JobSweeper(Mock())
+    swept.connect(lambda **kwargs: sweeper._stop.set(), weak=False, dispatch_uid="test.stop_after_one_sweep")
+    try:
+        sweeper._loop(0.01)
+    finally:
+        swept.disconnect(dispatch_uid="test.stop_after_one_sweep")
+
+
 def log_in(page, username: str, password: str = "pw") -> None:
     """Log in through the real form (factories' users have the password "pw")."""
     page.goto("/login/")

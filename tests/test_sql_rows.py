@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 
-from config.sql_rows import _positional, one_row
+from config.sql_rows import _positional, one_row, statement_source
 
 pytestmark = pytest.mark.django_db
 
@@ -42,3 +42,10 @@ def test_postgresql_prepares_a_statement_once_per_connection_and_answers_as_unpr
     with override_settings(DATABASE_PREPARED_STATEMENTS=False), CaptureQueriesContext(connection) as captured:
         assert one_row(sql, {"n": 5, "word": "e", "none": None}) == (6, "ee", True)
     assert captured[0]["sql"].startswith("SELECT 5::int + 1")
+
+
+def test_an_executed_prepared_statement_names_its_source():
+    sql = "SELECT %s::int * 2"
+    name = _positional(sql)[0]
+    assert statement_source(f"EXECUTE {name} (3)") == sql
+    assert statement_source("SELECT 1") == "SELECT 1"

@@ -10,7 +10,7 @@ logger = logging.getLogger(__name__)
 
 class JobSweeper(bootsteps.StartStopStep):
     """Runs `jobs_sweep` every JOB_SWEEP_SECONDS in a thread of the worker's main process (0: off), then sends
-    `swept` for the periodic checks of the apps (the automatic training trigger)."""
+    `swept` for the periodic checks of the apps (the automatic training trigger, the matching conflict checks)."""
 
     def __init__(self, worker: object, **kwargs: object) -> None:
         super().__init__(worker, **kwargs)

@@ -100,6 +100,9 @@ class TaskKind(ABC):
     # Whether an answer is a value (a title's spans, `AnswerValue`) rather than a label: `value_clean` reads it,
     # and the shared layers compare the `value` columns where they compare labels (`labeling.resolve`).
     answers_with_values: ClassVar[bool] = False
+    # How many of the dataset's labels (the first by id; their ids) the queue's claim reads with the task, for what
+    # next serves of it without another statement (`Task.dataset_label_ids`): a span dataset's types.
+    labels_with_task: ClassVar[int] = 0
     # The page of a list of tasks worked through at once (a relevance query's products), when the kind has one;
     # `list_context` gives what it shows.
     list_template: ClassVar[str | None] = None

@@ -12,6 +12,7 @@ from bench.common import latency_summary
 from bench.data import HEADER
 from bench.p2_diagnose import diagnose
 from bench.report import markdown
+from datasets.models import Dataset
 from labeling.models import Annotation, AnswerValue, Task
 
 ROWS = 40
@@ -62,6 +63,22 @@ def test_a_kind_loads_its_tasks_and_one_next_and_submit_answer_it(kind, catalog_
         assert tasks.values("query").distinct().count() == ROWS // p2_relevance.PER_QUERY
     else:
         assert all(answer.label_id in setup.labels.values() for answer in answers)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("kind", list(LOADS))
+def test_a_next_takes_3_statements_and_a_submit_4_in_every_kind(kind, catalog_file, postgres, transactional_db):
+    """Issue 16's bound, counted as the bench counts (DRF's token read included), for an annotator past their
+    warm-up (as the bench's are when it measures: their next counts no answers and tries no gold item first)."""
+    users = p2_setup.annotators()
+    setup = LOADS[kind](catalog_file, users)
+    Dataset.objects.filter(pk=setup.dataset_id).update(gold_warmup=0)
+
+    report = diagnose(setup, users[1])
+
+    assert "error" not in report, report.get("error")
+    assert report["next_query_count"] <= 3, report["next_queries"]
+    assert report["submit_query_count"] <= 4, report["submit_queries"]
 
 
 def test_span_answers_are_0_to_2_words_apart_on_the_tokens():

@@ -1,16 +1,13 @@
-from unittest.mock import Mock
-
 import pytest
 from kombu.exceptions import OperationalError
 
 from config.celery import app
-from config.jobs.signals import swept
-from config.jobs.worker import JobSweeper
 from labeling.models import Annotation
 from labeling.queue import task_lease_next
 from labeling.services import annotation_submit
 from models_app.models import ModelVersion, TrainingTrigger, VersionStatus
 from models_app.services.training import model_version_train, trainings_due_request
+from tests.conftest import worker_sweep_once
 from tests.factories import member
 
 pytestmark = pytest.mark.django_db
@@ -101,11 +98,6 @@ def test_every_sweep_of_a_worker_requests_the_runs_that_are_due(labeled_catalog)
     annotation_submit(
         task=task_lease_next(dataset=labeled_catalog, user=user), user=user, label=labeled_catalog.labels.first()
     )
-    sweeper = JobSweeper(Mock())
-    swept.connect(lambda **kwargs: sweeper._stop.set(), weak=False, dispatch_uid="test.stop_after_one_sweep")
-    try:
-        sweeper._loop(0.01)  # returns after one sweep: the receiver above stops it
-    finally:
-        swept.disconnect(dispatch_uid="test.stop_after_one_sweep")
+    worker_sweep_once()
     version = ModelVersion.objects.get(dataset=labeled_catalog)
     assert (version.trigger, version.status) == (TrainingTrigger.AUTO, VersionStatus.QUEUED)

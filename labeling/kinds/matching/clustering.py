@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from datasets.exporters import Columns
 from datasets.models import Dataset, Label, Product
+from labeling.kinds.matching.checks import pair_conflicts_seen_before
 from labeling.kinds.matching.clusters import Clusters, Edge, Scored, clusters_build, contradictions
 from labeling.kinds.matching.models import PairConflict, PairConflictCheck
 from labeling.models import Task
@@ -183,6 +184,7 @@ def pair_conflicts_refresh(*, dataset: Dataset) -> int:
         # reads what the one before it read and more, so an older reading never overwrites a newer one.
         PairConflictCheck.objects.get_or_create(dataset=dataset)
         check = PairConflictCheck.objects.select_for_update().get(dataset=dataset)
+        started = timezone.now()
         edges = labeled_edges(dataset=dataset)
         found = contradictions(matches=edges.matches, no_matches=edges.no_matches)
         clusters = clusters_build(matches=edges.matches, no_matches=edges.no_matches)
@@ -214,8 +216,9 @@ def pair_conflicts_refresh(*, dataset: Dataset) -> int:
         review_flags_refresh(task_ids=touched)
         # The figures the dataset's page shows, so no page builds clusters itself.
         check.checked_at = now
+        check.answers_seen_before = pair_conflicts_seen_before(started=started)
         check.figures = {**clusters.summary(), "conflicts": len(found)}
-        check.save(update_fields=["checked_at", "figures"])
+        check.save(update_fields=["checked_at", "answers_seen_before", "figures"])
     return len(found)
 
 

@@ -40,11 +40,17 @@ class PairConflict(models.Model):
 
 
 class PairConflictCheck(models.Model):
-    """One row per matching dataset: whether a conflict check is waiting, so answers given meanwhile join it."""
+    """One row per matching dataset: whether a conflict check is waiting, so answers given meanwhile join it, and
+    which answers the last one read, so the worker's sweep knows when the next is due."""
 
     dataset = models.OneToOneField(Dataset, on_delete=models.CASCADE, primary_key=True, related_name="+")
     requested_at = models.DateTimeField(null=True, blank=True, help_text="Set while a check waits in the queue.")
     checked_at = models.DateTimeField(null=True, blank=True)
+    answers_seen_before = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The last check read every answer changed before this time; one changed since makes a check due.",
+    )
     figures = models.JSONField(
         default=dict, blank=True, help_text="The last check's clusters, largest cluster and open contradictions."
     )

@@ -45,6 +45,7 @@ class SpansKind(TaskKind):
     split_groups: ClassVar[bool] = True
     tasks_per_product: ClassVar[bool] = True
     trainable: ClassVar[bool] = True
+    labels_with_task: ClassVar[int] = page.TYPE_KEYS  # next's suggestions are of the dataset's types
 
     def settings_clean(self, *, settings: dict[str, Any]) -> dict[str, Any]:
         """A span dataset's types: `span_types`, 1 to 9 distinct names (letters, digits, _ and -, starting

@@ -40,7 +40,12 @@ def suggested_spans(*, dataset: Dataset, task: Task, types: list[dict[str, Any]]
     """The task's suggested spans of the dataset's types (token_end inclusive), unless hidden for this task."""
     if not suggestions_visible(dataset=dataset, task=task):
         return []
-    known = {span_type["id"] for span_type in (types if types is not None else span_types(dataset=dataset))}
+    if types is not None:
+        known = {span_type["id"] for span_type in types}
+    elif hasattr(task, "dataset_label_ids"):  # read by next's claim with the task (labels_with_task)
+        known = set(task.dataset_label_ids)
+    else:
+        known = {span_type["id"] for span_type in span_types(dataset=dataset)}
     return [
         {"start": start, "end": end, "label_id": label, "probability": probability}
         for start, end, label, probability in (entry for entry in task.suggestions or [] if len(entry) == 4)

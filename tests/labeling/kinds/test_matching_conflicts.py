@@ -5,9 +5,11 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from labeling.kinds.matching.checks import _request, pair_conflicts_due_request
 from labeling.kinds.matching.clustering import (
     clusters_summary,
     pair_conflicts_check_run,
@@ -15,9 +17,10 @@ from labeling.kinds.matching.clustering import (
     pair_conflicts_refresh,
 )
 from labeling.kinds.matching.models import PairConflict, PairConflictCheck
-from labeling.models import Task
+from labeling.models import Annotation, Task
 from labeling.review import review_decide
 from labeling.services import annotation_submit, annotation_undo
+from tests.conftest import worker_sweep_once
 from tests.factories import DatasetFactory, LabelFactory, MatchingDatasetFactory, ProductFactory, member, pair_task
 
 pytestmark = pytest.mark.django_db
@@ -157,25 +160,68 @@ def test_another_chain_takes_its_place_when_one_breaks(triangle):
     assert triangle.flagged() == set()
 
 
-def test_answers_ask_for_one_check_at_a_time(triangle, django_capture_on_commit_callbacks):
+def test_a_submit_asks_for_no_check(triangle, django_capture_on_commit_callbacks):
     e = ProductFactory(dataset=triangle.dataset)
-    tasks = [pair_task(triangle.dataset, e, other) for other in (triangle.a, triangle.b)]
-    with django_capture_on_commit_callbacks(execute=True):
-        annotation_submit(task=tasks[0], user=triangle.annotator, label=triangle.match)
-    first = PairConflictCheck.objects.get(dataset=triangle.dataset).requested_at
-    assert first is not None
-    with django_capture_on_commit_callbacks(execute=True):
-        annotation_submit(task=tasks[1], user=triangle.annotator, label=triangle.match)
-    assert PairConflictCheck.objects.get(dataset=triangle.dataset).requested_at == first  # joined the waiting one
-
-
-def test_a_request_waiting_too_long_is_sent_again(triangle, django_capture_on_commit_callbacks):
-    long_ago = timezone.now() - timedelta(minutes=11)  # its message may be lost
-    PairConflictCheck.objects.update_or_create(dataset=triangle.dataset, defaults={"requested_at": long_ago})
-    e = ProductFactory(dataset=triangle.dataset)
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
         annotation_submit(task=pair_task(triangle.dataset, e, triangle.a), user=triangle.annotator,
                           label=triangle.match)
+    assert len(callbacks) == 1  # the answers_submitted signal only: the worker's sweep finds the answer
+    assert not PairConflictCheck.objects.exists()
+
+
+def test_the_sweep_queues_a_due_check_once(triangle, django_assert_num_queries):
+    assert pair_conflicts_due_request() == [triangle.dataset.pk]  # never checked, and answered
+    first = PairConflictCheck.objects.get(dataset=triangle.dataset).requested_at
+    assert first is not None
+    with django_assert_num_queries(1):  # the due datasets in one query; none is
+        assert pair_conflicts_due_request() == []  # the check waits: the next sweep does not send it again
+    assert PairConflictCheck.objects.get(dataset=triangle.dataset).requested_at == first
+
+
+def answers_age(dataset, minutes: float = 1) -> None:
+    """As if the dataset's answers were given `minutes` ago (well before a check that runs now)."""
+    Annotation.objects.filter(dataset=dataset).update(updated_at=F("updated_at") - timedelta(minutes=minutes))
+
+
+def test_a_check_is_not_due_when_no_answer_changed_since(triangle):
+    answers_age(triangle.dataset)
+    pair_conflicts_refresh(dataset=triangle.dataset)
+    assert pair_conflicts_due_request() == []
+    assert PairConflictCheck.objects.get(dataset=triangle.dataset).requested_at is None
+
+
+def test_an_answer_after_a_check_makes_the_next_due(triangle):
+    answers_age(triangle.dataset)
+    pair_conflicts_refresh(dataset=triangle.dataset)
+    annotation_submit(task=triangle.cd, user=member(triangle.dataset, "ann2"), label=triangle.match)
+    assert pair_conflicts_due_request() == [triangle.dataset.pk]
+
+
+def test_an_answer_that_commits_just_after_a_check_began_makes_the_next_due(triangle):
+    # Its time was taken before the check began reading, its transaction committed after: unseen by that check.
+    pair_conflicts_refresh(dataset=triangle.dataset)
+    assert pair_conflicts_due_request() == [triangle.dataset.pk]
+
+
+def test_a_check_run_since_the_sweep_read_it_is_not_queued_again(triangle):
+    answers_age(triangle.dataset)
+    pair_conflicts_refresh(dataset=triangle.dataset)
+    check = PairConflictCheck.objects.get(dataset=triangle.dataset)
+    later = check.answers_seen_before + timedelta(minutes=1)  # what a check that ended meanwhile recorded
+    assert not _request(triangle.dataset.pk, unchanged=Q(answers_seen_before=later))
+    assert PairConflictCheck.objects.get(dataset=triangle.dataset).requested_at is None
+
+
+def test_an_undo_asks_for_a_check_at_once(triangle, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        annotation_undo(dataset=triangle.dataset, user=triangle.annotator)
+    assert PairConflictCheck.objects.get(dataset=triangle.dataset).requested_at is not None
+
+
+def test_a_request_waiting_too_long_is_sent_again_by_the_sweep(triangle):
+    long_ago = timezone.now() - timedelta(minutes=11)  # its message may be lost
+    PairConflictCheck.objects.update_or_create(dataset=triangle.dataset, defaults={"requested_at": long_ago})
+    assert pair_conflicts_due_request() == [triangle.dataset.pk]
     assert PairConflictCheck.objects.get(dataset=triangle.dataset).requested_at > long_ago
 
 
@@ -187,6 +233,7 @@ def test_a_categorization_dataset_asks_for_no_check(db, django_capture_on_commit
     task = TaskFactory(dataset=dataset)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         annotation_submit(task=task, user=member(dataset, "ann"), label=label)
+    assert pair_conflicts_due_request() == []
     assert not PairConflictCheck.objects.exists()
     assert len(callbacks) == 1  # the answers_submitted signal only
 
@@ -205,8 +252,11 @@ def test_the_dataset_page_summarizes_clusters_and_conflicts(triangle, client):
 
 
 @pytest.mark.worker
-def test_a_contradiction_is_found_by_the_worker_after_the_answers(celery_worker):
-    triangle = Triangle()  # the answers commit one by one here (transactional test): each asks for a check
+def test_a_contradiction_is_found_by_the_worker_after_its_sweep(celery_worker):
+    """The chain a worker runs: its sweeper's loop sends `swept`, labeling's receiver queues the check, a worker
+    runs it."""
+    triangle = Triangle()  # the answers commit one by one here (transactional test), and ask for no check
+    worker_sweep_once()
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and not triangle.open_rows().exists():
         time.sleep(0.1)

@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from config.errors import ApplicationError
+from config.sql_rows import statement_source
 from datasets.models import Label, TaxonomyAction, TaxonomyChange
 from datasets.selectors import label_children, label_search, label_search_ranked
 from labeling.models import Annotation, EventAction, LabelEvent, Review, Task
@@ -158,7 +159,7 @@ def test_the_deprecated_recheck_adds_no_query_to_a_submit(shop):
     annotation_submit(task=tasks[0], user=ann1, label=labels["Boots"])
     with CaptureQueriesContext(connection) as with_label:
         annotation_submit(task=tasks[1], user=ann1, label=labels["Boots"])
-    statements = [query["sql"] for query in with_label]
+    statements = [statement_source(query["sql"]) for query in with_label]
     assert not [sql for sql in statements if sql.startswith('SELECT "datasets_label"')]
     # The flag is read again in the statement that locks the task (the one-statement write on PostgreSQL).
     assert [sql for sql in statements if "labeling_task" in sql and "datasets_label" in sql and "deprecated" in sql]

@@ -99,6 +99,14 @@ def test_the_api_serves_the_tokens_and_suggested_spans_and_takes_spans(api):
     assert Annotation.objects.get(user=user).value.value == [[0, 0, brand]]
 
 
+def test_next_suggests_only_spans_of_the_datasets_types_as_they_are_now(api):
+    dataset, _user, client = api
+    Task.objects.filter(dataset=dataset).update(suggestions=[[0, 0, type_id(dataset, "BRAND"), None]])
+    Label.objects.filter(dataset=dataset, code="BRAND").delete()  # a type gone since the model suggested it
+    task = client.post(reverse("api-task-next", args=[dataset.pk])).json()  # PostgreSQL: types read by the claim
+    assert task["tokens"] and task["span_suggestions"] == []
+
+
 @pytest.mark.parametrize(
     ("spans", "message"),
     [
