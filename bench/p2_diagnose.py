@@ -10,6 +10,7 @@ from collections import Counter
 
 from bench.common import database_url
 from bench.p2_setup import QueueSetup
+from config.sql_rows import statement_source
 
 SQL_SHOWN = 220
 
@@ -32,7 +33,9 @@ class _Timer:
             self.queries.append((sql, params, time.perf_counter() - started))
 
     def report(self) -> list[dict[str, object]]:
-        return [{"ms": round(seconds * 1000, 3), "sql": sql[:SQL_SHOWN]} for sql, _, seconds in self.queries]
+        # A prepared statement is captured as `EXECUTE shelfmark_...`: the report shows what it runs.
+        return [{"ms": round(seconds * 1000, 3), "sql": statement_source(sql)[:SQL_SHOWN]}
+                for sql, _, seconds in self.queries]
 
 
 def _explain(sql: str, params: object) -> list[str]:
@@ -93,9 +96,10 @@ def diagnose(setup: QueueSetup, user) -> dict[str, object]:
                 "submit_queries": submit_queries.report(),
             })
     # The claim (SELECT ... FOR UPDATE SKIP LOCKED over the open tasks) is the statement that sees the queue's size.
-    claims = [query for query in next_queries.queries if "SKIP LOCKED" in query[0]]
+    # EXPLAIN of the executed form: a prepared claim is explained as PostgreSQL runs it (EXPLAIN EXECUTE).
+    claims = [query for query in next_queries.queries if "SKIP LOCKED" in statement_source(query[0])]
     sql, params, _ = claims[0] if claims else max(next_queries.queries, key=lambda query: query[2])
-    report["next_claim_sql"] = sql
+    report["next_claim_sql"] = statement_source(sql)
     report["next_claim_plan"] = _explain(sql, params)
     return report
 
