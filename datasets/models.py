@@ -174,7 +174,9 @@ class Product(models.Model):
 class Query(models.Model):
     """A shopper's search query of a relevance dataset: its products are judged for it (issue 13)."""
 
-    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="queries")
+    # No index of its own, as a product's: query_unique_external_id starts with the dataset, and an index of the
+    # dataset alone let stale statistics look a query up by it, reading all of the dataset's queries per id.
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="queries", db_index=False)
     external_id = models.CharField(max_length=255, help_text="The query's id in the source (query_id).")
     text = models.CharField(max_length=1000)
     locale = models.CharField(max_length=16, blank=True, help_text="e.g. us, es, jp (ESCI's query locales).")

@@ -136,18 +136,42 @@ def product_list(*, dataset: Dataset) -> QuerySet[Product]:
     return Product.objects.filter(dataset=dataset).order_by("pk")
 
 
+# Each id found by a probe of the (dataset, external id) index, whatever the statistics say. They may predate the
+# dataset's rows (the statistics of an import's first batch, or of a dataset made after the last ANALYZE): planned
+# from them, `dataset_id = %s AND external_id IN (...)` read every row of the dataset and tested it against the
+# whole list, 46 s for 10,000 ids in a dataset of 240,000 products. The lateral subquery (OFFSET 0 keeps it from
+# being flattened into a join) can only run once per id, by both columns.
+_IDS_BY_EXTERNAL_ID = """
+SELECT e.external_id, found.id
+FROM unnest(%(external_ids)s::text[]) AS e(external_id)
+CROSS JOIN LATERAL (
+    SELECT r.id FROM {table} AS r
+    WHERE r.dataset_id = %(dataset)s AND r.external_id = e.external_id
+    OFFSET 0
+) AS found
+"""
+
+
+def _ids_by_external_id(model: type[Model], *, dataset: Dataset, external_ids: Iterable[str]) -> dict[str, int]:
+    wanted = list(external_ids)
+    if not wanted:
+        return {}
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            statement = _IDS_BY_EXTERNAL_ID.format(table=model._meta.db_table)
+            cursor.execute(statement, {"external_ids": wanted, "dataset": dataset.pk})
+            return dict(cursor.fetchall())
+    return dict(model.objects.filter(dataset=dataset, external_id__in=wanted).values_list("external_id", "pk"))
+
+
 def product_ids(*, dataset: Dataset, external_ids: Iterable[str]) -> dict[str, int]:
     """The id of each of these products the dataset holds, by external id; the others are left out."""
-    return dict(
-        Product.objects.filter(dataset=dataset, external_id__in=list(external_ids)).values_list("external_id", "pk")
-    )
+    return _ids_by_external_id(Product, dataset=dataset, external_ids=external_ids)
 
 
 def query_ids(*, dataset: Dataset, external_ids: Iterable[str]) -> dict[str, int]:
     """The id of each of these search queries the dataset holds, by external id; the others are left out."""
-    return dict(
-        Query.objects.filter(dataset=dataset, external_id__in=list(external_ids)).values_list("external_id", "pk")
-    )
+    return _ids_by_external_id(Query, dataset=dataset, external_ids=external_ids)
 
 
 _RESOLVED_KEPT = 10_000

@@ -254,15 +254,18 @@ def _first_occurrences(low: np.ndarray, high: np.ndarray) -> np.ndarray:
     return first
 
 
+# The ids are looked up by the primary key: `dataset_id + 0` is no column an index holds. Planned from statistics
+# that predate the dataset's products, `dataset_id = %s` read all of them through the (dataset, external id) index
+# and tested each against the whole array: 137 s for 50,000 ids among 300,000 products, 79 ms by the key.
+_PRODUCTS_OF_DATASET = "SELECT count(*) FROM datasets_product WHERE id = ANY(%s::bigint[]) AND dataset_id + 0 = %s"
+
+
 def _check_products(*, dataset: Dataset, ids: np.ndarray) -> None:
     """Refuse ids that are not products of the dataset (the foreign key alone would accept another dataset's)."""
     if connection.vendor == "postgresql":
         # One array parameter, not one placeholder per id: a batch names a hundred thousand products.
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM datasets_product WHERE dataset_id = %s AND id = ANY(%s::bigint[])",
-                [dataset.pk, ids.tolist()],
-            )
+            cursor.execute(_PRODUCTS_OF_DATASET, [ids.tolist(), dataset.pk])
             found = cursor.fetchone()[0]
     else:
         found = sum(
