@@ -80,3 +80,19 @@ def test_label_get_reads_the_datasets_label_as_the_orm_does_and_no_other(catalog
     for dataset, pk in ((other, label.pk), (catalog, 10**9), (catalog, 2**63), (catalog, -(2**70))):
         with pytest.raises(ApplicationError, match="No such label"):
             label_get(dataset=dataset, pk=pk)
+
+
+def test_labels_read_gives_the_datasets_labels_as_label_list_does(catalog):
+    from datasets.selectors import label_list, labels_read
+    from tests.factories import LabelFactory
+
+    child = LabelFactory(dataset=catalog, name="Earbuds", path="Audio > Earbuds", code="EAR", synonyms=["buds"])
+    LabelFactory(dataset=DatasetFactory(), name="Elsewhere", path="Elsewhere")
+
+    def fields(labels):
+        return [(lab.pk, lab.path, lab.code, lab.synonyms, lab.parent_id, lab.updated_at) for lab in labels]
+
+    read = labels_read(dataset=catalog)
+    assert fields(read) == fields(label_list(dataset=catalog)) and len(read) == 4
+    assert child.pk in {label.pk for label in read}
+    assert labels_read(dataset=DatasetFactory()) == []

@@ -11,7 +11,7 @@ from config.errors import ApplicationError
 from datasets.exporters import Columns
 from datasets.importers import ProductRow
 from datasets.models import Dataset, Label
-from datasets.selectors import label_list
+from datasets.selectors import labels_read
 from labeling.kinds.base import Answer, Choice, TaskKind
 from labeling.kinds.spans import answers, export, page, quality, review, tasks
 from labeling.kinds.spans.preannotate import DEFAULT_LABELS
@@ -104,7 +104,7 @@ class SpansKind(TaskKind):
         if raw is None or raw == "":
             return self.answer_clean(dataset=dataset, label=None, value=None, flagged=flagged)
         tokens = answers.task_tokens(task.product, dataset=dataset)
-        value = answers.spans_clean(dataset=dataset, labels=list(label_list(dataset=dataset)), tokens=tokens, raw=raw)
+        value = answers.spans_clean(dataset=dataset, labels=labels_read(dataset=dataset), tokens=tokens, raw=raw)
         return Answer(label=None, flagged=flagged, value=value)
 
     def products_write(self, *, dataset: Dataset, rows: Sequence[ProductRow]) -> int:
