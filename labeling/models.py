@@ -219,9 +219,18 @@ class Annotation(models.Model):
     """The current answer of one annotator (or one import source) for one task."""
 
     # No index of their own: the indexes below lead with the dataset and annotation_unique_user with the task,
-    # and every answer written (a million at an import of labels) updated the two redundant ones too.
-    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="+", db_index=False)
-    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="annotations", db_index=False)
+    # and every answer written (a million at an import of labels) updated the two redundant ones too. No database
+    # constraint on PostgreSQL either, as a task has none on its dataset: a foreign key is checked by a query and a
+    # row lock per new row, and an imported label's four checks on its dataset and task (here and in its event)
+    # were an eighth of a labeled import's time. Answers are our own writes, to the task locked or just found in
+    # the dataset; deletions go through Django's cascade, and the history's PROTECT still refuses them. The label
+    # keeps its constraint: a lead may delete an unused label while an import resolves it.
+    dataset = models.ForeignKey(
+        Dataset, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    task = models.ForeignKey(
+        Task, on_delete=models.CASCADE, related_name="annotations", db_index=False, db_constraint=False
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="annotations"
     )
@@ -318,9 +327,13 @@ class EventAction(models.TextChoices):
 class LabelEvent(models.Model):
     """Append-only history of every label change; the database refuses updates (and deletes on PostgreSQL)."""
 
-    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="+")
+    # No database constraint on the dataset and the task on PostgreSQL, as an answer's (Annotation): Django's
+    # PROTECT is what refuses deleting a task or dataset with history.
+    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="+", db_constraint=False)
     # Its index is labelevent_task_time's, which leads with the task.
-    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="events", db_index=False)
+    task = models.ForeignKey(
+        Task, on_delete=models.PROTECT, related_name="events", db_index=False, db_constraint=False
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
