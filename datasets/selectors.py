@@ -112,7 +112,7 @@ def label_list(*, dataset: Dataset) -> QuerySet[Label]:
 
 
 # `label_list` read by a statement written once: a span answer checks its types against every label of the dataset,
-# and compiling the queryset took most of that read's time on each submit.
+# and with the queryset compiled on each submit a spans next + submit took 11.7-13.0 ms in-process, 9.5 with this.
 _LABELS = f"""
 SELECT {sql_columns(Label, "l")} FROM {Label._meta.db_table} l WHERE l.dataset_id = %s ORDER BY l.path
 """  # noqa: S608 - only the model's own table and column names are interpolated
@@ -152,9 +152,10 @@ def product_list(*, dataset: Dataset) -> QuerySet[Product]:
 
 # Each id found by a probe of the (dataset, external id) index, whatever the statistics say. They may predate the
 # dataset's rows (the statistics of an import's first batch, or of a dataset made after the last ANALYZE): planned
-# from them, `dataset_id = %s AND external_id IN (...)` read every row of the dataset and tested it against the
-# whole list, 46 s for 10,000 ids in a dataset of 240,000 products. The lateral subquery (OFFSET 0 keeps it from
-# being flattened into a join) can only run once per id, by both columns.
+# from them, `dataset_id = %s AND external_id IN (...)` was an index scan of the dataset alone, each of its rows
+# tested against the whole list (the labels' lookup of the same shape took 46 s for 10,000 ids in a dataset of
+# 240,000 products). The lateral subquery (OFFSET 0 keeps it from being flattened into a join) can only run once
+# per id, by both columns.
 _IDS_BY_EXTERNAL_ID = """
 SELECT e.external_id, found.id
 FROM unnest(%(external_ids)s::text[]) AS e(external_id)
