@@ -141,6 +141,19 @@ def label_get(*, dataset: Dataset, pk: int) -> Label:
     return label
 
 
+_LABEL_BY_CODE = f"""
+SELECT {sql_columns(Label, "l")} FROM {Label._meta.db_table} l WHERE l.dataset_id = %s AND l.code = %s
+ORDER BY l.id LIMIT 1
+"""  # noqa: S608 - only the model's own table and column names are interpolated
+
+
+def label_by_code(*, dataset: Dataset, code: str) -> Label | None:
+    """The dataset's label with this code, or None; written by hand as `label_get` is, for the answers given as a
+    fixed choice's value (a relevance grade, match or no match) on each submit."""
+    row = one_row(_LABEL_BY_CODE, [dataset.pk, code])
+    return sql_instances(row, Label)[0][0] if row is not None else None
+
+
 def label_find(*, pk: int) -> Label | None:
     """A label by id whatever its dataset, for a service that says itself when it belongs to another one."""
     return Label.objects.filter(pk=pk).first()

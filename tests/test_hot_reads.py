@@ -96,3 +96,20 @@ def test_labels_read_gives_the_datasets_labels_as_label_list_does(catalog):
     assert fields(read) == fields(label_list(dataset=catalog)) and len(read) == 4
     assert child.pk in {label.pk for label in read}
     assert labels_read(dataset=DatasetFactory()) == []
+
+
+def test_label_by_code_reads_the_datasets_label_with_that_code_as_the_orm_does(catalog):
+    from datasets.models import Label
+    from datasets.selectors import label_by_code
+    from tests.factories import LabelFactory
+
+    label = LabelFactory(dataset=catalog, name="Exact", path="Exact", code="E", synonyms=["same"])
+    LabelFactory(dataset=DatasetFactory(), name="Other", path="Other", code="O")
+
+    read = label_by_code(dataset=catalog, code="E")
+    orm = Label.objects.filter(dataset=catalog, code="E").first()
+    assert (read.pk, read.code, read.path, read.synonyms, read.updated_at) == (
+        orm.pk, orm.code, orm.path, orm.synonyms, orm.updated_at
+    ) and read.pk == label.pk
+    assert label_by_code(dataset=catalog, code="O") is None
+    assert label_by_code(dataset=catalog, code="missing") is None

@@ -19,7 +19,7 @@ from config.errors import ApplicationError
 from datasets.exporters import PRODUCT_ROWS, Columns
 from datasets.importers import ProductRow
 from datasets.models import Dataset, Label
-from datasets.selectors import label_list, product_ids
+from datasets.selectors import label_by_code, label_list, product_ids
 from datasets.services.products import products_upsert
 from labeling.kinds.export import is_predicted, predicted_columns
 from labeling.selectors import task_items
@@ -199,7 +199,7 @@ class TaskKind(ABC):
         wanted = value.strip().casefold()
         for choice in choices:
             if wanted in (choice.code.casefold(), choice.name.casefold(), *(a.casefold() for a in choice.aliases)):
-                label = Label.objects.filter(dataset=dataset, code=choice.code).first()
+                label = label_by_code(dataset=dataset, code=choice.code)
                 if label is None:  # made with the dataset: only a hand-edited taxonomy lacks it
                     raise ApplicationError(
                         f"This dataset has no label for {choice.name!r} (code {choice.code}); a lead must restore it.",
