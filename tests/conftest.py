@@ -94,10 +94,11 @@ def celery_worker(celery_worker_session: object, transactional_db: None) -> Iter
     yield celery_worker_session
     # Work the test set off (a conflict check after its answers) must end before the tables are flushed:
     # a task still reading them would deadlock with the flush's TRUNCATE.
-    _worker_idle_wait(timeout=30)
+    worker_idle_wait(timeout=30)
 
 
-def _worker_idle_wait(*, timeout: float) -> None:
+def worker_idle_wait(*, timeout: float) -> None:
+    """Wait until the suite's worker has nothing running, reserved or waiting in its queue (at most `timeout`)."""
     from amqp.exceptions import ChannelError
     from celery.worker import state
 

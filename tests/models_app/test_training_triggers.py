@@ -7,7 +7,7 @@ from labeling.queue import task_lease_next
 from labeling.services import annotation_submit
 from models_app.models import ModelVersion, TrainingTrigger, VersionStatus
 from models_app.services.training import model_version_train, trainings_due_request
-from tests.conftest import _worker_idle_wait, worker_sweep_once
+from tests.conftest import worker_idle_wait, worker_sweep_once
 from tests.factories import member
 
 pytestmark = pytest.mark.django_db
@@ -104,4 +104,4 @@ def test_every_sweep_of_a_worker_requests_the_runs_that_are_due(labeled_catalog)
     # The suite's worker, when an earlier test started it, may have taken the run: it must end before the tables
     # are flushed (a deadlock with the flush's TRUNCATE otherwise). A run nobody took is dropped from the queue.
     app.control.purge()
-    _worker_idle_wait(timeout=60)
+    worker_idle_wait(timeout=60)
