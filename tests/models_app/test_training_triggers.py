@@ -100,7 +100,9 @@ def test_every_sweep_of_a_worker_requests_the_runs_that_are_due(labeled_catalog)
     )
     worker_sweep_once()
     version = ModelVersion.objects.get(dataset=labeled_catalog)
-    assert (version.trigger, version.status) == (TrainingTrigger.AUTO, VersionStatus.QUEUED)
+    # The suite's worker, when an earlier test started it, may already have taken the run from the queue.
+    assert version.trigger == TrainingTrigger.AUTO
+    assert version.status not in (VersionStatus.FAILED, VersionStatus.CANCELLED)
     # The suite's worker, when an earlier test started it, may have taken the run: it must end before the tables
     # are flushed (a deadlock with the flush's TRUNCATE otherwise). A run nobody took is dropped from the queue.
     app.control.purge()
