@@ -3,6 +3,10 @@
 Order: copy, import, copy again; the copy rate is the mean of both copies (one cold, one warm cache).
 The import is `manage.py import_products` in a subprocess (the real pipeline, run inline) on a fresh
 dataset; it is stopped after P1_TIMEOUT seconds (default 900) and then reported from its progress.
+Then the schema's floor: the plain import's products and tasks exported, their tables emptied, and the rows COPYed
+back by psql with every index, constraint and trigger of the tables (no parsing, no validation, no ids to draw):
+the least any import of these rows into Shelfmark's tables can cost. The tables are emptied again after it, so
+that each import and the floor start from empty tables.
 Then the same file again into another fresh dataset whose taxonomy holds the file's categories, with its
 `category` column imported as labels (`--label-column category`): its rate against the plain import's.
 """
@@ -16,7 +20,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from bench.common import PYTHON, ROOT, BenchError, django_env, env_int, log, psql, psql_command
+from bench.common import DATA_DIR, PYTHON, ROOT, BenchError, django_env, env_int, log, psql, psql_command
 
 COPY_TABLE = "bench_copy_products"
 COPY_DDL = f"""
@@ -47,6 +51,39 @@ def _copy(path: Path) -> dict[str, float | int]:
     match = re.search(r"COPY (\d+)", done.stdout)
     rows = int(match.group(1)) if match else 0
     log(f"psql \\copy: {rows:,} rows in {seconds:.2f} s ({rows / seconds:,.0f} rows/s)")
+    return {"seconds": round(seconds, 3), "rows": rows, "rows_per_s": round(rows / seconds, 1)}
+
+
+_FLOOR_TABLES = {
+    "datasets_product": "id, dataset_id, external_id, title, description, brand, price, currency, image_url, url, "
+    "attributes, created_at, updated_at",
+    "labeling_task": "id, dataset_id, product_id, is_gold, annotation_count, is_complete, priority, random_key, "
+    "created_at",
+}
+
+
+def _floor(dataset_id: int, rows: int) -> dict[str, float | int]:
+    """The plain import's products and tasks COPYed back into their emptied tables by one psql process (wall clock,
+    both COPYs); the tables are emptied again after it."""
+    files = {table: DATA_DIR / f"floor_{table}.copy" for table in _FLOOR_TABLES}
+    for table, columns in _FLOOR_TABLES.items():
+        query = f"SELECT {columns} FROM {table} WHERE dataset_id = {dataset_id} ORDER BY id"  # noqa: S608
+        psql(f"\\copy ({query}) TO '{files[table]}'")
+    emptied = "TRUNCATE datasets_product, labeling_task CASCADE"
+    psql(emptied)
+    argv, env = psql_command(emptied)
+    argv = argv[:-2]  # one process, a -c for each COPY: each its own transaction, as psql \copy is
+    for table, columns in _FLOOR_TABLES.items():
+        argv += ["-c", f"\\copy {table} ({columns}) FROM '{files[table]}'"]
+    started = time.perf_counter()
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=3600, check=False)
+    seconds = time.perf_counter() - started
+    psql(emptied)
+    for file in files.values():
+        file.unlink(missing_ok=True)
+    if done.returncode != 0:
+        raise BenchError(f"the floor's psql \\copy failed: {done.stderr.strip()}")
+    log(f"floor (products and tasks by psql \\copy): {rows:,} rows in {seconds:.2f} s ({rows / seconds:,.0f} rows/s)")
     return {"seconds": round(seconds, 3), "rows": rows, "rows_per_s": round(rows / seconds, 1)}
 
 
@@ -134,9 +171,11 @@ def run(path: Path, rows: int) -> dict[str, object]:
     shelfmark = _import(path, rows, timeout)
     second = _copy(path)
     psql(f"DROP TABLE IF EXISTS {COPY_TABLE}")
+    floor = None if shelfmark["timed_out"] else _floor(shelfmark["dataset_id"], rows)
     labeled = _import(path, rows, timeout, labeled=True)
     copy_rate = (first["rows_per_s"] + second["rows_per_s"]) / 2
     ratio = shelfmark["rows_per_s"] / copy_rate if copy_rate else None
+    floor_rate = floor["rows_per_s"] if floor else None
     label_ratio = labeled["rows_per_s"] / shelfmark["rows_per_s"] if shelfmark["rows_per_s"] else None
     return {
         "rows": rows,
@@ -148,6 +187,9 @@ def run(path: Path, rows: int) -> dict[str, object]:
         "ratio": round(ratio, 4) if ratio is not None else None,
         "target_ratio": TARGET_RATIO,
         "pass": bool(ratio is not None and ratio >= TARGET_RATIO and not shelfmark["timed_out"]),
+        "floor": floor,
+        "floor_ratio": round(floor_rate / copy_rate, 4) if floor_rate and copy_rate else None,
+        "import_floor_ratio": round(shelfmark["rows_per_s"] / floor_rate, 4) if floor_rate else None,
         "labeled_import": labeled,
         "label_ratio": round(label_ratio, 4) if label_ratio is not None else None,
         "label_target_ratio": LABEL_TARGET_RATIO,

@@ -26,7 +26,23 @@ def _p1_rows(p1: dict) -> list[str]:
         f"| P1 | import rows/s / `psql \\copy` rows/s{note} | {_n(p1['ratio'], 3)} "
         f"({_n(p1['import_rows_per_s'])} vs {_n(p1['copy_rows_per_s'])} rows/s) | >= {p1['target_ratio']} "
         f"| {_verdict(p1['pass'])} |",
+        *_p1_floor_rows(p1, note),
         *_p1_label_row(p1, note),
+    ]
+
+
+def _p1_floor_rows(p1: dict, note: str) -> list[str]:
+    """The schema's floor (COPY alone into the products and tasks tables): what part of `psql \\copy` into one bare
+    table any import can reach, and what part of the floor Shelfmark's import reaches. Measures, not targets."""
+    floor = p1.get("floor")
+    if not floor:  # results written before the floor was measured
+        return []
+    return [
+        f"| P1 | floor: the same rows COPYed straight into the products and tasks tables rows/s / `psql \\copy` "
+        f"rows/s{note} | {_n(p1['floor_ratio'], 3)} ({_n(floor['rows_per_s'])} vs {_n(p1['copy_rows_per_s'])} rows/s)"
+        f" | (the most any import reaches) | - |",
+        f"| P1 | import rows/s / floor rows/s{note} | {_n(p1['import_floor_ratio'], 3)} "
+        f"({_n(p1['import_rows_per_s'])} vs {_n(floor['rows_per_s'])} rows/s) | (measure) | - |",
     ]
 
 
@@ -184,6 +200,11 @@ def _p1_details(p1: dict) -> list[str]:
         lines.append(f"| `psql \\copy` #{n} | {copy['seconds']:.2f} | {_n(copy['rows_per_s'])} "
                      f"| {copy['rows']:,} rows |")
     lines.append(_p1_import_line("`manage.py import_products`", p1["import"]))
+    if p1.get("floor"):
+        floor = p1["floor"]
+        lines.append(f"| floor: `psql \\copy` of the import's products, then its tasks, into the emptied tables "
+                     f"| {floor['seconds']:.2f} | {_n(floor['rows_per_s'])} | {floor['rows']:,} rows, each table's "
+                     f"indexes, constraints and triggers |")
     if p1.get("labeled_import"):
         lines.append(_p1_import_line("`manage.py import_products --label-column category`", p1["labeled_import"]))
     return lines

@@ -11,7 +11,7 @@ read, how it is shown and how its resolved answers become export rows and traini
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -171,6 +171,17 @@ class TaskKind(ABC):
         existing = product_ids(dataset=dataset, external_ids=[row.external_id for row in rows])
         products_upsert(dataset=dataset, rows=rows)
         return len(rows) - len(existing)
+
+    def labeled_products_write(
+        self, *, dataset: Dataset, rows: Sequence[ProductRow], labels: Mapping[str, int], source_name: str
+    ) -> tuple[int, int]:
+        """`products_write`, with `labels` (external id -> label id, for some of `rows`) recorded as source
+        `source_name`'s imported answers to the products' tasks (a kind with one task per product); returns (new
+        products, answers new or changed)."""
+        from labeling.imports import product_labels_write  # it imports matching's checks, a kind built on this
+
+        created = self.products_write(dataset=dataset, rows=rows)
+        return created, product_labels_write(dataset=dataset, labels=dict(labels), source_name=source_name)
 
     def answer_clean(self, *, dataset: Dataset, label: Label | None, value: str | None, flagged: bool) -> Answer:
         """Read an answer given as a label (from the page's or the API's `label` id) or a value (a code,

@@ -1,5 +1,5 @@
 """One batch of parsed products: their labels resolved, the products (and their tasks) written by the dataset's
-task kind, the labels recorded as imported answers by labeling.
+task kind, with the labels as imported answers to the tasks.
 
 Called inside the batch's transaction; a few bulk statements per batch, never a query per row.
 """
@@ -7,7 +7,6 @@ Called inside the batch's transaction; a few bulk statements per batch, never a 
 from datasets.importers import ProductRow, RowError
 from datasets.models import Dataset, Label
 from datasets.selectors import LabelResolver
-from labeling.imports import product_labels_write
 from labeling.kinds import kind_get
 from workspace.services.import_batches import BatchResult
 
@@ -31,11 +30,14 @@ def product_batch_write(
     if not rows:
         return BatchResult(), errors
 
-    created = kind_get(dataset.task_type).products_write(dataset=dataset, rows=rows)
-    result = BatchResult(created=created, updated=len(rows) - created)
+    kind = kind_get(dataset.task_type)
+    answered = 0
     if labels:
-        result.labels = product_labels_write(
-            dataset=dataset, labels={key: label.pk for key, label in labels.items()}, source_name=label_source
+        created, answered = kind.labeled_products_write(
+            dataset=dataset, rows=rows, labels={key: label.pk for key, label in labels.items()},
+            source_name=label_source,
         )
-    return result, errors
+    else:
+        created = kind.products_write(dataset=dataset, rows=rows)
+    return BatchResult(created=created, updated=len(rows) - created, labels=answered), errors
 

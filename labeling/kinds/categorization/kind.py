@@ -1,6 +1,6 @@
 """Product categorization: one product a task, answered with a node of the dataset's taxonomy."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from datasets.importers import ProductRow
@@ -26,6 +26,11 @@ class CategorizationKind(TaskKind):
 
     def products_write(self, *, dataset: Dataset, rows: Sequence[ProductRow]) -> int:
         return tasks.product_tasks_upsert(dataset=dataset, rows=rows)
+
+    def labeled_products_write(
+        self, *, dataset: Dataset, rows: Sequence[ProductRow], labels: Mapping[str, int], source_name: str
+    ) -> tuple[int, int]:
+        return tasks.labeled_product_tasks_upsert(dataset=dataset, rows=rows, labels=labels, source_name=source_name)
 
     # The kind's modules do the work; the signatures and their contracts are TaskKind's.
     export_query = staticmethod(export.export_query)

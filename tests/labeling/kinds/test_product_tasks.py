@@ -1,15 +1,15 @@
-"""How a kind writes imported products: categorization makes a task per new product in the same statement,
-matching stores the products alone (its tasks come from pairs)."""
+"""How a kind writes imported products: categorization makes a task per new product with it (with a labeled file's
+answers, counted), matching stores the products alone (its tasks come from pairs)."""
 
 import pytest
 
 from datasets.importers import ProductRow
 from datasets.models import Product
 from labeling.kinds import KINDS
-from labeling.kinds.categorization.tasks import product_tasks_upsert
-from labeling.models import Task
+from labeling.kinds.categorization.tasks import labeled_product_tasks_upsert, product_tasks_upsert
+from labeling.models import Annotation, AnnotationStatus, EventAction, LabelEvent, Task
 from labeling.queue import random_key
-from tests.factories import DatasetFactory, MatchingDatasetFactory
+from tests.factories import DatasetFactory, LabelFactory, MatchingDatasetFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -45,3 +45,42 @@ def test_the_categorization_kind_writes_tasks_per_product_and_the_matching_kind_
     assert Task.objects.filter(dataset=catalog).count() == 2
     assert Product.objects.filter(dataset=offers).count() == 3
     assert not Task.objects.filter(dataset=offers).exists()
+
+
+def answers_of(dataset) -> dict[str, tuple]:
+    return {
+        annotation.task.product.external_id: (annotation.label_id, annotation.source_name, annotation.status)
+        for annotation in Annotation.objects.filter(dataset=dataset, user=None).select_related("task__product")
+    }
+
+
+def test_labeled_new_products_get_their_tasks_counted_with_the_answers_and_their_events():
+    dataset = DatasetFactory(overlap=2)
+    shoes = LabelFactory(dataset=dataset, name="Shoes")
+    source = "shop%s\tfeed"  # a name with a % and a tab is still the name
+    written = labeled_product_tasks_upsert(
+        dataset=dataset, rows=rows("A1", "A2", "A3"), labels={"A1": shoes.pk, "A3": shoes.pk}, source_name=source
+    )
+    assert written == (3, 2)
+    submitted = (shoes.pk, source, AnnotationStatus.SUBMITTED)
+    assert answers_of(dataset) == {"A1": submitted, "A3": submitted}
+    counts = dict(Task.objects.filter(dataset=dataset).values_list("product__external_id", "annotation_count"))
+    assert counts == {"A1": 1, "A2": 0, "A3": 1}
+    assert not Task.objects.filter(dataset=dataset, is_complete=True).exists()  # two answers wanted
+    events = LabelEvent.objects.filter(dataset=dataset).values_list("action", "old_label", "new_label", "source_name")
+    assert sorted(events) == [(EventAction.IMPORT, None, shoes.pk, source)] * 2
+
+
+def test_labels_of_a_batch_with_a_known_product_are_compared_with_the_answers_held():
+    dataset = DatasetFactory()
+    shoes, hats = LabelFactory(dataset=dataset, name="Shoes"), LabelFactory(dataset=dataset, name="Hats")
+    labeled_product_tasks_upsert(dataset=dataset, rows=rows("A1"), labels={"A1": shoes.pk}, source_name="feed")
+    written = labeled_product_tasks_upsert(
+        dataset=dataset, rows=rows("A1", "A2"), labels={"A1": hats.pk, "A2": hats.pk}, source_name="feed"
+    )
+    assert written == (1, 2)  # A2 is new, A1's answer changed
+    assert answers_of(dataset) == {
+        "A1": (hats.pk, "feed", AnnotationStatus.SUBMITTED), "A2": (hats.pk, "feed", AnnotationStatus.SUBMITTED)
+    }
+    assert set(Task.objects.filter(dataset=dataset).values_list("annotation_count", "is_complete")) == {(1, True)}
+    assert LabelEvent.objects.filter(dataset=dataset, action=EventAction.CHANGE).count() == 1
