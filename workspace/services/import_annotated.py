@@ -15,7 +15,7 @@ from datasets.services.taxonomy import taxonomy_upsert
 from labeling.imports import product_labels_write
 from workspace.models import ImportJob, ImportKind
 from workspace.services.import_batches import BatchResult, batches, record_batch
-from workspace.services.products import product_batch_write
+from workspace.services.products import products_import
 
 _UNKNOWN_SHOWN = 5
 
@@ -47,7 +47,7 @@ def run_annotated(job: ImportJob, stream: BinaryIO, run: JobRun) -> None:
                 continue  # the import fails at the end; reading on lists every unknown label at once
             if unknown:
                 continue
-            result, _ = product_batch_write(dataset=job.dataset, rows=products, resolve_label=None, label_source="")
+            result, _ = products_import(dataset=job.dataset, rows=products, resolve_label=None, label_source="")
             totals.created += result.created
             totals.updated += result.updated
             by_source: dict[str, dict[str, int]] = {}

@@ -4,7 +4,7 @@ batch's counters and rejected rows with the batch itself, fenced by the job's cl
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from django.conf import settings
 from django.db import connection
@@ -17,6 +17,7 @@ from workspace.models import ImportRowError
 from workspace.services.readahead import read_ahead
 
 T = TypeVar("T")
+P = TypeVar("P")
 
 
 @dataclass
@@ -91,19 +92,35 @@ def records_write(
     stream: BinaryIO,
     records: Iterator[T | RowError],
     counts: LineCount,
-    write: Callable[[list[T]], tuple[BatchResult, list[RowError]]],
+    write: Callable[[P], tuple[BatchResult, list[RowError]]],
+    prepare: Callable[[list[T]], tuple[P, list[RowError]]] | None = None,
 ) -> None:
     """Write a parser's records batch by batch: each batch commits its rows (`write` returns what it made and the
     rows it rejected), its row errors and the job's counters together. The parser re-reads from the start on a
-    resume (its duplicate checks need every record), so the records a resumed job already committed are skipped."""
+    resume (its duplicate checks need every record), so the records a resumed job already committed are skipped.
+
+    `prepare` turns a batch's rows into what `write` takes, with the rows it rejects (an unknown label), in the
+    parser's thread: whatever needs no database is done there, while the database writes the batch before."""
     records = itertools.islice(records, run.job.records_done, None)
-    for batch, lines in read_ahead(counted_batches(records, settings.IMPORT_BATCH_SIZE, counts)):
+    split = (
+        (len(batch), *_prepared(batch, prepare), lines)
+        for batch, lines in counted_batches(records, settings.IMPORT_BATCH_SIZE, counts)
+    )
+    for size, prepared, errors, lines in read_ahead(split):
         run.check()
-        rows = [item for item in batch if not isinstance(item, RowError)]
-        errors = [item for item in batch if isinstance(item, RowError)]
         with job_batch():
             relax_commit()
-            result, rejected = write(rows)
+            result, rejected = write(prepared)
             record_batch(
-                run, records=len(batch), result=result, errors=errors + rejected, position=stream.tell(), lines=lines
+                run, records=size, result=result, errors=errors + rejected, position=stream.tell(), lines=lines
             )
+
+
+def _prepared(batch: list, prepare: Callable | None) -> tuple[Any, list[RowError]]:
+    """(what `write` takes, the batch's row errors): the parser's and those of `prepare`."""
+    errors = [item for item in batch if item.__class__ is RowError]
+    rows = [item for item in batch if item.__class__ is not RowError] if errors else batch
+    if prepare is None:
+        return rows, errors
+    prepared, rejected = prepare(rows)
+    return prepared, errors + rejected

@@ -41,7 +41,7 @@ from workspace.services.import_kinds import ANNOTATED_KINDS, import_kind_check
 from workspace.services.import_pairs import run_pairs
 from workspace.services.import_relevance import run_judgments, run_queries
 from workspace.services.import_spans import run_span_answers
-from workspace.services.products import product_batch_write
+from workspace.services.products import product_batch_prepare, product_batch_write
 
 # The files read record by record, with their lines counted (the others are read whole).
 RECORD_FILES = (
@@ -223,16 +223,18 @@ def _run_products(job: ImportJob, stream: BinaryIO, run: JobRun) -> None:
         label_column=options.get("label_column"),
         counts=counts,
     )
-    resolver = LabelResolver(job.dataset) if options.get("label_column") else None
+    # Read here: `prepare` runs in the parser's thread, which must not query (a connection of its own, outside
+    # this transaction).
+    dataset = job.dataset
+    resolver = LabelResolver(dataset) if options.get("label_column") else None
     source = options.get("label_source", "")
     records_write(
         run,
         stream=stream,
         records=records,
         counts=counts,
-        write=lambda rows: product_batch_write(
-            dataset=job.dataset, rows=rows, resolve_label=resolver, label_source=source
-        ),
+        prepare=lambda rows: product_batch_prepare(dataset=dataset, rows=rows, resolve_label=resolver),
+        write=lambda batch: product_batch_write(dataset=dataset, batch=batch, label_source=source),
     )
 
 
