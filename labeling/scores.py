@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 from django.db import connection, transaction
 
+from config.copy import copy_in
 from config.write_lock import job_batch
 from datasets.models import Dataset
 from labeling.models import Task
@@ -37,11 +38,10 @@ def _write_postgres(dataset: Dataset, rows: Sequence[TaskScore]) -> None:
         (task_id, json.dumps(suggestions), uncertainty, priority)
         for task_id, suggestions, uncertainty, priority in rows
     )
-    buffer.seek(0)
     with connection.cursor() as cursor:
         cursor.execute(_STAGE)
         cursor.execute("TRUNCATE task_score_stage")
-        cursor.cursor.copy_expert("COPY task_score_stage FROM STDIN WITH (FORMAT csv)", buffer)
+        copy_in(cursor, "COPY task_score_stage FROM STDIN WITH (FORMAT csv)", buffer.getvalue())
         cursor.execute(_APPLY, [dataset.pk])
 
 
@@ -168,8 +168,7 @@ def _write_arrays_postgres(
         cursor.execute("SET LOCAL synchronous_commit TO OFF")
         cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ({definitions})")
         cursor.execute(f"TRUNCATE {stage}")
-        rows = io.BytesIO(binary_copy_rows(columns))
-        cursor.cursor.copy_expert(f"COPY {stage} FROM STDIN WITH (FORMAT binary)", rows)
+        copy_in(cursor, f"COPY {stage} FROM STDIN WITH (FORMAT binary)", binary_copy_rows(columns))
         cursor.execute(
             f"""
             UPDATE labeling_task AS task

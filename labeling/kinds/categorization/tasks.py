@@ -116,11 +116,7 @@ def _keys(dataset: Dataset, rows: Sequence[ProductRow]) -> list[int]:
 
 def _upsert_staged(cursor: Any, dataset: Dataset, rows: Sequence[ProductRow]) -> int:
     """The rows upserted through the staging table, each new product given its task; how many are new."""
-    seed = dataset.seed
-    key = StageExtra(
-        "random_key bigint",
-        lambda staged: zip(random_keys(seed=seed, external_ids=map(attrgetter("external_id"), staged))),
-    )
+    key = StageExtra("random_key bigint", lambda staged: zip(_keys(dataset, staged)))
     products_stage(cursor=cursor, dataset=dataset, rows=rows, extra=key)
     cursor.execute(PRODUCTS_UPSERT_CTE + _TASKS_INSERT, {"dataset": dataset.pk})
     return cursor.rowcount

@@ -1,6 +1,5 @@
 """How matching tasks are made: one task per pair of products, whatever order the pair comes in."""
 
-import io
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
@@ -11,6 +10,7 @@ import numpy as np
 from django.db import IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
+from config.copy import copy_in
 from config.errors import ApplicationError
 from datasets.models import Dataset, Product
 from labeling.models import Task
@@ -321,14 +321,14 @@ def _insert_postgresql(
         texts = [texts[i] for i in chosen.tolist()]
         lines = _pairs_csv(low[chosen], high[chosen], left[chosen] > right[chosen], order_keys, texts)
         try:
-            # The raw cursor's COPY raises psycopg2's errors: the wrapper turns them into Django's.
-            with transaction.atomic(), connection.wrap_database_errors:
-                cursor.cursor.copy_expert(
+            with transaction.atomic():
+                copy_in(
+                    cursor,
                     f"COPY labeling_task ({_TASK_COLUMNS}) FROM STDIN WITH (FORMAT csv)",
                     _with_task_columns(dataset, lines),
                 )
         except IntegrityError:
-            return _insert_staged(cursor, dataset, io.StringIO("\n".join(lines) + "\n"))
+            return _insert_staged(cursor, dataset, "\n".join(lines) + "\n")
     return len(chosen)
 
 
@@ -354,9 +354,9 @@ def _pairs_csv(
     ]
 
 
-def _with_task_columns(dataset: Dataset, lines: list[str]) -> io.StringIO:
+def _with_task_columns(dataset: Dataset, lines: list[str]) -> str:
     shared = f",{dataset.pk},f,0,f,0,f,{timezone.now().isoformat()}\n"
-    return io.StringIO(shared.join(lines) + shared)
+    return shared.join(lines) + shared
 
 
 _JSON = json.JSONEncoder(ensure_ascii=False)
@@ -389,12 +389,13 @@ def _csv_json(value: dict[str, Any] | None) -> str:
     return '"' + _JSON.encode(value).replace('"', '""') + '"' if value else ""
 
 
-def _insert_staged(cursor: Any, dataset: Dataset, rows: io.StringIO) -> int:
+def _insert_staged(cursor: Any, dataset: Dataset, rows: str) -> int:
     """The batch's `rows` (`_pairs_csv` lines) by a staging table and INSERT ... ON CONFLICT DO NOTHING: a pair
     another writer holds by now keeps that writer's task."""
     cursor.execute("DROP TABLE IF EXISTS pg_temp.pair_task_stage")
     cursor.execute(_PAIR_STAGE)
-    cursor.cursor.copy_expert(
+    copy_in(
+        cursor,
         "COPY pair_task_stage (product_id, other_product_id, swapped, random_key, attributes) "
         "FROM STDIN WITH (FORMAT csv)",
         rows,

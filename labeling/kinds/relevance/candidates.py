@@ -8,7 +8,6 @@ ranker becomes a task (query, product), once. Tasks already made stay as they ar
 
 from __future__ import annotations
 
-import io
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from typing import Any
 import numpy as np
 from django.db import connection, transaction
 
+from config.copy import copy_in
 from config.errors import ApplicationError
 from datasets.models import Dataset, Product, Query
 from datasets.offers import product_text
@@ -247,9 +247,7 @@ def _write_postgres(dataset: Dataset, rankings: Mapping[str, _Ranked], pooled: n
             cursor.execute(f"TRUNCATE {_RESULT_STAGE}")
             columns = [("query_id", ranked.query), ("product_id", ranked.product), ("rank", ranked.rank),
                        ("score", ranked.score)]
-            cursor.cursor.copy_expert(
-                f"COPY {_RESULT_STAGE} FROM STDIN WITH (FORMAT binary)", io.BytesIO(binary_copy_rows(columns))
-            )
+            copy_in(cursor, f"COPY {_RESULT_STAGE} FROM STDIN WITH (FORMAT binary)", binary_copy_rows(columns))
             cursor.execute(_INSERT_RESULTS, [dataset.pk, ranker])
         if not len(pooled):
             return 0
@@ -259,9 +257,7 @@ def _write_postgres(dataset: Dataset, rankings: Mapping[str, _Ranked], pooled: n
         )
         cursor.execute(f"TRUNCATE {_TASK_STAGE}")
         columns = [("query_id", pooled[:, 0]), ("product_id", pooled[:, 1]), ("random_key", keys)]
-        cursor.cursor.copy_expert(
-            f"COPY {_TASK_STAGE} FROM STDIN WITH (FORMAT binary)", io.BytesIO(binary_copy_rows(columns))
-        )
+        copy_in(cursor, f"COPY {_TASK_STAGE} FROM STDIN WITH (FORMAT binary)", binary_copy_rows(columns))
         cursor.execute(_INSERT_TASKS, [dataset.pk])
         return cursor.rowcount
 
