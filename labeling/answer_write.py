@@ -7,7 +7,8 @@ CTEs, under the same row lock and with the same checks. A refusal (the slot is g
 since) writes nothing and returns None: the caller then takes the steps, which say why.
 
 Review flags are left to the caller: they are recomputed only when answers can disagree (a flag, a second
-answer, a task already in review), which the returned counts tell.
+answer, a task already in review), which the returned counts tell. An answer that cannot disagree needs no other
+statement, so the caller may run this one alone, as its own transaction (`alone`).
 """
 
 import json
@@ -43,6 +44,10 @@ WITH task AS (
             AND task.annotation_count + CASE WHEN task.lease_until > %(now)s THEN task.lease_count ELSE 0 END
                 < %(overlap)s)
       )
+      -- Alone: the statement is the whole transaction, so it takes only an answer after which the task's review
+      -- flags need no recount (a recount is a second statement, which must commit with this one).
+      AND NOT (%(alone)s AND (%(flagged)s OR task.needs_review
+                              OR task.annotation_count + CASE WHEN (SELECT counted FROM old) THEN 0 ELSE 1 END > 1))
 ), value AS (
     -- A value's row (answer_values.answer_value_intern's upsert): its id whether made now or before.
     INSERT INTO labeling_answervalue (task_id, key, value, created_at)
@@ -106,11 +111,14 @@ def answer_write(
     suggestions_shown: bool,
     overlap: int,
     now: datetime,
+    alone: bool = False,
 ) -> Written | None:
     """Write the user's answer (a label, a value keyed by `answer_value_keyed`, or a flag alone) to the task in
     one statement, the value's row included, inside the caller's transaction; None when it is refused, with
-    nothing written."""
+    nothing written. `alone`: the statement may be a transaction of its own, so it also refuses an answer that
+    needs the task's review flags recounted (a flag, a second answer, a task in review)."""
     params = {
+        "alone": alone,
         "task": task.pk,
         "user": user.pk,
         "label": label_id,

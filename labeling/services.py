@@ -100,10 +100,10 @@ def _check_answer(answer: TaskAnswer) -> None:
 
 
 def _submit_in_one_statement(
-    *, answer: TaskAnswer, user: AbstractBaseUser, seconds: float | None, suggestions_shown: bool
+    *, answer: TaskAnswer, user: AbstractBaseUser, seconds: float | None, suggestions_shown: bool, alone: bool = False
 ) -> Annotation | None:
     """An answer's writes in one statement (`labeling.answer_write`), its value's row included; None when
-    refused, with nothing written."""
+    refused, with nothing written. `alone`: the statement is a transaction of its own (`answer_write`)."""
     task, now = answer.task, timezone.now()
     overlap = task.dataset.overlap
     new_value = None if answer.value is None else answer_value_keyed(task=task, value=answer.value)
@@ -117,6 +117,7 @@ def _submit_in_one_statement(
         suggestions_shown=suggestions_shown,
         overlap=overlap,
         now=now,
+        alone=alone,
     )
     if written is None:
         return None
@@ -193,6 +194,15 @@ def _submit_locked(
     return annotation
 
 
+def _may_submit_alone(answer: TaskAnswer) -> bool:
+    """Whether the answer is worth trying as one statement that is its own transaction, with no BEGIN and COMMIT
+    round trips: a first, clean answer to a task out of review, as the task was read. The statement checks it again
+    under the row lock, and writes nothing when it no longer holds (the transaction then takes the answer)."""
+    task = answer.task
+    clean_first = not answer.flagged and not task.needs_review and not task.annotation_count
+    return connection.vendor == "postgresql" and clean_first
+
+
 def _answers_announce(dataset: Dataset) -> None:
     # A matching dataset's conflict check is not asked for here: the worker's sweep finds the answers
     # (labeling.kinds.matching.checks), so a submit pays no statement for it.
@@ -214,6 +224,13 @@ def annotation_submit(
     answer = TaskAnswer(task=task, label=label, flagged=flagged, value=value)
     _check_answer(answer)
     seconds = _clean_seconds(active_seconds)
+    if _may_submit_alone(answer):
+        annotation = _submit_in_one_statement(
+            answer=answer, user=user, seconds=seconds, suggestions_shown=suggestions_shown, alone=True
+        )
+        if annotation is not None:
+            _answers_announce(task.dataset)  # at once outside a transaction: the statement has committed
+            return annotation
     with transaction.atomic():
         annotation = _submit_locked(answer=answer, user=user, seconds=seconds, suggestions_shown=suggestions_shown)
         _answers_announce(annotation.task.dataset)
