@@ -43,6 +43,15 @@ def _p1_floor_rows(p1: dict, note: str) -> list[str]:
         f" | (the most any import reaches) | - |",
         f"| P1 | import rows/s / floor rows/s{note} | {_n(p1['import_floor_ratio'], 3)} "
         f"({_n(p1['import_rows_per_s'])} vs {_n(floor['rows_per_s'])} rows/s) | (measure) | - |",
+        *(
+            [
+                f"| P1 | floor of the products' COPY alone (no task rows at all) rows/s / `psql \\copy` rows/s{note} "
+                f"| {_n(p1['products_floor_ratio'], 3)} ({_n(floor['products_rows_per_s'])} vs "
+                f"{_n(p1['copy_rows_per_s'])} rows/s) | (the most an import without task rows reaches) | - |"
+            ]
+            if p1.get("products_floor_ratio")
+            else []
+        ),
     ]
 
 
@@ -205,6 +214,9 @@ def _p1_details(p1: dict) -> list[str]:
         lines.append(f"| floor: `psql \\copy` of the import's products, then its tasks, into the emptied tables "
                      f"| {floor['seconds']:.2f} | {_n(floor['rows_per_s'])} | {floor['rows']:,} rows, each table's "
                      f"indexes, constraints and triggers |")
+        for table, seconds in floor.get("table_seconds", {}).items():
+            lines.append(f"| floor, `{table}` alone (psql's timing) | {seconds:.2f} | {_n(floor['rows'] / seconds)} "
+                         f"| {floor['rows']:,} rows |")
     if p1.get("labeled_import"):
         lines.append(_p1_import_line("`manage.py import_products --label-column category`", p1["labeled_import"]))
     return lines
