@@ -37,22 +37,20 @@ def _p1_floor_rows(p1: dict, note: str) -> list[str]:
     floor = p1.get("floor")
     if not floor:  # results written before the floor was measured
         return []
-    return [
+    rows = [
         f"| P1 | floor: the same rows COPYed straight into the products and tasks tables rows/s / `psql \\copy` "
         f"rows/s{note} | {_n(p1['floor_ratio'], 3)} ({_n(floor['rows_per_s'])} vs {_n(p1['copy_rows_per_s'])} rows/s)"
         f" | (the most any import reaches) | - |",
         f"| P1 | import rows/s / floor rows/s{note} | {_n(p1['import_floor_ratio'], 3)} "
         f"({_n(p1['import_rows_per_s'])} vs {_n(floor['rows_per_s'])} rows/s) | (measure) | - |",
-        *(
-            [
-                f"| P1 | floor of the products' COPY alone (no task rows at all) rows/s / `psql \\copy` rows/s{note} "
-                f"| {_n(p1['products_floor_ratio'], 3)} ({_n(floor['products_rows_per_s'])} vs "
-                f"{_n(p1['copy_rows_per_s'])} rows/s) | (the most an import without task rows reaches) | - |"
-            ]
-            if p1.get("products_floor_ratio")
-            else []
-        ),
     ]
+    if p1.get("products_floor_ratio"):  # results written before the floor was timed per table have none
+        rows.append(
+            f"| P1 | floor of the products' COPY alone (no task rows at all) rows/s / `psql \\copy` rows/s{note} "
+            f"| {_n(p1['products_floor_ratio'], 3)} ({_n(floor['products_rows_per_s'])} vs "
+            f"{_n(p1['copy_rows_per_s'])} rows/s) | (the most an import without task rows reaches) | - |"
+        )
+    return rows
 
 
 def _p1_label_row(p1: dict, note: str) -> list[str]:
