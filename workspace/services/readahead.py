@@ -9,6 +9,8 @@ import threading
 from collections.abc import Iterator
 from typing import TypeVar
 
+from config.gil import quick_gil_handoff
+
 T = TypeVar("T")
 _DONE = object()
 
@@ -32,13 +34,15 @@ def read_ahead(items: Iterator[T], depth: int = 2) -> Iterator[T]:
         except BaseException as error:
             buffer.put(error)
 
-    thread = threading.Thread(target=produce, name="import-read-ahead", daemon=True)
-    thread.start()
-    try:
-        while (item := buffer.get()) is not _DONE:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        thread.join(timeout=5)
+    # The consumer writes to the database between items: it must get the GIL back from the producer quickly.
+    with quick_gil_handoff():
+        thread = threading.Thread(target=produce, name="import-read-ahead", daemon=True)
+        thread.start()
+        try:
+            while (item := buffer.get()) is not _DONE:
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            stop.set()
+            thread.join(timeout=5)
