@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from operator import attrgetter
 from typing import Any
 
+import numpy as np
 from django.db import connection
 
 from config.copy import copy_in, sequence_ids
@@ -63,8 +64,8 @@ def product_tasks_upsert(*, dataset: Dataset, rows: Sequence[ProductRow]) -> int
             if ids is None:
                 return _upsert_staged(cursor, dataset, rows)
             line = f"{dataset.pk}\t%d\tf\t0\tf\t0\t%d\tnow\n"
-            keyed = sorted(zip(_keys(dataset, rows), ids, strict=True))
-            copy_in(cursor, _TASKS_COPY, "".join(line % (pk, key) for key, pk in keyed))
+            keys, pks, _ = _in_key_order(dataset, rows, ids)
+            copy_in(cursor, _TASKS_COPY, "".join(map(line.__mod__, zip(pks, keys, strict=True))))
             return len(ids)
     existing = product_ids(dataset=dataset, external_ids=[row.external_id for row in rows])
     ids = products_upsert(dataset=dataset, rows=rows)
@@ -96,16 +97,19 @@ def labeled_product_tasks_upsert(
                 answers = [labels.get(external_id) for external_id in map(attrgetter("external_id"), rows)]
                 complete = "t" if dataset.overlap <= 1 else "f"
                 line = f"%d\t{dataset.pk}\t%d\tf\t%s\t%s\t0\t%d\tnow\n"
-                # In random_key order, as product_tasks_upsert writes them; the ids ascend in it.
-                keyed = sorted(zip(_keys(dataset, rows), ids, answers, strict=True))
-                lines = (
-                    line % (task, pk, "0" if label is None else "1", "f" if label is None else complete, key)
-                    for task, (key, pk, label) in zip(task_ids, keyed, strict=True)
+                # In random_key order, as product_tasks_upsert writes them; the task ids ascend in it.
+                keys, pks, order = _in_key_order(dataset, rows, ids)
+                answers = [answers[at] for at in order.tolist()]
+                lines = map(
+                    line.__mod__,
+                    zip(
+                        task_ids, pks, ["0" if label is None else "1" for label in answers],
+                        ["f" if label is None else complete for label in answers], keys,
+                        strict=True,
+                    ),
                 )
                 copy_in(cursor, _COUNTED_TASKS_COPY, "".join(lines))
-                answered = [
-                    (task, label) for task, (_, _, label) in zip(task_ids, keyed, strict=True) if label is not None
-                ]
+                answered = [(task, label) for task, label in zip(task_ids, answers, strict=True) if label is not None]
                 return len(ids), new_tasks_labels_copy(
                     cursor=cursor, dataset=dataset, answers=answered, source_name=source_name
                 )
@@ -117,6 +121,16 @@ def labeled_product_tasks_upsert(
 
 def _keys(dataset: Dataset, rows: Sequence[ProductRow]) -> list[int]:
     return list(random_keys(seed=dataset.seed, external_ids=map(attrgetter("external_id"), rows)))
+
+
+def _in_key_order(dataset: Dataset, rows: Sequence[ProductRow], ids: Sequence[int]) -> tuple[list, list, np.ndarray]:
+    """The rows' random keys and their products' `ids`, both in key order, and that order (positions in `rows`).
+    numpy sorts a batch in a millisecond, where sorting (key, id) tuples took a fortieth of the import's time."""
+    keys = np.fromiter(
+        random_keys(seed=dataset.seed, external_ids=map(attrgetter("external_id"), rows)), np.int64, len(rows)
+    )
+    order = np.argsort(keys, kind="stable")
+    return keys[order].tolist(), np.asarray(ids, dtype=np.int64)[order].tolist(), order
 
 
 def _upsert_staged(cursor: Any, dataset: Dataset, rows: Sequence[ProductRow]) -> int:
