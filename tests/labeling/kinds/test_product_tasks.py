@@ -84,3 +84,24 @@ def test_labels_of_a_batch_with_a_known_product_are_compared_with_the_answers_he
     }
     assert set(Task.objects.filter(dataset=dataset).values_list("annotation_count", "is_complete")) == {(1, True)}
     assert LabelEvent.objects.filter(dataset=dataset, action=EventAction.CHANGE).count() == 1
+
+
+
+@pytest.mark.parametrize("labeled", [False, True])
+def test_a_new_batchs_tasks_are_written_in_random_key_order(postgres, labeled):
+    """Both queue indexes are keyed on random_key: a batch COPYed in their order reaches their pages in sequence.
+    The task ids then ascend with the keys, and each task keeps its own product (and its answer)."""
+    dataset = DatasetFactory(seed=3)
+    batch = rows(*(f"SKU-{n}" for n in range(40)))
+    if labeled:
+        shoes = LabelFactory(dataset=dataset, name="Shoes")
+        labels = {"SKU-7": shoes.pk, "SKU-30": shoes.pk}
+        labeled_product_tasks_upsert(dataset=dataset, rows=batch, labels=labels, source_name="feed")
+        assert set(answers_of(dataset)) == set(labels)
+    else:
+        product_tasks_upsert(dataset=dataset, rows=batch)
+    tasks = list(Task.objects.filter(dataset=dataset).order_by("pk").select_related("product"))
+    keys = [task.random_key for task in tasks]
+    assert keys == [random_key(seed=3, external_id=task.product.external_id) for task in tasks]
+    assert len(keys) == 40
+    assert keys == sorted(keys)
