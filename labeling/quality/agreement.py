@@ -17,7 +17,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.metrics import cohen_kappa_score
 
 Rating = tuple[int, int, int]
 
@@ -389,5 +388,9 @@ def label_distribution_distance(rater_counts: Mapping[int, int], team_counts: Ma
 def _weighted_kappa(a: np.ndarray, b: np.ndarray, ranks: list[int]) -> float | None:
     if len(set(a.tolist()) | set(b.tolist())) < 2:
         return None  # one grade for every item: no disagreement to expect by chance
+    # Imported here: the kinds load this module with the app, and sklearn.metrics brings scipy.stats and pandas,
+    # a second of the start of a process that never computes a kappa (an import command).
+    from sklearn.metrics import cohen_kappa_score
+
     kappa = float(cohen_kappa_score(a, b, labels=ranks, weights="quadratic"))
     return None if math.isnan(kappa) else kappa

@@ -1,10 +1,10 @@
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
-from workspace.management.commands._importing import add_arguments, run_import
+from workspace.management.commands._importing import ImportCommand, add_arguments, run_import
 from workspace.models import ImportKind
 
 
-class Command(BaseCommand):
+class Command(ImportCommand):
     help = (
         "Import relevance judgments (CSV, JSONL or JSON array: query_id, product_id, grade, optional query and "
         "annotator; the Shopping Queries layout's esci_label too) into a relevance dataset, graded on its scale; "

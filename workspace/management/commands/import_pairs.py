@@ -1,10 +1,10 @@
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
-from workspace.management.commands._importing import add_arguments, run_import
+from workspace.management.commands._importing import ImportCommand, add_arguments, run_import
 from workspace.models import ImportKind
 
 
-class Command(BaseCommand):
+class Command(ImportCommand):
     help = (
         "Import product pairs (CSV, JSONL or JSON array with left_ and right_ columns, or left_id,right_id of "
         "products already in the dataset) into a matching dataset; importing again updates them."

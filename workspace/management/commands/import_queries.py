@@ -1,10 +1,10 @@
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
-from workspace.management.commands._importing import add_arguments, run_import
+from workspace.management.commands._importing import ImportCommand, add_arguments, run_import
 from workspace.models import ImportKind
 
 
-class Command(BaseCommand):
+class Command(ImportCommand):
     help = (
         "Import search queries (CSV, JSONL or JSON array: query_id, query, optional locale and weight) into a "
         "relevance dataset; importing again updates them by query_id."

@@ -1,10 +1,10 @@
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
-from workspace.management.commands._importing import add_arguments, run_import
+from workspace.management.commands._importing import ImportCommand, add_arguments, run_import
 from workspace.models import ImportKind
 
 
-class Command(BaseCommand):
+class Command(ImportCommand):
     help = (
         "Import Prodigy span annotations (JSONL of `prodigy db-out`: text, spans, meta.external_id, answer) into an "
         "attribute span dataset as imported answers, one source per annotator; rejected and ignored examples are "

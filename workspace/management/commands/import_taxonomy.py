@@ -1,10 +1,10 @@
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
-from workspace.management.commands._importing import add_arguments, run_import
+from workspace.management.commands._importing import ImportCommand, add_arguments, run_import
 from workspace.models import ImportKind
 
 
-class Command(BaseCommand):
+class Command(ImportCommand):
     help = "Import a taxonomy (Google Product Taxonomy text, CSV id,path, or JSON) into a dataset."
 
     def add_arguments(self, parser: CommandParser) -> None:
