@@ -124,7 +124,9 @@ def _submit_in_one_statement(
     if new_value is not None:
         new_value.pk = written.value_id
         new_value._state.adding = False
-    if answer.flagged or written.annotation_count > 1 or written.needs_review:
+    if _needs_recount(
+        flagged=answer.flagged, annotation_count=written.annotation_count, needs_review=written.needs_review
+    ):
         review_flags_refresh(task_ids=[task.pk])
     task.annotation_count = written.annotation_count
     task.is_complete = written.annotation_count >= overlap
@@ -176,7 +178,7 @@ def _submit_locked(
     annotation.save()
     if not counted_before:
         _recount(task, +1)
-    if answer.flagged or task.annotation_count > 1 or task.needs_review:  # a lone clean answer cannot disagree
+    if _needs_recount(flagged=answer.flagged, annotation_count=task.annotation_count, needs_review=task.needs_review):
         review_flags_refresh(task_ids=[task.pk])
     leases_release(task_ids=[task.pk], user=user, now=timezone.now())
     label_event_record(
@@ -194,13 +196,23 @@ def _submit_locked(
     return annotation
 
 
+def _needs_recount(*, flagged: bool, annotation_count: int, needs_review: bool) -> bool:
+    """Whether the task's review flags must be recounted after an answer, by its counts after it: a lone clean
+    answer cannot disagree. `answer_write`'s alone guard states the same rule in SQL, under the row lock."""
+    return flagged or annotation_count > 1 or needs_review
+
+
 def _may_submit_alone(answer: TaskAnswer) -> bool:
     """Whether the answer is worth trying as one statement that is its own transaction, with no BEGIN and COMMIT
     round trips: a first, clean answer to a task out of review, as the task was read. The statement checks it again
     under the row lock, and writes nothing when it no longer holds (the transaction then takes the answer)."""
     task = answer.task
-    clean_first = not answer.flagged and not task.needs_review and not task.annotation_count
-    return connection.vendor == "postgresql" and clean_first
+    first = not task.annotation_count  # so the answer makes the count 1
+    return (
+        connection.vendor == "postgresql"
+        and first
+        and not _needs_recount(flagged=answer.flagged, annotation_count=1, needs_review=task.needs_review)
+    )
 
 
 def _answers_announce(dataset: Dataset) -> None:
